@@ -1,0 +1,31 @@
+//! The pure model of the shop: value objects, the three aggregates (Customer, Product, Order),
+//! the domain events with their envelope, the shipping-cost service and the saga's decisions.
+//!
+//! Nothing here does I/O, spawns tasks or knows about AWS: time and ids come in through
+//! [`events::Environment`], so every decision is deterministic and testable. Adapters and
+//! functions depend on this crate; it depends on none of them.
+
+pub mod customer;
+pub mod error;
+pub mod events;
+pub mod ids;
+pub mod measures;
+pub mod money;
+pub mod order;
+pub mod product;
+pub mod reservation;
+pub mod saga;
+pub mod shipping;
+pub mod text;
+
+pub use customer::{CreditOutcome, CreditReservation, Customer};
+pub use error::{DomainError, Problem};
+pub use events::{Context, DomainEvent, Environment, EventEnvelope, EventMetadata};
+pub use ids::{CustomerId, EventId, OrderId, ProductId};
+pub use measures::{Dimensions, Quantity, StockLevel, Weight};
+pub use money::{Currency, Money};
+pub use order::{Order, OrderLine, OrderState, OrderStatus, Pricing, RejectionReason};
+pub use product::{Product, StockOutcome, StockReservation};
+pub use reservation::{ReleaseOutcome, ReservationStatus};
+pub use shipping::{ShippingCostService, ShippingItem, ShippingQuote, ShippingSpeed, Zone};
+pub use text::{Address, CountryCode, CustomerName, Email, ProductName};

@@ -1,0 +1,286 @@
+//! The Product aggregate (catalogue entry and stock) and the reservation of an order's stock
+//! across several products at once, all or nothing.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::events::{LineRequest, ProductAdded, ReservedLine, StockFailure};
+use crate::ids::{OrderId, ProductId};
+use crate::measures::{Dimensions, StockLevel, Weight};
+use crate::money::Money;
+use crate::reservation::{ReleaseOutcome, ReservationStatus};
+use crate::text::ProductName;
+
+/// A product. Invariant: `reserved <= on_hand`, so `available = on_hand - reserved` is never
+/// negative; `reserved` is the sum of the quantities of this product's active reservations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Product {
+    id: ProductId,
+    name: ProductName,
+    price: Money,
+    weight: Weight,
+    dimensions: Dimensions,
+    on_hand: u32,
+    reserved: u32,
+    created_at: DateTime<Utc>,
+}
+
+/// The stock held for one order, every line of it. Invariant: `lines` are exactly what was
+/// reserved (empty for a tombstone or a refusal); only `Active` records count as held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StockReservation {
+    pub order_id: OrderId,
+    pub lines: Vec<LineRequest>,
+    pub status: ReservationStatus,
+}
+
+/// What reserving an order's stock decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StockOutcome {
+    /// Every line is held; the lines carry what pricing needs.
+    Reserved(StockReservation, Vec<ReservedLine>),
+    /// Nothing is held; the first line that failed says why.
+    Refused(StockReservation, StockFailure),
+    /// The order already has a record: reserving again changes nothing.
+    AlreadyHandled,
+}
+
+impl Product {
+    pub fn add(
+        id: ProductId,
+        name: ProductName,
+        price: Money,
+        weight: Weight,
+        dimensions: Dimensions,
+        stock: StockLevel,
+        now: DateTime<Utc>,
+    ) -> (Product, ProductAdded) {
+        let event = ProductAdded { product_id: id, name: name.as_str().to_owned(), price, stock: stock.get() };
+        let p = Product { id, name, price, weight, dimensions, on_hand: stock.get(), reserved: 0, created_at: now };
+        (p, event)
+    }
+
+    pub fn id(&self) -> ProductId {
+        self.id
+    }
+    pub fn name(&self) -> &ProductName {
+        &self.name
+    }
+    pub fn price(&self) -> Money {
+        self.price
+    }
+    pub fn weight(&self) -> Weight {
+        self.weight
+    }
+    pub fn dimensions(&self) -> Dimensions {
+        self.dimensions
+    }
+    pub fn on_hand(&self) -> u32 {
+        self.on_hand
+    }
+    pub fn reserved(&self) -> u32 {
+        self.reserved
+    }
+    pub fn available(&self) -> u32 {
+        self.on_hand.saturating_sub(self.reserved)
+    }
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+}
+
+/// Reserves every line of `order_id` or none. `products` holds the products the lines name that
+/// exist; the ones that change are updated in place.
+pub fn reserve_stock(
+    order_id: OrderId,
+    lines: &[LineRequest],
+    products: &mut BTreeMap<ProductId, Product>,
+    existing: Option<&StockReservation>,
+) -> StockOutcome {
+    if existing.is_some() {
+        return StockOutcome::AlreadyHandled;
+    }
+    let refuse = |failure| {
+        StockOutcome::Refused(StockReservation { order_id, lines: vec![], status: ReservationStatus::Refused }, failure)
+    };
+    let mut reserved_lines = Vec::with_capacity(lines.len());
+    for l in lines {
+        let Some(p) = products.get(&l.product_id) else {
+            return refuse(StockFailure::UnknownProduct { product_id: l.product_id });
+        };
+        if p.available() < l.quantity.get() {
+            return refuse(StockFailure::InsufficientStock {
+                product_id: l.product_id,
+                requested: l.quantity.get(),
+                available: p.available(),
+            });
+        }
+        reserved_lines.push(ReservedLine {
+            product_id: p.id,
+            quantity: l.quantity,
+            unit_price: p.price,
+            weight: p.weight,
+            dimensions: p.dimensions,
+        });
+    }
+    // All checks passed (lines name distinct products, so each check saw the final state).
+    for l in lines {
+        if let Some(p) = products.get_mut(&l.product_id) {
+            p.reserved += l.quantity.get();
+        }
+    }
+    StockOutcome::Reserved(
+        StockReservation { order_id, lines: lines.to_vec(), status: ReservationStatus::Active },
+        reserved_lines,
+    )
+}
+
+/// Gives back every line `order_id` holds. No record yet: a tombstone, products unchanged.
+pub fn release_stock(
+    order_id: OrderId,
+    products: &mut BTreeMap<ProductId, Product>,
+    existing: Option<&StockReservation>,
+) -> ReleaseOutcome<StockReservation> {
+    match existing {
+        Some(r) if r.status == ReservationStatus::Active => {
+            for l in &r.lines {
+                if let Some(p) = products.get_mut(&l.product_id) {
+                    p.reserved = p.reserved.saturating_sub(l.quantity.get());
+                }
+            }
+            ReleaseOutcome::Released(StockReservation { status: ReservationStatus::Released, ..r.clone() })
+        }
+        Some(_) => ReleaseOutcome::AlreadyHandled,
+        None => {
+            ReleaseOutcome::Tombstone(StockReservation { order_id, lines: vec![], status: ReservationStatus::Released })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measures::Quantity;
+    use crate::money::Currency;
+    use proptest::prelude::*;
+    use uuid::Uuid;
+
+    fn pid(n: u128) -> ProductId {
+        ProductId::from_uuid(Uuid::from_u128(n))
+    }
+    fn oid(n: u128) -> OrderId {
+        OrderId::from_uuid(Uuid::from_u128(1000 + n))
+    }
+    fn product(n: u128, stock: i64) -> Product {
+        Product::add(
+            pid(n),
+            ProductName::parse("Widget").unwrap(),
+            Money::new(250, Currency::USD).unwrap(),
+            Weight::new(100).unwrap(),
+            Dimensions::new(5, 5, 5).unwrap(),
+            StockLevel::new(stock).unwrap(),
+            DateTime::from_timestamp(0, 0).unwrap_or_default(),
+        )
+        .0
+    }
+    fn catalogue(stocks: &[i64]) -> BTreeMap<ProductId, Product> {
+        stocks.iter().enumerate().map(|(i, s)| (pid(i as u128), product(i as u128, *s))).collect()
+    }
+    fn line(n: u128, q: i64) -> LineRequest {
+        LineRequest { product_id: pid(n), quantity: Quantity::new(q).unwrap() }
+    }
+
+    #[test]
+    fn reserving_holds_every_line_and_reports_prices_and_sizes() {
+        let mut ps = catalogue(&[5, 5]);
+        let out = reserve_stock(oid(1), &[line(0, 2), line(1, 5)], &mut ps, None);
+        let StockOutcome::Reserved(r, lines) = out else { panic!("not reserved: {out:?}") };
+        assert_eq!(r.status, ReservationStatus::Active);
+        assert_eq!(lines[0].unit_price.amount(), 250);
+        assert_eq!(ps[&pid(0)].available(), 3);
+        assert_eq!(ps[&pid(1)].available(), 0);
+    }
+
+    #[test]
+    fn one_short_line_reserves_nothing_at_all() {
+        let mut ps = catalogue(&[5, 1]);
+        let before = ps.clone();
+        let out = reserve_stock(oid(1), &[line(0, 2), line(1, 2)], &mut ps, None);
+        assert!(matches!(
+            out,
+            StockOutcome::Refused(_, StockFailure::InsufficientStock { requested: 2, available: 1, .. })
+        ));
+        assert_eq!(ps, before);
+    }
+
+    #[test]
+    fn an_unknown_product_is_named_in_the_refusal() {
+        let mut ps = catalogue(&[5]);
+        let out = reserve_stock(oid(1), &[line(0, 1), line(9, 1)], &mut ps, None);
+        assert!(
+            matches!(out, StockOutcome::Refused(_, StockFailure::UnknownProduct { product_id }) if product_id == pid(9))
+        );
+    }
+
+    #[test]
+    fn reserving_twice_for_one_order_changes_nothing() {
+        let mut ps = catalogue(&[5]);
+        let StockOutcome::Reserved(r, _) = reserve_stock(oid(1), &[line(0, 2)], &mut ps, None) else { panic!() };
+        let before = ps.clone();
+        assert_eq!(reserve_stock(oid(1), &[line(0, 2)], &mut ps, Some(&r)), StockOutcome::AlreadyHandled);
+        assert_eq!(ps, before);
+    }
+
+    #[test]
+    fn a_release_that_overtakes_its_reserve_blocks_the_reserve() {
+        let mut ps = catalogue(&[5]);
+        let ReleaseOutcome::Tombstone(t) = release_stock(oid(1), &mut ps, None) else { panic!() };
+        assert_eq!(reserve_stock(oid(1), &[line(0, 2)], &mut ps, Some(&t)), StockOutcome::AlreadyHandled);
+        assert_eq!(ps[&pid(0)].available(), 5);
+    }
+
+    proptest! {
+        /// Any interleaving of reserves (some repeated) and releases over a few products and
+        /// orders: reserved never exceeds on hand and equals the sum of active records.
+        #[test]
+        fn reservations_never_exceed_stock(
+            stocks in prop::collection::vec(0i64..20, 1..4),
+            ops in prop::collection::vec((any::<bool>(), 0u128..6, prop::collection::vec((0u128..4, 1i64..8), 1..3)), 0..50),
+        ) {
+            let mut ps = catalogue(&stocks);
+            let mut records: BTreeMap<OrderId, StockReservation> = BTreeMap::new();
+            for (reserve, order, wanted) in ops {
+                let id = oid(order);
+                if reserve {
+                    let mut lines: Vec<LineRequest> = vec![];
+                    for (p, q) in wanted {
+                        if !lines.iter().any(|l| l.product_id == pid(p)) { lines.push(line(p, q)); }
+                    }
+                    match reserve_stock(id, &lines, &mut ps, records.get(&id)) {
+                        StockOutcome::Reserved(r, _) | StockOutcome::Refused(r, _) => { records.insert(id, r); }
+                        StockOutcome::AlreadyHandled => {}
+                    }
+                } else {
+                    match release_stock(id, &mut ps, records.get(&id)) {
+                        ReleaseOutcome::Released(r) | ReleaseOutcome::Tombstone(r) => { records.insert(id, r); }
+                        ReleaseOutcome::AlreadyHandled => {}
+                    }
+                }
+                for p in ps.values() {
+                    prop_assert!(p.reserved() <= p.on_hand());
+                    let held: u32 = records.values()
+                        .filter(|r| r.status == ReservationStatus::Active)
+                        .flat_map(|r| r.lines.iter())
+                        .filter(|l| l.product_id == p.id())
+                        .map(|l| l.quantity.get())
+                        .sum();
+                    prop_assert_eq!(p.reserved(), held);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,360 @@
+//! Small text value objects: names, email, address. Trimmed, bounded, free of control characters.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DomainError, Problem};
+
+/// Trims `raw` and checks it is non-empty, at most `max` characters and free of control characters.
+pub(crate) fn bounded_text(field: &'static str, raw: &str, max: usize) -> Result<String, DomainError> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Err(DomainError::invalid(field, Problem::Empty));
+    }
+    if t.chars().count() > max {
+        return Err(DomainError::invalid(field, Problem::TooLong { max }));
+    }
+    if t.chars().any(char::is_control) {
+        return Err(DomainError::invalid(field, Problem::ControlCharacters));
+    }
+    Ok(t.to_owned())
+}
+
+macro_rules! text_value {
+    ($(#[$doc:meta])* $name:ident, $field:literal, $max:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub const MAX_CHARS: usize = $max;
+            pub fn parse(raw: &str) -> Result<Self, DomainError> {
+                bounded_text($field, raw, $max).map($name)
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = DomainError;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                Self::parse(&s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.0
+            }
+        }
+    };
+}
+
+text_value!(
+    /// A person's or company's name: 1 to 100 characters after trimming, no control characters.
+    CustomerName,
+    "name",
+    100
+);
+text_value!(
+    /// A product's display name: 1 to 120 characters after trimming, no control characters.
+    ProductName,
+    "name",
+    120
+);
+
+/// An email address, lower-cased: one `@`, a local part of 1..=64 and a dotted domain, at most 254
+/// characters in all. Lower-casing makes "one customer per email" hold across spellings.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let bad = || DomainError::invalid("email", Problem::BadFormat);
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(DomainError::invalid("email", Problem::Empty));
+        }
+        if s.len() > 254 {
+            return Err(DomainError::invalid("email", Problem::TooLong { max: 254 }));
+        }
+        let (local, domain) = s.split_once('@').ok_or_else(bad)?;
+        if local.is_empty() || local.len() > 64 || domain.contains('@') {
+            return Err(bad());
+        }
+        let local_ok = local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+        if !local_ok || local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+            return Err(bad());
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        let label_ok = |l: &&str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        };
+        if labels.len() < 2 || !labels.iter().all(label_ok) {
+            return Err(bad());
+        }
+        Ok(Email(s.to_ascii_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Email {
+    type Error = DomainError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Email> for String {
+    fn from(e: Email) -> String {
+        e.0
+    }
+}
+
+/// ISO 3166-1 alpha-2 codes that are officially assigned.
+const COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR \
+BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET \
+FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ \
+IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML \
+MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS \
+PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL \
+TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+/// An assigned ISO 3166-1 alpha-2 country code, upper case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CountryCode([u8; 2]);
+
+impl CountryCode {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(DomainError::invalid("country", Problem::Empty));
+        }
+        let b = s.as_bytes();
+        if b.len() != 2 || !b.iter().all(u8::is_ascii_uppercase) || !COUNTRIES.split(' ').any(|c| c == s) {
+            return Err(DomainError::invalid("country", Problem::BadFormat));
+        }
+        Ok(CountryCode([b[0], b[1]]))
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII upper-case letters are ever stored.
+        std::str::from_utf8(&self.0).unwrap_or("??")
+    }
+}
+
+impl TryFrom<String> for CountryCode {
+    type Error = DomainError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<CountryCode> for String {
+    fn from(c: CountryCode) -> String {
+        c.as_str().to_owned()
+    }
+}
+
+/// A postal address. Every part is trimmed, non-empty and bounded; the postal code holds only
+/// letters, digits, spaces and hyphens; the country is an assigned ISO code.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawAddress", into = "RawAddress")]
+pub struct Address {
+    street: String,
+    city: String,
+    region: String,
+    postal_code: String,
+    country: CountryCode,
+}
+
+/// The unvalidated shape of an address, as it arrives on the wire.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawAddress {
+    pub street: String,
+    pub city: String,
+    pub region: String,
+    pub postal_code: String,
+    pub country: String,
+}
+
+impl TryFrom<RawAddress> for Address {
+    type Error = DomainError;
+    fn try_from(r: RawAddress) -> Result<Self, Self::Error> {
+        Address::new(&r.street, &r.city, &r.region, &r.postal_code, &r.country)
+    }
+}
+
+impl From<Address> for RawAddress {
+    fn from(a: Address) -> Self {
+        RawAddress {
+            street: a.street,
+            city: a.city,
+            region: a.region,
+            postal_code: a.postal_code,
+            country: a.country.as_str().to_owned(),
+        }
+    }
+}
+
+impl Address {
+    pub fn new(street: &str, city: &str, region: &str, postal_code: &str, country: &str) -> Result<Self, DomainError> {
+        let postal_code = bounded_text("postalCode", postal_code, 12)?;
+        if !postal_code.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-') {
+            return Err(DomainError::invalid("postalCode", Problem::BadFormat));
+        }
+        Ok(Address {
+            street: bounded_text("street", street, 200)?,
+            city: bounded_text("city", city, 100)?,
+            region: bounded_text("region", region, 100)?,
+            postal_code,
+            country: CountryCode::parse(country)?,
+        })
+    }
+
+    pub fn street(&self) -> &str {
+        &self.street
+    }
+    pub fn city(&self) -> &str {
+        &self.city
+    }
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+    pub fn postal_code(&self) -> &str {
+        &self.postal_code
+    }
+    pub fn country(&self) -> CountryCode {
+        self.country
+    }
+
+    /// Same region of the same country, compared without regard to case or surrounding space.
+    pub fn same_region(&self, other: &Address) -> bool {
+        self.country == other.country && self.region.to_lowercase() == other.region.to_lowercase()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn invalid(field: &'static str, problem: Problem) -> DomainError {
+        DomainError::Invalid { field, problem }
+    }
+
+    #[test]
+    fn email_is_trimmed_and_lower_cased() {
+        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
+    }
+
+    #[test]
+    fn malformed_emails_are_refused() {
+        for bad in [
+            "plainaddress",
+            "@example.com",
+            "ada@",
+            "ada@example",
+            "ada@@example.com",
+            "ada@exa mple.com",
+            "a da@example.com",
+            ".ada@example.com",
+            "ada.@example.com",
+            "a..da@example.com",
+            "ada@-example.com",
+            "ada@example..com",
+            "ada@exämple.com",
+        ] {
+            assert_eq!(Email::parse(bad), Err(invalid("email", Problem::BadFormat)), "{bad}");
+        }
+        assert_eq!(Email::parse("   "), Err(invalid("email", Problem::Empty)));
+    }
+
+    #[test]
+    fn overlong_emails_are_refused() {
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert_eq!(Email::parse(&long), Err(invalid("email", Problem::TooLong { max: 254 })));
+        let long_local = format!("{}@example.com", "a".repeat(65));
+        assert!(Email::parse(&long_local).is_err());
+    }
+
+    #[test]
+    fn names_are_trimmed_bounded_and_free_of_control_characters() {
+        assert_eq!(CustomerName::parse("  Ada Lovelace ").unwrap().as_str(), "Ada Lovelace");
+        assert_eq!(CustomerName::parse(""), Err(invalid("name", Problem::Empty)));
+        assert_eq!(CustomerName::parse(" \t "), Err(invalid("name", Problem::Empty)));
+        assert_eq!(CustomerName::parse(&"x".repeat(101)), Err(invalid("name", Problem::TooLong { max: 100 })));
+        assert_eq!(CustomerName::parse("Ada\u{0}"), Err(invalid("name", Problem::ControlCharacters)));
+        // Length counts characters, not bytes: 100 multi-byte characters are fine.
+        assert!(CustomerName::parse(&"é".repeat(100)).is_ok());
+    }
+
+    #[test]
+    fn country_must_be_an_assigned_alpha2_code() {
+        assert_eq!(CountryCode::parse("US").unwrap().as_str(), "US");
+        for bad in ["us", "USA", "U", "ZZ", "1A", "Üs"] {
+            assert!(CountryCode::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn address_checks_every_part() {
+        assert!(Address::new("1 Main St", "Springfield", "IL", "62701", "US").is_ok());
+        assert_eq!(Address::new("", "Springfield", "IL", "62701", "US"), Err(invalid("street", Problem::Empty)));
+        assert_eq!(
+            Address::new("1 Main St", "Springfield", "IL", "62701;DROP", "US"),
+            Err(invalid("postalCode", Problem::BadFormat))
+        );
+        assert_eq!(
+            Address::new("1 Main St", "Springfield", "IL", "62701", "XX"),
+            Err(invalid("country", Problem::BadFormat))
+        );
+    }
+
+    #[test]
+    fn address_json_rejects_unknown_fields_and_validates() {
+        let ok = r#"{"street":"1 Main St","city":"Springfield","region":"IL","postalCode":"62701","country":"US"}"#;
+        let a: Address = serde_json::from_str(ok).unwrap();
+        assert_eq!(serde_json::to_string(&a).unwrap(), ok);
+        let bad = r#"{"street":"1 Main St","city":"Springfield","region":"IL","postalCode":"62701","country":"us"}"#;
+        assert!(serde_json::from_str::<Address>(bad).is_err());
+    }
+
+    #[test]
+    fn same_region_ignores_case() {
+        let a = Address::new("1 A", "X", "Ontario", "K1A", "CA").unwrap();
+        let b = Address::new("2 B", "Y", "ontario ", "K1B", "CA").unwrap();
+        let c = Address::new("2 B", "Y", "Ontario", "K1B", "US").unwrap();
+        assert!(a.same_region(&b));
+        assert!(!a.same_region(&c));
+    }
+
+    proptest! {
+        #[test]
+        fn any_accepted_email_reparses_to_itself(s in "[a-zA-Z0-9._%+-]{1,20}@[a-z0-9-]{1,10}\\.[a-z]{2,5}") {
+            if let Ok(e) = Email::parse(&s) {
+                prop_assert_eq!(Email::parse(e.as_str()).unwrap(), e.clone());
+                prop_assert!(e.as_str().len() <= 254);
+            }
+        }
+
+        #[test]
+        fn names_never_exceed_their_bound(s in "\\PC{0,150}") {
+            if let Ok(n) = ProductName::parse(&s) {
+                prop_assert!(n.as_str().chars().count() <= ProductName::MAX_CHARS);
+                prop_assert!(!n.as_str().is_empty());
+            }
+        }
+    }
+}
