@@ -81,6 +81,7 @@ pub enum CreditFailure {
     CurrencyMismatch,
 }
 
+/// A customer was registered with a unique email and a credit limit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerRegistered {
@@ -89,6 +90,7 @@ pub struct CustomerRegistered {
     pub credit_limit: Money,
 }
 
+/// A product entered the catalogue with its price and initial stock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductAdded {
@@ -98,6 +100,7 @@ pub struct ProductAdded {
     pub stock: u32,
 }
 
+/// An order was placed and waits PENDING; it starts the saga. Lines are distinct products.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderCreated {
@@ -108,6 +111,7 @@ pub struct OrderCreated {
     pub shipping_speed: ShippingSpeed,
 }
 
+/// Every line of the order is held; the lines carry price, weight and size for pricing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StockReserved {
@@ -115,6 +119,7 @@ pub struct StockReserved {
     pub lines: Vec<ReservedLine>,
 }
 
+/// Nothing of the order is held; `failure` names the first line that could not be.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StockReservationFailed {
@@ -122,6 +127,7 @@ pub struct StockReservationFailed {
     pub failure: StockFailure,
 }
 
+/// The stock an order held is back on the shelf.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StockReleased {
@@ -129,6 +135,7 @@ pub struct StockReleased {
     pub lines: Vec<LineRequest>,
 }
 
+/// The order has its price: `total = subtotal + shipping_cost`, one currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderPriced {
@@ -139,6 +146,7 @@ pub struct OrderPriced {
     pub total: Money,
 }
 
+/// `amount` (the order total) is held against the customer's limit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreditReserved {
@@ -147,6 +155,7 @@ pub struct CreditReserved {
     pub amount: Money,
 }
 
+/// No credit is held for the order; `failure` says why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreditReservationFailed {
@@ -155,6 +164,7 @@ pub struct CreditReservationFailed {
     pub failure: CreditFailure,
 }
 
+/// The credit an order held is available again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreditReleased {
@@ -163,6 +173,7 @@ pub struct CreditReleased {
     pub amount: Money,
 }
 
+/// Stock and credit are held: the order is accepted. Terminal until cancelled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderApproved {
@@ -171,6 +182,7 @@ pub struct OrderApproved {
     pub total: Money,
 }
 
+/// The order will not be fulfilled; `reason` drives which compensations run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderRejected {
@@ -179,6 +191,7 @@ pub struct OrderRejected {
     pub reason: RejectionReason,
 }
 
+/// An approved order was cancelled; its stock and credit are to be released.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderCancelled {

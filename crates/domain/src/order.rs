@@ -310,7 +310,7 @@ pub(crate) mod tests {
         Address::new("9 Elm St", "Dayton", "OH", "45402", "US").unwrap()
     }
     pub fn shipping() -> ShippingCostService {
-        ShippingCostService::standard_tariff(Address::new("1 Warehouse Way", "Columbus", "OH", "43004", "US").unwrap())
+        ShippingCostService::standard_tariff("OH", crate::text::CountryCode::parse("US").unwrap())
     }
     pub fn line(n: u128, q: i64) -> LineRequest {
         LineRequest { product_id: pid(n), quantity: Quantity::new(q).unwrap() }

@@ -238,11 +238,6 @@ impl Address {
     pub fn country(&self) -> CountryCode {
         self.country
     }
-
-    /// Same region of the same country, compared without regard to case or surrounding space.
-    pub fn same_region(&self, other: &Address) -> bool {
-        self.country == other.country && self.region.to_lowercase() == other.region.to_lowercase()
-    }
 }
 
 #[cfg(test)]
@@ -329,15 +324,6 @@ mod tests {
         assert_eq!(serde_json::to_string(&a).unwrap(), ok);
         let bad = r#"{"street":"1 Main St","city":"Springfield","region":"IL","postalCode":"62701","country":"us"}"#;
         assert!(serde_json::from_str::<Address>(bad).is_err());
-    }
-
-    #[test]
-    fn same_region_ignores_case() {
-        let a = Address::new("1 A", "X", "Ontario", "K1A", "CA").unwrap();
-        let b = Address::new("2 B", "Y", "ontario ", "K1B", "CA").unwrap();
-        let c = Address::new("2 B", "Y", "Ontario", "K1B", "US").unwrap();
-        assert!(a.same_region(&b));
-        assert!(!a.same_region(&c));
     }
 
     proptest! {
