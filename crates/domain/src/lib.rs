@@ -20,7 +20,7 @@ pub mod text;
 
 pub use customer::{CreditOutcome, CreditReservation, Customer};
 pub use error::{DomainError, Problem};
-pub use events::{Context, DomainEvent, Environment, EventEnvelope, EventMetadata};
+pub use events::{Context, DomainEvent, Environment, EventDecodeError, EventEnvelope, EventMetadata};
 pub use ids::{CustomerId, EventId, OrderId, ProductId};
 pub use measures::{Dimensions, Quantity, StockLevel, Weight};
 pub use money::{Currency, Money};

@@ -1,0 +1,427 @@
+//! The contract every storage adapter honours, as one suite run against the in-memory adapters
+//! (in this crate's tests) and against DynamoDB on ministack (in aws-adapters' tests).
+//!
+//! Each case takes a fresh, empty [`Fixture`]. `contract_suite!(make_fixture)` expands to one
+//! `#[tokio::test]` per case, so a failure names the broken promise.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use domain::events::{LineRequest, OrderCreated};
+use domain::{
+    Address, CountryCode, Currency, CustomerId, CustomerName, Dimensions, DomainEvent, Email, EventEnvelope, Money,
+    Order, OrderId, OrderStatus, ProductId, ProductName, Quantity, RejectionReason, ShippingCostService, ShippingSpeed,
+    StockLevel, Weight,
+};
+
+use crate::commands::{AddProduct, PlaceOrder, RegisterCustomer};
+use crate::customers::CustomerService;
+use crate::env::SharedEnv;
+use crate::error::AppError;
+use crate::orders::{OrderPlacement, OrderService};
+use crate::page::{PageRequest, PageSize};
+use crate::ports::{
+    AppliedEvent, Commit, CustomerRepository, CustomerWrite, IdempotencyKey, OrderRepository, OrderWrite,
+    ProductRepository, ProductWrite, StoreError,
+};
+use crate::products::ProductService;
+use crate::step::StepOutcome;
+
+/// Fresh, empty stores for one test.
+pub struct Fixture {
+    pub orders: Arc<dyn OrderRepository>,
+    pub products: Arc<dyn ProductRepository>,
+    pub customers: Arc<dyn CustomerRepository>,
+    pub env: SharedEnv,
+}
+
+impl Fixture {
+    fn customer_service(&self) -> CustomerService {
+        CustomerService::new(self.customers.clone(), self.env.clone())
+    }
+    fn product_service(&self) -> ProductService {
+        ProductService::new(self.products.clone(), self.env.clone())
+    }
+    fn order_service(&self) -> OrderService {
+        OrderService::new(self.orders.clone(), self.env.clone())
+    }
+    fn placement(&self) -> OrderPlacement {
+        OrderPlacement::new(
+            self.orders.clone(),
+            self.products.clone(),
+            self.customers.clone(),
+            shipping(),
+            self.env.clone(),
+        )
+    }
+}
+
+fn shipping() -> ShippingCostService {
+    ShippingCostService::standard_tariff("OH", CountryCode::parse("US").unwrap())
+}
+
+fn usd(a: i64) -> Money {
+    Money::new(a, Currency::USD).unwrap()
+}
+
+fn address() -> Address {
+    Address::new("9 Elm St", "Dayton", "OH", "45402", "US").unwrap()
+}
+
+fn register_cmd(email: &str, limit: i64) -> RegisterCustomer {
+    RegisterCustomer {
+        name: CustomerName::parse("Ada Lovelace").unwrap(),
+        email: Email::parse(email).unwrap(),
+        address: address(),
+        credit_limit: usd(limit),
+    }
+}
+
+async fn customer(f: &Fixture, email: &str) -> CustomerId {
+    f.customer_service().register(register_cmd(email, 100_000), None).await.unwrap().view.id
+}
+
+async fn product(f: &Fixture, name: &str, stock: i64) -> ProductId {
+    let cmd = AddProduct {
+        name: ProductName::parse(name).unwrap(),
+        price: usd(1_000),
+        weight: Weight::new(500).unwrap(),
+        dimensions: Dimensions::new(10, 10, 10).unwrap(),
+        stock: StockLevel::new(stock).unwrap(),
+    };
+    f.product_service().add(cmd).await.unwrap().view.id
+}
+
+fn line(p: ProductId, q: i64) -> LineRequest {
+    LineRequest { product_id: p, quantity: Quantity::new(q).unwrap() }
+}
+
+fn place_cmd(c: CustomerId, lines: Vec<LineRequest>) -> PlaceOrder {
+    PlaceOrder { customer_id: c, lines, shipping_address: address(), shipping_speed: ShippingSpeed::Standard }
+}
+
+fn order_created(order: OrderId, c: CustomerId, lines: Vec<LineRequest>, f: &Fixture) -> EventEnvelope {
+    let e = OrderCreated {
+        order_id: order,
+        customer_id: c,
+        lines,
+        shipping_address: address(),
+        shipping_speed: ShippingSpeed::Standard,
+    };
+    EventEnvelope::new(DomainEvent::OrderCreated(e), f.env.as_ref())
+}
+
+fn key(s: &str) -> IdempotencyKey {
+    IdempotencyKey::parse(s).unwrap()
+}
+
+fn page(n: i64) -> PageSize {
+    PageSize::new(n).unwrap()
+}
+
+pub async fn an_event_applied_twice_changes_nothing(f: Fixture) {
+    let c = customer(&f, "twice@example.com").await;
+    let p = product(&f, "Lamp", 5).await;
+    let ev = order_created(OrderId::from_uuid(f.env.new_uuid()), c, vec![line(p, 2)], &f);
+    let first = f.product_service().reserve_stock(&ev).await.unwrap();
+    assert_eq!(first, StepOutcome::Applied { emitted: vec!["StockReserved"] });
+    let second = f.product_service().reserve_stock(&ev).await.unwrap();
+    assert_eq!(second, StepOutcome::AlreadyApplied);
+    let stored = f.products.get(p).await.unwrap().unwrap();
+    assert_eq!(stored.value.available(), 3);
+    assert_eq!(stored.version, 2, "one write for the add, one for the reservation");
+}
+
+pub async fn the_same_order_reserved_through_another_event_changes_nothing(f: Fixture) {
+    let c = customer(&f, "other-event@example.com").await;
+    let p = product(&f, "Lamp", 5).await;
+    let order = OrderId::from_uuid(f.env.new_uuid());
+    f.product_service().reserve_stock(&order_created(order, c, vec![line(p, 2)], &f)).await.unwrap();
+    let again = f.product_service().reserve_stock(&order_created(order, c, vec![line(p, 2)], &f)).await.unwrap();
+    assert!(matches!(again, StepOutcome::Skipped(_)), "{again:?}");
+    assert_eq!(f.products.get(p).await.unwrap().unwrap().value.available(), 3);
+}
+
+pub async fn a_stale_version_is_a_conflict_naming_the_item(f: Fixture) {
+    let c = customer(&f, "stale@example.com").await;
+    let stored = f.customers.get(c).await.unwrap().unwrap();
+    let write =
+        |v| Commit::new(vec![CustomerWrite::Customer { customer: stored.value.clone(), expected_version: v }], &[]);
+    f.customers.commit(write(stored.version)).await.unwrap();
+    match f.customers.commit(write(stored.version)).await {
+        Err(StoreError::Conflict { item }) => assert!(item.contains(&c.to_string()), "{item}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(f.customers.get(c).await.unwrap().unwrap().version, stored.version + 1);
+}
+
+pub async fn a_transaction_with_one_failing_condition_writes_nothing(f: Fixture) {
+    let a = product(&f, "Anvil", 5).await;
+    let b = product(&f, "Bell", 5).await;
+    let pa = f.products.get(a).await.unwrap().unwrap();
+    let pb = f.products.get(b).await.unwrap().unwrap();
+    let cause =
+        order_created(OrderId::from_uuid(f.env.new_uuid()), CustomerId::from_uuid(f.env.new_uuid()), vec![], &f);
+    let applied = AppliedEvent { consumer: "contract", event_id: cause.id() };
+    let commit = Commit::new(
+        vec![
+            ProductWrite::Product { product: pa.value.clone(), expected_version: pa.version },
+            ProductWrite::Product { product: pb.value.clone(), expected_version: pb.version + 7 },
+        ],
+        std::slice::from_ref(&cause),
+    )
+    .applying(applied.clone());
+    match f.products.commit(commit).await {
+        Err(StoreError::Conflict { item }) => {
+            assert!(item.contains(&b.to_string()), "the failing item is named: {item}")
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(f.products.get(a).await.unwrap().unwrap().version, pa.version, "the passing write did not land");
+    assert!(!f.products.is_applied(&applied).await.unwrap(), "the marker did not land");
+}
+
+pub async fn an_idempotency_key_replay_returns_the_stored_response_and_writes_nothing(f: Fixture) {
+    let c = customer(&f, "replay@example.com").await;
+    let p = product(&f, "Lamp", 5).await;
+    let k = key("order-123");
+    let first = f.placement().place(place_cmd(c, vec![line(p, 1)]), Some(&k)).await.unwrap();
+    let second = f.placement().place(place_cmd(c, vec![line(p, 1)]), Some(&k)).await.unwrap();
+    assert!(!first.replayed);
+    assert!(second.replayed);
+    assert_eq!(first.view, second.view);
+    let history = f.order_service().history(c, None, page(10), None).await.unwrap();
+    assert_eq!(history.items.len(), 1, "one order for one key");
+
+    let cust = f.customer_service().register(register_cmd("keyed@example.com", 5), Some(&k)).await.unwrap();
+    let again = f.customer_service().register(register_cmd("keyed@example.com", 5), Some(&k)).await.unwrap();
+    assert_eq!((cust.replayed, again.replayed), (false, true));
+    assert_eq!(cust.view, again.view);
+    assert_eq!(f.customers.get(cust.view.id).await.unwrap().unwrap().version, 1);
+}
+
+pub async fn a_reused_key_with_a_different_body_is_refused(f: Fixture) {
+    let c = customer(&f, "reuse@example.com").await;
+    let p = product(&f, "Lamp", 5).await;
+    let k = key("order-456");
+    f.placement().place(place_cmd(c, vec![line(p, 1)]), Some(&k)).await.unwrap();
+    let err = f.placement().place(place_cmd(c, vec![line(p, 2)]), Some(&k)).await.unwrap_err();
+    assert!(matches!(err, AppError::IdempotencyKeyReused), "{err:?}");
+    assert_eq!(f.order_service().history(c, None, page(10), None).await.unwrap().items.len(), 1);
+}
+
+pub async fn an_order_naming_an_unknown_product_or_customer_writes_nothing(f: Fixture) {
+    let c = customer(&f, "unknown@example.com").await;
+    let p = product(&f, "Lamp", 5).await;
+    let ghost = ProductId::from_uuid(f.env.new_uuid());
+    let err = f.placement().place(place_cmd(c, vec![line(p, 1), line(ghost, 1)]), None).await.unwrap_err();
+    assert!(matches!(err, AppError::UnknownReference { what: "product", id } if id == ghost.as_uuid()), "{err:?}");
+    let nobody = CustomerId::from_uuid(f.env.new_uuid());
+    let err = f.placement().place(place_cmd(nobody, vec![line(p, 1)]), None).await.unwrap_err();
+    assert!(matches!(err, AppError::UnknownReference { what: "customer", .. }), "{err:?}");
+    assert!(f.order_service().history(c, None, page(10), None).await.unwrap().items.is_empty());
+}
+
+pub async fn a_duplicate_email_is_refused(f: Fixture) {
+    customer(&f, "dup@example.com").await;
+    let err = f.customer_service().register(register_cmd("DUP@example.com", 1), None).await.unwrap_err();
+    assert!(matches!(err, AppError::EmailTaken), "{err:?}");
+}
+
+async fn stored_orders(f: &Fixture, c: CustomerId, n: usize) -> Vec<Order> {
+    let p = ProductId::from_uuid(f.env.new_uuid());
+    let mut out = vec![];
+    for i in 0..n {
+        let id = OrderId::from_uuid(f.env.new_uuid());
+        // Creation times one second apart, so "newest first" is unambiguous.
+        let at = chrono::DateTime::from_timestamp(1_800_000_000 + i as i64, 0).unwrap();
+        let (mut order, _) = Order::place(id, c, vec![line(p, 1)], address(), ShippingSpeed::Standard, at).unwrap();
+        if i % 3 == 0 {
+            order.reject(RejectionReason::OutOfStock, at).unwrap();
+        }
+        f.orders
+            .commit(Commit::new(vec![OrderWrite::Put { order: order.clone(), expected_version: 0 }], &[]))
+            .await
+            .unwrap();
+        out.push(order);
+    }
+    out
+}
+
+pub async fn three_pages_of_history_return_every_order_once_newest_first(f: Fixture) {
+    let c = CustomerId::from_uuid(f.env.new_uuid());
+    let other = CustomerId::from_uuid(f.env.new_uuid());
+    let orders = stored_orders(&f, c, 8).await;
+    stored_orders(&f, other, 2).await;
+    let svc = f.order_service();
+    let mut seen = vec![];
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let p = svc.history(c, None, page(3), cursor.as_deref()).await.unwrap();
+        pages += 1;
+        seen.extend(p.items.iter().map(|o| (o.created_at, o.id)));
+        match p.next_cursor {
+            Some(n) => cursor = Some(n),
+            None => break,
+        }
+        assert!(pages < 10, "paging does not end");
+    }
+    assert_eq!(pages, 3);
+    let mut want: Vec<_> = orders.iter().map(|o| (o.created_at(), o.id())).collect();
+    want.sort_by(|a, b| b.cmp(a));
+    assert_eq!(seen, want, "every order once, newest first, nobody else's");
+}
+
+pub async fn history_filters_by_status_across_pages(f: Fixture) {
+    let c = CustomerId::from_uuid(f.env.new_uuid());
+    let orders = stored_orders(&f, c, 10).await;
+    let svc = f.order_service();
+    let mut seen = BTreeSet::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let p = svc.history(c, Some(OrderStatus::Rejected), page(2), cursor.as_deref()).await.unwrap();
+        assert!(p.items.iter().all(|o| o.state == "REJECTED"));
+        seen.extend(p.items.iter().map(|o| o.id));
+        match p.next_cursor {
+            Some(n) => cursor = Some(n),
+            None => break,
+        }
+    }
+    let want: BTreeSet<_> = orders.iter().filter(|o| o.status() == OrderStatus::Rejected).map(|o| o.id()).collect();
+    assert_eq!(seen, want);
+}
+
+pub async fn a_tampered_or_foreign_cursor_is_refused(f: Fixture) {
+    let c = CustomerId::from_uuid(f.env.new_uuid());
+    stored_orders(&f, c, 4).await;
+    let svc = f.order_service();
+    let cursor = svc.history(c, None, page(2), None).await.unwrap().next_cursor.unwrap();
+    let other = CustomerId::from_uuid(f.env.new_uuid());
+    assert!(matches!(svc.history(other, None, page(2), Some(&cursor)).await, Err(AppError::InvalidCursor)));
+    assert!(matches!(
+        svc.history(c, Some(OrderStatus::Pending), page(2), Some(&cursor)).await,
+        Err(AppError::InvalidCursor)
+    ));
+    let mut tampered = cursor.clone();
+    tampered.insert(5, 'x');
+    assert!(matches!(svc.history(c, None, page(2), Some(&tampered)).await, Err(AppError::InvalidCursor)));
+    assert!(matches!(svc.history(c, None, page(2), Some("not a cursor")).await, Err(AppError::InvalidCursor)));
+}
+
+pub async fn pending_orders_before_a_cutoff_come_oldest_first(f: Fixture) {
+    let c = CustomerId::from_uuid(f.env.new_uuid());
+    let orders = stored_orders(&f, c, 6).await;
+    let cutoff = orders[4].created_at();
+    let got: Vec<OrderId> =
+        f.orders.pending_before(cutoff, 10).await.unwrap().into_iter().map(|o| o.value.id()).collect();
+    // indexes 0 and 3 are rejected; 4 is not before the cutoff
+    assert_eq!(got, vec![orders[1].id(), orders[2].id()]);
+    assert_eq!(f.orders.pending_before(cutoff, 1).await.unwrap().len(), 1);
+}
+
+pub async fn the_catalogue_pages_by_name(f: Fixture) {
+    for name in ["Pear", "apple", "Apple", "Banana", "Cherry"] {
+        product(&f, name, 1).await;
+    }
+    let svc = f.product_service();
+    let first = svc.list(page(3), None).await.unwrap();
+    let second = svc.list(page(3), first.next_cursor.as_deref()).await.unwrap();
+    assert!(second.next_cursor.is_none());
+    let names: Vec<String> = first.items.iter().chain(second.items.iter()).map(|p| p.name.clone()).collect();
+    assert_eq!(names, ["Apple", "Banana", "Cherry", "Pear", "apple"]);
+    assert!(matches!(svc.list(page(3), Some("garbage")).await, Err(AppError::InvalidCursor)));
+}
+
+pub async fn get_many_returns_existing_products_once(f: Fixture) {
+    let a = product(&f, "A", 1).await;
+    let b = product(&f, "B", 1).await;
+    let ghost = ProductId::from_uuid(f.env.new_uuid());
+    let got: BTreeSet<ProductId> =
+        f.products.get_many(&[a, ghost, b, a]).await.unwrap().into_iter().map(|p| p.value.id()).collect();
+    assert_eq!(got, BTreeSet::from([a, b]));
+    assert!(f.products.get_many(&[]).await.unwrap().is_empty());
+}
+
+pub async fn one_short_line_reserves_nothing(f: Fixture) {
+    let a = product(&f, "A", 5).await;
+    let b = product(&f, "B", 1).await;
+    let c = CustomerId::from_uuid(f.env.new_uuid());
+    let ev = order_created(OrderId::from_uuid(f.env.new_uuid()), c, vec![line(a, 2), line(b, 2)], &f);
+    let out = f.product_service().reserve_stock(&ev).await.unwrap();
+    assert_eq!(out, StepOutcome::Applied { emitted: vec!["StockReservationFailed"] });
+    assert_eq!(f.products.get(a).await.unwrap().unwrap().value.available(), 5);
+    assert_eq!(f.products.get(b).await.unwrap().unwrap().value.available(), 1);
+}
+
+pub async fn concurrent_reservations_never_oversell(f: Fixture) {
+    let p = product(&f, "Scarce", 3).await;
+    let c = CustomerId::from_uuid(f.env.new_uuid());
+    let mut tasks = vec![];
+    for _ in 0..8 {
+        let svc = f.product_service();
+        let ev = order_created(OrderId::from_uuid(f.env.new_uuid()), c, vec![line(p, 1)], &f);
+        tasks.push(tokio::spawn(async move { svc.reserve_stock(&ev).await }));
+    }
+    let mut reserved = 0;
+    let mut failed = 0;
+    for t in tasks {
+        match t.await.unwrap().unwrap() {
+            StepOutcome::Applied { emitted } if emitted == ["StockReserved"] => reserved += 1,
+            StepOutcome::Applied { emitted } if emitted == ["StockReservationFailed"] => failed += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((reserved, failed), (3, 5));
+    let stored = f.products.get(p).await.unwrap().unwrap().value;
+    assert_eq!((stored.reserved(), stored.available()), (3, 0));
+}
+
+pub async fn an_unknown_id_is_not_found(f: Fixture) {
+    let id = OrderId::from_str("00000000-0000-4000-8000-000000000000").unwrap();
+    assert!(matches!(f.order_service().get(id).await, Err(AppError::NotFound("order"))));
+    assert!(f.customers.get(CustomerId::from_uuid(id.as_uuid())).await.unwrap().is_none());
+    assert!(f.products.reservation(id).await.unwrap().is_none());
+    assert!(f.customers.reservation(id).await.unwrap().is_none());
+    let query = crate::ports::HistoryQuery {
+        customer_id: CustomerId::from_uuid(id.as_uuid()),
+        status: None,
+        page: PageRequest { size: page(5), after: None },
+    };
+    assert!(f.orders.history(&query).await.unwrap().items.is_empty());
+}
+
+/// Expands to one `#[tokio::test]` per contract case, each with `$make().await` as its fixture.
+#[macro_export]
+macro_rules! contract_suite {
+    ($make:path) => {
+        $crate::contract_suite!(@cases $make;
+            an_event_applied_twice_changes_nothing,
+            the_same_order_reserved_through_another_event_changes_nothing,
+            a_stale_version_is_a_conflict_naming_the_item,
+            a_transaction_with_one_failing_condition_writes_nothing,
+            an_idempotency_key_replay_returns_the_stored_response_and_writes_nothing,
+            a_reused_key_with_a_different_body_is_refused,
+            an_order_naming_an_unknown_product_or_customer_writes_nothing,
+            a_duplicate_email_is_refused,
+            three_pages_of_history_return_every_order_once_newest_first,
+            history_filters_by_status_across_pages,
+            a_tampered_or_foreign_cursor_is_refused,
+            pending_orders_before_a_cutoff_come_oldest_first,
+            the_catalogue_pages_by_name,
+            get_many_returns_existing_products_once,
+            one_short_line_reserves_nothing,
+            concurrent_reservations_never_oversell,
+            an_unknown_id_is_not_found,
+        );
+    };
+    (@cases $make:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                $crate::contract::$case($make().await).await;
+            }
+        )*
+    };
+}

@@ -1,0 +1,64 @@
+//! The application layer's errors: one enum for requests, one for saga steps.
+
+use domain::{DomainError, EventDecodeError};
+
+use crate::ports::{Duplicate, StoreError};
+
+/// Why a request was not carried out. The HTTP layer maps each variant to one status and one
+/// problem type, in one place.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The request breaks a rule of the model (bad value, illegal transition...).
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request names something that does not exist (a product on an order line...).
+    #[error("unknown {what}: {id}")]
+    UnknownReference { what: &'static str, id: uuid::Uuid },
+    #[error("the email is already registered")]
+    EmailTaken,
+    /// The resource changed while we were writing it; the client may retry.
+    #[error("the resource was modified concurrently")]
+    Conflict,
+    #[error("the Idempotency-Key was already used with a different request")]
+    IdempotencyKeyReused,
+    #[error("invalid page cursor")]
+    InvalidCursor,
+    #[error("storage failure")]
+    Store(#[source] StoreError),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict { .. } => AppError::Conflict,
+            StoreError::Duplicate(Duplicate::Email) => AppError::EmailTaken,
+            StoreError::InvalidCursor => AppError::InvalidCursor,
+            other => AppError::Store(other),
+        }
+    }
+}
+
+/// Why a saga step did not complete. Every variant but `Unroutable` and `Malformed` is
+/// retryable: the Lambda returns an error and EventBridge/Lambda deliver the event again.
+/// A business outcome (a rejection) is never an error: it is an event.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error("storage failure")]
+    Store(#[from] StoreError),
+    #[error("gave up after {attempts} conflicting attempts")]
+    Contention { attempts: u32 },
+    /// The event is ours but this step does not consume it: a routing mistake.
+    #[error("{consumer} does not handle {detail_type}")]
+    Unroutable { consumer: &'static str, detail_type: &'static str },
+    /// The bytes are not one of our events.
+    #[error(transparent)]
+    Malformed(#[from] EventDecodeError),
+}
+
+impl StepError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StepError::Store(_) | StepError::Contention { .. })
+    }
+}

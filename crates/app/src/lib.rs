@@ -1,0 +1,25 @@
+//! The application layer: use cases written against ports, so the same code runs on DynamoDB in
+//! Lambda and in memory in the offline runner and the simulation.
+//!
+//! Handlers translate requests and events into the commands here; services load aggregates,
+//! ask the domain to decide, and commit what it decided in one transaction per use case.
+
+pub mod commands;
+pub mod customers;
+pub mod env;
+pub mod error;
+pub mod idempotency;
+pub mod memory;
+pub mod orders;
+pub mod page;
+pub mod ports;
+pub mod products;
+pub mod relay;
+pub mod step;
+pub mod views;
+
+#[cfg(feature = "contract")]
+pub mod contract;
+
+pub use env::{SharedEnv, SystemEnvironment};
+pub use error::{AppError, StepError};

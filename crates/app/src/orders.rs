@@ -1,0 +1,261 @@
+//! Orders: placing, reading, cancelling, the order-side steps of the saga, and the sweeper.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use domain::saga::{approve_order, price_order, reject_for_credit, reject_for_stock, sweep_order, Step};
+use domain::{CustomerId, DomainEvent, EventEnvelope, Order, OrderId, OrderStatus, ProductId, ShippingCostService};
+
+use crate::commands::{PlaceOrder, QuoteShipping};
+use crate::env::SharedEnv;
+use crate::error::{AppError, StepError};
+use crate::idempotency::{self, Created, Prior};
+use crate::page::{self, PageRequest, PageSize};
+use crate::ports::{
+    AppliedEvent, Commit, CustomerRepository, Duplicate, HistoryQuery, IdempotencyKey, OrderRepository, OrderWrite,
+    ProductRepository, StoreError, Versioned,
+};
+use crate::step::{consumer, marker, plan, settle, unroutable, Attempts, Next, StepOutcome};
+use crate::views::{OrderView, PageView, QuoteView};
+
+const SCOPE: &str = "orders";
+
+/// Reading and cancelling orders.
+#[derive(Clone)]
+pub struct OrderService {
+    repo: Arc<dyn OrderRepository>,
+    env: SharedEnv,
+}
+
+impl OrderService {
+    pub fn new(repo: Arc<dyn OrderRepository>, env: SharedEnv) -> Self {
+        OrderService { repo, env }
+    }
+
+    pub async fn get(&self, id: OrderId) -> Result<OrderView, AppError> {
+        let o = self.repo.get(id).await?.ok_or(AppError::NotFound("order"))?;
+        Ok(OrderView::from(&o.value))
+    }
+
+    fn history_scope(customer: CustomerId, status: Option<OrderStatus>) -> String {
+        format!("history:{customer}:{}", status.map_or("*", OrderStatus::as_str))
+    }
+
+    /// A customer's orders, newest first. A cursor is only valid for the query that issued it.
+    pub async fn history(
+        &self,
+        customer_id: CustomerId,
+        status: Option<OrderStatus>,
+        size: PageSize,
+        cursor: Option<&str>,
+    ) -> Result<PageView<OrderView>, AppError> {
+        let scope = Self::history_scope(customer_id, status);
+        let after = cursor.map(|c| page::decode_cursor(&scope, c)).transpose().map_err(|_| AppError::InvalidCursor)?;
+        let p = self.repo.history(&HistoryQuery { customer_id, status, page: PageRequest { size, after } }).await?;
+        Ok(PageView {
+            items: p.items.iter().map(OrderView::from).collect(),
+            next_cursor: p.next.map(|n| page::encode_cursor(&scope, &n)),
+        })
+    }
+
+    /// APPROVED → CANCELLED (stock and credit are then released by the saga); cancelling a
+    /// cancelled order answers it as it is; PENDING and REJECTED are refused.
+    pub async fn cancel(&self, id: OrderId) -> Result<OrderView, AppError> {
+        let Versioned { value: mut order, version } = self.repo.get(id).await?.ok_or(AppError::NotFound("order"))?;
+        let Some(event) = order.cancel(self.env.now())? else {
+            return Ok(OrderView::from(&order));
+        };
+        let envelope = EventEnvelope::new(DomainEvent::OrderCancelled(event), self.env.as_ref());
+        let view = OrderView::from(&order);
+        self.repo.commit(Commit::new(vec![OrderWrite::Put { order, expected_version: version }], &[envelope])).await?;
+        Ok(view)
+    }
+}
+
+/// Placing orders: checks what the request names, then stores the order PENDING with its
+/// OrderCreated event (and the idempotency record) in one transaction.
+#[derive(Clone)]
+pub struct OrderPlacement {
+    repo: Arc<dyn OrderRepository>,
+    products: Arc<dyn ProductRepository>,
+    customers: Arc<dyn CustomerRepository>,
+    shipping: ShippingCostService,
+    env: SharedEnv,
+}
+
+impl OrderPlacement {
+    pub fn new(
+        repo: Arc<dyn OrderRepository>,
+        products: Arc<dyn ProductRepository>,
+        customers: Arc<dyn CustomerRepository>,
+        shipping: ShippingCostService,
+        env: SharedEnv,
+    ) -> Self {
+        OrderPlacement { repo, products, customers, shipping, env }
+    }
+
+    pub async fn place(&self, cmd: PlaceOrder, key: Option<&IdempotencyKey>) -> Result<Created<OrderView>, AppError> {
+        let fp = idempotency::fingerprint(&cmd);
+        if let Prior::Replay(view) = idempotency::check(self.repo.as_ref(), SCOPE, key, &fp).await? {
+            return Ok(Created { view, replayed: true });
+        }
+        self.shipping.check_offered(&cmd.shipping_address, cmd.shipping_speed)?;
+        let id = OrderId::from_uuid(self.env.new_uuid());
+        let (order, event) =
+            Order::place(id, cmd.customer_id, cmd.lines, cmd.shipping_address, cmd.shipping_speed, self.env.now())?;
+        self.check_references(&order).await?;
+        let view = OrderView::from(&order);
+        let envelope = EventEnvelope::new(DomainEvent::OrderCreated(event), self.env.as_ref());
+        let commit = Commit::new(vec![OrderWrite::Put { order, expected_version: 0 }], &[envelope])
+            .answering(idempotency::record(SCOPE, key, &fp, id.as_uuid(), &view));
+        match self.repo.commit(commit).await {
+            Ok(()) => Ok(Created { view, replayed: false }),
+            Err(StoreError::Duplicate(Duplicate::IdempotencyKey)) => {
+                match idempotency::check(self.repo.as_ref(), SCOPE, key, &fp).await? {
+                    Prior::Replay(view) => Ok(Created { view, replayed: true }),
+                    Prior::Fresh => Err(AppError::Conflict),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// An order naming a customer or product that does not exist is a client error, answered
+    /// at once rather than as a rejection later.
+    async fn check_references(&self, order: &Order) -> Result<(), AppError> {
+        if self.customers.get(order.customer_id()).await?.is_none() {
+            return Err(AppError::UnknownReference { what: "customer", id: order.customer_id().as_uuid() });
+        }
+        let ids: Vec<ProductId> = order.lines().iter().map(|l| l.product_id).collect();
+        let found = self.products.get_many(&ids).await?;
+        if let Some(missing) = ids.iter().find(|id| !found.iter().any(|p| p.value.id() == **id)) {
+            return Err(AppError::UnknownReference { what: "product", id: missing.as_uuid() });
+        }
+        Ok(())
+    }
+}
+
+/// What shipping would cost: pure domain, no storage.
+pub fn quote_shipping(shipping: &ShippingCostService, cmd: &QuoteShipping) -> Result<QuoteView, AppError> {
+    Ok(shipping.quote(&cmd.destination, cmd.speed, &cmd.items, cmd.subtotal)?.into())
+}
+
+/// The order-side steps of the saga: price, approve, reject.
+#[derive(Clone)]
+pub struct OrderSaga {
+    repo: Arc<dyn OrderRepository>,
+    shipping: ShippingCostService,
+    env: SharedEnv,
+}
+
+impl OrderSaga {
+    pub fn new(repo: Arc<dyn OrderRepository>, shipping: ShippingCostService, env: SharedEnv) -> Self {
+        OrderSaga { repo, shipping, env }
+    }
+
+    /// StockReserved → OrderPriced (or OrderRejected when it cannot be priced; or a
+    /// StockReleaseRequested compensation when the order is already over).
+    pub async fn price(&self, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
+        let DomainEvent::StockReserved(e) = &ev.event else { return Err(unroutable(consumer::PRICE_ORDER, ev)) };
+        self.run(consumer::PRICE_ORDER, ev, e.order_id, |o, now| price_order(o, e, &self.shipping, now)).await
+    }
+
+    /// CreditReserved → OrderApproved (or a CreditReleaseRequested compensation).
+    pub async fn approve(&self, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
+        let DomainEvent::CreditReserved(e) = &ev.event else { return Err(unroutable(consumer::APPROVE_ORDER, ev)) };
+        self.run(consumer::APPROVE_ORDER, ev, e.order_id, |o, now| approve_order(o, e, now)).await
+    }
+
+    /// StockReservationFailed | CreditReservationFailed → OrderRejected.
+    pub async fn reject(&self, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
+        match &ev.event {
+            DomainEvent::StockReservationFailed(e) => {
+                self.run(consumer::REJECT_ORDER, ev, e.order_id, |o, now| reject_for_stock(o, e, now)).await
+            }
+            DomainEvent::CreditReservationFailed(e) => {
+                self.run(consumer::REJECT_ORDER, ev, e.order_id, |o, now| reject_for_credit(o, e, now)).await
+            }
+            _ => Err(unroutable(consumer::REJECT_ORDER, ev)),
+        }
+    }
+
+    async fn run(
+        &self,
+        consumer: &'static str,
+        ev: &EventEnvelope,
+        order_id: OrderId,
+        decide: impl Fn(&Order, chrono::DateTime<chrono::Utc>) -> Step<Order>,
+    ) -> Result<StepOutcome, StepError> {
+        let applied: AppliedEvent = marker(consumer, ev);
+        if self.repo.is_applied(&applied).await? {
+            return Ok(StepOutcome::AlreadyApplied);
+        }
+        let mut attempts = Attempts::new(&self.env);
+        loop {
+            let Some(Versioned { value: order, version }) = self.repo.get(order_id).await? else {
+                // The order is written before its first event is published, so this is a
+                // replication lag or a foreign event: retry, and let the DLQ catch the latter.
+                return Err(StepError::Store(StoreError::Conflict { item: format!("ORDER#{order_id}") }));
+            };
+            let (writes, events) = match decide(&order, self.env.now()) {
+                Step::Apply { state, events } => {
+                    (vec![OrderWrite::Put { order: state, expected_version: version }], events)
+                }
+                Step::Emit(events) => (vec![OrderWrite::Check { id: order_id, version }], events),
+                Step::Skip(s) => return Ok(StepOutcome::Skipped(s)),
+            };
+            let (commit, emitted) = plan(writes, events, ev, applied.clone(), &self.env);
+            match settle(self.repo.commit(commit).await, emitted)? {
+                Next::Done(outcome) => return Ok(outcome),
+                Next::Retry => attempts.backoff().await?,
+            }
+        }
+    }
+}
+
+/// What one sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    pub examined: usize,
+    pub rejected: usize,
+}
+
+/// Rejects orders left PENDING past the timeout, so no saga stays open forever. The rejection
+/// event triggers the same compensations as any other rejection.
+#[derive(Clone)]
+pub struct Sweeper {
+    repo: Arc<dyn OrderRepository>,
+    timeout: Duration,
+    env: SharedEnv,
+}
+
+impl Sweeper {
+    /// Orders examined per run at most; the schedule runs again soon enough for the rest.
+    pub const BATCH: usize = 100;
+
+    pub fn new(repo: Arc<dyn OrderRepository>, timeout: Duration, env: SharedEnv) -> Self {
+        Sweeper { repo, timeout, env }
+    }
+
+    pub async fn sweep(&self) -> Result<SweepReport, StoreError> {
+        let now = self.env.now();
+        let stuck = self.repo.pending_before(now - self.timeout, Self::BATCH).await?;
+        let mut report = SweepReport { examined: stuck.len(), rejected: 0 };
+        for Versioned { value: order, version } in stuck {
+            let Step::Apply { state, events } = sweep_order(&order, now, self.timeout) else { continue };
+            let envelopes: Vec<EventEnvelope> =
+                events.into_iter().map(|e| EventEnvelope::new(e, self.env.as_ref())).collect();
+            match self
+                .repo
+                .commit(Commit::new(vec![OrderWrite::Put { order: state, expected_version: version }], &envelopes))
+                .await
+            {
+                Ok(()) => report.rejected += 1,
+                // The saga moved the order meanwhile: it is not stuck.
+                Err(StoreError::Conflict { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(report)
+    }
+}

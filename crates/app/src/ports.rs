@@ -1,0 +1,241 @@
+//! Ports: what the application needs from storage and from the bus, named by role.
+//!
+//! Each context has one repository whose `commit` is the context's only way to write. A commit
+//! carries the aggregate writes (each conditional on the version it was read at), the outbox
+//! records of the events it emits, the applied-event marker of the event it consumed and the
+//! idempotency record of the request it answers: all of it lands, or none of it does. That is the
+//! transactional outbox: no code path writes state and then publishes on its own.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::{
+    CreditReservation, Customer, CustomerId, EventEnvelope, EventId, Order, OrderId, OrderStatus, Product, ProductId,
+    StockReservation,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::page::{Page, PageRequest};
+
+/// A stored value and the version it was read at. Invariant: `version` starts at 1 for the first
+/// write and grows by one per write; 0 means "not stored yet" when used as an expectation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versioned<T> {
+    pub value: T,
+    pub version: u64,
+}
+
+/// An event ready for the bus, as the outbox stores it. Invariant: `detail` is the JSON of the
+/// envelope's `detail` and `source`/`detail_type` agree with it (built only from an envelope).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxRecord {
+    pub event_id: EventId,
+    pub source: String,
+    pub detail_type: String,
+    pub detail: String,
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl From<&EventEnvelope> for OutboxRecord {
+    fn from(e: &EventEnvelope) -> Self {
+        OutboxRecord {
+            event_id: e.id(),
+            source: e.source().to_owned(),
+            detail_type: e.detail_type().to_owned(),
+            detail: e.detail().to_string(),
+            occurred_at: e.metadata.occurred_at,
+        }
+    }
+}
+
+/// "Consumer `consumer` has applied event `event_id`": written in the same transaction as the
+/// state change, so a redelivered event finds it and changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedEvent {
+    pub consumer: &'static str,
+    pub event_id: EventId,
+}
+
+/// A client's Idempotency-Key: 1 to 128 printable ASCII characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub const MAX_LEN: usize = 128;
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        let ok = !raw.is_empty() && raw.len() <= Self::MAX_LEN && raw.bytes().all(|b| b.is_ascii_graphic());
+        ok.then(|| IdempotencyKey(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What a create answered for one key. Invariant: `fingerprint` is the hash of the request the
+/// response belongs to; `response` is that response's body, replayed as is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdempotencyRecord {
+    pub scope: String,
+    pub key: String,
+    pub fingerprint: String,
+    pub resource_id: Uuid,
+    pub response: serde_json::Value,
+}
+
+/// Everything one local transaction writes. Empty `writes` with events is a pure emission
+/// (a compensation request) guarded by `Check` writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Commit<W> {
+    pub writes: Vec<W>,
+    pub events: Vec<OutboxRecord>,
+    pub applied: Option<AppliedEvent>,
+    pub idempotency: Option<IdempotencyRecord>,
+}
+
+impl<W> Commit<W> {
+    pub fn new(writes: Vec<W>, events: &[EventEnvelope]) -> Self {
+        Commit { writes, events: events.iter().map(OutboxRecord::from).collect(), applied: None, idempotency: None }
+    }
+
+    pub fn applying(mut self, applied: AppliedEvent) -> Self {
+        self.applied = Some(applied);
+        self
+    }
+
+    pub fn answering(mut self, record: Option<IdempotencyRecord>) -> Self {
+        self.idempotency = record;
+        self
+    }
+}
+
+/// A write to the orders table. (The size difference between the variants is fine: writes are
+/// few and short-lived.)
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum OrderWrite {
+    /// Store `order`, provided its stored version is `expected_version` (0: it must not exist).
+    Put { order: Order, expected_version: u64 },
+    /// Write nothing, but only commit if the order is still at `version`.
+    Check { id: OrderId, version: u64 },
+}
+
+/// A write to the products table.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProductWrite {
+    Product { product: Product, expected_version: u64 },
+    Reservation { reservation: StockReservation, expected_version: u64 },
+}
+
+/// A write to the customers table. Storing a new customer (expected version 0) also claims its
+/// email; an email already claimed fails the commit with [`Duplicate::Email`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum CustomerWrite {
+    Customer { customer: Customer, expected_version: u64 },
+    Reservation { reservation: CreditReservation, expected_version: u64 },
+}
+
+/// Which uniqueness a commit ran into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Duplicate {
+    Email,
+    IdempotencyKey,
+    AppliedEvent,
+}
+
+impl fmt::Display for Duplicate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Duplicate::Email => "email",
+            Duplicate::IdempotencyKey => "idempotency key",
+            Duplicate::AppliedEvent => "applied event",
+        })
+    }
+}
+
+/// How a storage call failed, in terms the application can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A version condition failed: someone wrote `item` since it was read. Reload and retry.
+    #[error("conflict on {item}")]
+    Conflict { item: String },
+    /// A uniqueness condition failed.
+    #[error("duplicate {0}")]
+    Duplicate(Duplicate),
+    /// A page cursor that this store did not issue for this query.
+    #[error("invalid cursor")]
+    InvalidCursor,
+    /// A stored item that does not decode: a bug or a foreign writer, never the caller's fault.
+    #[error("corrupt item {key}: {reason}")]
+    Corrupt { key: String, reason: String },
+    /// The store could not be reached or refused for reasons of its own; retrying may help.
+    #[error("storage unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// What consumers and idempotent creates look up before they decide.
+#[async_trait]
+pub trait EventLedger: Send + Sync {
+    async fn is_applied(&self, applied: &AppliedEvent) -> Result<bool, StoreError>;
+    async fn idempotency(&self, scope: &str, key: &IdempotencyKey) -> Result<Option<IdempotencyRecord>, StoreError>;
+}
+
+/// A customer's orders, newest first, optionally of one status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryQuery {
+    pub customer_id: CustomerId,
+    pub status: Option<OrderStatus>,
+    pub page: PageRequest,
+}
+
+#[async_trait]
+pub trait OrderRepository: EventLedger {
+    async fn get(&self, id: OrderId) -> Result<Option<Versioned<Order>>, StoreError>;
+    async fn history(&self, query: &HistoryQuery) -> Result<Page<Order>, StoreError>;
+    /// PENDING orders created before `cutoff`, oldest first, at most `limit`.
+    async fn pending_before(&self, cutoff: DateTime<Utc>, limit: usize) -> Result<Vec<Versioned<Order>>, StoreError>;
+    async fn commit(&self, commit: Commit<OrderWrite>) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait ProductRepository: EventLedger {
+    async fn get(&self, id: ProductId) -> Result<Option<Versioned<Product>>, StoreError>;
+    /// The products among `ids` that exist, in no particular order.
+    async fn get_many(&self, ids: &[ProductId]) -> Result<Vec<Versioned<Product>>, StoreError>;
+    /// The catalogue by name, then id.
+    async fn list(&self, page: &PageRequest) -> Result<Page<Product>, StoreError>;
+    async fn reservation(&self, order_id: OrderId) -> Result<Option<Versioned<StockReservation>>, StoreError>;
+    async fn commit(&self, commit: Commit<ProductWrite>) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait CustomerRepository: EventLedger {
+    async fn get(&self, id: CustomerId) -> Result<Option<Versioned<Customer>>, StoreError>;
+    async fn reservation(&self, order_id: OrderId) -> Result<Option<Versioned<CreditReservation>>, StoreError>;
+    async fn commit(&self, commit: Commit<CustomerWrite>) -> Result<(), StoreError>;
+}
+
+/// Why a publish did not deliver everything.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// Some entries were still refused after the bounded retries; the caller should fail so the
+    /// stream redelivers (consumers are idempotent, so re-sending the delivered ones is safe).
+    #[error("{failed} of {total} events not accepted by the bus after {attempts} attempts")]
+    Rejected { failed: usize, total: usize, attempts: u32 },
+    /// An event too large for the bus even alone.
+    #[error("event {0} exceeds the bus entry size limit")]
+    TooLarge(EventId),
+    #[error("bus unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Sends outbox records to the event bus. The relay is its only caller.
+#[async_trait]
+pub trait EventPublisher: Send + Sync {
+    async fn publish(&self, records: &[OutboxRecord]) -> Result<(), PublishError>;
+}

@@ -1,0 +1,25 @@
+//! The outbox relay: hands committed outbox records to the bus. The only path to PutEvents.
+
+use std::sync::Arc;
+
+use crate::ports::{EventPublisher, OutboxRecord, PublishError};
+
+#[derive(Clone)]
+pub struct OutboxRelay {
+    publisher: Arc<dyn EventPublisher>,
+}
+
+impl OutboxRelay {
+    pub fn new(publisher: Arc<dyn EventPublisher>) -> Self {
+        OutboxRelay { publisher }
+    }
+
+    /// Publishes the records in order; an error means "deliver this batch again".
+    pub async fn relay(&self, records: &[OutboxRecord]) -> Result<usize, PublishError> {
+        if records.is_empty() {
+            return Ok(0);
+        }
+        self.publisher.publish(records).await?;
+        Ok(records.len())
+    }
+}

@@ -1,0 +1,166 @@
+//! Views: what the API answers, in the wire format (camelCase JSON, Money as minor units).
+//! They deserialize too, because an idempotent create replays the stored view.
+
+use chrono::{DateTime, Utc};
+use domain::{
+    Address, Customer, CustomerId, Dimensions, Money, Order, OrderId, OrderState, Product, ProductId, Quantity,
+    RejectionReason, ShippingQuote, ShippingSpeed, Zone,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerView {
+    pub id: CustomerId,
+    pub name: String,
+    pub email: String,
+    pub address: Address,
+    pub credit_limit: Money,
+    pub available_credit: Money,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&Customer> for CustomerView {
+    fn from(c: &Customer) -> Self {
+        CustomerView {
+            id: c.id(),
+            name: c.name().as_str().to_owned(),
+            email: c.email().as_str().to_owned(),
+            address: c.address().clone(),
+            credit_limit: c.credit_limit(),
+            available_credit: c.available_credit(),
+            created_at: c.created_at(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DimensionsView {
+    pub length: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl From<Dimensions> for DimensionsView {
+    fn from(d: Dimensions) -> Self {
+        DimensionsView { length: d.length.get(), width: d.width.get(), height: d.height.get() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductView {
+    pub id: ProductId,
+    pub name: String,
+    pub price: Money,
+    pub weight_grams: u32,
+    pub dimensions_cm: DimensionsView,
+    /// Units on hand.
+    pub stock: u32,
+    /// Units on hand that no order holds.
+    pub available: u32,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&Product> for ProductView {
+    fn from(p: &Product) -> Self {
+        ProductView {
+            id: p.id(),
+            name: p.name().as_str().to_owned(),
+            price: p.price(),
+            weight_grams: p.weight().get(),
+            dimensions_cm: p.dimensions().into(),
+            stock: p.on_hand(),
+            available: p.available(),
+            created_at: p.created_at(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderLineView {
+    pub product_id: ProductId,
+    pub quantity: Quantity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<Money>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderView {
+    pub id: OrderId,
+    pub customer_id: CustomerId,
+    pub state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejection_reason: Option<RejectionReason>,
+    pub lines: Vec<OrderLineView>,
+    pub shipping_address: Address,
+    pub shipping_speed: ShippingSpeed,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subtotal: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipping_cost: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<Money>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Order> for OrderView {
+    fn from(o: &Order) -> Self {
+        let pricing = o.pricing();
+        OrderView {
+            id: o.id(),
+            customer_id: o.customer_id(),
+            state: o.status().as_str().to_owned(),
+            rejection_reason: match o.state() {
+                OrderState::Rejected { reason } => Some(reason),
+                _ => None,
+            },
+            lines: o
+                .lines()
+                .iter()
+                .map(|l| OrderLineView { product_id: l.product_id, quantity: l.quantity, unit_price: l.unit_price })
+                .collect(),
+            shipping_address: o.shipping_address().clone(),
+            shipping_speed: o.shipping_speed(),
+            subtotal: pricing.map(|p| p.subtotal),
+            shipping_cost: pricing.map(|p| p.shipping_cost),
+            total: pricing.map(|p| p.total),
+            created_at: o.created_at(),
+            updated_at: o.updated_at(),
+        }
+    }
+}
+
+/// A page of items and, when more may follow, the cursor to ask for the next page with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageView<T> {
+    pub items: Vec<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteView {
+    pub zone: Zone,
+    pub speed: ShippingSpeed,
+    pub chargeable_weight_grams: u64,
+    pub cost: Money,
+    pub free_shipping_applied: bool,
+}
+
+impl From<ShippingQuote> for QuoteView {
+    fn from(q: ShippingQuote) -> Self {
+        QuoteView {
+            zone: q.zone,
+            speed: q.speed,
+            chargeable_weight_grams: q.chargeable_grams,
+            cost: q.cost,
+            free_shipping_applied: q.free_shipping_applied,
+        }
+    }
+}

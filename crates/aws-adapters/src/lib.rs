@@ -1,0 +1,1 @@
+//! DynamoDB and EventBridge adapters (being written).
