@@ -1,0 +1,125 @@
+//! Typed configuration from the environment, read once per cold start. A function reads exactly
+//! the variables its manifest entry lists; a missing or malformed one is named in the error.
+
+use std::collections::HashMap;
+
+use chrono::Duration;
+use domain::{CountryCode, ShippingCostService};
+
+use crate::manifest::{self, vars, FunctionSpec, Table};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+    #[error("function {0} is not in the manifest")]
+    UnknownFunction(String),
+    /// A main asked for a value its manifest entry does not declare: a bug, caught at start.
+    #[error("{function} does not declare {name} in the manifest")]
+    Undeclared { function: &'static str, name: &'static str },
+}
+
+/// One function's configuration. Invariant: holds a non-empty value for every variable of the
+/// function's manifest entry and nothing else.
+#[derive(Debug, Clone)]
+pub struct Config {
+    spec: &'static FunctionSpec,
+    values: HashMap<&'static str, String>,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn load(function: &str) -> Result<Config, ConfigError> {
+        Self::from_lookup(function, |name| std::env::var(name).ok())
+    }
+
+    /// Reads from any source (the runner passes its own settings, tests pass a map).
+    pub fn from_lookup(function: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let spec = manifest::function(function).ok_or_else(|| ConfigError::UnknownFunction(function.to_owned()))?;
+        let mut values = HashMap::new();
+        for &name in spec.env {
+            let v = lookup(name).filter(|v| !v.trim().is_empty()).ok_or(ConfigError::Missing(name))?;
+            values.insert(name, v.trim().to_owned());
+        }
+        let config = Config { spec, values };
+        // Parse what has a format now, so a bad value stops the cold start, not a request.
+        if spec.env.contains(&vars::WAREHOUSE_COUNTRY) {
+            config.shipping()?;
+        }
+        if spec.env.contains(&vars::PENDING_TIMEOUT_SECONDS) {
+            config.pending_timeout()?;
+        }
+        Ok(config)
+    }
+
+    pub fn function(&self) -> &'static str {
+        self.spec.name
+    }
+
+    fn get(&self, name: &'static str) -> Result<&str, ConfigError> {
+        self.values.get(name).map(String::as_str).ok_or(ConfigError::Undeclared { function: self.spec.name, name })
+    }
+
+    pub fn table(&self, table: Table) -> Result<String, ConfigError> {
+        self.get(table.var()).map(str::to_owned)
+    }
+
+    pub fn bus_name(&self) -> Result<String, ConfigError> {
+        self.get(vars::EVENT_BUS_NAME).map(str::to_owned)
+    }
+
+    /// The shipping tariff from the warehouse's region and country.
+    pub fn shipping(&self) -> Result<ShippingCostService, ConfigError> {
+        let region = self.get(vars::WAREHOUSE_REGION)?;
+        let country = CountryCode::parse(self.get(vars::WAREHOUSE_COUNTRY)?)
+            .map_err(|e| ConfigError::Invalid { name: vars::WAREHOUSE_COUNTRY, reason: e.to_string() })?;
+        Ok(ShippingCostService::standard_tariff(region, country))
+    }
+
+    /// How long an order may stay PENDING before the sweeper rejects it: 1 s to 1 day.
+    pub fn pending_timeout(&self) -> Result<Duration, ConfigError> {
+        let raw = self.get(vars::PENDING_TIMEOUT_SECONDS)?;
+        let invalid =
+            |reason: &str| ConfigError::Invalid { name: vars::PENDING_TIMEOUT_SECONDS, reason: reason.into() };
+        let secs: i64 = raw.parse().map_err(|_| invalid("not a whole number of seconds"))?;
+        if !(1..=86_400).contains(&secs) {
+            return Err(invalid("must be between 1 and 86400"));
+        }
+        Ok(Duration::seconds(secs))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| m.get(k).cloned()
+    }
+
+    #[test]
+    fn a_missing_variable_is_named() {
+        let err = Config::from_lookup("create-order", env(&[("ORDERS_TABLE", "o")])).unwrap_err();
+        assert!(matches!(err, ConfigError::Missing("PRODUCTS_TABLE")), "{err}");
+        assert_eq!(err.to_string(), "environment variable PRODUCTS_TABLE is not set");
+    }
+
+    #[test]
+    fn malformed_values_stop_the_start() {
+        let bad_country = env(&[("WAREHOUSE_REGION", "OH"), ("WAREHOUSE_COUNTRY", "USA")]);
+        assert!(matches!(Config::from_lookup("quote-shipping", bad_country), Err(ConfigError::Invalid { .. })));
+        let bad_timeout = env(&[("ORDERS_TABLE", "o"), ("PENDING_TIMEOUT_SECONDS", "soon")]);
+        assert!(matches!(Config::from_lookup("sweep-orders", bad_timeout), Err(ConfigError::Invalid { .. })));
+    }
+
+    #[test]
+    fn a_function_reads_only_what_it_declares() {
+        let c = Config::from_lookup("get-order", env(&[("ORDERS_TABLE", "orders"), ("PRODUCTS_TABLE", "p")])).unwrap();
+        assert_eq!(c.table(Table::Orders).unwrap(), "orders");
+        assert!(matches!(c.table(Table::Products), Err(ConfigError::Undeclared { .. })));
+        assert!(matches!(Config::from_lookup("no-such-fn", env(&[])), Err(ConfigError::UnknownFunction(_))));
+    }
+}

@@ -1,0 +1,171 @@
+//! Request bodies as they arrive, with primitive types only, and their conversion into commands
+//! (parse, don't validate): a DTO that converts is a valid command; one that does not names the
+//! field at fault. Unknown fields are refused so a typo is not silently ignored.
+
+use std::str::FromStr;
+
+use app::commands::{AddProduct, PlaceOrder, QuoteShipping, RegisterCustomer};
+use domain::events::LineRequest;
+use domain::text::RawAddress;
+use domain::{
+    Address, Currency, CustomerId, CustomerName, Dimensions, DomainError, Email, Money, ProductId, ProductName,
+    Quantity, ShippingItem, ShippingSpeed, StockLevel, Weight,
+};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoneyDto {
+    pub amount: i64,
+    pub currency: String,
+}
+
+impl TryFrom<MoneyDto> for Money {
+    type Error = DomainError;
+    fn try_from(m: MoneyDto) -> Result<Self, Self::Error> {
+        Money::new(m.amount, Currency::from_str(&m.currency)?)
+    }
+}
+
+fn address(a: RawAddress) -> Result<Address, DomainError> {
+    Address::new(&a.street, &a.city, &a.region, &a.postal_code, &a.country)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateCustomerDto {
+    pub name: String,
+    pub email: String,
+    pub credit_limit: MoneyDto,
+    pub address: RawAddress,
+}
+
+impl TryFrom<CreateCustomerDto> for RegisterCustomer {
+    type Error = DomainError;
+    fn try_from(d: CreateCustomerDto) -> Result<Self, Self::Error> {
+        Ok(RegisterCustomer {
+            name: CustomerName::parse(&d.name)?,
+            email: Email::parse(&d.email)?,
+            address: address(d.address)?,
+            credit_limit: d.credit_limit.try_into()?,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DimensionsDto {
+    pub length: i64,
+    pub width: i64,
+    pub height: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateProductDto {
+    pub name: String,
+    pub price: MoneyDto,
+    pub weight_grams: i64,
+    pub dimensions_cm: DimensionsDto,
+    pub stock: i64,
+}
+
+impl TryFrom<CreateProductDto> for AddProduct {
+    type Error = DomainError;
+    fn try_from(d: CreateProductDto) -> Result<Self, Self::Error> {
+        Ok(AddProduct {
+            name: ProductName::parse(&d.name)?,
+            price: d.price.try_into()?,
+            weight: Weight::new(d.weight_grams)?,
+            dimensions: Dimensions::new(d.dimensions_cm.length, d.dimensions_cm.width, d.dimensions_cm.height)?,
+            stock: StockLevel::new(d.stock)?,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderLineDto {
+    pub product_id: String,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateOrderDto {
+    pub customer_id: String,
+    pub lines: Vec<OrderLineDto>,
+    pub shipping_address: RawAddress,
+    pub shipping_speed: String,
+}
+
+impl TryFrom<CreateOrderDto> for PlaceOrder {
+    type Error = DomainError;
+    fn try_from(d: CreateOrderDto) -> Result<Self, Self::Error> {
+        let lines = d
+            .lines
+            .into_iter()
+            .map(|l| {
+                Ok(LineRequest {
+                    product_id: ProductId::from_str(&l.product_id)?,
+                    quantity: Quantity::new(l.quantity)?,
+                })
+            })
+            .collect::<Result<Vec<_>, DomainError>>()?;
+        Ok(PlaceOrder {
+            customer_id: CustomerId::from_str(&d.customer_id)?,
+            lines,
+            shipping_address: address(d.shipping_address)?,
+            shipping_speed: ShippingSpeed::from_str(&d.shipping_speed)?,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QuoteItemDto {
+    pub weight_grams: i64,
+    pub dimensions_cm: DimensionsDto,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QuoteDto {
+    pub destination: RawAddress,
+    pub shipping_speed: String,
+    pub items: Vec<QuoteItemDto>,
+    pub subtotal: MoneyDto,
+}
+
+/// A quote covers at most as many items as an order has lines.
+pub const MAX_QUOTE_ITEMS: usize = domain::Order::MAX_LINES;
+
+impl TryFrom<QuoteDto> for QuoteShipping {
+    type Error = DomainError;
+    fn try_from(d: QuoteDto) -> Result<Self, Self::Error> {
+        if d.items.is_empty() || d.items.len() > MAX_QUOTE_ITEMS {
+            return Err(DomainError::Invalid {
+                field: "items",
+                problem: domain::Problem::OutOfRange { min: 1, max: MAX_QUOTE_ITEMS as i64 },
+            });
+        }
+        let items = d
+            .items
+            .into_iter()
+            .map(|i| {
+                Ok(ShippingItem {
+                    weight: Weight::new(i.weight_grams)?,
+                    dimensions: Dimensions::new(i.dimensions_cm.length, i.dimensions_cm.width, i.dimensions_cm.height)?,
+                    quantity: Quantity::new(i.quantity)?,
+                })
+            })
+            .collect::<Result<Vec<_>, DomainError>>()?;
+        Ok(QuoteShipping {
+            destination: address(d.destination)?,
+            speed: ShippingSpeed::from_str(&d.shipping_speed)?,
+            items,
+            subtotal: d.subtotal.try_into()?,
+        })
+    }
+}

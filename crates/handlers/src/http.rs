@@ -1,0 +1,225 @@
+//! The HTTP handlers, one per route. Each only translates: request → command → service →
+//! response. The same functions run in the Lambda binaries and in the local runner.
+
+use std::str::FromStr;
+
+use app::commands::{AddProduct, PlaceOrder, QuoteShipping, RegisterCustomer};
+use app::customers::CustomerService;
+use app::idempotency::Created;
+use app::orders::{quote_shipping as quote, OrderPlacement, OrderService};
+use app::page::PageSize;
+use app::ports::IdempotencyKey;
+use app::products::ProductService;
+use domain::{CustomerId, DomainError, OrderId, OrderStatus, ProductId, ShippingCostService};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::dto::{CreateCustomerDto, CreateOrderDto, CreateProductDto, QuoteDto};
+use crate::problem::{field_problem, problem_response, ApiError};
+
+/// Request bodies above this size are refused before parsing: the largest valid order (50
+/// lines) is a few kilobytes.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+fn is_json(req: &Request) -> bool {
+    req.headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"))
+        .unwrap_or(false)
+}
+
+/// Reads a JSON body into a DTO and converts it into a command.
+fn command<D, C>(req: &Request) -> Result<C, ApiError>
+where
+    D: DeserializeOwned,
+    C: TryFrom<D, Error = DomainError>,
+{
+    if !is_json(req) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge { max: MAX_BODY_BYTES });
+    }
+    let dto: D = serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => ApiError::InvalidBody(e.to_string()),
+        _ => ApiError::MalformedJson(e.to_string()),
+    })?;
+    C::try_from(dto).map_err(|e| match e {
+        DomainError::Invalid { field, problem } => field_problem(field, &problem),
+        other => ApiError::from(other),
+    })
+}
+
+fn path_id<T: FromStr>(req: &Request) -> Result<T, ApiError> {
+    req.path_parameters_ref()
+        .and_then(|p| p.first("id"))
+        .and_then(|s| T::from_str(s).ok())
+        .ok_or(ApiError::InvalidPathId("id"))
+}
+
+fn query<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.query_string_parameters_ref().and_then(|q| q.first(name))
+}
+
+fn page_size(req: &Request) -> Result<PageSize, ApiError> {
+    match query(req, "limit") {
+        None => Ok(PageSize::DEFAULT),
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .and_then(PageSize::new)
+            .ok_or(ApiError::InvalidQuery { param: "limit", reason: "must be a whole number from 1 to 100" }),
+    }
+}
+
+fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
+    match req.headers().get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => v.to_str().ok().and_then(IdempotencyKey::parse).map(Some).ok_or(ApiError::InvalidIdempotencyKey),
+    }
+}
+
+fn json(status: u16, value: &impl Serialize) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Body::from(serde_json::to_string(value).unwrap_or_default()))
+        .unwrap_or_else(|_| Response::new(Body::Empty))
+}
+
+fn created<V: Serialize>(c: &Created<V>, location: String) -> Response<Body> {
+    let mut r = json(201, &c.view);
+    if let Ok(v) = location.parse() {
+        r.headers_mut().insert("location", v);
+    }
+    if c.replayed {
+        r.headers_mut().insert("idempotent-replayed", lambda_http::http::HeaderValue::from_static("true"));
+    }
+    r
+}
+
+fn finish(req: &Request, result: Result<Response<Body>, ApiError>) -> Response<Body> {
+    result.unwrap_or_else(|e| problem_response(&e, req.raw_http_path()))
+}
+
+/// POST /customers
+pub async fn create_customer(svc: &CustomerService, req: Request) -> Response<Body> {
+    let result = async {
+        let key = idempotency_key(&req)?;
+        let cmd: RegisterCustomer = command::<CreateCustomerDto, _>(&req)?;
+        let c = svc.register(cmd, key.as_ref()).await?;
+        Ok(created(&c, format!("/customers/{}", c.view.id)))
+    };
+    let result = result.await;
+    finish(&req, result)
+}
+
+/// GET /customers/{id}
+pub async fn get_customer(svc: &CustomerService, req: Request) -> Response<Body> {
+    let result = async { Ok(json(200, &svc.get(path_id::<CustomerId>(&req)?).await?)) }.await;
+    finish(&req, result)
+}
+
+/// GET /customers/{id}/orders?status=&limit=&cursor=
+pub async fn find_order_history(svc: &OrderService, req: Request) -> Response<Body> {
+    let result = async {
+        let customer: CustomerId = path_id(&req)?;
+        let status = query(&req, "status").map(OrderStatus::from_str).transpose().map_err(|_| {
+            ApiError::InvalidQuery { param: "status", reason: "must be PENDING, APPROVED, REJECTED or CANCELLED" }
+        })?;
+        let page = svc.history(customer, status, page_size(&req)?, query(&req, "cursor")).await?;
+        Ok(json(200, &page))
+    }
+    .await;
+    finish(&req, result)
+}
+
+/// POST /products
+pub async fn create_product(svc: &ProductService, req: Request) -> Response<Body> {
+    let result = async {
+        let cmd: AddProduct = command::<CreateProductDto, _>(&req)?;
+        let c = svc.add(cmd).await?;
+        Ok(created(&c, format!("/products/{}", c.view.id)))
+    }
+    .await;
+    finish(&req, result)
+}
+
+/// GET /products/{id}
+pub async fn get_product(svc: &ProductService, req: Request) -> Response<Body> {
+    let result = async { Ok(json(200, &svc.get(path_id::<ProductId>(&req)?).await?)) }.await;
+    finish(&req, result)
+}
+
+/// GET /products?limit=&cursor=
+pub async fn list_products(svc: &ProductService, req: Request) -> Response<Body> {
+    let result = async { Ok(json(200, &svc.list(page_size(&req)?, query(&req, "cursor")).await?)) }.await;
+    finish(&req, result)
+}
+
+/// POST /orders
+pub async fn create_order(svc: &OrderPlacement, req: Request) -> Response<Body> {
+    let result = async {
+        let key = idempotency_key(&req)?;
+        let cmd: PlaceOrder = command::<CreateOrderDto, _>(&req)?;
+        let c = svc.place(cmd, key.as_ref()).await?;
+        Ok(created(&c, format!("/orders/{}", c.view.id)))
+    }
+    .await;
+    finish(&req, result)
+}
+
+/// GET /orders/{id}
+pub async fn get_order(svc: &OrderService, req: Request) -> Response<Body> {
+    let result = async { Ok(json(200, &svc.get(path_id::<OrderId>(&req)?).await?)) }.await;
+    finish(&req, result)
+}
+
+/// POST /orders/{id}/cancel
+pub async fn cancel_order(svc: &OrderService, req: Request) -> Response<Body> {
+    let result = async { Ok(json(200, &svc.cancel(path_id::<OrderId>(&req)?).await?)) }.await;
+    finish(&req, result)
+}
+
+/// POST /shipping/quote
+pub async fn quote_shipping(shipping: &ShippingCostService, req: Request) -> Response<Body> {
+    let result = async {
+        let cmd: QuoteShipping = command::<QuoteDto, _>(&req)?;
+        Ok(json(200, &quote(shipping, &cmd)?))
+    }
+    .await;
+    finish(&req, result)
+}
+
+/// Every HTTP function's service, for a process that serves all routes (the local runner).
+#[derive(Clone)]
+pub struct HttpApp {
+    pub customers: CustomerService,
+    pub products: ProductService,
+    pub orders: OrderService,
+    pub placement: OrderPlacement,
+    pub shipping: ShippingCostService,
+}
+
+impl HttpApp {
+    /// Runs the handler of the function `name` (a manifest name); `None` for a name that is not
+    /// an HTTP function.
+    pub async fn dispatch(&self, name: &str, req: Request) -> Option<Response<Body>> {
+        Some(match name {
+            "create-customer" => create_customer(&self.customers, req).await,
+            "get-customer" => get_customer(&self.customers, req).await,
+            "find-order-history" => find_order_history(&self.orders, req).await,
+            "create-product" => create_product(&self.products, req).await,
+            "get-product" => get_product(&self.products, req).await,
+            "list-products" => list_products(&self.products, req).await,
+            "create-order" => create_order(&self.placement, req).await,
+            "get-order" => get_order(&self.orders, req).await,
+            "cancel-order" => cancel_order(&self.orders, req).await,
+            "quote-shipping" => quote_shipping(&self.shipping, req).await,
+            _ => return None,
+        })
+    }
+}

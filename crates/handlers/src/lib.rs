@@ -1,0 +1,11 @@
+//! What the Lambda functions and the local runner share: the manifest of functions, typed
+//! configuration, the HTTP handlers with their one problem+json mapping, the event handlers and
+//! logging. A function's main picks its pieces from here and stays a few lines long.
+
+pub mod config;
+pub mod dto;
+pub mod events;
+pub mod http;
+pub mod manifest;
+pub mod problem;
+pub mod telemetry;

@@ -1,0 +1,327 @@
+//! The bundle's manifest: every function, what triggers it, which environment variables it
+//! reads and which AWS actions it calls. The mains read their configuration through it, the
+//! local runner serves its routes, and the template drift tests hold template.yaml to it.
+
+use domain::Context;
+
+/// The environment variables the functions read.
+pub mod vars {
+    pub const CUSTOMERS_TABLE: &str = "CUSTOMERS_TABLE";
+    pub const PRODUCTS_TABLE: &str = "PRODUCTS_TABLE";
+    pub const ORDERS_TABLE: &str = "ORDERS_TABLE";
+    pub const EVENT_BUS_NAME: &str = "EVENT_BUS_NAME";
+    pub const PENDING_TIMEOUT_SECONDS: &str = "PENDING_TIMEOUT_SECONDS";
+    pub const WAREHOUSE_REGION: &str = "WAREHOUSE_REGION";
+    pub const WAREHOUSE_COUNTRY: &str = "WAREHOUSE_COUNTRY";
+}
+
+/// The three tables, one per bounded context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Table {
+    Customers,
+    Products,
+    Orders,
+}
+
+impl Table {
+    pub const ALL: [Table; 3] = [Table::Customers, Table::Products, Table::Orders];
+
+    /// The environment variable that names the table.
+    pub fn var(self) -> &'static str {
+        match self {
+            Table::Customers => vars::CUSTOMERS_TABLE,
+            Table::Products => vars::PRODUCTS_TABLE,
+            Table::Orders => vars::ORDERS_TABLE,
+        }
+    }
+}
+
+/// What an IAM statement is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Resource {
+    Table(Table),
+    Index(Table, &'static str),
+    Bus,
+}
+
+/// One IAM action on one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Permission {
+    pub action: &'static str,
+    pub resource: Resource,
+}
+
+const fn on(action: &'static str, resource: Resource) -> Permission {
+    Permission { action, resource }
+}
+
+/// A rule's content filter on `detail.data.<field>`: anything but these values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnythingBut {
+    pub field: &'static str,
+    pub values: &'static [&'static str],
+}
+
+/// One kind of event a step consumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Consumes {
+    pub source: Context,
+    pub detail_type: &'static str,
+    pub filter: Option<AnythingBut>,
+}
+
+const fn from(source: Context, detail_type: &'static str) -> Consumes {
+    Consumes { source, detail_type, filter: None }
+}
+
+/// What starts a function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// An HttpApi route; `path` in the template's syntax (`/orders/{id}`).
+    Http { method: &'static str, path: &'static str },
+    /// Events on the bus matching one rule per entry.
+    Bus(&'static [Consumes]),
+    /// The tables' streams, filtered to outbox records.
+    OutboxStream,
+    /// A schedule.
+    Schedule,
+}
+
+/// One Lambda function of the bundle. Invariant: `name` is its folder under functions/ and its
+/// binary's name; `env` lists every variable its main reads, `permissions` every action its code
+/// calls (stream-reading permissions of the relay come with its event source).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FunctionSpec {
+    pub name: &'static str,
+    pub trigger: Trigger,
+    pub env: &'static [&'static str],
+    pub permissions: &'static [Permission],
+}
+
+use vars::*;
+use Resource::{Bus, Index, Table as T};
+use Table::{Customers, Orders, Products};
+
+const GET: &str = "dynamodb:GetItem";
+const BATCH_GET: &str = "dynamodb:BatchGetItem";
+const QUERY: &str = "dynamodb:Query";
+const TRANSACT: &str = "dynamodb:TransactWriteItems";
+const CONDITION_CHECK: &str = "dynamodb:ConditionCheckItem";
+const PUT: &str = "dynamodb:PutItem";
+const PUT_EVENTS: &str = "events:PutEvents";
+
+/// TransactWriteItems is authorised per item: Put needs PutItem, ConditionCheck needs
+/// ConditionCheckItem. A commit of ours puts and checks, never updates or deletes.
+macro_rules! transact {
+    ($t:expr) => {
+        [on(TRANSACT, T($t)), on(PUT, T($t)), on(CONDITION_CHECK, T($t))]
+    };
+}
+
+const REJECTIONS_WITHOUT_STOCK: AnythingBut =
+    AnythingBut { field: "reason", values: &["OUT_OF_STOCK", "UNKNOWN_PRODUCT"] };
+const REJECTIONS_WITHOUT_CREDIT: AnythingBut = AnythingBut {
+    field: "reason",
+    values: &["OUT_OF_STOCK", "UNKNOWN_PRODUCT", "PRICING_FAILED", "CREDIT_LIMIT_EXCEEDED", "UNKNOWN_CUSTOMER"],
+};
+
+const fn concat3(a: [Permission; 3], b: Permission) -> [Permission; 4] {
+    [a[0], a[1], a[2], b]
+}
+
+const CUSTOMER_WRITE: [Permission; 4] = concat3(transact!(Customers), on(GET, T(Customers)));
+const PRODUCT_STEP: [Permission; 5] = {
+    let t = transact!(Products);
+    [t[0], t[1], t[2], on(GET, T(Products)), on(BATCH_GET, T(Products))]
+};
+const ORDER_WRITE: [Permission; 4] = concat3(transact!(Orders), on(GET, T(Orders)));
+
+pub const FUNCTIONS: &[FunctionSpec] = &[
+    FunctionSpec {
+        name: "create-customer",
+        trigger: Trigger::Http { method: "POST", path: "/customers" },
+        env: &[CUSTOMERS_TABLE],
+        permissions: &CUSTOMER_WRITE,
+    },
+    FunctionSpec {
+        name: "get-customer",
+        trigger: Trigger::Http { method: "GET", path: "/customers/{id}" },
+        env: &[CUSTOMERS_TABLE],
+        permissions: &[on(GET, T(Customers))],
+    },
+    FunctionSpec {
+        name: "find-order-history",
+        trigger: Trigger::Http { method: "GET", path: "/customers/{id}/orders" },
+        env: &[ORDERS_TABLE],
+        permissions: &[on(QUERY, Index(Orders, "ByCustomer"))],
+    },
+    FunctionSpec {
+        name: "create-product",
+        trigger: Trigger::Http { method: "POST", path: "/products" },
+        env: &[PRODUCTS_TABLE],
+        permissions: &transact!(Products),
+    },
+    FunctionSpec {
+        name: "get-product",
+        trigger: Trigger::Http { method: "GET", path: "/products/{id}" },
+        env: &[PRODUCTS_TABLE],
+        permissions: &[on(GET, T(Products))],
+    },
+    FunctionSpec {
+        name: "list-products",
+        trigger: Trigger::Http { method: "GET", path: "/products" },
+        env: &[PRODUCTS_TABLE],
+        permissions: &[on(QUERY, Index(Products, "Catalogue"))],
+    },
+    FunctionSpec {
+        name: "create-order",
+        trigger: Trigger::Http { method: "POST", path: "/orders" },
+        env: &[ORDERS_TABLE, PRODUCTS_TABLE, CUSTOMERS_TABLE, WAREHOUSE_REGION, WAREHOUSE_COUNTRY],
+        permissions: &{
+            let t = transact!(Orders);
+            [t[0], t[1], t[2], on(GET, T(Orders)), on(BATCH_GET, T(Products)), on(GET, T(Customers))]
+        },
+    },
+    FunctionSpec {
+        name: "get-order",
+        trigger: Trigger::Http { method: "GET", path: "/orders/{id}" },
+        env: &[ORDERS_TABLE],
+        permissions: &[on(GET, T(Orders))],
+    },
+    FunctionSpec {
+        name: "cancel-order",
+        trigger: Trigger::Http { method: "POST", path: "/orders/{id}/cancel" },
+        env: &[ORDERS_TABLE],
+        permissions: &ORDER_WRITE,
+    },
+    FunctionSpec {
+        name: "quote-shipping",
+        trigger: Trigger::Http { method: "POST", path: "/shipping/quote" },
+        env: &[WAREHOUSE_REGION, WAREHOUSE_COUNTRY],
+        permissions: &[],
+    },
+    FunctionSpec {
+        name: "reserve-stock",
+        trigger: Trigger::Bus(&[from(Context::Orders, "OrderCreated")]),
+        env: &[PRODUCTS_TABLE],
+        permissions: &PRODUCT_STEP,
+    },
+    FunctionSpec {
+        name: "price-order",
+        trigger: Trigger::Bus(&[from(Context::Products, "StockReserved")]),
+        env: &[ORDERS_TABLE, WAREHOUSE_REGION, WAREHOUSE_COUNTRY],
+        permissions: &ORDER_WRITE,
+    },
+    FunctionSpec {
+        name: "reserve-credit",
+        trigger: Trigger::Bus(&[from(Context::Orders, "OrderPriced")]),
+        env: &[CUSTOMERS_TABLE],
+        permissions: &CUSTOMER_WRITE,
+    },
+    FunctionSpec {
+        name: "approve-order",
+        trigger: Trigger::Bus(&[from(Context::Customers, "CreditReserved")]),
+        env: &[ORDERS_TABLE],
+        permissions: &ORDER_WRITE,
+    },
+    FunctionSpec {
+        name: "reject-order",
+        trigger: Trigger::Bus(&[
+            from(Context::Products, "StockReservationFailed"),
+            from(Context::Customers, "CreditReservationFailed"),
+        ]),
+        env: &[ORDERS_TABLE],
+        permissions: &ORDER_WRITE,
+    },
+    FunctionSpec {
+        name: "release-stock",
+        trigger: Trigger::Bus(&[
+            Consumes { source: Context::Orders, detail_type: "OrderRejected", filter: Some(REJECTIONS_WITHOUT_STOCK) },
+            from(Context::Orders, "OrderCancelled"),
+            from(Context::Orders, "StockReleaseRequested"),
+        ]),
+        env: &[PRODUCTS_TABLE],
+        permissions: &PRODUCT_STEP,
+    },
+    FunctionSpec {
+        name: "release-credit",
+        trigger: Trigger::Bus(&[
+            Consumes { source: Context::Orders, detail_type: "OrderRejected", filter: Some(REJECTIONS_WITHOUT_CREDIT) },
+            from(Context::Orders, "OrderCancelled"),
+            from(Context::Orders, "CreditReleaseRequested"),
+        ]),
+        env: &[CUSTOMERS_TABLE],
+        permissions: &CUSTOMER_WRITE,
+    },
+    FunctionSpec {
+        name: "outbox-relay",
+        trigger: Trigger::OutboxStream,
+        env: &[EVENT_BUS_NAME],
+        permissions: &[on(PUT_EVENTS, Bus)],
+    },
+    FunctionSpec {
+        name: "sweep-orders",
+        trigger: Trigger::Schedule,
+        env: &[ORDERS_TABLE, PENDING_TIMEOUT_SECONDS],
+        permissions: &{
+            let t = transact!(Orders);
+            [t[0], t[1], t[2], on(QUERY, Index(Orders, "Pending"))]
+        },
+    },
+];
+
+/// The manifest entry of `name`.
+pub fn function(name: &str) -> Option<&'static FunctionSpec> {
+    FUNCTIONS.iter().find(|f| f.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn names_and_routes_are_unique() {
+        let names: BTreeSet<_> = FUNCTIONS.iter().map(|f| f.name).collect();
+        assert_eq!(names.len(), FUNCTIONS.len());
+        let routes: BTreeSet<_> = FUNCTIONS
+            .iter()
+            .filter_map(|f| match f.trigger {
+                Trigger::Http { method, path } => Some((method, path)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(routes.len(), 10);
+    }
+
+    #[test]
+    fn every_consumed_event_is_one_the_domain_emits_from_that_source() {
+        for f in FUNCTIONS {
+            if let Trigger::Bus(consumes) = f.trigger {
+                for c in consumes {
+                    assert!(
+                        domain::DomainEvent::TYPES.contains(&(c.detail_type, c.source)),
+                        "{} consumes {} from {:?}",
+                        f.name,
+                        c.detail_type,
+                        c.source
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_table_variable_a_function_reads_comes_with_a_permission_on_that_table() {
+        for f in FUNCTIONS {
+            for t in Table::ALL {
+                let reads_var = f.env.contains(&t.var());
+                let has_perm = f
+                    .permissions
+                    .iter()
+                    .any(|p| matches!(p.resource, Resource::Table(x) | Resource::Index(x, _) if x == t));
+                assert_eq!(reads_var, has_perm, "{} and table {t:?}", f.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! RFC 9457 problem details: the one place where errors become HTTP statuses and `type`s.
+//! A 500 says "internal error" and nothing else; the cause goes to the log.
+
+use app::AppError;
+use domain::{DomainError, Problem as FieldProblem};
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+/// Where the problem types live. Each kind has a stable `type` `<BASE><kind>`.
+pub const TYPE_BASE: &str = "https://shop-saga.dev/problems/";
+
+/// An error at the HTTP edge: either the request itself is unusable, or the use case refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the request body must be application/json")]
+    UnsupportedMediaType,
+    #[error("the request body exceeds {max} bytes")]
+    PayloadTooLarge { max: usize },
+    #[error("the request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("the request body does not have the expected shape: {0}")]
+    InvalidBody(String),
+    #[error("{field} {problem}")]
+    InvalidField { field: &'static str, problem: String },
+    #[error("path parameter {0} must be a UUID")]
+    InvalidPathId(&'static str),
+    #[error("query parameter {param}: {reason}")]
+    InvalidQuery { param: &'static str, reason: &'static str },
+    #[error("the Idempotency-Key header must be 1 to 128 printable ASCII characters")]
+    InvalidIdempotencyKey,
+    #[error("no route for {method} {path}")]
+    RouteNotFound { method: String, path: String },
+    #[error("method {0} is not allowed here")]
+    MethodNotAllowed(String),
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        ApiError::App(AppError::Domain(e))
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ProblemBody {
+    r#type: String,
+    title: &'static str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'static str>,
+}
+
+/// One row of the problem catalogue.
+struct Kind {
+    status: u16,
+    kind: &'static str,
+    title: &'static str,
+}
+
+const fn kind(status: u16, kind: &'static str, title: &'static str) -> Kind {
+    Kind { status, kind, title }
+}
+
+fn classify(e: &ApiError) -> (Kind, Option<&'static str>) {
+    use ApiError as A;
+    match e {
+        A::UnsupportedMediaType => (kind(415, "unsupported-media-type", "Unsupported media type"), None),
+        A::PayloadTooLarge { .. } => (kind(413, "payload-too-large", "Payload too large"), None),
+        A::MalformedJson(_) => (kind(400, "malformed-json", "Malformed JSON"), None),
+        A::InvalidBody(_) => (kind(400, "invalid-body", "Invalid request body"), None),
+        A::InvalidField { field, .. } => (kind(400, "invalid-field", "Invalid field"), Some(*field)),
+        A::InvalidPathId(p) => (kind(400, "invalid-path-parameter", "Invalid path parameter"), Some(*p)),
+        A::InvalidQuery { param, .. } => {
+            (kind(400, "invalid-query-parameter", "Invalid query parameter"), Some(*param))
+        }
+        A::InvalidIdempotencyKey => (kind(400, "invalid-idempotency-key", "Invalid Idempotency-Key"), None),
+        A::RouteNotFound { .. } => (kind(404, "route-not-found", "Route not found"), None),
+        A::MethodNotAllowed(_) => (kind(405, "method-not-allowed", "Method not allowed"), None),
+        A::App(app) => match app {
+            AppError::Domain(d) => match d {
+                DomainError::Invalid { field, .. } => (kind(400, "invalid-field", "Invalid field"), Some(*field)),
+                DomainError::LineCount { .. } | DomainError::DuplicateLine(_) => {
+                    (kind(400, "invalid-field", "Invalid field"), Some("lines"))
+                }
+                DomainError::CurrencyMismatch { .. } => (kind(422, "currency-mismatch", "Currency mismatch"), None),
+                DomainError::Overflow => (kind(422, "amount-out-of-range", "Amount out of range"), None),
+                DomainError::ShippingUnavailable { .. } => {
+                    (kind(422, "shipping-unavailable", "Shipping speed not offered"), Some("shippingSpeed"))
+                }
+                DomainError::InvalidTransition { .. } => {
+                    (kind(409, "invalid-state", "Not allowed in this state"), None)
+                }
+                DomainError::AlreadyPriced | DomainError::NotPriced | DomainError::ReservationMismatch => {
+                    (kind(409, "invalid-state", "Not allowed in this state"), None)
+                }
+            },
+            AppError::NotFound(_) => (kind(404, "not-found", "Not found"), None),
+            AppError::UnknownReference { .. } => (kind(422, "unknown-reference", "Unknown reference"), None),
+            AppError::EmailTaken => (kind(409, "email-taken", "Email already registered"), Some("email")),
+            AppError::Conflict => (kind(409, "conflict", "Concurrent modification"), None),
+            AppError::IdempotencyKeyReused => (kind(422, "idempotency-key-reused", "Idempotency-Key reused"), None),
+            AppError::InvalidCursor => (kind(400, "invalid-cursor", "Invalid cursor"), Some("cursor")),
+            AppError::Store(_) => (kind(500, "internal", "Internal error"), None),
+        },
+    }
+}
+
+/// Renders an error as `application/problem+json`. Server errors are logged with their cause and
+/// answered without it.
+pub fn problem_response(e: &ApiError, instance: &str) -> Response<Body> {
+    let (k, field) = classify(e);
+    let detail = if k.status >= 500 {
+        tracing::error!(error = %e, cause = ?std::error::Error::source(e), "request failed");
+        "The request could not be completed. It has been logged.".to_owned()
+    } else {
+        e.to_string()
+    };
+    let body =
+        ProblemBody { r#type: format!("{TYPE_BASE}{}", k.kind), title: k.title, status: k.status, detail, field };
+    let mut builder = Response::builder().status(k.status).header("content-type", "application/problem+json");
+    if !instance.is_empty() {
+        builder = builder.header("content-location", instance);
+    }
+    builder
+        .body(Body::from(serde_json::to_string(&body).unwrap_or_default()))
+        .unwrap_or_else(|_| Response::new(Body::Empty))
+}
+
+/// The field name and problem of a domain validation error, for `InvalidField`.
+pub fn field_problem(field: &'static str, p: &FieldProblem) -> ApiError {
+    ApiError::InvalidField { field, problem: p.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(r: &Response<Body>) -> serde_json::Value {
+        serde_json::from_slice(r.body().as_ref()).unwrap()
+    }
+
+    #[test]
+    fn a_server_error_says_nothing_about_internals() {
+        let inner = app::ports::StoreError::Unavailable("dynamodb at 10.0.0.7 refused: secret-table".into());
+        let r = problem_response(&ApiError::App(AppError::Store(inner)), "/orders");
+        assert_eq!(r.status(), 500);
+        let text = String::from_utf8_lossy(r.body().as_ref()).to_string();
+        assert!(!text.contains("secret") && !text.contains("10.0.0.7") && !text.contains("dynamodb"), "{text}");
+        assert_eq!(body(&r)["type"], "https://shop-saga.dev/problems/internal");
+    }
+
+    #[test]
+    fn a_validation_error_names_the_field_with_a_stable_type() {
+        let e: ApiError = DomainError::Invalid { field: "email", problem: FieldProblem::BadFormat }.into();
+        let r = problem_response(&e, "/customers");
+        assert_eq!(r.status(), 400);
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let b = body(&r);
+        assert_eq!(b["type"], "https://shop-saga.dev/problems/invalid-field");
+        assert_eq!(b["field"], "email");
+        assert_eq!(b["status"], 400);
+        assert_eq!(b["detail"], "email has an invalid format");
+    }
+}

@@ -1,0 +1,252 @@
+//! The HTTP handlers over in-memory stores: status codes, problem+json, headers.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use app::customers::CustomerService;
+use app::memory::{InMemoryCustomerRepository, InMemoryOrderRepository, InMemoryProductRepository};
+use app::orders::{OrderPlacement, OrderService};
+use app::products::ProductService;
+use app::SystemEnvironment;
+use domain::{CountryCode, ShippingCostService};
+use handlers::http::HttpApp;
+use lambda_http::{Body, Request, RequestExt};
+use serde_json::{json, Value};
+
+fn app() -> HttpApp {
+    let env = SystemEnvironment::shared();
+    let orders = Arc::new(InMemoryOrderRepository::default());
+    let products = Arc::new(InMemoryProductRepository::default());
+    let customers = Arc::new(InMemoryCustomerRepository::default());
+    let shipping = ShippingCostService::standard_tariff("OH", CountryCode::parse("US").unwrap());
+    HttpApp {
+        customers: CustomerService::new(customers.clone(), env.clone()),
+        products: ProductService::new(products.clone(), env.clone()),
+        orders: OrderService::new(orders.clone(), env.clone()),
+        placement: OrderPlacement::new(orders, products, customers, shipping.clone(), env),
+        shipping,
+    }
+}
+
+struct Call<'a> {
+    function: &'a str,
+    method: &'a str,
+    path: &'a str,
+    id: Option<&'a str>,
+    query: &'a [(&'a str, &'a str)],
+    headers: &'a [(&'a str, &'a str)],
+    body: Option<String>,
+}
+
+impl<'a> Call<'a> {
+    fn new(function: &'a str, method: &'a str, path: &'a str) -> Self {
+        Call {
+            function,
+            method,
+            path,
+            id: None,
+            query: &[],
+            headers: &[("content-type", "application/json")],
+            body: None,
+        }
+    }
+    fn id(mut self, id: &'a str) -> Self {
+        self.id = Some(id);
+        self
+    }
+    fn json(mut self, v: Value) -> Self {
+        self.body = Some(v.to_string());
+        self
+    }
+    fn raw(mut self, s: &str) -> Self {
+        self.body = Some(s.to_owned());
+        self
+    }
+    fn headers(mut self, h: &'a [(&'a str, &'a str)]) -> Self {
+        self.headers = h;
+        self
+    }
+    fn query(mut self, q: &'a [(&'a str, &'a str)]) -> Self {
+        self.query = q;
+        self
+    }
+    async fn send(self, app: &HttpApp) -> (u16, HashMap<String, String>, Value) {
+        let mut b = lambda_http::http::Request::builder().method(self.method).uri(self.path);
+        for (k, v) in self.headers {
+            b = b.header(*k, *v);
+        }
+        let mut req: Request = b.body(self.body.map_or(Body::Empty, Body::from)).unwrap();
+        if let Some(id) = self.id {
+            req = req.with_path_parameters(HashMap::from([("id".to_owned(), id.to_owned())]));
+        }
+        let q: HashMap<String, String> = self.query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        req = req.with_query_string_parameters(q);
+        let resp = app.dispatch(self.function, req).await.expect("an HTTP function");
+        let headers =
+            resp.headers().iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned())).collect();
+        let body = serde_json::from_slice(resp.body().as_ref()).unwrap_or(Value::Null);
+        (resp.status().as_u16(), headers, body)
+    }
+}
+
+fn address() -> Value {
+    json!({"street": "9 Elm St", "city": "Dayton", "region": "OH", "postalCode": "45402", "country": "US"})
+}
+
+fn customer_body(email: &str) -> Value {
+    json!({"name": "Ada", "email": email, "creditLimit": {"amount": 100000, "currency": "USD"}, "address": address()})
+}
+
+fn product_body() -> Value {
+    json!({"name": "Lamp", "price": {"amount": 2500, "currency": "USD"}, "weightGrams": 800,
+           "dimensionsCm": {"length": 20, "width": 20, "height": 30}, "stock": 10})
+}
+
+async fn setup(app: &HttpApp) -> (String, String) {
+    let (s, _, c) =
+        Call::new("create-customer", "POST", "/customers").json(customer_body("ada@example.com")).send(app).await;
+    assert_eq!(s, 201, "{c}");
+    let (s, _, p) = Call::new("create-product", "POST", "/products").json(product_body()).send(app).await;
+    assert_eq!(s, 201, "{p}");
+    (c["id"].as_str().unwrap().to_owned(), p["id"].as_str().unwrap().to_owned())
+}
+
+fn order_body(customer: &str, product: &str, qty: i64) -> Value {
+    json!({"customerId": customer, "lines": [{"productId": product, "quantity": qty}],
+           "shippingAddress": address(), "shippingSpeed": "standard"})
+}
+
+fn assert_problem(status: u16, body: &Value, want_status: u16, kind: &str) {
+    assert_eq!(status, want_status, "{body}");
+    assert_eq!(body["type"], format!("https://shop-saga.dev/problems/{kind}"), "{body}");
+    assert_eq!(body["status"], want_status);
+    assert!(body["title"].is_string() && body["detail"].is_string());
+}
+
+#[tokio::test]
+async fn creating_a_customer_answers_201_with_a_location() {
+    let app = app();
+    let (s, h, c) =
+        Call::new("create-customer", "POST", "/customers").json(customer_body("Ada@Example.com")).send(&app).await;
+    assert_eq!(s, 201);
+    assert_eq!(h["location"], format!("/customers/{}", c["id"].as_str().unwrap()));
+    assert_eq!(c["email"], "ada@example.com");
+    assert_eq!(c["availableCredit"], json!({"amount": 100000, "currency": "USD"}));
+    let (s, _, got) = Call::new("get-customer", "GET", "/customers/x").id(c["id"].as_str().unwrap()).send(&app).await;
+    assert_eq!((s, got), (200, c));
+}
+
+#[tokio::test]
+async fn an_order_is_created_pending_and_readable() {
+    let app = app();
+    let (c, p) = setup(&app).await;
+    let (s, h, o) = Call::new("create-order", "POST", "/orders").json(order_body(&c, &p, 2)).send(&app).await;
+    assert_eq!(s, 201, "{o}");
+    assert_eq!(o["state"], "PENDING");
+    assert!(h["location"].starts_with("/orders/"));
+    let (s, _, got) = Call::new("get-order", "GET", "/orders/x").id(o["id"].as_str().unwrap()).send(&app).await;
+    assert_eq!((s, got["state"].clone()), (200, json!("PENDING")));
+    let (s, _, page) = Call::new("find-order-history", "GET", "/customers/x/orders").id(&c).send(&app).await;
+    assert_eq!((s, page["items"].as_array().map(Vec::len)), (200, Some(1)));
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_returns_the_same_order_and_a_different_body_is_refused() {
+    let app = app();
+    let (c, p) = setup(&app).await;
+    let key = [("content-type", "application/json"), ("idempotency-key", "k-1")];
+    let first = Call::new("create-order", "POST", "/orders").headers(&key).json(order_body(&c, &p, 1)).send(&app).await;
+    let again = Call::new("create-order", "POST", "/orders").headers(&key).json(order_body(&c, &p, 1)).send(&app).await;
+    assert_eq!(first.0, 201);
+    assert_eq!(again.0, 201);
+    assert_eq!(first.2, again.2);
+    assert_eq!(again.1.get("idempotent-replayed").map(String::as_str), Some("true"));
+    let (s, _, b) =
+        Call::new("create-order", "POST", "/orders").headers(&key).json(order_body(&c, &p, 2)).send(&app).await;
+    assert_problem(s, &b, 422, "idempotency-key-reused");
+    let bad_key = [("content-type", "application/json"), ("idempotency-key", "has space")];
+    let (s, _, b) =
+        Call::new("create-order", "POST", "/orders").headers(&bad_key).json(order_body(&c, &p, 1)).send(&app).await;
+    assert_problem(s, &b, 400, "invalid-idempotency-key");
+}
+
+#[tokio::test]
+async fn bad_input_is_a_problem_json_4xx() {
+    let app = app();
+    let (c, p) = setup(&app).await;
+    let mut bad_email = customer_body("nope");
+    let (s, _, b) = Call::new("create-customer", "POST", "/customers").json(bad_email.take()).send(&app).await;
+    assert_problem(s, &b, 400, "invalid-field");
+    assert_eq!(b["field"], "email");
+
+    let (s, _, b) = Call::new("create-customer", "POST", "/customers").raw("{\"name\":").send(&app).await;
+    assert_problem(s, &b, 400, "malformed-json");
+
+    let (s, _, b) = Call::new("create-product", "POST", "/products")
+        .json(json!({"name": "Lamp", "price": {"amount": "5", "currency": "USD"}, "weightGrams": 1, "dimensionsCm": {"length": 1, "width": 1, "height": 1}, "stock": 1}))
+        .send(&app)
+        .await;
+    assert_problem(s, &b, 400, "invalid-body");
+
+    let text = [("content-type", "text/plain")];
+    let (s, _, b) =
+        Call::new("create-order", "POST", "/orders").headers(&text).json(order_body(&c, &p, 1)).send(&app).await;
+    assert_problem(s, &b, 415, "unsupported-media-type");
+
+    let huge = json!({"name": "x".repeat(20_000)});
+    let (s, _, b) = Call::new("create-product", "POST", "/products").json(huge).send(&app).await;
+    assert_problem(s, &b, 413, "payload-too-large");
+
+    let (s, _, b) = Call::new("create-order", "POST", "/orders").json(order_body(&c, &p, 0)).send(&app).await;
+    assert_problem(s, &b, 400, "invalid-field");
+    assert_eq!(b["field"], "quantity");
+
+    let ghost = "00000000-0000-4000-8000-000000000001";
+    let (s, _, b) = Call::new("create-order", "POST", "/orders").json(order_body(&c, ghost, 1)).send(&app).await;
+    assert_problem(s, &b, 422, "unknown-reference");
+
+    let (s, _, b) = Call::new("get-order", "GET", "/orders/x").id("not-a-uuid").send(&app).await;
+    assert_problem(s, &b, 400, "invalid-path-parameter");
+
+    let (s, _, b) = Call::new("get-order", "GET", "/orders/x").id(ghost).send(&app).await;
+    assert_problem(s, &b, 404, "not-found");
+
+    let (s, _, b) = Call::new("find-order-history", "GET", "/customers/x/orders")
+        .id(&c)
+        .query(&[("cursor", "abc")])
+        .send(&app)
+        .await;
+    assert_problem(s, &b, 400, "invalid-cursor");
+
+    let (s, _, b) =
+        Call::new("find-order-history", "GET", "/customers/x/orders").id(&c).query(&[("limit", "0")]).send(&app).await;
+    assert_problem(s, &b, 400, "invalid-query-parameter");
+
+    let mut abroad = order_body(&c, &p, 1);
+    abroad["shippingAddress"]["country"] = json!("CA");
+    abroad["shippingSpeed"] = json!("overnight");
+    let (s, _, b) = Call::new("create-order", "POST", "/orders").json(abroad).send(&app).await;
+    assert_problem(s, &b, 422, "shipping-unavailable");
+}
+
+#[tokio::test]
+async fn cancelling_a_pending_order_is_a_conflict() {
+    let app = app();
+    let (c, p) = setup(&app).await;
+    let (_, _, o) = Call::new("create-order", "POST", "/orders").json(order_body(&c, &p, 1)).send(&app).await;
+    let (s, _, b) =
+        Call::new("cancel-order", "POST", "/orders/x/cancel").id(o["id"].as_str().unwrap()).send(&app).await;
+    assert_problem(s, &b, 409, "invalid-state");
+}
+
+#[tokio::test]
+async fn a_shipping_quote_follows_the_tariff() {
+    let app = app();
+    let body = json!({"destination": address(), "shippingSpeed": "express",
+                      "items": [{"weightGrams": 1500, "dimensionsCm": {"length": 10, "width": 10, "height": 10}, "quantity": 1}],
+                      "subtotal": {"amount": 5000, "currency": "USD"}});
+    let (s, _, q) = Call::new("quote-shipping", "POST", "/shipping/quote").json(body).send(&app).await;
+    assert_eq!(s, 200, "{q}");
+    assert_eq!(q["zone"], "local");
+    assert_eq!(q["cost"], json!({"amount": 999 + 2 * 150, "currency": "USD"}));
+}
