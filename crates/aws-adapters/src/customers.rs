@@ -1,0 +1,65 @@
+//! The customers table: customers, the emails they claimed, and one credit reservation item per
+//! order.
+
+use app::ports::{Commit, CustomerRepository, CustomerWrite, Duplicate, StoreError, Versioned};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use chrono::Utc;
+use domain::{CreditReservation, Customer, CustomerId, OrderId};
+
+use crate::items::{aggregate_item, email_item, IndexAttrs, Key};
+use crate::table::{event_ledger, Table};
+use crate::transaction::Transaction;
+
+/// [`CustomerRepository`] on DynamoDB. Invariant: each stored customer's email has an
+/// `EMAIL#<email>` item naming it, written in the customer's creating transaction under
+/// `attribute_not_exists`, so no two customers share an email.
+#[derive(Clone)]
+pub struct DynamoCustomerRepository {
+    table: Table,
+}
+
+impl DynamoCustomerRepository {
+    pub fn new(client: Client, table_name: impl Into<String>) -> Self {
+        DynamoCustomerRepository { table: Table::new(client, table_name.into()) }
+    }
+}
+
+event_ledger!(DynamoCustomerRepository);
+
+#[async_trait]
+impl CustomerRepository for DynamoCustomerRepository {
+    async fn get(&self, id: CustomerId) -> Result<Option<Versioned<Customer>>, StoreError> {
+        self.table.get_versioned(&Key::customer(id)).await
+    }
+
+    async fn reservation(&self, order_id: OrderId) -> Result<Option<Versioned<CreditReservation>>, StoreError> {
+        self.table.get_versioned(&Key::credit_reservation(order_id)).await
+    }
+
+    async fn commit(&self, commit: Commit<CustomerWrite>) -> Result<(), StoreError> {
+        let mut tx = Transaction::default();
+        for w in &commit.writes {
+            match w {
+                CustomerWrite::Customer { customer, expected_version } => {
+                    let key = Key::customer(customer.id());
+                    let item = aggregate_item(&key, "CUSTOMER", expected_version + 1, IndexAttrs::default(), customer)?;
+                    tx.put_versioned(key, item, *expected_version)?;
+                    if *expected_version == 0 {
+                        let email = Key::email(customer.email());
+                        let item = email_item(&email, customer.id())?;
+                        tx.put_unique(email, item, Duplicate::Email)?;
+                    }
+                }
+                CustomerWrite::Reservation { reservation, expected_version } => {
+                    let key = Key::credit_reservation(reservation.order_id);
+                    let item =
+                        aggregate_item(&key, "CREDIT", expected_version + 1, IndexAttrs::default(), reservation)?;
+                    tx.put_versioned(key, item, *expected_version)?;
+                }
+            }
+        }
+        tx.ledger(&commit, Utc::now())?;
+        self.table.commit(tx).await
+    }
+}

@@ -1,0 +1,124 @@
+//! The orders table: orders, with the indexes behind a customer's history and the sweeper.
+
+use app::page::{composite_key, order_position, Page, Position};
+use app::ports::{Commit, HistoryQuery, OrderRepository, OrderWrite, StoreError, Versioned};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use chrono::{DateTime, SecondsFormat, Utc};
+use domain::{CustomerId, Order, OrderId, OrderStatus};
+
+use crate::items::{aggregate_item, Attrs, IndexAttrs, Key};
+use crate::schema::{BY_CUSTOMER_INDEX, GSI1PK, GSI1SK, GSI2PK, GSI2SK, PENDING_INDEX, PENDING_PARTITION};
+use crate::table::{event_ledger, Bound, IndexQuery, Table};
+use crate::transaction::Transaction;
+
+/// [`OrderRepository`] on DynamoDB. Invariant: every stored order carries `GSI1PK`/`GSI1SK` (its
+/// customer's history) and, exactly while it is PENDING, `GSI2PK`/`GSI2SK` (the sweeper's index);
+/// each put replaces the whole item, so leaving PENDING removes it from that index.
+#[derive(Clone)]
+pub struct DynamoOrderRepository {
+    table: Table,
+}
+
+impl DynamoOrderRepository {
+    pub fn new(client: Client, table_name: impl Into<String>) -> Self {
+        DynamoOrderRepository { table: Table::new(client, table_name.into()) }
+    }
+}
+
+event_ledger!(DynamoOrderRepository);
+
+fn history_partition(customer: CustomerId) -> String {
+    format!("CUSTOMER#{customer}")
+}
+
+fn order_item(order: &Order, version: u64) -> Result<Attrs, StoreError> {
+    let position = composite_key(&order_position(order));
+    let pending = order.status() == OrderStatus::Pending;
+    let index = IndexAttrs {
+        gsi1pk: Some(history_partition(order.customer_id())),
+        gsi1sk: Some(position.clone()),
+        gsi2pk: pending.then_some(PENDING_PARTITION),
+        gsi2sk: pending.then_some(position),
+        status: Some(order.status().as_str()),
+    };
+    aggregate_item(&Key::order(order.id()), "ORDER", version, index, order)
+}
+
+/// The smallest sort key of the `Pending` index that is not before `cutoff`: positions are
+/// truncated to microseconds, so round the cutoff up; the exact comparison happens on the order.
+fn pending_bound(cutoff: DateTime<Utc>) -> String {
+    let micros = cutoff.timestamp_micros();
+    let exact = DateTime::from_timestamp_micros(micros).is_some_and(|t| t == cutoff);
+    let ceiling = if exact { micros } else { micros.saturating_add(1) };
+    let at = DateTime::from_timestamp_micros(ceiling).unwrap_or(cutoff);
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+#[async_trait]
+impl OrderRepository for DynamoOrderRepository {
+    async fn get(&self, id: OrderId) -> Result<Option<Versioned<Order>>, StoreError> {
+        self.table.get_versioned(&Key::order(id)).await
+    }
+
+    async fn history(&self, q: &HistoryQuery) -> Result<Page<Order>, StoreError> {
+        let size = q.page.size.get();
+        let query = IndexQuery {
+            index: BY_CUSTOMER_INDEX,
+            hash: (GSI1PK, history_partition(q.customer_id)),
+            range: q.page.after.as_ref().map(|p| (GSI1SK, Bound::Below, composite_key(p))),
+            forward: false,
+            status: q.status.map(OrderStatus::as_str),
+        };
+        // One more than the page: whether it exists says whether a next page does.
+        let mut orders: Vec<Versioned<Order>> = self.table.query(&query, size + 1, |_: &Versioned<Order>| true).await?;
+        let more = orders.len() > size;
+        orders.truncate(size);
+        let items: Vec<Order> = orders.into_iter().map(|o| o.value).collect();
+        let next: Option<Position> = if more { items.last().map(order_position) } else { None };
+        Ok(Page { items, next })
+    }
+
+    async fn pending_before(&self, cutoff: DateTime<Utc>, limit: usize) -> Result<Vec<Versioned<Order>>, StoreError> {
+        let query = IndexQuery {
+            index: PENDING_INDEX,
+            hash: (GSI2PK, PENDING_PARTITION.to_owned()),
+            range: Some((GSI2SK, Bound::Below, pending_bound(cutoff))),
+            forward: true,
+            status: None,
+        };
+        self.table
+            .query(&query, limit, |o: &Versioned<Order>| {
+                o.value.status() == OrderStatus::Pending && o.value.created_at() < cutoff
+            })
+            .await
+    }
+
+    async fn commit(&self, commit: Commit<OrderWrite>) -> Result<(), StoreError> {
+        let mut tx = Transaction::default();
+        for w in &commit.writes {
+            match w {
+                OrderWrite::Put { order, expected_version } => {
+                    let item = order_item(order, expected_version + 1)?;
+                    tx.put_versioned(Key::order(order.id()), item, *expected_version)?;
+                }
+                OrderWrite::Check { id, version } => tx.check_version(Key::order(*id), *version)?,
+            }
+        }
+        tx.ledger(&commit, Utc::now())?;
+        self.table.commit(tx).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pending_bound_rounds_a_cutoff_up_to_the_next_microsecond() {
+        let exact = DateTime::from_timestamp(1_800_000_000, 5_000).unwrap();
+        assert_eq!(pending_bound(exact), "2027-01-15T08:00:00.000005Z");
+        let between = DateTime::from_timestamp(1_800_000_000, 5_001).unwrap();
+        assert_eq!(pending_bound(between), "2027-01-15T08:00:00.000006Z");
+    }
+}

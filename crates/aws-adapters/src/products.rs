@@ -1,0 +1,95 @@
+//! The products table: the catalogue and stock, and one reservation item per order.
+
+use std::collections::BTreeSet;
+
+use app::page::{composite_key, product_position, Page, PageRequest, Position};
+use app::ports::{Commit, ProductRepository, ProductWrite, StoreError, Versioned};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use chrono::Utc;
+use domain::{OrderId, Product, ProductId, StockReservation};
+
+use crate::items::{aggregate_item, decode_versioned, Attrs, IndexAttrs, Key};
+use crate::schema::{CATALOGUE_INDEX, CATALOGUE_PARTITION, GSI1PK, GSI1SK};
+use crate::table::{event_ledger, Bound, IndexQuery, Table};
+use crate::transaction::Transaction;
+
+/// [`ProductRepository`] on DynamoDB. Invariant: every product item carries `GSI1PK` =
+/// `CATALOGUE` and `GSI1SK` = its catalogue position (name, then id), rewritten with each put, so
+/// the `Catalogue` index is always in name order; reservations are items of their own
+/// (`RESERVATION#<orderId>`), versioned like aggregates.
+#[derive(Clone)]
+pub struct DynamoProductRepository {
+    table: Table,
+}
+
+impl DynamoProductRepository {
+    pub fn new(client: Client, table_name: impl Into<String>) -> Self {
+        DynamoProductRepository { table: Table::new(client, table_name.into()) }
+    }
+}
+
+event_ledger!(DynamoProductRepository);
+
+fn product_item(p: &Product, version: u64) -> Result<Attrs, StoreError> {
+    let index = IndexAttrs {
+        gsi1pk: Some(CATALOGUE_PARTITION.to_owned()),
+        gsi1sk: Some(composite_key(&product_position(p))),
+        ..IndexAttrs::default()
+    };
+    aggregate_item(&Key::product(p.id()), "PRODUCT", version, index, p)
+}
+
+#[async_trait]
+impl ProductRepository for DynamoProductRepository {
+    async fn get(&self, id: ProductId) -> Result<Option<Versioned<Product>>, StoreError> {
+        self.table.get_versioned(&Key::product(id)).await
+    }
+
+    async fn get_many(&self, ids: &[ProductId]) -> Result<Vec<Versioned<Product>>, StoreError> {
+        let unique: BTreeSet<ProductId> = ids.iter().copied().collect();
+        let items = self.table.get_many(unique.into_iter().map(Key::product).collect()).await?;
+        items.into_iter().map(decode_versioned).collect()
+    }
+
+    async fn list(&self, page: &PageRequest) -> Result<Page<Product>, StoreError> {
+        let size = page.size.get();
+        let query = IndexQuery {
+            index: CATALOGUE_INDEX,
+            hash: (GSI1PK, CATALOGUE_PARTITION.to_owned()),
+            range: page.after.as_ref().map(|p| (GSI1SK, Bound::Above, composite_key(p))),
+            forward: true,
+            status: None,
+        };
+        let mut products: Vec<Versioned<Product>> = self.table.query(&query, size + 1, |_| true).await?;
+        let more = products.len() > size;
+        products.truncate(size);
+        let items: Vec<Product> = products.into_iter().map(|p| p.value).collect();
+        let next: Option<Position> = if more { items.last().map(product_position) } else { None };
+        Ok(Page { items, next })
+    }
+
+    async fn reservation(&self, order_id: OrderId) -> Result<Option<Versioned<StockReservation>>, StoreError> {
+        self.table.get_versioned(&Key::stock_reservation(order_id)).await
+    }
+
+    async fn commit(&self, commit: Commit<ProductWrite>) -> Result<(), StoreError> {
+        let mut tx = Transaction::default();
+        for w in &commit.writes {
+            match w {
+                ProductWrite::Product { product, expected_version } => {
+                    let item = product_item(product, expected_version + 1)?;
+                    tx.put_versioned(Key::product(product.id()), item, *expected_version)?;
+                }
+                ProductWrite::Reservation { reservation, expected_version } => {
+                    let key = Key::stock_reservation(reservation.order_id);
+                    let item =
+                        aggregate_item(&key, "RESERVATION", expected_version + 1, IndexAttrs::default(), reservation)?;
+                    tx.put_versioned(key, item, *expected_version)?;
+                }
+            }
+        }
+        tx.ledger(&commit, Utc::now())?;
+        self.table.commit(tx).await
+    }
+}

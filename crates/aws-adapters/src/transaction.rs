@@ -1,0 +1,242 @@
+//! One commit as one `TransactWriteItems`: the actions, their guards, and the mapping of a
+//! cancelled transaction back to the item that failed.
+
+use std::collections::HashMap;
+
+use app::ports::{Commit, Duplicate, StoreError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, ConditionCheck, Put, TransactWriteItem};
+use aws_sdk_dynamodb::Client;
+use chrono::{DateTime, Utc};
+
+use crate::items::{applied_item, encode, expiry, idempotency_item, Attrs, Key, OUTBOX_TTL};
+use crate::outbox::OutboxItem;
+use crate::table::unavailable;
+
+/// DynamoDB's hard limit on the actions of one `TransactWriteItems`.
+pub(crate) const MAX_TRANSACTION_ITEMS: usize = 100;
+
+/// A commit with more actions than one transaction holds, refused before any call.
+#[derive(Debug, thiserror::Error)]
+#[error("a commit of {0} items exceeds the {MAX_TRANSACTION_ITEMS} actions of one DynamoDB transaction")]
+pub(crate) struct TooManyItems(usize);
+
+/// The condition one transaction action is guarded by, and so what its failure means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Guard {
+    /// The stored version must be this one (0: the item must not exist). Failure: a conflict.
+    Version(u64),
+    /// The item must not exist. Failure: this kind of duplicate.
+    Unique(Duplicate),
+    /// Unconditional.
+    Free,
+}
+
+enum Action {
+    Put(Attrs),
+    Check,
+}
+
+struct Entry {
+    key: Key,
+    guard: Guard,
+    action: Action,
+}
+
+/// The actions of one `TransactWriteItems`, in the order their failures take precedence
+/// (aggregate writes first, then the applied marker, then the idempotency record, as in
+/// `app::memory`). Invariant: at most one action per item key.
+#[derive(Default)]
+pub(crate) struct Transaction {
+    entries: Vec<Entry>,
+}
+
+impl Transaction {
+    /// Writes `item` provided the stored version is `expected` (0: absent).
+    pub fn put_versioned(&mut self, key: Key, item: Attrs, expected: u64) -> Result<(), StoreError> {
+        self.push(Entry { key, guard: Guard::Version(expected), action: Action::Put(item) })
+    }
+
+    /// Writes nothing but requires the stored version to be `version` (0: absent).
+    pub fn check_version(&mut self, key: Key, version: u64) -> Result<(), StoreError> {
+        self.push(Entry { key, guard: Guard::Version(version), action: Action::Check })
+    }
+
+    /// Writes `item` provided no item has its key yet.
+    pub fn put_unique(&mut self, key: Key, item: Attrs, duplicate: Duplicate) -> Result<(), StoreError> {
+        self.push(Entry { key, guard: Guard::Unique(duplicate), action: Action::Put(item) })
+    }
+
+    /// Adds what every commit may carry besides its aggregate writes: the applied marker, the
+    /// idempotency record and the outbox records.
+    pub fn ledger<W>(&mut self, commit: &Commit<W>, now: DateTime<Utc>) -> Result<(), StoreError> {
+        if let Some(a) = &commit.applied {
+            let key = Key::applied(a);
+            let item = applied_item(&key, a, now)?;
+            self.put_unique(key, item, Duplicate::AppliedEvent)?;
+        }
+        if let Some(r) = &commit.idempotency {
+            let key = Key::idempotency(&r.scope, &r.key);
+            let item = idempotency_item(&key, r, now)?;
+            self.put_unique(key, item, Duplicate::IdempotencyKey)?;
+        }
+        for record in &commit.events {
+            let key = Key::outbox(record.event_id);
+            let item = encode(&key, &OutboxItem::new(&key, record, expiry(now, OUTBOX_TTL)))?;
+            self.push(Entry { key, guard: Guard::Free, action: Action::Put(item) })?;
+        }
+        Ok(())
+    }
+
+    /// DynamoDB refuses two actions on one item in a transaction, so they are merged here with
+    /// the in-memory semantics: two version guards on one item either agree (the later put wins,
+    /// a check adds nothing to a put) or cannot both hold (a conflict, decided without a call).
+    fn push(&mut self, entry: Entry) -> Result<(), StoreError> {
+        let Some(i) = self.entries.iter().position(|e| e.key == entry.key) else {
+            self.entries.push(entry);
+            return Ok(());
+        };
+        let existing = &mut self.entries[i];
+        match (existing.guard, entry.guard) {
+            (Guard::Version(a), Guard::Version(b)) if a == b => {
+                if let Action::Put(_) = entry.action {
+                    existing.action = entry.action;
+                }
+                Ok(())
+            }
+            (Guard::Version(_), Guard::Version(_)) => Err(StoreError::Conflict { item: entry.key.pk }),
+            (_, Guard::Unique(d)) => Err(StoreError::Duplicate(d)),
+            // The same outbox record twice: one item either way.
+            (_, Guard::Free) => Ok(()),
+            (_, Guard::Version(_)) => Err(StoreError::Conflict { item: entry.key.pk }),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Runs the transaction as one `TransactWriteItems` (nothing to write: nothing to do). The
+    /// SDK gives the call an idempotency token, so its own retries cannot apply the writes twice.
+    pub async fn run(self, client: &Client, table: &str) -> Result<(), StoreError> {
+        if self.entries.is_empty() {
+            return Ok(());
+        }
+        if self.len() > MAX_TRANSACTION_ITEMS {
+            return Err(unavailable(TooManyItems(self.len())));
+        }
+        let items = self.entries.iter().map(|e| transact_item(table, e)).collect::<Result<Vec<_>, _>>()?;
+        match client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                if let Some(TransactWriteItemsError::TransactionCanceledException(c)) = err.as_service_error() {
+                    if let Some(typed) = cancellation_error(c.cancellation_reasons(), &self.entries) {
+                        return Err(typed);
+                    }
+                }
+                Err(unavailable(err))
+            }
+        }
+    }
+}
+
+fn condition(guard: Guard) -> Option<(&'static str, Option<AttributeValue>)> {
+    match guard {
+        Guard::Version(0) | Guard::Unique(_) => Some(("attribute_not_exists(PK)", None)),
+        Guard::Version(v) => Some(("version = :expected", Some(AttributeValue::N(v.to_string())))),
+        Guard::Free => None,
+    }
+}
+
+fn transact_item(table: &str, entry: &Entry) -> Result<TransactWriteItem, StoreError> {
+    let cond = condition(entry.guard);
+    let values = cond.as_ref().and_then(|(_, v)| v.clone()).map(|v| HashMap::from([(":expected".to_owned(), v)]));
+    match &entry.action {
+        Action::Put(item) => {
+            let put = Put::builder()
+                .table_name(table)
+                .set_item(Some(item.clone()))
+                .set_condition_expression(cond.map(|(c, _)| c.to_owned()))
+                .set_expression_attribute_values(values)
+                .build()
+                .map_err(unavailable)?;
+            Ok(TransactWriteItem::builder().put(put).build())
+        }
+        Action::Check => {
+            let check = ConditionCheck::builder()
+                .table_name(table)
+                .set_key(Some(entry.key.attrs()))
+                .set_condition_expression(cond.map(|(c, _)| c.to_owned()))
+                .set_expression_attribute_values(values)
+                .build()
+                .map_err(unavailable)?;
+            Ok(TransactWriteItem::builder().condition_check(check).build())
+        }
+    }
+}
+
+/// The typed error for a cancelled transaction, read from `CancellationReasons` by position: the
+/// first failed condition decides (a version → [`StoreError::Conflict`] naming that item's key, a
+/// uniqueness → its [`Duplicate`]); a concurrent transaction on an item is a conflict on it too.
+/// `None`: the cancellation was for another reason (validation, capacity), not the caller's.
+fn cancellation_error(reasons: &[CancellationReason], entries: &[Entry]) -> Option<StoreError> {
+    let first = |code: &str| reasons.iter().zip(entries).find(|(r, _)| r.code() == Some(code)).map(|(_, e)| e);
+    if let Some(e) = first("ConditionalCheckFailed") {
+        return match e.guard {
+            Guard::Version(_) => Some(StoreError::Conflict { item: e.key.pk.clone() }),
+            Guard::Unique(d) => Some(StoreError::Duplicate(d)),
+            Guard::Free => None,
+        };
+    }
+    first("TransactionConflict").map(|e| StoreError::Conflict { item: e.key.pk.clone() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(code: &str) -> CancellationReason {
+        CancellationReason::builder().code(code).build()
+    }
+
+    fn entry(pk: &str, guard: Guard) -> Entry {
+        Entry { key: Key { pk: pk.to_owned(), sk: "X" }, guard, action: Action::Check }
+    }
+
+    #[test]
+    fn the_first_failed_condition_by_position_names_the_error() {
+        let entries = [
+            entry("PRODUCT#a", Guard::Version(1)),
+            entry("PRODUCT#b", Guard::Version(3)),
+            entry("APPLIED#c#e", Guard::Unique(Duplicate::AppliedEvent)),
+            entry("OUTBOX#e", Guard::Free),
+        ];
+        let reasons =
+            [reason("None"), reason("ConditionalCheckFailed"), reason("ConditionalCheckFailed"), reason("None")];
+        assert!(matches!(
+            cancellation_error(&reasons, &entries),
+            Some(StoreError::Conflict { item }) if item == "PRODUCT#b"
+        ));
+        let reasons = [reason("None"), reason("None"), reason("ConditionalCheckFailed"), reason("None")];
+        assert!(matches!(cancellation_error(&reasons, &entries), Some(StoreError::Duplicate(Duplicate::AppliedEvent))));
+        let reasons = [reason("TransactionConflict"), reason("None"), reason("None"), reason("None")];
+        assert!(matches!(
+            cancellation_error(&reasons, &entries),
+            Some(StoreError::Conflict { item }) if item == "PRODUCT#a"
+        ));
+        let reasons = [reason("ValidationError"), reason("None"), reason("None"), reason("None")];
+        assert!(cancellation_error(&reasons, &entries).is_none(), "not the caller's conflict");
+    }
+
+    #[test]
+    fn two_guards_on_one_item_merge_or_conflict_without_a_call() {
+        let key = || Key { pk: "ORDER#1".to_owned(), sk: "ORDER" };
+        let mut tx = Transaction::default();
+        tx.check_version(key(), 2).unwrap();
+        tx.put_versioned(key(), Attrs::new(), 2).unwrap();
+        tx.check_version(key(), 2).unwrap();
+        assert_eq!(tx.len(), 1);
+        assert!(matches!(tx.entries[0].action, Action::Put(_)), "the put replaced the check");
+        assert!(matches!(tx.check_version(key(), 3), Err(StoreError::Conflict { item }) if item == "ORDER#1"));
+    }
+}

@@ -1,0 +1,15 @@
+//! The offline runner: the whole system in one process on 127.0.0.1, with nothing to install.
+//!
+//! It serves every route of template.yaml with the very handlers the Lambda binaries run,
+//! keeps state in memory, publishes each outbox record after its commit, and routes it to the
+//! saga steps by evaluating the template's EventBridge rules. A rule with a pattern operator it
+//! does not implement stops it at start, naming the rule.
+
+pub mod routes;
+pub mod rules;
+pub mod seed;
+pub mod server;
+pub mod sim;
+pub mod system;
+
+pub use system::{LocalSystem, RunnerError};

@@ -1,0 +1,128 @@
+//! `cargo run -p local-runner` — the shop on http://127.0.0.1:3000 (PORT to change it).
+//!
+//! Options: `--no-seed` starts empty; `--template PATH` reads another template.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::SystemEnvironment;
+use local_runner::{seed, server, LocalSystem};
+use sam_template::Template;
+use tokio::sync::watch;
+
+struct Args {
+    port: u16,
+    seed: bool,
+    template: String,
+}
+
+fn args() -> Result<Args, String> {
+    let port = match std::env::var("PORT") {
+        Ok(p) => p.parse().map_err(|_| format!("PORT must be a port number, not {p:?}"))?,
+        Err(_) => 3000,
+    };
+    let mut a = Args { port, seed: true, template: default_template() };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--no-seed" => a.seed = false,
+            "--template" => a.template = it.next().ok_or("--template needs a path")?,
+            "--help" | "-h" => return Err("usage: shop-local [--no-seed] [--template PATH]   (PORT=3000)".into()),
+            other => return Err(format!("unknown argument {other:?} (try --help)")),
+        }
+    }
+    Ok(a)
+}
+
+/// template.yaml at the workspace root, wherever cargo runs us from.
+fn default_template() -> String {
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
+    if std::path::Path::new("template.yaml").exists() {
+        "template.yaml".into()
+    } else {
+        here.display().to_string()
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    handlers::telemetry::init_pretty();
+    let args = match args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let system = match Template::load(&args.template)
+        .map_err(local_runner::RunnerError::from)
+        .and_then(|t| LocalSystem::in_memory(&t, SystemEnvironment::shared()))
+    {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            eprintln!("cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port))).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("cannot listen on 127.0.0.1:{}: {e}", args.port);
+            return ExitCode::FAILURE;
+        }
+    };
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let background = tokio::spawn(system.clone().run_background(Duration::from_secs(10), stopped(stop_rx.clone())));
+    let seeded = if args.seed {
+        match seed::seed(&system).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("seeding failed: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        seed::Seeded::default()
+    };
+    banner(args.port, &system, &seeded);
+    let server = tokio::spawn(server::serve(listener, system.clone(), stopped(stop_rx)));
+    let _ = tokio::signal::ctrl_c().await;
+    println!("\nstopping…");
+    let _ = stop_tx.send(true);
+    let _ = server.await;
+    let _ = background.await;
+    ExitCode::SUCCESS
+}
+
+fn banner(port: u16, system: &LocalSystem, seeded: &seed::Seeded) {
+    let url = format!("http://127.0.0.1:{port}");
+    println!("\nshop-saga running offline at {url}  (in-memory storage; Ctrl-C to stop)\n");
+    println!("routes (from template.yaml):");
+    for (method, path, function) in system.routes.list() {
+        println!("  {method:<5} {path:<28} → {function}");
+    }
+    println!("saga rules: {}", system.rules.list().iter().map(|(f, _)| *f).collect::<Vec<_>>().join(", "));
+    let customer = seeded.customers.first().map_or("<customer-id>", |c| c.1.as_str());
+    let product = seeded.products.first().map_or("<product-id>", |p| p.1.as_str());
+    if !seeded.products.is_empty() {
+        println!("\nseeded:");
+        for (name, id) in seeded.customers.iter().chain(&seeded.products) {
+            println!("  {id}  {name}");
+        }
+    }
+    let address =
+        r#"{"street":"12 Analytical Way","city":"Columbus","region":"OH","postalCode":"43004","country":"US"}"#;
+    println!("\ntry:");
+    println!("  curl -s {url}/products");
+    println!(
+        "  curl -s -X POST {url}/orders -H 'content-type: application/json' -H 'Idempotency-Key: demo-1' \\\n    -d '{{\"customerId\":\"{customer}\",\"lines\":[{{\"productId\":\"{product}\",\"quantity\":2}}],\"shippingAddress\":{address},\"shippingSpeed\":\"standard\"}}'"
+    );
+    println!("  curl -s {url}/orders/<order-id>          # APPROVED a moment later");
+    println!("  curl -s {url}/customers/{customer}/orders");
+    println!("  curl -s -X POST {url}/orders/<order-id>/cancel\n");
+}

@@ -1,0 +1,98 @@
+//! The HTTP routes of template.yaml, matched the way API Gateway matches them: by method and by
+//! path segments, `{name}` capturing one segment.
+
+use std::collections::HashMap;
+
+use sam_template::Template;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    Param(String),
+}
+
+#[derive(Debug, Clone)]
+struct Route {
+    method: String,
+    segments: Vec<Segment>,
+    function: String,
+    template_path: String,
+}
+
+/// Where a request goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    Found { function: String, params: HashMap<String, String> },
+    MethodNotAllowed,
+    NotFound,
+}
+
+/// Every route of the template. Invariant: `function` is the binary name of the function that
+/// serves the route (the manifest name).
+#[derive(Debug, Clone, Default)]
+pub struct RouteTable {
+    routes: Vec<Route>,
+}
+
+fn segments(path: &str) -> Vec<&str> {
+    path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect()
+}
+
+impl RouteTable {
+    pub fn from_template(t: &Template) -> Result<RouteTable, sam_template::TemplateError> {
+        let mut routes = vec![];
+        for f in t.functions()? {
+            for (method, path) in &f.routes {
+                let segs = segments(path)
+                    .into_iter()
+                    .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                        Some(name) => Segment::Param(name.trim_end_matches('+').to_owned()),
+                        None => Segment::Literal(s.to_owned()),
+                    })
+                    .collect();
+                routes.push(Route {
+                    method: method.clone(),
+                    segments: segs,
+                    function: f.binary.clone(),
+                    template_path: path.clone(),
+                });
+            }
+        }
+        Ok(RouteTable { routes })
+    }
+
+    /// (method, template path, function) of every route, for the start-up banner and tests.
+    pub fn list(&self) -> Vec<(String, String, String)> {
+        self.routes.iter().map(|r| (r.method.clone(), r.template_path.clone(), r.function.clone())).collect()
+    }
+
+    pub fn resolve(&self, method: &str, path: &str) -> Resolution {
+        let parts = segments(path);
+        let mut path_matched = false;
+        for r in &self.routes {
+            if r.segments.len() != parts.len() {
+                continue;
+            }
+            let mut params = HashMap::new();
+            let ok = r.segments.iter().zip(&parts).all(|(seg, part)| match seg {
+                Segment::Literal(l) => l == part,
+                Segment::Param(name) => {
+                    params.insert(name.clone(), (*part).to_owned());
+                    true
+                }
+            });
+            if !ok {
+                continue;
+            }
+            path_matched = true;
+            if r.method.eq_ignore_ascii_case(method) {
+                return Resolution::Found { function: r.function.clone(), params };
+            }
+        }
+        if path_matched {
+            Resolution::MethodNotAllowed
+        } else {
+            Resolution::NotFound
+        }
+    }
+}
