@@ -140,24 +140,33 @@ pub fn quote_shipping(shipping: &ShippingCostService, cmd: &QuoteShipping) -> Re
     Ok(shipping.quote(&cmd.destination, cmd.speed, &cmd.items, cmd.subtotal)?.into())
 }
 
-/// The order-side steps of the saga: price, approve, reject.
+/// The order-side steps of the saga: price, approve, reject. Only the pricing step needs the
+/// shipping tariff, so only its function is configured with the warehouse.
 #[derive(Clone)]
 pub struct OrderSaga {
     repo: Arc<dyn OrderRepository>,
-    shipping: ShippingCostService,
+    shipping: Option<ShippingCostService>,
     env: SharedEnv,
 }
 
 impl OrderSaga {
-    pub fn new(repo: Arc<dyn OrderRepository>, shipping: ShippingCostService, env: SharedEnv) -> Self {
-        OrderSaga { repo, shipping, env }
+    /// Approving and rejecting.
+    pub fn new(repo: Arc<dyn OrderRepository>, env: SharedEnv) -> Self {
+        OrderSaga { repo, shipping: None, env }
+    }
+
+    /// Pricing too.
+    pub fn with_pricing(repo: Arc<dyn OrderRepository>, shipping: ShippingCostService, env: SharedEnv) -> Self {
+        OrderSaga { repo, shipping: Some(shipping), env }
     }
 
     /// StockReserved → OrderPriced (or OrderRejected when it cannot be priced; or a
     /// StockReleaseRequested compensation when the order is already over).
     pub async fn price(&self, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
-        let DomainEvent::StockReserved(e) = &ev.event else { return Err(unroutable(consumer::PRICE_ORDER, ev)) };
-        self.run(consumer::PRICE_ORDER, ev, e.order_id, |o, now| price_order(o, e, &self.shipping, now)).await
+        let (DomainEvent::StockReserved(e), Some(shipping)) = (&ev.event, &self.shipping) else {
+            return Err(unroutable(consumer::PRICE_ORDER, ev));
+        };
+        self.run(consumer::PRICE_ORDER, ev, e.order_id, |o, now| price_order(o, e, shipping, now)).await
     }
 
     /// CreditReserved → OrderApproved (or a CreditReleaseRequested compensation).

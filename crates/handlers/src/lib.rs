@@ -2,6 +2,7 @@
 //! configuration, the HTTP handlers with their one problem+json mapping, the event handlers and
 //! logging. A function's main picks its pieces from here and stays a few lines long.
 
+pub mod bootstrap;
 pub mod config;
 pub mod dto;
 pub mod events;

@@ -89,7 +89,8 @@ pub enum Trigger {
 
 /// One Lambda function of the bundle. Invariant: `name` is its folder under functions/ and its
 /// binary's name; `env` lists every variable its main reads, `permissions` every action its code
-/// calls (stream-reading permissions of the relay come with its event source).
+/// calls (stream-reading permissions of the relay come with its event source). Every function
+/// with a table may `GetItem` on it: the cold start opens the connection with one such read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FunctionSpec {
     pub name: &'static str,
@@ -153,13 +154,16 @@ pub const FUNCTIONS: &[FunctionSpec] = &[
         name: "find-order-history",
         trigger: Trigger::Http { method: "GET", path: "/customers/{id}/orders" },
         env: &[ORDERS_TABLE],
-        permissions: &[on(QUERY, Index(Orders, "ByCustomer"))],
+        permissions: &[on(QUERY, Index(Orders, "ByCustomer")), on(GET, T(Orders))],
     },
     FunctionSpec {
         name: "create-product",
         trigger: Trigger::Http { method: "POST", path: "/products" },
         env: &[PRODUCTS_TABLE],
-        permissions: &transact!(Products),
+        permissions: &{
+            let t = transact!(Products);
+            [t[0], t[1], t[2], on(GET, T(Products))]
+        },
     },
     FunctionSpec {
         name: "get-product",
@@ -171,7 +175,7 @@ pub const FUNCTIONS: &[FunctionSpec] = &[
         name: "list-products",
         trigger: Trigger::Http { method: "GET", path: "/products" },
         env: &[PRODUCTS_TABLE],
-        permissions: &[on(QUERY, Index(Products, "Catalogue"))],
+        permissions: &[on(QUERY, Index(Products, "Catalogue")), on(GET, T(Products))],
     },
     FunctionSpec {
         name: "create-order",
@@ -265,7 +269,7 @@ pub const FUNCTIONS: &[FunctionSpec] = &[
         env: &[ORDERS_TABLE, PENDING_TIMEOUT_SECONDS],
         permissions: &{
             let t = transact!(Orders);
-            [t[0], t[1], t[2], on(QUERY, Index(Orders, "Pending"))]
+            [t[0], t[1], t[2], on(QUERY, Index(Orders, "Pending")), on(GET, T(Orders))]
         },
     },
 ];

@@ -136,7 +136,7 @@ impl World {
             rules,
             saga: SagaApp {
                 products: ProductService::new(products.clone(), shared.clone()),
-                orders: OrderSaga::new(orders.clone(), shipping.clone(), shared.clone()),
+                orders: OrderSaga::with_pricing(orders.clone(), shipping.clone(), shared.clone()),
                 customers: CustomerService::new(customers.clone(), shared.clone()),
             },
             placement: OrderPlacement::new(

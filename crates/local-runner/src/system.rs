@@ -132,7 +132,7 @@ impl LocalSystem {
             },
             saga: SagaApp {
                 products: ProductService::new(products.clone(), env.clone()),
-                orders: OrderSaga::new(orders.clone(), price_shipping, env.clone()),
+                orders: OrderSaga::with_pricing(orders.clone(), price_shipping, env.clone()),
                 customers: CustomerService::new(customers.clone(), env.clone()),
             },
             sweeper: Sweeper::new(orders.clone(), timeout, env.clone()),
