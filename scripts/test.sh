@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
 # The one command that runs every test of the project (the README promises it; .ci/run calls it).
-# It installs what the tests need into project-local folders (.venv/, .scratch/) on first use and
-# runs the Rust tests against a private ministack (DynamoDB, EventBridge, SQS) on 127.0.0.1,
-# stopped again by PID when the tests end, pass or fail.
+# It installs what the tests need into project-local folders (.venv/, .scratch/) on first use:
+#   1. the template checks: cfn-lint (+ serverless rules), checkov, sam validate --lint, events/;
+#   2. `sam build` of every function (x86_64, SAM's debug mode: see scripts/sam-build.sh), whose
+#      artifacts the end-to-end test deploys;
+#   3. every Rust test of the workspace against a private ministack (DynamoDB, Streams,
+#      EventBridge, SQS, Lambda, CloudFormation) on 127.0.0.1, stopped by PID when they end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+step() { printf '\n== %s\n' "$*"; }
+
+step "template checks"
+./scripts/check-template.sh
+
+step "sam build"
+./scripts/sam-build.sh
+
+step "tests"
 if cargo nextest --version >/dev/null 2>&1; then
   runner=(cargo nextest run --workspace --no-fail-fast)
 else

@@ -29,7 +29,7 @@ mod transaction;
 pub use config::{dynamo_client, eventbridge_client, load_sdk_config};
 pub use customers::DynamoCustomerRepository;
 pub use orders::DynamoOrderRepository;
-pub use outbox::outbox_record_from_image;
+pub use outbox::{outbox_record_from_image, scan_outbox};
 pub use products::DynamoProductRepository;
 pub use publisher::{EventBridgePublisher, RetryPolicy};
 pub use schema::{create_tables, SetupError, TableNames};

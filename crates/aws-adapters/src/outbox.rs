@@ -1,6 +1,6 @@
 //! Outbox items: written in each commit's transaction, read back from the table's stream by the
-//! relay. Their attributes are top-level and plain (strings), so a stream filter can select them
-//! (`SK = OUTBOX`) and a person can read them in the console.
+//! relay. Their key has the `OUTBOX#` prefix the relay's stream filter selects on, and their
+//! attributes are top-level and plain (strings), so a person can read them in the console.
 
 use app::ports::{OutboxRecord, StoreError};
 use chrono::{DateTime, Utc};
@@ -76,6 +76,46 @@ pub fn outbox_record_from_image(image: serde_dynamo::Item) -> Result<Option<Outb
         detail: stored.detail,
         occurred_at: stored.occurred_at,
     }))
+}
+
+/// Every outbox record of `table`, by scan: for a process that relays without a stream (the
+/// offline runner pointed at a DynamoDB endpoint). Not for production tables: it reads them whole.
+pub async fn scan_outbox(client: &aws_sdk_dynamodb::Client, table: &str) -> Result<Vec<OutboxRecord>, StoreError> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let mut out = vec![];
+    let mut start: Option<std::collections::HashMap<String, AttributeValue>> = None;
+    loop {
+        let page = client
+            .scan()
+            .table_name(table)
+            .filter_expression("SK = :outbox")
+            .expression_attribute_values(":outbox", AttributeValue::S(OUTBOX_SK.to_owned()))
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+        for item in page.items.unwrap_or_default() {
+            let key = match item.get(PK) {
+                Some(AttributeValue::S(s)) => s.clone(),
+                _ => "<outbox item without PK>".to_owned(),
+            };
+            let stored: StoredOutbox =
+                serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt { key, reason: e.to_string() })?;
+            out.push(OutboxRecord {
+                event_id: stored.event_id,
+                source: stored.source,
+                detail_type: stored.detail_type,
+                detail: stored.detail,
+                occurred_at: stored.occurred_at,
+            });
+        }
+        match page.last_evaluated_key {
+            Some(k) if !k.is_empty() => start = Some(k),
+            _ => break,
+        }
+    }
+    out.sort_by_key(|r| r.occurred_at);
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -106,17 +106,16 @@ use Table::{Customers, Orders, Products};
 const GET: &str = "dynamodb:GetItem";
 const BATCH_GET: &str = "dynamodb:BatchGetItem";
 const QUERY: &str = "dynamodb:Query";
-const TRANSACT: &str = "dynamodb:TransactWriteItems";
 const CONDITION_CHECK: &str = "dynamodb:ConditionCheckItem";
 const PUT: &str = "dynamodb:PutItem";
 const PUT_EVENTS: &str = "events:PutEvents";
 
-/// TransactWriteItems is authorised per item: Put needs PutItem, ConditionCheck needs
-/// ConditionCheckItem. A commit of ours puts and checks, never updates or deletes.
-macro_rules! transact {
-    ($t:expr) => {
-        [on(TRANSACT, T($t)), on(PUT, T($t)), on(CONDITION_CHECK, T($t))]
-    };
+/// TransactWriteItems has no IAM action of its own: each item is authorised as the single-item
+/// call it stands for, so a Put needs PutItem. Our commits only put, except a compensation that
+/// emits without a state change: it guards on the order's version with a ConditionCheck, which
+/// needs ConditionCheckItem (price-order and approve-order only).
+const fn writes(t: Table) -> Permission {
+    on(PUT, T(t))
 }
 
 const REJECTIONS_WITHOUT_STOCK: AnythingBut =
@@ -126,16 +125,11 @@ const REJECTIONS_WITHOUT_CREDIT: AnythingBut = AnythingBut {
     values: &["OUT_OF_STOCK", "UNKNOWN_PRODUCT", "PRICING_FAILED", "CREDIT_LIMIT_EXCEEDED", "UNKNOWN_CUSTOMER"],
 };
 
-const fn concat3(a: [Permission; 3], b: Permission) -> [Permission; 4] {
-    [a[0], a[1], a[2], b]
-}
-
-const CUSTOMER_WRITE: [Permission; 4] = concat3(transact!(Customers), on(GET, T(Customers)));
-const PRODUCT_STEP: [Permission; 5] = {
-    let t = transact!(Products);
-    [t[0], t[1], t[2], on(GET, T(Products)), on(BATCH_GET, T(Products))]
-};
-const ORDER_WRITE: [Permission; 4] = concat3(transact!(Orders), on(GET, T(Orders)));
+const CUSTOMER_WRITE: [Permission; 2] = [writes(Customers), on(GET, T(Customers))];
+const PRODUCT_STEP: [Permission; 3] = [writes(Products), on(GET, T(Products)), on(BATCH_GET, T(Products))];
+const ORDER_WRITE: [Permission; 2] = [writes(Orders), on(GET, T(Orders))];
+/// Order steps that may answer with a compensation request (see `writes`).
+const ORDER_COMPENSATING: [Permission; 3] = [ORDER_WRITE[0], ORDER_WRITE[1], on(CONDITION_CHECK, T(Orders))];
 
 pub const FUNCTIONS: &[FunctionSpec] = &[
     FunctionSpec {
@@ -160,10 +154,7 @@ pub const FUNCTIONS: &[FunctionSpec] = &[
         name: "create-product",
         trigger: Trigger::Http { method: "POST", path: "/products" },
         env: &[PRODUCTS_TABLE],
-        permissions: &{
-            let t = transact!(Products);
-            [t[0], t[1], t[2], on(GET, T(Products))]
-        },
+        permissions: &[writes(Products), on(GET, T(Products))],
     },
     FunctionSpec {
         name: "get-product",
@@ -181,10 +172,7 @@ pub const FUNCTIONS: &[FunctionSpec] = &[
         name: "create-order",
         trigger: Trigger::Http { method: "POST", path: "/orders" },
         env: &[ORDERS_TABLE, PRODUCTS_TABLE, CUSTOMERS_TABLE, WAREHOUSE_REGION, WAREHOUSE_COUNTRY],
-        permissions: &{
-            let t = transact!(Orders);
-            [t[0], t[1], t[2], on(GET, T(Orders)), on(BATCH_GET, T(Products)), on(GET, T(Customers))]
-        },
+        permissions: &[writes(Orders), on(GET, T(Orders)), on(BATCH_GET, T(Products)), on(GET, T(Customers))],
     },
     FunctionSpec {
         name: "get-order",
@@ -214,7 +202,7 @@ pub const FUNCTIONS: &[FunctionSpec] = &[
         name: "price-order",
         trigger: Trigger::Bus(&[from(Context::Products, "StockReserved")]),
         env: &[ORDERS_TABLE, WAREHOUSE_REGION, WAREHOUSE_COUNTRY],
-        permissions: &ORDER_WRITE,
+        permissions: &ORDER_COMPENSATING,
     },
     FunctionSpec {
         name: "reserve-credit",
@@ -226,7 +214,7 @@ pub const FUNCTIONS: &[FunctionSpec] = &[
         name: "approve-order",
         trigger: Trigger::Bus(&[from(Context::Customers, "CreditReserved")]),
         env: &[ORDERS_TABLE],
-        permissions: &ORDER_WRITE,
+        permissions: &ORDER_COMPENSATING,
     },
     FunctionSpec {
         name: "reject-order",
@@ -267,10 +255,7 @@ pub const FUNCTIONS: &[FunctionSpec] = &[
         name: "sweep-orders",
         trigger: Trigger::Schedule,
         env: &[ORDERS_TABLE, PENDING_TIMEOUT_SECONDS],
-        permissions: &{
-            let t = transact!(Orders);
-            [t[0], t[1], t[2], on(QUERY, Index(Orders, "Pending")), on(GET, T(Orders))]
-        },
+        permissions: &[writes(Orders), on(QUERY, Index(Orders, "Pending")), on(GET, T(Orders))],
     },
 ];
 

@@ -1,6 +1,8 @@
 //! `cargo run -p local-runner` — the shop on http://127.0.0.1:3000 (PORT to change it).
 //!
-//! Options: `--no-seed` starts empty; `--template PATH` reads another template.
+//! Options: `--no-seed` starts empty; `--template PATH` reads another template;
+//! `--dynamodb URL` keeps state in DynamoDB at URL (e.g. a ministack) instead of in memory,
+//! in tables prefixed `shop-local-` that it creates when missing.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
@@ -16,6 +18,7 @@ struct Args {
     port: u16,
     seed: bool,
     template: String,
+    dynamodb: Option<String>,
 }
 
 fn args() -> Result<Args, String> {
@@ -23,13 +26,16 @@ fn args() -> Result<Args, String> {
         Ok(p) => p.parse().map_err(|_| format!("PORT must be a port number, not {p:?}"))?,
         Err(_) => 3000,
     };
-    let mut a = Args { port, seed: true, template: default_template() };
+    let mut a = Args { port, seed: true, template: default_template(), dynamodb: None };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--no-seed" => a.seed = false,
             "--template" => a.template = it.next().ok_or("--template needs a path")?,
-            "--help" | "-h" => return Err("usage: shop-local [--no-seed] [--template PATH]   (PORT=3000)".into()),
+            "--dynamodb" => a.dynamodb = Some(it.next().ok_or("--dynamodb needs an endpoint URL")?),
+            "--help" | "-h" => {
+                return Err("usage: shop-local [--no-seed] [--template PATH] [--dynamodb URL]   (PORT=3000)".into())
+            }
             other => return Err(format!("unknown argument {other:?} (try --help)")),
         }
     }
@@ -56,10 +62,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let system = match Template::load(&args.template)
-        .map_err(local_runner::RunnerError::from)
-        .and_then(|t| LocalSystem::in_memory(&t, SystemEnvironment::shared()))
-    {
+    let system = match build(&args).await {
         Ok(s) => Arc::new(s),
         Err(e) => {
             eprintln!("cannot start: {e}");
@@ -91,7 +94,7 @@ async fn main() -> ExitCode {
     };
     banner(args.port, &system, &seeded);
     let server = tokio::spawn(server::serve(listener, system.clone(), stopped(stop_rx)));
-    let _ = tokio::signal::ctrl_c().await;
+    wait_for_stop_signal().await;
     println!("\nstopping…");
     let _ = stop_tx.send(true);
     let _ = server.await;
@@ -99,9 +102,56 @@ async fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Ctrl-C, or SIGTERM from a process manager.
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn build(args: &Args) -> Result<LocalSystem, local_runner::RunnerError> {
+    let template = Template::load(&args.template)?;
+    let env = SystemEnvironment::shared();
+    match &args.dynamodb {
+        None => LocalSystem::in_memory(&template, env),
+        Some(url) => {
+            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(url.clone());
+            if std::env::var("AWS_ACCESS_KEY_ID").is_err() {
+                // A local endpoint takes any credentials; say so rather than search for real ones.
+                loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                    "local",
+                    "local",
+                    None,
+                    None,
+                    "shop-local",
+                ));
+            }
+            if std::env::var("AWS_REGION").is_err() {
+                loader = loader.region(aws_config::Region::new("us-east-1"));
+            }
+            let client = aws_sdk_dynamodb::Client::new(&loader.load().await);
+            let names = aws_adapters::TableNames::with_prefix("shop-local-");
+            LocalSystem::on_dynamodb(&template, env, client, &names).await
+        }
+    }
+}
+
 fn banner(port: u16, system: &LocalSystem, seeded: &seed::Seeded) {
     let url = format!("http://127.0.0.1:{port}");
-    println!("\nshop-saga running offline at {url}  (in-memory storage; Ctrl-C to stop)\n");
+    println!("\nshop-saga running offline at {url}  (Ctrl-C to stop)\n");
     println!("routes (from template.yaml):");
     for (method, path, function) in system.routes.list() {
         println!("  {method:<5} {path:<28} → {function}");

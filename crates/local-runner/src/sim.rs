@@ -80,6 +80,8 @@ pub struct Stats {
     pub orders: usize,
     pub approved: usize,
     pub rejected: usize,
+    /// Of the rejected: by the sweeper.
+    pub timed_out: usize,
     pub cancelled: usize,
     pub deliveries: usize,
     pub duplicates: usize,
@@ -231,7 +233,7 @@ impl World {
                 name: CustomerName::parse("Sim Customer").map_err(|e| e.to_string())?,
                 email: Email::parse(&format!("c{i}@sim.example.com")).map_err(|e| e.to_string())?,
                 address: address()?,
-                credit_limit: usd(self.rng.i64(0..=60_000)),
+                credit_limit: usd(self.rng.i64(0..=150_000)),
             };
             let c = CustomerService::new(self.customers.clone(), self.env.clone()).register(cmd, None).await;
             customers.push(c.map_err(|e| e.to_string())?.view.id);
@@ -243,7 +245,7 @@ impl World {
                 price: usd(self.rng.i64(100..=5_000)),
                 weight: Weight::new(self.rng.i64(100..=3_000)).map_err(|e| e.to_string())?,
                 dimensions: Dimensions::new(10, 10, 10).map_err(|e| e.to_string())?,
-                stock: StockLevel::new(self.rng.i64(0..=8)).map_err(|e| e.to_string())?,
+                stock: StockLevel::new(self.rng.i64(0..=15)).map_err(|e| e.to_string())?,
             };
             let p = ProductService::new(self.products.clone(), self.env.clone()).add(cmd).await;
             products.push(p.map_err(|e| e.to_string())?.view.id);
@@ -276,10 +278,18 @@ impl World {
         Ok(())
     }
 
+    /// Cancels a random approved order; now and then tries one in another state, which must
+    /// be refused (PENDING, REJECTED) or be a no-op (CANCELLED).
     async fn cancel_random(&mut self) {
-        if let Some(&id) = self.placed.get(self.rng.usize(..self.placed.len().max(1))) {
-            // PENDING and REJECTED orders refuse: that is part of what is being exercised.
-            let _ = self.order_service.cancel(id).await;
+        let mut candidates = self.placed.clone();
+        self.rng.shuffle(&mut candidates);
+        let try_any = self.chance(25);
+        for id in candidates {
+            let approved = matches!(self.order_service.get(id).await, Ok(v) if v.state == "APPROVED");
+            if approved || try_any {
+                let _ = self.order_service.cancel(id).await;
+                return;
+            }
         }
     }
 
@@ -311,7 +321,12 @@ impl World {
                     let total = o.pricing().ok_or("an approved order has no price")?.total.amount();
                     *approved_total.entry(o.customer_id()).or_default() += total;
                 }
-                OrderStatus::Rejected => self.stats.rejected += 1,
+                OrderStatus::Rejected => {
+                    self.stats.rejected += 1;
+                    if o.state() == (domain::OrderState::Rejected { reason: domain::RejectionReason::TimedOut }) {
+                        self.stats.timed_out += 1;
+                    }
+                }
                 OrderStatus::Cancelled => self.stats.cancelled += 1,
             }
         }
@@ -345,7 +360,7 @@ pub async fn run_schedule(seed: u64, rules: &RuleTable, faults: Faults) -> Resul
     let mut w = World::new(seed, rules.clone(), faults);
     let (customers, products) = w.setup().await?;
     let mut to_place = w.rng.usize(3..=12);
-    let mut cancels = w.rng.usize(0..=4);
+    let mut cancels = w.rng.usize(0..=6);
     let mut budget = 2_000;
     while (to_place > 0 || cancels > 0 || !w.in_flight.is_empty()) && budget > 0 {
         budget -= 1;
@@ -354,15 +369,15 @@ pub async fn run_schedule(seed: u64, rules: &RuleTable, faults: Faults) -> Resul
                 w.place_random(&customers, &products).await?;
                 to_place -= 1;
             }
-            15..=19 if cancels > 0 => {
+            15..=22 if cancels > 0 && !w.placed.is_empty() => {
                 w.cancel_random().await;
                 cancels -= 1;
             }
-            20..=39 => {
+            23..=39 => {
                 let t = w.rng.usize(0..3);
                 w.relay(t);
             }
-            40..=44 => {
+            40..=42 => {
                 // Time passes; now and then the sweeper catches a slow saga.
                 w.env.advance(w.rng.i64(0..=30_000));
                 w.sweeper.sweep().await.map_err(|e| e.to_string())?;
@@ -387,6 +402,7 @@ pub async fn run_many(first_seed: u64, count: u64, rules: &RuleTable, faults: Fa
         total.orders += s.orders;
         total.approved += s.approved;
         total.rejected += s.rejected;
+        total.timed_out += s.timed_out;
         total.cancelled += s.cancelled;
         total.deliveries += s.deliveries;
         total.duplicates += s.duplicates;

@@ -2,13 +2,14 @@
 //! routes and rules of template.yaml, and a relay that publishes from the outboxes after commit
 //! and delivers each event to the steps whose rules match.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use app::customers::CustomerService;
 use app::memory::{InMemoryCustomerRepository, InMemoryOrderRepository, InMemoryProductRepository, MemoryOutbox};
 use app::orders::{OrderPlacement, OrderSaga, OrderService, Sweeper};
-use app::ports::{OutboxRecord, StoreError};
+use app::ports::{CustomerRepository, OrderRepository, OutboxRecord, ProductRepository, StoreError};
 use app::products::ProductService;
 use app::SharedEnv;
 use async_trait::async_trait;
@@ -34,6 +35,8 @@ pub enum RunnerError {
     Config { function: &'static str, source: ConfigError },
     #[error("template.yaml has no function {0}")]
     MissingFunction(&'static str),
+    #[error("storage: {0}")]
+    Storage(String),
 }
 
 /// Where the relay reads committed events from.
@@ -71,6 +74,34 @@ fn template_config(t: &Template, function: &'static str) -> Result<Config, Runne
     .map_err(|source| RunnerError::Config { function, source })
 }
 
+/// The three repositories the system runs on.
+#[derive(Clone)]
+pub struct Stores {
+    pub orders: Arc<dyn OrderRepository>,
+    pub products: Arc<dyn ProductRepository>,
+    pub customers: Arc<dyn CustomerRepository>,
+}
+
+/// An outbox feed over a DynamoDB table, by scan, remembering what it already published (a
+/// restart republishes; consumers are idempotent).
+struct DynamoFeed {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+    published: std::sync::Mutex<std::collections::HashSet<EventId>>,
+}
+
+#[async_trait]
+impl OutboxFeed for DynamoFeed {
+    async fn unpublished(&self) -> Result<Vec<OutboxRecord>, StoreError> {
+        let all = aws_adapters::scan_outbox(&self.client, &self.table).await?;
+        let seen = self.published.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(all.into_iter().filter(|r| !seen.contains(&r.event_id)).collect())
+    }
+    async fn mark_published(&self, ids: &[EventId]) {
+        self.published.lock().unwrap_or_else(|p| p.into_inner()).extend(ids.iter().copied());
+    }
+}
+
 /// Every piece of the running system.
 pub struct LocalSystem {
     pub http: HttpApp,
@@ -82,7 +113,12 @@ pub struct LocalSystem {
     feeds: Vec<Box<dyn OutboxFeed>>,
     /// Woken after every commit, so events go out at once rather than at the next poll.
     pub committed: Arc<Notify>,
+    published: AtomicUsize,
 }
+
+/// Deliveries of one event to one step before it is dead-lettered (EventBridge tries up to 185
+/// times over a day; locally a few seconds of retries is the same promise at a smaller scale).
+pub const MAX_DELIVERY_ATTEMPTS: u32 = 20;
 
 /// What one relay pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -103,19 +139,51 @@ impl LocalSystem {
             let n = committed.clone();
             outbox.on_commit(Arc::new(move || n.notify_one()));
         }
-        let placement_config = template_config(t, "create-order")?;
-        let shipping =
-            placement_config.shipping().map_err(|source| RunnerError::Config { function: "create-order", source })?;
-        let sweep_config = template_config(t, "sweep-orders")?;
-        let timeout = sweep_config
+        let feeds: Vec<Box<dyn OutboxFeed>> = vec![
+            Box::new(MemoryFeed(orders.clone())),
+            Box::new(MemoryFeed(products.clone())),
+            Box::new(MemoryFeed(customers.clone())),
+        ];
+        Self::build(t, env, Stores { orders, products, customers }, feeds, committed)
+    }
+
+    /// The system on DynamoDB tables `names` (created when missing) at the client's endpoint.
+    pub async fn on_dynamodb(
+        t: &Template,
+        env: SharedEnv,
+        client: aws_sdk_dynamodb::Client,
+        names: &aws_adapters::TableNames,
+    ) -> Result<LocalSystem, RunnerError> {
+        aws_adapters::create_tables(&client, names).await.map_err(|e| RunnerError::Storage(e.to_string()))?;
+        let stores = Stores {
+            orders: Arc::new(aws_adapters::DynamoOrderRepository::new(client.clone(), names.orders.clone())),
+            products: Arc::new(aws_adapters::DynamoProductRepository::new(client.clone(), names.products.clone())),
+            customers: Arc::new(aws_adapters::DynamoCustomerRepository::new(client.clone(), names.customers.clone())),
+        };
+        let feeds: Vec<Box<dyn OutboxFeed>> = [&names.orders, &names.products, &names.customers]
+            .into_iter()
+            .map(|table| {
+                Box::new(DynamoFeed { client: client.clone(), table: table.clone(), published: Default::default() })
+                    as Box<dyn OutboxFeed>
+            })
+            .collect();
+        Self::build(t, env, stores, feeds, Arc::new(Notify::new()))
+    }
+
+    fn build(
+        t: &Template,
+        env: SharedEnv,
+        stores: Stores,
+        feeds: Vec<Box<dyn OutboxFeed>>,
+        committed: Arc<Notify>,
+    ) -> Result<LocalSystem, RunnerError> {
+        let shipping = |f: &'static str| {
+            template_config(t, f)?.shipping().map_err(|source| RunnerError::Config { function: f, source })
+        };
+        let timeout = template_config(t, "sweep-orders")?
             .pending_timeout()
             .map_err(|source| RunnerError::Config { function: "sweep-orders", source })?;
-        let price_shipping = template_config(t, "price-order")?
-            .shipping()
-            .map_err(|source| RunnerError::Config { function: "price-order", source })?;
-        let quote_shipping = template_config(t, "quote-shipping")?
-            .shipping()
-            .map_err(|source| RunnerError::Config { function: "quote-shipping", source })?;
+        let Stores { orders, products, customers } = stores;
         Ok(LocalSystem {
             http: HttpApp {
                 customers: CustomerService::new(customers.clone(), env.clone()),
@@ -125,23 +193,29 @@ impl LocalSystem {
                     orders.clone(),
                     products.clone(),
                     customers.clone(),
-                    shipping,
+                    shipping("create-order")?,
                     env.clone(),
                 ),
-                shipping: quote_shipping,
+                shipping: shipping("quote-shipping")?,
             },
             saga: SagaApp {
-                products: ProductService::new(products.clone(), env.clone()),
-                orders: OrderSaga::with_pricing(orders.clone(), price_shipping, env.clone()),
-                customers: CustomerService::new(customers.clone(), env.clone()),
+                products: ProductService::new(products, env.clone()),
+                orders: OrderSaga::with_pricing(orders.clone(), shipping("price-order")?, env.clone()),
+                customers: CustomerService::new(customers, env.clone()),
             },
-            sweeper: Sweeper::new(orders.clone(), timeout, env.clone()),
+            sweeper: Sweeper::new(orders, timeout, env.clone()),
             routes: RouteTable::from_template(t)?,
             rules: RuleTable::from_template(t)?,
             env,
-            feeds: vec![Box::new(MemoryFeed(orders)), Box::new(MemoryFeed(products)), Box::new(MemoryFeed(customers))],
+            feeds,
             committed,
+            published: AtomicUsize::new(0),
         })
+    }
+
+    /// How many events the relay has published since start.
+    pub fn published(&self) -> usize {
+        self.published.load(Ordering::SeqCst)
     }
 
     /// Delivers one event to every step whose rule matches; a retryable failure is retried a
@@ -165,9 +239,9 @@ impl LocalSystem {
                 };
                 match self.saga.run(&target, &envelope).await {
                     None | Some(Ok(_)) => break,
-                    Some(Err(e)) if e.is_retryable() && attempt < 5 => {
+                    Some(Err(e)) if e.is_retryable() && attempt < MAX_DELIVERY_ATTEMPTS => {
                         tracing::warn!(%target, error = %e, attempt, "step failed, retrying");
-                        tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+                        tokio::time::sleep(Duration::from_millis((10 << attempt.min(6)) as u64)).await;
                     }
                     Some(Err(e)) => {
                         tracing::error!(%target, error = %e, "step failed, event dead-lettered");
@@ -180,8 +254,8 @@ impl LocalSystem {
     }
 
     /// Publishes everything committed so far, and what that causes, until the outboxes are
-    /// empty.
-    pub async fn relay_until_quiet(&self) -> RelayReport {
+    /// empty. Events of one pass are delivered concurrently, as EventBridge invokes targets.
+    pub async fn relay_until_quiet(self: &Arc<Self>) -> RelayReport {
         let mut report = RelayReport::default();
         loop {
             let mut batch = vec![];
@@ -194,11 +268,24 @@ impl LocalSystem {
             if batch.is_empty() {
                 return report;
             }
+            let mut tasks = tokio::task::JoinSet::new();
             for (i, record) in batch {
-                tracing::debug!(event = %record.detail_type, id = %record.event_id, "publishing");
-                self.deliver(&record, &mut report).await;
-                self.feeds[i].mark_published(&[record.event_id]).await;
-                report.published += 1;
+                let me = self.clone();
+                tasks.spawn(async move {
+                    let mut r = RelayReport::default();
+                    me.deliver(&record, &mut r).await;
+                    me.feeds[i].mark_published(&[record.event_id]).await;
+                    me.published.fetch_add(1, Ordering::SeqCst);
+                    r.published = 1;
+                    r
+                });
+            }
+            while let Some(done) = tasks.join_next().await {
+                if let Ok(r) = done {
+                    report.published += r.published;
+                    report.deliveries += r.deliveries;
+                    report.dead_lettered += r.dead_lettered;
+                }
             }
         }
     }
@@ -221,8 +308,9 @@ impl LocalSystem {
                         tracing::warn!(error = %e, "sweep failed");
                     }
                 }
-                // A safety net: pick up anything a missed notification left behind.
-                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                // Stores without a commit hook (DynamoDB) are polled; for the others this is a
+                // safety net.
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
             }
             self.relay_until_quiet().await;
         }

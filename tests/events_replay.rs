@@ -1,0 +1,454 @@
+//! Every events/*.json replayed through its function's handler, wired as the function's main wires
+//! it, against DynamoDB and EventBridge on ministack; each outcome is checked. The replay also
+//! records, per function, every AWS action the code calls on which resource: it must be exactly
+//! what the manifest (and so the template) grants.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use app::ports::{CustomerRepository, OrderRepository, ProductRepository};
+use app::SystemEnvironment;
+use aws_adapters::TableNames;
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use domain::events::LineRequest;
+use domain::{
+    Address, Currency, Customer, CustomerId, CustomerName, Dimensions, Email, Money, Order, OrderId, Product,
+    ProductId, ProductName, Quantity, ShippingSpeed, StockLevel, Weight,
+};
+use handlers::bootstrap::Cold;
+use handlers::config::Config;
+use handlers::manifest::{self, Resource, Table, Trigger, FUNCTIONS};
+use serde_json::Value;
+use system_tests::iam::Recorder;
+use system_tests::ministack;
+
+const CUSTOMER: &str = "3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f";
+const ORDER: &str = "0b6f8b8e-6c53-4a52-bb5f-7f0f1d1f0a01";
+const PRODUCTS: [&str; 2] = ["7c9e6679-7425-40de-944b-e07fc1f90ae7", "16fd2706-8baf-433b-82eb-8c7fada847da"];
+
+fn events_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
+}
+
+fn function_of(file: &str) -> &str {
+    file.split('.').next().unwrap_or(file)
+}
+
+#[test]
+fn every_function_has_an_event_file_and_every_file_a_function() {
+    let files: Vec<String> = std::fs::read_dir(events_dir())
+        .expect("events/")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    for f in &files {
+        assert!(f.ends_with(".json"), "{f} is not a .json event");
+        assert!(manifest::function(function_of(f)).is_some(), "{f} matches no function");
+        let text = std::fs::read_to_string(events_dir().join(f)).expect("readable");
+        assert!(serde_json::from_str::<Value>(&text).is_ok(), "{f} is not JSON");
+    }
+    for spec in FUNCTIONS {
+        assert!(files.iter().any(|f| function_of(f) == spec.name), "{} has no event file", spec.name);
+    }
+}
+
+/// What a replay must end in.
+#[derive(Debug, Clone, PartialEq)]
+enum Expect {
+    Status(u16),
+    Applied(&'static [&'static str]),
+    Skipped,
+    Relayed(usize),
+    Swept(usize),
+}
+
+fn manifest_name(r: Resource) -> String {
+    match r {
+        Resource::Table(t) => format!("{t:?}"),
+        Resource::Index(t, i) => format!("{t:?}/index/{i}"),
+        Resource::Bus => "bus".to_owned(),
+    }
+}
+
+/// Index names recorded from requests, as the manifest's `&'static str` (a handful per run).
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_owned().into_boxed_str())
+}
+
+struct World {
+    names: TableNames,
+    bus: String,
+    sdk: aws_config::SdkConfig,
+    recorder: Recorder,
+}
+
+impl World {
+    async fn new(recorder: Recorder) -> World {
+        let sdk = ministack::sdk_config().await;
+        let prefix = ministack::unique("replay");
+        let names = TableNames::with_prefix(&prefix);
+        aws_adapters::create_tables(&aws_sdk_dynamodb::Client::new(&sdk), &names).await.expect("tables");
+        let bus = format!("{prefix}bus");
+        aws_sdk_eventbridge::Client::new(&sdk).create_event_bus().name(&bus).send().await.expect("bus");
+        let w = World { names, bus, sdk, recorder };
+        w.seed().await;
+        w
+    }
+
+    fn value(&self, var: &str) -> Option<String> {
+        Some(match var {
+            "CUSTOMERS_TABLE" => self.names.customers.clone(),
+            "PRODUCTS_TABLE" => self.names.products.clone(),
+            "ORDERS_TABLE" => self.names.orders.clone(),
+            "EVENT_BUS_NAME" => self.bus.clone(),
+            "PENDING_TIMEOUT_SECONDS" => "900".into(),
+            "WAREHOUSE_REGION" => "OH".into(),
+            "WAREHOUSE_COUNTRY" => "US".into(),
+            _ => return None,
+        })
+    }
+
+    /// What a function's cold start builds, with its clients tapped by the recorder.
+    fn cold(&self, function: &str) -> Cold {
+        let config = Config::from_lookup(function, |v| self.value(v)).expect("config");
+        let dynamo_conf =
+            aws_sdk_dynamodb::config::Builder::from(&self.sdk).interceptor(self.recorder.tap(function)).build();
+        Cold { config, sdk: self.sdk.clone(), dynamo: aws_sdk_dynamodb::Client::from_conf(dynamo_conf) }
+    }
+
+    fn plain(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.sdk)
+    }
+
+    /// The fixtures' customer, products and a PENDING order, written directly with their ids.
+    async fn seed(&self) {
+        let now = chrono::Utc::now();
+        let usd = |a| Money::new(a, Currency::USD).expect("money");
+        let address = Address::new("12 Analytical Way", "San Francisco", "CA", "94107", "US").expect("address");
+        let customers = aws_adapters::DynamoCustomerRepository::new(self.plain(), self.names.customers.clone());
+        let (c, _) = Customer::register(
+            CustomerId::from_str(CUSTOMER).expect("id"),
+            CustomerName::parse("Fixture Customer").expect("name"),
+            Email::parse("fixture@example.com").expect("email"),
+            address.clone(),
+            usd(1_000_000),
+            now,
+        );
+        let put = app::ports::CustomerWrite::Customer { customer: c, expected_version: 0 };
+        customers.commit(app::ports::Commit::new(vec![put], &[])).await.expect("customer");
+        let products = aws_adapters::DynamoProductRepository::new(self.plain(), self.names.products.clone());
+        for id in PRODUCTS {
+            let (p, _) = Product::add(
+                ProductId::from_str(id).expect("id"),
+                ProductName::parse("Fixture Product").expect("name"),
+                usd(2_499),
+                Weight::new(1_200).expect("weight"),
+                Dimensions::new(30, 20, 15).expect("dims"),
+                StockLevel::new(50).expect("stock"),
+                now,
+            );
+            let put = app::ports::ProductWrite::Product { product: p, expected_version: 0 };
+            products.commit(app::ports::Commit::new(vec![put], &[])).await.expect("product");
+        }
+        let line = |p: &str, q| LineRequest {
+            product_id: ProductId::from_str(p).expect("id"),
+            quantity: Quantity::new(q).expect("qty"),
+        };
+        self.place(OrderId::from_str(ORDER).expect("id"), vec![line(PRODUCTS[0], 2), line(PRODUCTS[1], 1)], now).await;
+    }
+
+    async fn place(&self, id: OrderId, lines: Vec<LineRequest>, at: chrono::DateTime<chrono::Utc>) {
+        let address = Address::new("12 Analytical Way", "San Francisco", "CA", "94107", "US").expect("address");
+        let customer = CustomerId::from_str(CUSTOMER).expect("id");
+        let (o, _) = Order::place(id, customer, lines, address, ShippingSpeed::Express, at).expect("order");
+        let orders = aws_adapters::DynamoOrderRepository::new(self.plain(), self.names.orders.clone());
+        let put = app::ports::OrderWrite::Put { order: o, expected_version: 0 };
+        orders.commit(app::ports::Commit::new(vec![put], &[])).await.expect("order");
+    }
+
+    /// Replays one file through its function, wired as its main wires it.
+    async fn replay(&self, file: &str) -> (Expect, Value) {
+        let function = function_of(file);
+        let text = std::fs::read_to_string(events_dir().join(file)).expect("event file");
+        let cold = self.cold(function);
+        cold.warm().await;
+        let env = SystemEnvironment::shared();
+        let spec = manifest::function(function).expect("a manifest function");
+        match spec.trigger {
+            Trigger::Http { .. } => {
+                let req = lambda_http::request::from_str(&text).expect("an HTTP API payload 2.0 event");
+                let resp = match function {
+                    "create-customer" | "get-customer" => {
+                        let svc = app::customers::CustomerService::new(cold.customers().expect("repo"), env);
+                        if function == "create-customer" {
+                            handlers::http::create_customer(&svc, req).await
+                        } else {
+                            handlers::http::get_customer(&svc, req).await
+                        }
+                    }
+                    "create-product" | "get-product" | "list-products" => {
+                        let svc = app::products::ProductService::new(cold.products().expect("repo"), env);
+                        match function {
+                            "create-product" => handlers::http::create_product(&svc, req).await,
+                            "get-product" => handlers::http::get_product(&svc, req).await,
+                            _ => handlers::http::list_products(&svc, req).await,
+                        }
+                    }
+                    "get-order" | "cancel-order" | "find-order-history" => {
+                        let svc = app::orders::OrderService::new(cold.orders().expect("repo"), env);
+                        match function {
+                            "get-order" => handlers::http::get_order(&svc, req).await,
+                            "cancel-order" => handlers::http::cancel_order(&svc, req).await,
+                            _ => handlers::http::find_order_history(&svc, req).await,
+                        }
+                    }
+                    "create-order" => {
+                        let svc = app::orders::OrderPlacement::new(
+                            cold.orders().expect("repo"),
+                            cold.products().expect("repo"),
+                            cold.customers().expect("repo"),
+                            cold.config.shipping().expect("shipping"),
+                            env,
+                        );
+                        handlers::http::create_order(&svc, req).await
+                    }
+                    "quote-shipping" => {
+                        handlers::http::quote_shipping(&cold.config.shipping().expect("shipping"), req).await
+                    }
+                    other => panic!("no wiring for {other}"),
+                };
+                let body = serde_json::from_slice(resp.body().as_ref()).unwrap_or(Value::Null);
+                (Expect::Status(resp.status().as_u16()), body)
+            }
+            Trigger::Bus(_) => {
+                let event: EventBridgeEvent<Value> = serde_json::from_str(&text).expect("an EventBridge event");
+                let products = || app::products::ProductService::new(cold.products().expect("repo"), env.clone());
+                let customers = || app::customers::CustomerService::new(cold.customers().expect("repo"), env.clone());
+                let saga = || app::orders::OrderSaga::new(cold.orders().expect("repo"), env.clone());
+                let pricing = || {
+                    app::orders::OrderSaga::with_pricing(
+                        cold.orders().expect("repo"),
+                        cold.config.shipping().expect("shipping"),
+                        env.clone(),
+                    )
+                };
+                let name = spec.name;
+                let report = match name {
+                    "reserve-stock" => {
+                        handlers::events::handle(name, event, |e| async move { products().reserve_stock(&e).await })
+                            .await
+                    }
+                    "release-stock" => {
+                        handlers::events::handle(name, event, |e| async move { products().release_stock(&e).await })
+                            .await
+                    }
+                    "price-order" => {
+                        handlers::events::handle(name, event, |e| async move { pricing().price(&e).await }).await
+                    }
+                    "approve-order" => {
+                        handlers::events::handle(name, event, |e| async move { saga().approve(&e).await }).await
+                    }
+                    "reject-order" => {
+                        handlers::events::handle(name, event, |e| async move { saga().reject(&e).await }).await
+                    }
+                    "reserve-credit" => {
+                        handlers::events::handle(name, event, |e| async move { customers().reserve_credit(&e).await })
+                            .await
+                    }
+                    "release-credit" => {
+                        handlers::events::handle(name, event, |e| async move { customers().release_credit(&e).await })
+                            .await
+                    }
+                    other => panic!("no wiring for {other}"),
+                };
+                let report = report.unwrap_or_else(|e| panic!("{file}: the step failed: {e}"));
+                let emitted: Value = report.emitted.iter().map(|s| Value::from(*s)).collect();
+                match report.outcome {
+                    "applied" => (Expect::Applied(&[]), emitted),
+                    _ => (Expect::Skipped, emitted),
+                }
+            }
+            Trigger::OutboxStream => {
+                let event: aws_lambda_events::dynamodb::Event = serde_json::from_str(&text).expect("a Streams event");
+                let conf = aws_sdk_eventbridge::config::Builder::from(&self.sdk)
+                    .interceptor(self.recorder.tap(function))
+                    .build();
+                let publisher = aws_adapters::EventBridgePublisher::new(
+                    aws_sdk_eventbridge::Client::from_conf(conf),
+                    cold.config.bus_name().expect("bus"),
+                );
+                let relay = app::relay::OutboxRelay::new(Arc::new(publisher));
+                let sent =
+                    handlers::events::relay_stream(&relay, event).await.unwrap_or_else(|e| panic!("{file}: {e}"));
+                (Expect::Relayed(sent), Value::Null)
+            }
+            Trigger::Schedule => {
+                let _: EventBridgeEvent<Value> = serde_json::from_str(&text).expect("a scheduled event");
+                let sweeper = app::orders::Sweeper::new(
+                    cold.orders().expect("repo"),
+                    cold.config.pending_timeout().expect("timeout"),
+                    env,
+                );
+                let report = handlers::events::sweep(&sweeper).await.unwrap_or_else(|e| panic!("{file}: {e}"));
+                (Expect::Swept(report.rejected), Value::Null)
+            }
+        }
+    }
+
+    /// A recorded resource in the manifest's terms (`Orders`, `Orders/index/ByCustomer`, `bus`),
+    /// when it is one of this world's.
+    fn resource_name(&self, recorded: &str) -> Option<String> {
+        if recorded == "bus" {
+            return Some("bus".to_owned());
+        }
+        let (table, index) = match recorded.split_once("/index/") {
+            Some((t, i)) => (t, Some(i)),
+            None => (recorded, None),
+        };
+        let t = [
+            (&self.names.customers, Table::Customers),
+            (&self.names.products, Table::Products),
+            (&self.names.orders, Table::Orders),
+        ]
+        .into_iter()
+        .find(|(n, _)| n.as_str() == table)?
+        .1;
+        Some(manifest_name(match index {
+            Some(i) => Resource::Index(t, leak(i)),
+            None => Resource::Table(t),
+        }))
+    }
+
+    async fn expect(&self, file: &str, want: Expect) -> Value {
+        let (got, body) = self.replay(file).await;
+        match (&want, &got) {
+            (Expect::Applied(emitted), Expect::Applied(_)) => {
+                let got: Vec<&str> = body.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                assert_eq!(got, emitted.to_vec(), "{file}: emitted");
+            }
+            _ => assert_eq!(got, want, "{file}: {body}"),
+        }
+        body
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_file_replays_through_its_function_calling_only_what_it_is_granted() {
+    let recorder = Recorder::default();
+
+    // The happy path, in saga order.
+    let a = World::new(recorder.clone()).await;
+    a.expect("create-customer.json", Expect::Status(201)).await;
+    a.expect("create-customer.invalid-email.json", Expect::Status(400)).await;
+    a.expect("get-customer.json", Expect::Status(200)).await;
+    a.expect("get-customer.malformed-id.json", Expect::Status(400)).await;
+    a.expect("create-product.json", Expect::Status(201)).await;
+    a.expect("create-product.negative-stock.json", Expect::Status(400)).await;
+    a.expect("get-product.json", Expect::Status(200)).await;
+    a.expect("list-products.json", Expect::Status(200)).await;
+    a.expect("quote-shipping.json", Expect::Status(200)).await;
+    a.expect("quote-shipping.overnight-abroad.json", Expect::Status(422)).await;
+    a.expect("create-order.json", Expect::Status(201)).await;
+    a.expect("create-order.invalid-quantity.json", Expect::Status(400)).await;
+    a.expect("create-order.not-json.json", Expect::Status(415)).await;
+    a.expect("reserve-stock.json", Expect::Applied(&["StockReserved"])).await;
+    a.expect("reserve-stock.json", Expect::Skipped).await;
+    a.expect("price-order.json", Expect::Applied(&["OrderPriced"])).await;
+    a.expect("reserve-credit.json", Expect::Applied(&["CreditReserved"])).await;
+    a.expect("approve-order.json", Expect::Applied(&["OrderApproved"])).await;
+    assert_eq!(a.expect("get-order.json", Expect::Status(200)).await["state"], "APPROVED");
+    let history = a.expect("find-order-history.json", Expect::Status(200)).await;
+    assert!(history["items"].as_array().is_some_and(|i| i.iter().any(|o| o["id"] == ORDER)), "{history}");
+    a.expect("find-order-history.tampered-cursor.json", Expect::Status(400)).await;
+    assert_eq!(a.expect("cancel-order.json", Expect::Status(200)).await["state"], "CANCELLED");
+    a.expect("release-stock.json", Expect::Applied(&["StockReleased"])).await;
+    a.expect("release-stock.stock-release-requested.json", Expect::Skipped).await;
+    a.expect("release-credit.json", Expect::Applied(&["CreditReleased"])).await;
+    a.expect("release-credit.credit-release-requested.json", Expect::Skipped).await;
+    a.expect("outbox-relay.json", Expect::Relayed(2)).await;
+    a.expect("outbox-relay.products.json", Expect::Relayed(1)).await;
+
+    // Rejections, compensations and the sweeper.
+    let b = World::new(recorder.clone()).await;
+    let stuck = OrderId::from_str("00000000-0000-4000-8000-00000000dead").expect("id");
+    let line = LineRequest {
+        product_id: ProductId::from_str(PRODUCTS[0]).expect("id"),
+        quantity: Quantity::new(1).expect("q"),
+    };
+    b.place(stuck, vec![line], chrono::Utc::now() - chrono::Duration::hours(1)).await;
+    b.expect("reject-order.json", Expect::Applied(&["OrderRejected"])).await;
+    b.expect("reject-order.credit-reservation-failed.json", Expect::Skipped).await;
+    b.expect("price-order.json", Expect::Applied(&["StockReleaseRequested"])).await;
+    b.expect("approve-order.json", Expect::Applied(&["CreditReleaseRequested"])).await;
+    b.expect("release-stock.order-rejected.json", Expect::Applied(&[])).await;
+    b.expect("release-credit.order-rejected.json", Expect::Applied(&[])).await;
+    b.expect("reserve-stock.json", Expect::Skipped).await;
+    b.expect("sweep-orders.json", Expect::Swept(1)).await;
+
+    // Every file was replayed.
+    let all: BTreeSet<String> = std::fs::read_dir(events_dir())
+        .expect("events/")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let replayed = BTreeSet::from([
+        "create-customer.json",
+        "create-customer.invalid-email.json",
+        "get-customer.json",
+        "get-customer.malformed-id.json",
+        "create-product.json",
+        "create-product.negative-stock.json",
+        "get-product.json",
+        "list-products.json",
+        "quote-shipping.json",
+        "quote-shipping.overnight-abroad.json",
+        "create-order.json",
+        "create-order.invalid-quantity.json",
+        "create-order.not-json.json",
+        "reserve-stock.json",
+        "price-order.json",
+        "reserve-credit.json",
+        "approve-order.json",
+        "get-order.json",
+        "find-order-history.json",
+        "find-order-history.tampered-cursor.json",
+        "cancel-order.json",
+        "release-stock.json",
+        "release-stock.stock-release-requested.json",
+        "release-credit.json",
+        "release-credit.credit-release-requested.json",
+        "outbox-relay.json",
+        "outbox-relay.products.json",
+        "reject-order.json",
+        "reject-order.credit-reservation-failed.json",
+        "release-stock.order-rejected.json",
+        "release-credit.order-rejected.json",
+        "sweep-orders.json",
+    ]);
+    let replayed: BTreeSet<String> = replayed.into_iter().map(str::to_owned).collect();
+    assert_eq!(all, replayed, "a new event file needs an expectation here");
+
+    // Least privilege: called == granted, per function, per resource.
+    let calls = recorder.calls();
+    let mut problems = vec![];
+    for spec in FUNCTIONS {
+        let called: BTreeSet<(String, String)> = calls
+            .get(spec.name)
+            .into_iter()
+            .flatten()
+            .filter_map(|(action, res)| [&a, &b].iter().find_map(|w| w.resource_name(res)).map(|r| (action.clone(), r)))
+            .collect();
+        let granted: BTreeSet<(String, String)> =
+            spec.permissions.iter().map(|p| (p.action.to_owned(), manifest_name(p.resource))).collect();
+        if called != granted {
+            problems.push(format!(
+                "{}: called but not granted {:?}; granted but never called {:?}",
+                spec.name,
+                called.difference(&granted).collect::<Vec<_>>(),
+                granted.difference(&called).collect::<Vec<_>>()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

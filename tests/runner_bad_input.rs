@@ -1,0 +1,289 @@
+//! A corpus of malformed requests against the runner: every one is answered with a 4xx
+//! problem+json, and afterwards nothing has been written (no resource changed, no event published).
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+struct Bad {
+    name: String,
+    method: &'static str,
+    path: String,
+    content_type: Option<&'static str>,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+}
+
+fn req(name: impl Into<String>, method: &'static str, path: impl Into<String>, body: impl Into<Vec<u8>>) -> Bad {
+    Bad {
+        name: name.into(),
+        method,
+        path: path.into(),
+        content_type: Some("application/json"),
+        headers: vec![],
+        body: body.into(),
+    }
+}
+
+/// Every leaf of `v` replaced, one at a time, by values of the wrong type or out of every
+/// field's range (for a string leaf: not a string, empty, or with a control character; for a
+/// number leaf: not a number, negative, fractional or overflowing); and every field removed.
+fn mutations(v: &Value) -> Vec<(String, Value)> {
+    let not_a_value = [json!(null), json!(true), json!([]), json!({})];
+    let bad_strings = [json!(""), json!("\u{0007}bell"), json!(1)];
+    let bad_numbers = [json!("1"), json!(-1), json!(1.5), json!(1e300)];
+    fn walk(
+        v: &Value,
+        path: &mut Vec<String>,
+        root: &Value,
+        reps: &dyn Fn(&Value) -> Vec<Value>,
+        out: &mut Vec<(String, Value)>,
+    ) {
+        if let Value::Object(m) = v {
+            for (k, child) in m {
+                path.push(k.clone());
+                let mut removed = root.clone();
+                remove_at(&mut removed, path);
+                out.push((format!("missing {}", path.join(".")), removed));
+                if child.is_object() {
+                    walk(child, path, root, reps, out);
+                } else {
+                    for r in reps(child) {
+                        let mut changed = root.clone();
+                        set_at(&mut changed, path, r.clone());
+                        out.push((format!("{} = {r}", path.join(".")), changed));
+                    }
+                }
+                path.pop();
+            }
+        }
+    }
+    let reps = |leaf: &Value| -> Vec<Value> {
+        let specific: &[Value] = if leaf.is_string() { &bad_strings } else { &bad_numbers };
+        not_a_value.iter().chain(specific).cloned().collect()
+    };
+    let mut out = vec![];
+    walk(v, &mut vec![], v, &reps, &mut out);
+    out
+}
+
+fn remove_at(v: &mut Value, path: &[String]) {
+    if let Some((last, init)) = path.split_last() {
+        let mut cur = v;
+        for p in init {
+            cur = &mut cur[p];
+        }
+        if let Value::Object(m) = cur {
+            m.remove(last);
+        }
+    }
+}
+
+fn set_at(v: &mut Value, path: &[String], new: Value) {
+    let mut cur = v;
+    for p in path {
+        cur = &mut cur[p];
+    }
+    *cur = new;
+}
+
+fn corpus(customer: &str, product: &str) -> Vec<Bad> {
+    let address = system_tests::address();
+    let customer_body = json!({"name": "Eve", "email": "eve@example.com",
+        "creditLimit": {"amount": 1000, "currency": "USD"}, "address": address});
+    let product_body = json!({"name": "Box", "price": {"amount": 100, "currency": "USD"}, "weightGrams": 10,
+        "dimensionsCm": {"length": 1, "width": 1, "height": 1}, "stock": 1});
+    let order_body = system_tests::order_body(customer, &[(product, 1)]);
+    let quote_body = json!({"destination": address, "shippingSpeed": "standard",
+        "items": [{"weightGrams": 10, "dimensionsCm": {"length": 1, "width": 1, "height": 1}, "quantity": 1}],
+        "subtotal": {"amount": 100, "currency": "USD"}});
+    let mut out = vec![];
+    for (path, body) in [
+        ("/customers", &customer_body),
+        ("/products", &product_body),
+        ("/orders", &order_body),
+        ("/shipping/quote", &quote_body),
+    ] {
+        for broken in [
+            "",
+            "{",
+            "}",
+            "[",
+            "null",
+            "[]",
+            "\"text\"",
+            "42",
+            "{\"name\":}",
+            "{\"name\": \"a\",}",
+            "{'name': 'a'}",
+            "{\"name\": NaN}",
+            "{/* c */}",
+            "\u{feff}{}",
+            "{\"a\":1}{\"b\":2}",
+            "{\"name\": \"\\ud800\"}",
+        ] {
+            out.push(req(format!("{path}: broken json {broken:?}"), "POST", path, broken));
+        }
+        for (what, mutated) in mutations(body) {
+            out.push(req(format!("{path}: {what}"), "POST", path, mutated.to_string()));
+        }
+        let mut extra = body.clone();
+        extra["isAdmin"] = json!(true);
+        out.push(req(format!("{path}: unknown field"), "POST", path, extra.to_string()));
+        for ct in [None, Some("text/plain"), Some("application/xml"), Some("multipart/form-data; boundary=x")] {
+            let mut r = req(format!("{path}: content type {ct:?}"), "POST", path, body.to_string());
+            r.content_type = ct;
+            out.push(r);
+        }
+        out.push(req(format!("{path}: 20 KB body"), "POST", path, format!("{{\"name\": \"{}\"}}", "x".repeat(20_000))));
+        out.push(req(format!("{path}: 11 MB body"), "POST", path, vec![b' '; 11 * 1024 * 1024]));
+        out.push(req(
+            format!("{path}: huge number"),
+            "POST",
+            path,
+            body.to_string().replacen("1", "99999999999999999999999", 1),
+        ));
+    }
+    // Field-specific values that type-check but are out of range or malformed.
+    let customer_cases = [
+        ("email", json!("not-an-email")),
+        ("email", json!("a@b")),
+        ("email", json!(format!("{}@example.com", "x".repeat(300)))),
+        ("name", json!("   ")),
+        ("name", json!("x".repeat(101))),
+        ("name", json!("Eve\u{0000}")),
+    ];
+    for (field, v) in customer_cases {
+        let mut b = customer_body.clone();
+        b[field] = v.clone();
+        out.push(req(format!("/customers: {field} = {v}"), "POST", "/customers", b.to_string()));
+    }
+    for (field, v) in
+        [("country", json!("XX")), ("country", json!("usa")), ("postalCode", json!("12<3>")), ("street", json!(""))]
+    {
+        let mut b = customer_body.clone();
+        b["address"][field] = v.clone();
+        out.push(req(format!("/customers: address.{field} = {v}"), "POST", "/customers", b.to_string()));
+    }
+    for (v, why) in
+        [(json!({"amount": -1, "currency": "USD"}), "negative"), (json!({"amount": 5, "currency": "XYZ"}), "currency")]
+    {
+        let mut b = customer_body.clone();
+        b["creditLimit"] = v;
+        out.push(req(format!("/customers: creditLimit {why}"), "POST", "/customers", b.to_string()));
+    }
+    for (v, why) in [
+        (json!([]), "no lines"),
+        (
+            json!((0..51)
+                .map(|i| json!({"productId": format!("00000000-0000-4000-8000-{i:012}"), "quantity": 1}))
+                .collect::<Vec<_>>()),
+            "51 lines",
+        ),
+        (json!([{"productId": product, "quantity": 1}, {"productId": product, "quantity": 2}]), "duplicate product"),
+        (json!([{"productId": product, "quantity": 1000}]), "quantity 1000"),
+        (json!([{"productId": "not-a-uuid", "quantity": 1}]), "bad product id"),
+        (json!([{"productId": "00000000-0000-4000-8000-000000000009", "quantity": 1}]), "unknown product"),
+    ] {
+        let mut b = order_body.clone();
+        b["lines"] = v;
+        out.push(req(format!("/orders: lines {why}"), "POST", "/orders", b.to_string()));
+    }
+    for (field, v) in [
+        ("customerId", json!("00000000-0000-4000-8000-000000000009")),
+        ("customerId", json!("123")),
+        ("shippingSpeed", json!("teleport")),
+        ("shippingSpeed", json!("STANDARD")),
+    ] {
+        let mut b = order_body.clone();
+        b[field] = v.clone();
+        out.push(req(format!("/orders: {field} = {v}"), "POST", "/orders", b.to_string()));
+    }
+    let mut abroad = order_body.clone();
+    abroad["shippingAddress"]["country"] = json!("FR");
+    abroad["shippingSpeed"] = json!("overnight");
+    out.push(req("/orders: overnight abroad", "POST", "/orders", abroad.to_string()));
+    let mut quote = quote_body.clone();
+    quote["items"] = json!([]);
+    out.push(req("/shipping/quote: no items", "POST", "/shipping/quote", quote.to_string()));
+    for key in ["", "x".repeat(129).as_str(), "naïve", "has space"] {
+        let mut r = req(format!("idempotency key {key:?}"), "POST", "/orders", order_body.to_string());
+        r.headers.push(("idempotency-key", key.to_owned()));
+        out.push(r);
+    }
+    // Paths and queries.
+    let reads = [
+        "/orders/not-a-uuid".to_owned(),
+        "/orders/00000000-0000-4000-8000-000000000009".to_owned(),
+        "/customers/123".to_owned(),
+        "/customers/00000000-0000-4000-8000-000000000009".to_owned(),
+        "/products/%00".to_owned(),
+        "/products/00000000-0000-4000-8000-000000000009".to_owned(),
+        "/customers/abc/orders".to_owned(),
+        format!("/customers/{customer}/orders?limit=0"),
+        format!("/customers/{customer}/orders?limit=101"),
+        format!("/customers/{customer}/orders?limit=abc"),
+        format!("/customers/{customer}/orders?status=SHIPPED"),
+        format!("/customers/{customer}/orders?cursor=garbage"),
+        format!("/customers/{customer}/orders?cursor=eyJ2IjoxfQ"),
+        "/products?cursor=%%%".to_owned(),
+        "/products?limit=-5".to_owned(),
+        "/nowhere".to_owned(),
+        "/orders/00000000-0000-4000-8000-000000000009/refund".to_owned(),
+    ];
+    for path in reads {
+        out.push(req(format!("GET {path}"), "GET", path, ""));
+    }
+    out.push(req("cancel a bad id", "POST", "/orders/nope/cancel", ""));
+    out.push(req("cancel an unknown order", "POST", "/orders/00000000-0000-4000-8000-000000000009/cancel", ""));
+    out.push(req("DELETE a product", "DELETE", format!("/products/{product}"), ""));
+    out.push(req("PUT an order", "PUT", "/orders", order_body.to_string()));
+    out
+}
+
+#[tokio::test]
+async fn every_malformed_request_is_a_4xx_problem_and_writes_nothing() {
+    let r = system_tests::start().await;
+    let customer = r.customer("owner@example.com", 100_000).await;
+    let product = r.product("Widget", 100, 10).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let before = snapshot(&r, &customer, &product).await;
+    let corpus = corpus(&customer, &product);
+    assert!(corpus.len() >= 100, "the corpus has {} requests", corpus.len());
+    let mut failures = vec![];
+    for bad in &corpus {
+        let mut headers: Vec<(&str, &str)> = bad.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        if let Some(ct) = bad.content_type {
+            headers.push(("content-type", ct));
+        }
+        let reply = r.send(bad.method, &bad.path, &headers, Some(bad.body.clone())).await;
+        let ct = reply.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let problem_ok = reply.body["status"] == reply.status
+            && reply.body["type"].as_str().is_some_and(|t| t.starts_with("https://shop-saga.dev/problems/"))
+            && reply.body["title"].is_string()
+            && reply.body["detail"].is_string();
+        if !(400..500).contains(&reply.status) || ct != "application/problem+json" || !problem_ok {
+            failures.push(format!("{} → {} {ct} {}", bad.name, reply.status, String::from_utf8_lossy(&reply.raw)));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} requests were not 4xx problems:\n{}",
+        failures.len(),
+        corpus.len(),
+        failures.join("\n")
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(snapshot(&r, &customer, &product).await, before, "a malformed request wrote something");
+}
+
+/// Everything a malformed request could have changed, as the API shows it.
+async fn snapshot(r: &system_tests::Running, c: &str, p: &str) -> (Value, Value, Value, Value, usize) {
+    (
+        r.get("/products?limit=100").await.body,
+        r.get(&format!("/customers/{c}")).await.body,
+        r.get(&format!("/customers/{c}/orders")).await.body,
+        r.get(&format!("/products/{p}")).await.body,
+        r.system.published(),
+    )
+}

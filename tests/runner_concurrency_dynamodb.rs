@@ -1,0 +1,84 @@
+//! Concurrent sagas on DynamoDB (ministack): the runner on real tables, many orders at once,
+//! every step run concurrently as EventBridge would invoke them.
+
+use std::time::{Duration, Instant};
+
+use app::SystemEnvironment;
+use local_runner::LocalSystem;
+use serde_json::Value;
+use system_tests::ministack;
+
+async fn runner_on_dynamodb() -> system_tests::Running {
+    let client = aws_sdk_dynamodb::Client::new(&ministack::sdk_config().await);
+    let names = aws_adapters::TableNames::with_prefix(&ministack::unique("conc"));
+    let system = LocalSystem::on_dynamodb(&system_tests::template(), SystemEnvironment::shared(), client, &names)
+        .await
+        .expect("the system builds on DynamoDB");
+    system_tests::start_with(system).await
+}
+
+async fn place_concurrently(r: &system_tests::Running, customer: &str, product: &str, n: usize) -> Vec<String> {
+    let lines = [(product, 1)];
+    let placing = (0..n).map(|_| r.order(customer, &lines));
+    let replies = futures_util::future::join_all(placing).await;
+    replies
+        .into_iter()
+        .map(|rep| {
+            assert_eq!(rep.status, 201, "{}", rep.body);
+            rep.body["id"].as_str().expect("an id").to_owned()
+        })
+        .collect()
+}
+
+async fn settle_all(r: &system_tests::Running, ids: &[String]) -> Vec<Value> {
+    let until = Instant::now() + Duration::from_secs(120);
+    loop {
+        let mut orders = vec![];
+        for id in ids {
+            orders.push(r.get(&format!("/orders/{id}")).await.body);
+        }
+        if orders.iter().all(|o| o["state"] != "PENDING") {
+            return orders;
+        }
+        assert!(Instant::now() < until, "orders still PENDING after 120 s");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn count(orders: &[Value], state: &str, reason: Option<&str>) -> usize {
+    orders.iter().filter(|o| o["state"] == state && reason.is_none_or(|r| o["rejectionReason"] == r)).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_orders_for_ten_units_approve_exactly_ten() {
+    let r = runner_on_dynamodb().await;
+    let customer = r.customer("rich@example.com", 10_000_000).await;
+    let product = r.product("Limited Edition", 1_000, 10).await;
+    let ids = place_concurrently(&r, &customer, &product, 50).await;
+    let orders = settle_all(&r, &ids).await;
+    assert_eq!(count(&orders, "APPROVED", None), 10);
+    assert_eq!(count(&orders, "REJECTED", Some("OUT_OF_STOCK")), 40);
+    let p = r.get(&format!("/products/{product}")).await.body;
+    assert_eq!((p["stock"].clone(), p["available"].clone()), (Value::from(10), Value::from(0)), "10 units reserved");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_concurrent_orders_never_reserve_credit_beyond_the_limit() {
+    let r = runner_on_dynamodb().await;
+    // Each order costs 10.00 + 5.99 local shipping = 15.99; the limit covers 7 of them.
+    let limit = 7 * 1_599 + 500;
+    let customer = r.customer("budget@example.com", limit).await;
+    let product = r.product("Gadget", 1_000, 100).await;
+    let ids = place_concurrently(&r, &customer, &product, 20).await;
+    let orders = settle_all(&r, &ids).await;
+    let approved = count(&orders, "APPROVED", None);
+    assert_eq!(approved, 7, "as many as the limit allows");
+    assert_eq!(count(&orders, "REJECTED", Some("CREDIT_LIMIT_EXCEEDED")), 13);
+    // Rejections release their stock: only the approved orders hold units.
+    let p = r.eventually(&format!("/products/{product}"), |p| p["available"] == 100 - approved as i64).await;
+    assert_eq!(p["available"], 100 - approved as i64);
+    let c = r.get(&format!("/customers/{customer}")).await.body;
+    let available = c["availableCredit"]["amount"].as_i64().expect("an amount");
+    assert_eq!(limit - available, approved as i64 * 1_599, "reserved credit is exactly the approved totals");
+    assert!(available >= 0);
+}

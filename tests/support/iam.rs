@@ -1,0 +1,101 @@
+//! Which AWS actions code actually calls, on which resources: an SDK interceptor that reads each
+//! request as it goes to the wire. ministack does not enforce IAM, so comparing what is called
+//! with what the template grants is how least privilege is proven.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use serde_json::Value;
+
+/// (IAM action, table name and index — or "bus" for EventBridge), as called.
+pub type Call = (String, String);
+
+/// Records every DynamoDB/EventBridge request per function name.
+#[derive(Debug, Clone, Default)]
+pub struct Recorder {
+    calls: Arc<Mutex<BTreeMap<String, BTreeSet<Call>>>>,
+}
+
+#[derive(Debug)]
+struct Tap {
+    function: String,
+    calls: Arc<Mutex<BTreeMap<String, BTreeSet<Call>>>>,
+}
+
+impl Recorder {
+    /// An interceptor to attach to the clients of `function`.
+    pub fn tap(&self, function: &str) -> impl Intercept + 'static {
+        Tap { function: function.to_owned(), calls: self.calls.clone() }
+    }
+
+    pub fn calls(&self) -> BTreeMap<String, BTreeSet<Call>> {
+        self.calls.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+}
+
+fn table_of(v: &Value) -> String {
+    let table = v["TableName"].as_str().unwrap_or("?");
+    match v["IndexName"].as_str() {
+        Some(index) => format!("{table}/index/{index}"),
+        None => table.to_owned(),
+    }
+}
+
+/// The IAM actions one request needs. TransactWriteItems has no action of its own: each item is
+/// authorised as the single-item call it stands for.
+fn actions(target: &str, body: &Value) -> Vec<Call> {
+    let (service, op) = target.split_once('.').unwrap_or(("", target));
+    if service.starts_with("AWSEvents") {
+        return vec![(format!("events:{op}"), "bus".to_owned())];
+    }
+    let mut out = vec![];
+    match op {
+        "TransactWriteItems" => {
+            for item in body["TransactItems"].as_array().into_iter().flatten() {
+                for (kind, action) in [
+                    ("Put", "PutItem"),
+                    ("ConditionCheck", "ConditionCheckItem"),
+                    ("Update", "UpdateItem"),
+                    ("Delete", "DeleteItem"),
+                ] {
+                    if let Some(inner) = item.get(kind) {
+                        out.push((format!("dynamodb:{action}"), table_of(inner)));
+                    }
+                }
+            }
+        }
+        "BatchGetItem" => {
+            for table in body["RequestItems"].as_object().into_iter().flat_map(|m| m.keys()) {
+                out.push(("dynamodb:BatchGetItem".to_owned(), table.clone()));
+            }
+        }
+        _ => out.push((format!("dynamodb:{op}"), table_of(body))),
+    }
+    out
+}
+
+impl Intercept for Tap {
+    fn name(&self) -> &'static str {
+        "iam-recorder"
+    }
+
+    fn read_before_transmit(
+        &self,
+        ctx: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let req = ctx.request();
+        let target = req.headers().get("x-amz-target").unwrap_or("").to_owned();
+        let body: Value = req.body().bytes().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or(Value::Null);
+        if let Ok(mut calls) = self.calls.lock() {
+            calls.entry(self.function.clone()).or_default().extend(actions(&target, &body));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,150 @@
+//! What the workspace-level tests share: the template, a runner started inside the test on
+//! 127.0.0.1:0 with an HTTP client, and the way to the test ministack.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use app::SystemEnvironment;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use local_runner::{server, LocalSystem};
+use sam_template::Template;
+use serde_json::{json, Value};
+use tokio::sync::watch;
+
+pub mod iam;
+pub mod ministack;
+
+pub fn template() -> Template {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+    Template::load(path).expect("template.yaml at the workspace root")
+}
+
+/// A runner serving on a free port; stops when dropped.
+pub struct Running {
+    pub base: String,
+    pub system: Arc<LocalSystem>,
+    stop: watch::Sender<bool>,
+    client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: hyper::HeaderMap,
+    pub body: Value,
+    pub raw: Vec<u8>,
+}
+
+pub async fn start_with(system: LocalSystem) -> Running {
+    let system = Arc::new(system);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+    let base = format!("http://{}", listener.local_addr().expect("local addr"));
+    let (stop, rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    tokio::spawn(server::serve(listener, system.clone(), stopped(rx.clone())));
+    tokio::spawn(system.clone().run_background(Duration::from_secs(3600), stopped(rx)));
+    Running { base, system, stop, client: Client::builder(TokioExecutor::new()).build_http() }
+}
+
+pub async fn start() -> Running {
+    start_with(LocalSystem::in_memory(&template(), SystemEnvironment::shared()).expect("the system builds")).await
+}
+
+impl Running {
+    pub async fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<Vec<u8>>) -> Reply {
+        let mut b = hyper::Request::builder().method(method).uri(format!("{}{}", self.base, path));
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let req = b.body(Full::new(Bytes::from(body.unwrap_or_default()))).expect("a request");
+        let resp = self.client.request(req).await.expect("the runner answers");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let raw = resp.into_body().collect().await.expect("a body").to_bytes().to_vec();
+        let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        Reply { status, headers, body, raw }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, &[], None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send("POST", path, &[("content-type", "application/json")], Some(body.to_string().into_bytes())).await
+    }
+
+    pub async fn post_keyed(&self, path: &str, key: &str, body: Value) -> Reply {
+        let headers = [("content-type", "application/json"), ("idempotency-key", key)];
+        self.send("POST", path, &headers, Some(body.to_string().into_bytes())).await
+    }
+
+    pub async fn customer(&self, email: &str, limit: i64) -> String {
+        let r = self
+            .post(
+                "/customers",
+                json!({"name": "Test Customer", "email": email, "creditLimit": {"amount": limit, "currency": "USD"}, "address": address()}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["id"].as_str().expect("an id").to_owned()
+    }
+
+    pub async fn product(&self, name: &str, price: i64, stock: i64) -> String {
+        let r = self
+            .post(
+                "/products",
+                json!({"name": name, "price": {"amount": price, "currency": "USD"}, "weightGrams": 500,
+                       "dimensionsCm": {"length": 10, "width": 10, "height": 10}, "stock": stock}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["id"].as_str().expect("an id").to_owned()
+    }
+
+    pub async fn order(&self, customer: &str, lines: &[(&str, i64)]) -> Reply {
+        self.post("/orders", order_body(customer, lines)).await
+    }
+
+    /// Polls the order until it leaves PENDING, for at most `limit`.
+    pub async fn settled(&self, id: &str, limit: Duration) -> Value {
+        let until = Instant::now() + limit;
+        loop {
+            let o = self.get(&format!("/orders/{id}")).await.body;
+            if o["state"] != "PENDING" || Instant::now() > until {
+                return o;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Polls until `check` holds on GET `path`, for at most 5 s.
+    pub async fn eventually(&self, path: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let until = Instant::now() + Duration::from_secs(5);
+        loop {
+            let v = self.get(path).await.body;
+            if check(&v) || Instant::now() > until {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+pub fn address() -> Value {
+    json!({"street": "9 Elm St", "city": "Dayton", "region": "OH", "postalCode": "45402", "country": "US"})
+}
+
+pub fn order_body(customer: &str, lines: &[(&str, i64)]) -> Value {
+    let lines: Vec<Value> = lines.iter().map(|(p, q)| json!({"productId": p, "quantity": q})).collect();
+    json!({"customerId": customer, "lines": lines, "shippingAddress": address(), "shippingSpeed": "standard"})
+}

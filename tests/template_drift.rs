@@ -1,0 +1,274 @@
+//! Drift between the code and template.yaml. The manifest (crates/handlers/src/manifest.rs) says
+//! what each function is triggered by, reads and calls; the template must say the same, no more.
+//! ministack does not enforce IAM, so the permission check here is the proof of least privilege.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use domain::{Context, DomainEvent};
+use handlers::manifest::{self, FunctionSpec, Resource, Table, Trigger, FUNCTIONS};
+use sam_template::{Function, Pattern};
+use serde_json::{json, Value};
+
+fn template_functions() -> BTreeMap<String, Function> {
+    system_tests::template().functions().expect("functions").into_iter().map(|f| (f.binary.clone(), f)).collect()
+}
+
+fn pascal(name: &str) -> String {
+    name.split('-').map(|w| w[..1].to_uppercase() + &w[1..]).collect()
+}
+
+fn table_id(t: Table) -> &'static str {
+    match t {
+        Table::Customers => "CustomersTable",
+        Table::Products => "ProductsTable",
+        Table::Orders => "OrdersTable",
+    }
+}
+
+/// How the template writes the resource of a permission (tags read as their argument).
+fn resource_text(r: Resource) -> String {
+    match r {
+        Resource::Table(t) => format!("{}.Arn", table_id(t)),
+        Resource::Index(t, name) => format!("${{{}.Arn}}/index/{name}", table_id(t)),
+        Resource::Bus => "EventBus.Arn".to_owned(),
+    }
+}
+
+#[test]
+fn every_function_of_the_manifest_is_in_the_template_and_in_functions_and_back() {
+    let in_template: BTreeSet<String> = template_functions().into_keys().collect();
+    let in_manifest: BTreeSet<String> = FUNCTIONS.iter().map(|f| f.name.to_owned()).collect();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions");
+    let folders: BTreeSet<String> = std::fs::read_dir(root)
+        .expect("functions/")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("Cargo.toml").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(in_template, in_manifest, "template vs manifest");
+    assert_eq!(folders, in_manifest, "functions/ vs manifest");
+    for (name, f) in template_functions() {
+        assert_eq!(f.logical_id, format!("{}Function", pascal(&name)));
+        assert_eq!(f.properties["CodeUri"], ".", "{name} builds from the workspace root");
+    }
+    let t = system_tests::template();
+    for (id, r) in t.resources_of("AWS::Serverless::Function") {
+        assert_eq!(r["Metadata"]["BuildMethod"], "rust-cargolambda", "{id}");
+    }
+}
+
+#[test]
+fn every_route_in_code_is_in_the_template_and_back() {
+    let code: BTreeSet<(String, String, String)> = FUNCTIONS
+        .iter()
+        .filter_map(|f| match f.trigger {
+            Trigger::Http { method, path } => Some((method.to_owned(), path.to_owned(), f.name.to_owned())),
+            _ => None,
+        })
+        .collect();
+    let template: BTreeSet<(String, String, String)> = template_functions()
+        .into_values()
+        .flat_map(|f| f.routes.into_iter().map(move |(m, p)| (m, p, f.binary.clone())))
+        .collect();
+    assert_eq!(code, template);
+    let t = system_tests::template();
+    assert_eq!(t.resources_of("AWS::Serverless::HttpApi").len(), 1, "one HttpApi");
+}
+
+/// An event as the bus delivers it.
+fn event(source: &str, detail_type: &str, data: Value) -> Value {
+    json!({"source": source, "detail-type": detail_type, "detail": {"metadata": {}, "data": data}})
+}
+
+const REASONS: [&str; 6] =
+    ["OUT_OF_STOCK", "UNKNOWN_PRODUCT", "CREDIT_LIMIT_EXCEEDED", "UNKNOWN_CUSTOMER", "PRICING_FAILED", "TIMED_OUT"];
+
+/// Every event the system emits: each type from its own source, OrderRejected once per reason.
+fn emitted() -> Vec<(Context, &'static str, Option<&'static str>, Value)> {
+    let mut out = vec![];
+    for (t, c) in DomainEvent::TYPES {
+        if t == "OrderRejected" {
+            for r in REASONS {
+                out.push((c, t, Some(r), event(c.source(), t, json!({"reason": r}))));
+            }
+        } else {
+            out.push((c, t, None, event(c.source(), t, json!({}))));
+        }
+    }
+    out
+}
+
+fn consumes(spec: &FunctionSpec, ctx: Context, detail_type: &str, reason: Option<&str>) -> bool {
+    let Trigger::Bus(cs) = spec.trigger else { return false };
+    cs.iter().any(|c| {
+        c.source == ctx
+            && c.detail_type == detail_type
+            && c.filter.is_none_or(|f| f.field == "reason" && reason.is_some_and(|r| !f.values.contains(&r)))
+    })
+}
+
+#[test]
+fn every_step_has_one_rule_that_matches_exactly_what_it_consumes() {
+    let fns = template_functions();
+    for spec in FUNCTIONS {
+        let f = &fns[spec.name];
+        let Trigger::Bus(_) = spec.trigger else {
+            assert!(f.rules.is_empty(), "{} is not a bus consumer but has rules", spec.name);
+            continue;
+        };
+        assert_eq!(f.rules.len(), 1, "{}: one EventBridgeRule per step", spec.name);
+        let rule = &f.rules[0];
+        assert_eq!(rule.bus.as_deref(), Some("EventBus"), "{}: rule on the custom bus", spec.name);
+        let pattern = Pattern::parse(&rule.pattern).expect("a pattern the runner understands");
+        for (ctx, t, reason, ev) in emitted() {
+            assert_eq!(
+                pattern.matches(&ev),
+                consumes(spec, ctx, t, reason),
+                "{}: {t} ({reason:?}) from {}",
+                spec.name,
+                ctx.source()
+            );
+            // The same type from any other source never matches.
+            let other = event("shop.elsewhere", t, ev["detail"]["data"].clone());
+            assert!(!pattern.matches(&other), "{}: matches {t} from a foreign source", spec.name);
+        }
+        let props = &f.properties["Events"][&rule.name]["Properties"];
+        assert!(props["RetryPolicy"]["MaximumRetryAttempts"].is_number(), "{}: RetryPolicy", spec.name);
+        assert!(props["DeadLetterConfig"]["Arn"].is_string(), "{}: DeadLetterConfig", spec.name);
+    }
+}
+
+#[test]
+fn every_rule_matches_an_event_something_emits() {
+    for f in template_functions().into_values() {
+        for rule in &f.rules {
+            let p = Pattern::parse(&rule.pattern).expect("pattern");
+            assert!(emitted().iter().any(|(.., ev)| p.matches(ev)), "{}: rule {} matches nothing", f.binary, rule.name);
+        }
+    }
+}
+
+#[test]
+fn every_variable_a_function_reads_is_set_for_it_and_nothing_else() {
+    let fns = template_functions();
+    for spec in FUNCTIONS {
+        let set: BTreeSet<&str> = fns[spec.name].env.keys().map(String::as_str).collect();
+        let read: BTreeSet<&str> = spec.env.iter().copied().collect();
+        assert_eq!(set, read, "{}", spec.name);
+    }
+    for v in [manifest::vars::CUSTOMERS_TABLE, manifest::vars::PRODUCTS_TABLE, manifest::vars::ORDERS_TABLE] {
+        for (name, f) in &fns {
+            if let Some(value) = f.env.get(v) {
+                let want = match v {
+                    "CUSTOMERS_TABLE" => "CustomersTable",
+                    "PRODUCTS_TABLE" => "ProductsTable",
+                    _ => "OrdersTable",
+                };
+                assert_eq!(value, want, "{name}: {v} names the right table");
+            }
+        }
+    }
+}
+
+#[test]
+fn each_function_is_granted_exactly_the_actions_its_manifest_lists() {
+    let fns = template_functions();
+    for spec in FUNCTIONS {
+        let f = &fns[spec.name];
+        let granted: BTreeSet<(String, String)> = f
+            .statements
+            .iter()
+            .flat_map(|s| s.actions.iter().flat_map(move |a| s.resources.iter().map(move |r| (a.clone(), r.clone()))))
+            .collect();
+        let wanted: BTreeSet<(String, String)> =
+            spec.permissions.iter().map(|p| (p.action.to_owned(), resource_text(p.resource))).collect();
+        assert_eq!(granted, wanted, "{}", spec.name);
+        for s in &f.statements {
+            assert!(s.actions.iter().all(|a| !a.contains('*')), "{}: wildcard action in {:?}", spec.name, s.actions);
+            assert!(s.resources.iter().all(|r| r != "*"), "{}: wildcard resource", spec.name);
+        }
+        let policies = f.properties["Policies"].as_array().cloned().unwrap_or_default();
+        assert!(policies.iter().all(Value::is_object), "{}: no SAM policy templates or managed policies", spec.name);
+    }
+}
+
+#[test]
+fn no_statement_anywhere_in_the_template_has_a_wildcard_action() {
+    fn walk(v: &Value, path: &str, bad: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, child) in m {
+                    if k == "Action" || k == "NotAction" {
+                        let actions = match child {
+                            Value::String(s) => vec![s.clone()],
+                            Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect(),
+                            _ => vec![],
+                        };
+                        bad.extend(actions.into_iter().filter(|a| a.contains('*')).map(|a| format!("{path}: {a}")));
+                    }
+                    walk(child, &format!("{path}.{k}"), bad);
+                }
+            }
+            Value::Array(a) => a.iter().enumerate().for_each(|(i, c)| walk(c, &format!("{path}[{i}]"), bad)),
+            _ => {}
+        }
+    }
+    let mut bad = vec![];
+    walk(&system_tests::template().root, "$", &mut bad);
+    assert!(bad.is_empty(), "{bad:?}");
+}
+
+#[test]
+fn the_relay_reads_every_table_stream_filtered_to_outbox_inserts() {
+    let relay = &template_functions()["outbox-relay"];
+    let streams: BTreeSet<&str> = relay.streams.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(
+        streams,
+        BTreeSet::from(["CustomersTable.StreamArn", "ProductsTable.StreamArn", "OrdersTable.StreamArn"])
+    );
+    for (stream, props) in &relay.streams {
+        assert_eq!(props["BisectBatchOnFunctionError"], true, "{stream}");
+        assert!(props["MaximumRetryAttempts"].as_i64().is_some_and(|n| n > 0 && n <= 100), "{stream}: bounded retries");
+        assert!(props["DestinationConfig"]["OnFailure"]["Destination"].is_string(), "{stream}: on-failure destination");
+        let filters = props["FilterCriteria"]["Filters"].as_array().expect("filters");
+        let pattern: Value =
+            serde_json::from_str(filters[0]["Pattern"].as_str().expect("a JSON pattern")).expect("JSON");
+        let p = Pattern::parse(&pattern).expect("pattern");
+        let record = |name: &str, pk: &str| json!({"eventName": name, "dynamodb": {"Keys": {"PK": {"S": pk}, "SK": {"S": "X"}}}});
+        assert!(p.matches(&record("INSERT", "OUTBOX#1")), "{stream}");
+        assert!(!p.matches(&record("REMOVE", "OUTBOX#1")), "{stream}: TTL deletions are not relayed");
+        assert!(!p.matches(&record("INSERT", "ORDER#1")), "{stream}: aggregates are not relayed");
+    }
+    let sweeper = &template_functions()["sweep-orders"];
+    assert_eq!(sweeper.schedules.len(), 1, "the sweeper runs on a schedule");
+}
+
+#[test]
+fn globals_run_every_function_the_same_way() {
+    let t = system_tests::template();
+    let g = &t.root["Globals"]["Function"];
+    assert_eq!(g["Runtime"], "provided.al2023");
+    assert_eq!(g["Handler"], "bootstrap");
+    assert_eq!(g["Architectures"][0], "Architecture");
+    assert_eq!(t.root["Parameters"]["Architecture"]["Default"], "arm64");
+    assert_eq!(g["LoggingConfig"]["LogFormat"], "JSON");
+    assert_eq!(g["Tracing"], "Active");
+    assert!(g["Environment"].is_null(), "no global variables: each function gets its own");
+}
+
+#[test]
+fn every_dead_letter_queue_has_an_alarm() {
+    let t = system_tests::template();
+    let queues = t.resources_of("AWS::SQS::Queue");
+    let alarms = t.resources_of("AWS::CloudWatch::Alarm");
+    for q in queues.keys() {
+        let watched = alarms.values().any(|a| {
+            a["Properties"]["Dimensions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|d| d["Value"] == format!("{q}.QueueName"))
+        });
+        assert!(watched, "no alarm watches {q}");
+    }
+}
