@@ -22,18 +22,30 @@ pub fn template() -> Template {
     Template::load(path).expect("template.yaml at the workspace root")
 }
 
-/// A runner serving on a free port; stops when dropped.
+/// A runner serving on a free port; stops when dropped. Talk to it through its [`Api`].
 pub struct Running {
-    pub base: String,
+    pub api: Api,
     pub system: Arc<LocalSystem>,
     stop: watch::Sender<bool>,
-    client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
     }
+}
+
+impl std::ops::Deref for Running {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+/// An HTTP client for the shop's API at `base` (the runner, or the API deployed to ministack).
+pub struct Api {
+    pub base: String,
+    client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
 }
 
 pub struct Reply {
@@ -53,14 +65,18 @@ pub async fn start_with(system: LocalSystem) -> Running {
     };
     tokio::spawn(server::serve(listener, system.clone(), stopped(rx.clone())));
     tokio::spawn(system.clone().run_background(Duration::from_secs(3600), stopped(rx)));
-    Running { base, system, stop, client: Client::builder(TokioExecutor::new()).build_http() }
+    Running { api: Api::new(base), system, stop }
 }
 
 pub async fn start() -> Running {
     start_with(LocalSystem::in_memory(&template(), SystemEnvironment::shared()).expect("the system builds")).await
 }
 
-impl Running {
+impl Api {
+    pub fn new(base: impl Into<String>) -> Api {
+        Api { base: base.into(), client: Client::builder(TokioExecutor::new()).build_http() }
+    }
+
     pub async fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<Vec<u8>>) -> Reply {
         let mut b = hyper::Request::builder().method(method).uri(format!("{}{}", self.base, path));
         for (k, v) in headers {
@@ -129,7 +145,12 @@ impl Running {
 
     /// Polls until `check` holds on GET `path`, for at most 5 s.
     pub async fn eventually(&self, path: &str, check: impl Fn(&Value) -> bool) -> Value {
-        let until = Instant::now() + Duration::from_secs(5);
+        self.eventually_within(path, Duration::from_secs(5), check).await
+    }
+
+    /// Polls until `check` holds on GET `path`, for at most `limit`.
+    pub async fn eventually_within(&self, path: &str, limit: Duration, check: impl Fn(&Value) -> bool) -> Value {
+        let until = Instant::now() + limit;
         loop {
             let v = self.get(path).await.body;
             if check(&v) || Instant::now() > until {

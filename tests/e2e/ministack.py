@@ -1,0 +1,163 @@
+"""Deploys the SAM build to ministack and answers questions about the deployment.
+
+Run with the ministack venv's python, under scripts/with-ministack.sh (AWS_ENDPOINT_URL, dummy
+credentials and region come from there; boto3 and sam honour AWS_ENDPOINT_URL):
+
+  deploy STACK          package .aws-sam/build, create the stack, wire the HTTP routes; prints
+                        {"apiUrl", "functions": {binary: name}, "tables", "bus"} as JSON
+  invoke STACK BINARY FILE
+                        invokes a function synchronously with the JSON in FILE; prints its answer
+  logs STACK            prints {binary: number of log events} for every function
+
+ministack ignores the OpenAPI body SAM generates for an HttpApi, so the API has no routes after
+the deploy: the harness creates one AWS_PROXY integration (payload 2.0) and one route per HttpApi
+event of the template, which is what API Gateway would have done. That is the only workaround,
+and it lives here, in the test harness.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / ".aws-sam" / "build" / "template.yaml"
+SCRATCH = ROOT / ".scratch"
+
+
+def client(service):
+    return boto3.client(service, region_name=os.environ.get("AWS_REGION", "us-east-1"))
+
+
+def stack_resources(stack):
+    cfn = client("cloudformation")
+    out, token = {}, None
+    while True:
+        kw = {"StackName": stack, **({"NextToken": token} if token else {})}
+        page = cfn.list_stack_resources(**kw)
+        for r in page["StackResourceSummaries"]:
+            out[r["LogicalResourceId"]] = r
+        token = page.get("NextToken")
+        if not token:
+            return out
+
+
+def functions_of_template():
+    """(logical id, binary, [(method, path)]) of every function in the built template."""
+    sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+    text = BUILD.read_text()
+    # The built template is YAML with CloudFormation tags; the tags don't matter for what is read
+    # here, so they are read as plain values.
+    import yaml  # aws-sam-translator depends on PyYAML
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def any_tag(loader, suffix, node):
+        if isinstance(node, yaml.ScalarNode):
+            return loader.construct_scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node)
+        return loader.construct_mapping(node)
+
+    Loader.add_multi_constructor("!", any_tag)
+    doc = yaml.load(text, Loader=Loader)
+    out = []
+    for logical, r in doc["Resources"].items():
+        if r.get("Type") != "AWS::Serverless::Function":
+            continue
+        binary = r.get("Metadata", {}).get("BuildProperties", {}).get("Binary") or logical
+        routes = [
+            (e["Properties"]["Method"].upper(), e["Properties"]["Path"])
+            for e in (r["Properties"].get("Events") or {}).values()
+            if e.get("Type") == "HttpApi"
+        ]
+        out.append((logical, binary, routes))
+    return out
+
+
+def deploy(stack):
+    if not BUILD.exists():
+        sys.exit(f"{BUILD} is missing: run scripts/sam-build.sh first (./scripts/test.sh does)")
+    SCRATCH.mkdir(exist_ok=True)
+    bucket = f"{stack}-artifacts".lower()
+    client("s3").create_bucket(Bucket=bucket)
+    packaged = SCRATCH / f"{stack}-packaged.yaml"
+    tools = ROOT / ".venv" / "tools" / "bin" / "sam"
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
+    subprocess.run(
+        [str(tools), "package", "--template-file", str(BUILD), "--s3-bucket", bucket,
+         "--output-template-file", str(packaged), "--no-progressbar"],
+        check=True, env=env, stdout=subprocess.DEVNULL,
+    )
+    # The template is over CloudFormation's 51,200-byte inline limit: hand it over through S3.
+    client("s3").upload_file(str(packaged), bucket, "template.yaml")
+    endpoint = os.environ["AWS_ENDPOINT_URL"].rstrip("/")
+    cfn = client("cloudformation")
+    cfn.create_stack(
+        StackName=stack,
+        TemplateURL=f"{endpoint}/{bucket}/template.yaml",
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+        Parameters=[{"ParameterKey": "Architecture", "ParameterValue": "x86_64"}],
+    )
+    deadline = time.time() + 300
+    while True:
+        s = cfn.describe_stacks(StackName=stack)["Stacks"][0]
+        if s["StackStatus"] == "CREATE_COMPLETE":
+            break
+        if s["StackStatus"].endswith("FAILED") or "ROLLBACK" in s["StackStatus"] or time.time() > deadline:
+            events = cfn.describe_stack_events(StackName=stack)["StackEvents"][:10]
+            sys.exit(f"stack {stack}: {s['StackStatus']}: {[e.get('ResourceStatusReason') for e in events]}")
+        time.sleep(0.5)
+
+    resources = stack_resources(stack)
+    lam = client("lambda")
+    api = client("apigatewayv2")
+    api_id = resources["HttpApi"]["PhysicalResourceId"]
+    functions = {}
+    for logical, binary, routes in functions_of_template():
+        name = resources[logical]["PhysicalResourceId"]
+        functions[binary] = name
+        if not routes:
+            continue
+        arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+        integration = api.create_integration(
+            ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=arn, PayloadFormatVersion="2.0"
+        )["IntegrationId"]
+        for method, path in routes:
+            api.create_route(ApiId=api_id, RouteKey=f"{method} {path}", Target=f"integrations/{integration}")
+    print(json.dumps({
+        "apiUrl": f"{endpoint}/_aws/execute-api/{api_id}/$default",
+        "functions": functions,
+        "tables": {k: resources[k]["PhysicalResourceId"] for k in ("CustomersTable", "ProductsTable", "OrdersTable")},
+        "bus": resources["EventBus"]["PhysicalResourceId"],
+    }))
+
+
+def invoke(stack, binary, file):
+    name = {b: stack_resources(stack)[l]["PhysicalResourceId"] for l, b, _ in functions_of_template()}[binary]
+    r = client("lambda").invoke(FunctionName=name, Payload=Path(file).read_bytes())
+    body = r["Payload"].read().decode()
+    print(json.dumps({"status": r["StatusCode"], "error": r.get("FunctionError"), "payload": body}))
+
+
+def logs(stack):
+    resources = stack_resources(stack)
+    cwl = client("logs")
+    out = {}
+    for logical, binary, _ in functions_of_template():
+        group = f"/aws/lambda/{resources[logical]['PhysicalResourceId']}"
+        try:
+            out[binary] = len(cwl.filter_log_events(logGroupName=group).get("events", []))
+        except cwl.exceptions.ResourceNotFoundException:
+            out[binary] = 0
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    cmd, *args = sys.argv[1:]
+    {"deploy": deploy, "invoke": invoke, "logs": logs}[cmd](*args)
