@@ -120,3 +120,22 @@ async fn the_same_post_with_the_same_idempotency_key_makes_one_order() {
     assert_eq!(history["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(r.get(&format!("/products/{p}")).await.body["available"], 9, "reserved once");
 }
+
+#[test]
+fn a_rule_the_runner_cannot_evaluate_stops_it_at_start_naming_the_rule() {
+    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml"))
+        .expect("template.yaml");
+    // The reserve-stock rule, now also filtering on a numeric range.
+    let edited = text.replacen(
+        "detail-type: [OrderCreated]",
+        "detail-type: [OrderCreated]\n              detail: {total: [{numeric: [\">\", 0]}]}",
+        1,
+    );
+    assert_ne!(edited, text, "the template still has the rule this test edits");
+    let template = sam_template::Template::parse(&edited).expect("still a template");
+    let err = match local_runner::LocalSystem::in_memory(&template, app::SystemEnvironment::shared()) {
+        Ok(_) => panic!("the runner started with a rule it cannot evaluate"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("reserve-stock") && err.contains("numeric"), "{err}");
+}
