@@ -201,6 +201,25 @@ pub async fn an_idempotency_key_replay_returns_the_stored_response_and_writes_no
     assert_eq!(f.customers.get(cust.view.id).await.unwrap().unwrap().version, 1);
 }
 
+pub async fn concurrent_requests_with_one_key_make_one_order(f: Fixture) {
+    let c = customer(&f, "race@example.com").await;
+    let p = product(&f, "Lamp", 5).await;
+    let k = key("order-race");
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let placement = f.placement();
+            let (cmd, k) = (place_cmd(c, vec![line(p, 1)]), k.clone());
+            tokio::spawn(async move { placement.place(cmd, Some(&k)).await })
+        })
+        .collect();
+    let mut ids = BTreeSet::new();
+    for t in tasks {
+        ids.insert(t.await.unwrap().unwrap().view.id);
+    }
+    assert_eq!(ids.len(), 1, "every request answers with the one order");
+    assert_eq!(f.order_service().history(c, None, page(10), None).await.unwrap().items.len(), 1);
+}
+
 pub async fn a_reused_key_with_a_different_body_is_refused(f: Fixture) {
     let c = customer(&f, "reuse@example.com").await;
     let p = product(&f, "Lamp", 5).await;
@@ -402,6 +421,7 @@ macro_rules! contract_suite {
             a_stale_version_is_a_conflict_naming_the_item,
             a_transaction_with_one_failing_condition_writes_nothing,
             an_idempotency_key_replay_returns_the_stored_response_and_writes_nothing,
+            concurrent_requests_with_one_key_make_one_order,
             a_reused_key_with_a_different_body_is_refused,
             an_order_naming_an_unknown_product_or_customer_writes_nothing,
             a_duplicate_email_is_refused,

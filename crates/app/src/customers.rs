@@ -9,9 +9,7 @@ use crate::commands::RegisterCustomer;
 use crate::env::SharedEnv;
 use crate::error::{AppError, StepError};
 use crate::idempotency::{self, Created, Prior};
-use crate::ports::{
-    AppliedEvent, Commit, CustomerRepository, CustomerWrite, Duplicate, IdempotencyKey, StoreError, Versioned,
-};
+use crate::ports::{AppliedEvent, Commit, CustomerRepository, CustomerWrite, IdempotencyKey, Versioned};
 use crate::step::{consumer, marker, plan, settle, unroutable, Attempts, Next, StepOutcome};
 use crate::views::CustomerView;
 
@@ -44,17 +42,8 @@ impl CustomerService {
         let envelope = EventEnvelope::new(DomainEvent::CustomerRegistered(event), self.env.as_ref());
         let commit = Commit::new(vec![CustomerWrite::Customer { customer, expected_version: 0 }], &[envelope])
             .answering(idempotency::record(SCOPE, key, &fp, id.as_uuid(), &view));
-        match self.repo.commit(commit).await {
-            Ok(()) => Ok(Created { view, replayed: false }),
-            // The same key won a race with us: answer as it did (or refuse if it was another body).
-            Err(StoreError::Duplicate(Duplicate::IdempotencyKey)) => {
-                match idempotency::check(self.repo.as_ref(), SCOPE, key, &fp).await? {
-                    Prior::Replay(view) => Ok(Created { view, replayed: true }),
-                    Prior::Fresh => Err(AppError::Conflict),
-                }
-            }
-            Err(e) => Err(e.into()),
-        }
+        let committed = self.repo.commit(commit).await;
+        idempotency::settle(self.repo.as_ref(), SCOPE, key, &fp, committed, view).await
     }
 
     pub async fn get(&self, id: CustomerId) -> Result<CustomerView, AppError> {

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::ports::{EventLedger, IdempotencyKey, IdempotencyRecord};
+use crate::ports::{Duplicate, EventLedger, IdempotencyKey, IdempotencyRecord, StoreError};
 
 /// The hex SHA-256 of a command's JSON: equal requests, equal fingerprints.
 pub fn fingerprint(command: &impl Serialize) -> String {
@@ -63,4 +63,24 @@ pub fn record(
 pub struct Created<V> {
     pub view: V,
     pub replayed: bool,
+}
+
+/// Settles a create's commit. Losing the race for the key to a concurrent request with the same
+/// body answers as the winner did; with another body it is refused like any reused key.
+pub async fn settle<V: DeserializeOwned>(
+    ledger: &dyn EventLedger,
+    scope: &str,
+    key: Option<&IdempotencyKey>,
+    fingerprint: &str,
+    committed: Result<(), StoreError>,
+    view: V,
+) -> Result<Created<V>, AppError> {
+    match committed {
+        Ok(()) => Ok(Created { view, replayed: false }),
+        Err(StoreError::Duplicate(Duplicate::IdempotencyKey)) => match check(ledger, scope, key, fingerprint).await? {
+            Prior::Replay(view) => Ok(Created { view, replayed: true }),
+            Prior::Fresh => Err(AppError::Conflict),
+        },
+        Err(e) => Err(e.into()),
+    }
 }

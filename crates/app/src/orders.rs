@@ -12,7 +12,7 @@ use crate::error::{AppError, StepError};
 use crate::idempotency::{self, Created, Prior};
 use crate::page::{self, PageRequest, PageSize};
 use crate::ports::{
-    AppliedEvent, Commit, CustomerRepository, Duplicate, HistoryQuery, IdempotencyKey, OrderRepository, OrderWrite,
+    AppliedEvent, Commit, CustomerRepository, HistoryQuery, IdempotencyKey, OrderRepository, OrderWrite,
     ProductRepository, StoreError, Versioned,
 };
 use crate::step::{consumer, marker, plan, settle, unroutable, Attempts, Next, StepOutcome};
@@ -108,16 +108,8 @@ impl OrderPlacement {
         let envelope = EventEnvelope::new(DomainEvent::OrderCreated(event), self.env.as_ref());
         let commit = Commit::new(vec![OrderWrite::Put { order, expected_version: 0 }], &[envelope])
             .answering(idempotency::record(SCOPE, key, &fp, id.as_uuid(), &view));
-        match self.repo.commit(commit).await {
-            Ok(()) => Ok(Created { view, replayed: false }),
-            Err(StoreError::Duplicate(Duplicate::IdempotencyKey)) => {
-                match idempotency::check(self.repo.as_ref(), SCOPE, key, &fp).await? {
-                    Prior::Replay(view) => Ok(Created { view, replayed: true }),
-                    Prior::Fresh => Err(AppError::Conflict),
-                }
-            }
-            Err(e) => Err(e.into()),
-        }
+        let committed = self.repo.commit(commit).await;
+        idempotency::settle(self.repo.as_ref(), SCOPE, key, &fp, committed, view).await
     }
 
     /// An order naming a customer or product that does not exist is a client error, answered
