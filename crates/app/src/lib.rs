@@ -4,6 +4,9 @@
 //! Handlers translate requests and events into the commands here; services load aggregates,
 //! ask the domain to decide, and commit what it decided in one transaction per use case.
 
+// Nothing that comes from outside (requests, events, stored items, SDK answers) may panic.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod commands;
 pub mod customers;
 pub mod env;
@@ -19,6 +22,7 @@ pub mod step;
 pub mod views;
 
 #[cfg(feature = "contract")]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed expectation is the report
 pub mod contract;
 
 pub use env::{SharedEnv, SystemEnvironment};

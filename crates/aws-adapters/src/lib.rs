@@ -15,6 +15,9 @@
 //!   the item that failed, by position in `CancellationReasons`;
 //! - outbox, applied-event and idempotency items expire through DynamoDB TTL (`expiresAt`).
 
+// Nothing that comes from outside (requests, events, stored items, SDK answers) may panic.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 mod config;
 mod customers;
 mod items;

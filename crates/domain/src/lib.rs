@@ -5,6 +5,9 @@
 //! [`events::Environment`], so every decision is deterministic and testable. Adapters and
 //! functions depend on this crate; it depends on none of them.
 
+// Nothing that comes from outside (requests, events, stored items, SDK answers) may panic.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod customer;
 pub mod error;
 pub mod events;

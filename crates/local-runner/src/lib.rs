@@ -5,6 +5,9 @@
 //! saga steps by evaluating the template's EventBridge rules. A rule with a pattern operator it
 //! does not implement stops it at start, naming the rule.
 
+// Nothing that comes from outside (requests, events, stored items, SDK answers) may panic.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod routes;
 pub mod rules;
 pub mod seed;

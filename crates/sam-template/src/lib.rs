@@ -5,6 +5,9 @@
 //! CloudFormation's short tags (`!Ref X`, `!GetAtt X.Arn`, `!Sub "..."`) are read as their plain
 //! argument: enough to name what they point at, which is all the readers here need.
 
+// Nothing that comes from outside (requests, events, stored items, SDK answers) may panic.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 mod pattern;
 
 use std::collections::BTreeMap;
