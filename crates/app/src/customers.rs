@@ -10,7 +10,7 @@ use crate::env::SharedEnv;
 use crate::error::{AppError, StepError};
 use crate::idempotency::{self, Created, Prior};
 use crate::ports::{AppliedEvent, Commit, CustomerRepository, CustomerWrite, IdempotencyKey, Versioned};
-use crate::step::{consumer, marker, plan, settle, unroutable, Attempts, Next, StepOutcome};
+use crate::step::{consumer, marker, plan, settle, unroutable, Attempts, StepOutcome};
 use crate::views::CustomerView;
 
 const SCOPE: &str = "customers";
@@ -111,27 +111,19 @@ impl CustomerService {
         ev: &EventEnvelope,
         applied: &AppliedEvent,
     ) -> Result<Option<StepOutcome>, StepError> {
-        let (writes, events) = match step {
-            Step::Apply { state, events } => {
-                let mut w = vec![CustomerWrite::Reservation {
-                    reservation: state.reservation,
-                    expected_version: reservation.map_or(0, |r| r.version),
-                }];
-                if let Some(next) = state.customer {
-                    w.push(CustomerWrite::Customer {
-                        customer: next,
-                        expected_version: customer.map_or(0, |c| c.version),
-                    });
-                }
-                (w, events)
+        let writes = |change: CreditChange| {
+            let mut w = vec![CustomerWrite::Reservation {
+                reservation: change.reservation,
+                expected_version: reservation.map_or(0, |r| r.version),
+            }];
+            if let Some(next) = change.customer {
+                w.push(CustomerWrite::Customer { customer: next, expected_version: customer.map_or(0, |c| c.version) });
             }
-            Step::Emit(events) => (vec![], events),
-            Step::Skip(s) => return Ok(Some(StepOutcome::Skipped(s))),
+            w
         };
-        let (commit, emitted) = plan(writes, events, ev, applied.clone(), &self.env);
-        match settle(self.repo.commit(commit).await, emitted)? {
-            Next::Done(outcome) => Ok(Some(outcome)),
-            Next::Retry => Ok(None),
+        match plan(step, writes, vec![], ev, applied, &self.env) {
+            Ok((commit, emitted)) => settle(self.repo.commit(commit).await, emitted),
+            Err(outcome) => Ok(Some(outcome)),
         }
     }
 }

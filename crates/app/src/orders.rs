@@ -15,7 +15,7 @@ use crate::ports::{
     AppliedEvent, Commit, CustomerRepository, HistoryQuery, IdempotencyKey, OrderRepository, OrderWrite,
     ProductRepository, StoreError, Versioned,
 };
-use crate::step::{consumer, marker, plan, settle, unroutable, Attempts, Next, StepOutcome};
+use crate::step::{consumer, marker, plan, settle, unroutable, Attempts, StepOutcome};
 use crate::views::{OrderView, PageView, QuoteView};
 
 const SCOPE: &str = "orders";
@@ -198,17 +198,16 @@ impl OrderSaga {
                 // replication lag or a foreign event: retry, and let the DLQ catch the latter.
                 return Err(StepError::Store(StoreError::Conflict { item: format!("ORDER#{order_id}") }));
             };
-            let (writes, events) = match decide(&order, self.env.now()) {
-                Step::Apply { state, events } => {
-                    (vec![OrderWrite::Put { order: state, expected_version: version }], events)
-                }
-                Step::Emit(events) => (vec![OrderWrite::Check { id: order_id, version }], events),
-                Step::Skip(s) => return Ok(StepOutcome::Skipped(s)),
+            let step = decide(&order, self.env.now());
+            let writes = |state| vec![OrderWrite::Put { order: state, expected_version: version }];
+            let guard = vec![OrderWrite::Check { id: order_id, version }];
+            let outcome = match plan(step, writes, guard, ev, &applied, &self.env) {
+                Ok((commit, emitted)) => settle(self.repo.commit(commit).await, emitted)?,
+                Err(outcome) => Some(outcome),
             };
-            let (commit, emitted) = plan(writes, events, ev, applied.clone(), &self.env);
-            match settle(self.repo.commit(commit).await, emitted)? {
-                Next::Done(outcome) => return Ok(outcome),
-                Next::Retry => attempts.backoff().await?,
+            match outcome {
+                Some(outcome) => return Ok(outcome),
+                None => attempts.backoff().await?,
             }
         }
     }

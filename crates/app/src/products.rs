@@ -11,8 +11,8 @@ use crate::env::SharedEnv;
 use crate::error::{AppError, StepError};
 use crate::idempotency::Created;
 use crate::page::{self, PageRequest, PageSize};
-use crate::ports::{Commit, ProductRepository, ProductWrite, Versioned};
-use crate::step::{consumer, marker, plan, settle, unroutable, Attempts, Next, StepOutcome};
+use crate::ports::{AppliedEvent, Commit, ProductRepository, ProductWrite, Versioned};
+use crate::step::{consumer, marker, plan, settle, unroutable, Attempts, StepOutcome};
 use crate::views::{PageView, ProductView};
 
 const CATALOGUE_SCOPE: &str = "catalogue";
@@ -135,17 +135,12 @@ impl ProductService {
         reservation_version: u64,
         loaded: &BTreeMap<ProductId, Versioned<Product>>,
         ev: &EventEnvelope,
-        applied: &crate::ports::AppliedEvent,
+        applied: &AppliedEvent,
     ) -> Result<Option<StepOutcome>, StepError> {
-        let (writes, events) = match step {
-            Step::Apply { state, events } => (Self::writes(state, reservation_version, loaded), events),
-            Step::Emit(events) => (vec![], events),
-            Step::Skip(s) => return Ok(Some(StepOutcome::Skipped(s))),
-        };
-        let (commit, emitted) = plan(writes, events, ev, applied.clone(), &self.env);
-        match settle(self.repo.commit(commit).await, emitted)? {
-            Next::Done(outcome) => Ok(Some(outcome)),
-            Next::Retry => Ok(None),
+        let writes = |change| Self::writes(change, reservation_version, loaded);
+        match plan(step, writes, vec![], ev, applied, &self.env) {
+            Ok((commit, emitted)) => settle(self.repo.commit(commit).await, emitted),
+            Err(outcome) => Ok(Some(outcome)),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use domain::saga::Skip;
+use domain::saga::{Skip, Step};
 use domain::{DomainEvent, EventEnvelope};
 
 use crate::env::SharedEnv;
@@ -43,35 +43,42 @@ pub(crate) fn marker(consumer: &'static str, ev: &EventEnvelope) -> AppliedEvent
     AppliedEvent { consumer, event_id: ev.id() }
 }
 
-/// Wraps what a step decided into envelopes caused by `cause`, and the commit that writes it all.
-pub(crate) fn plan<W>(
-    writes: Vec<W>,
-    events: Vec<DomainEvent>,
+/// The commit a decided step asks for, or its outcome when it asks for nothing: the new state
+/// becomes the context's writes (`writes`), an emission without a state change is guarded by
+/// `guard`, and the events become envelopes caused by `cause`, committed with the marker.
+pub(crate) fn plan<S, W>(
+    step: Step<S>,
+    writes: impl FnOnce(S) -> Vec<W>,
+    guard: Vec<W>,
     cause: &EventEnvelope,
-    applied: AppliedEvent,
+    applied: &AppliedEvent,
     env: &SharedEnv,
-) -> (Commit<W>, Vec<&'static str>) {
+) -> Result<(Commit<W>, Vec<&'static str>), StepOutcome> {
+    let (writes, events) = match step {
+        Step::Apply { state, events } => (writes(state), events),
+        Step::Emit(events) => (guard, events),
+        Step::Skip(s) => return Err(StepOutcome::Skipped(s)),
+    };
     let names = events.iter().map(DomainEvent::event_type).collect();
     let envelopes: Vec<EventEnvelope> =
         events.into_iter().map(|e| EventEnvelope::caused_by(e, &cause.metadata, env.as_ref())).collect();
-    (Commit::new(writes, &envelopes).applying(applied), names)
+    Ok((Commit::new(writes, &envelopes).applying(applied.clone()), names))
 }
 
-/// What to do after a commit attempt.
-pub(crate) enum Next {
-    Done(StepOutcome),
-    Retry,
-}
-
-pub(crate) fn settle(result: Result<(), StoreError>, emitted: Vec<&'static str>) -> Result<Next, StepError> {
+/// What a commit attempt means for the step: its outcome, or `None` to reload, decide again and
+/// retry (a version conflict).
+pub(crate) fn settle(
+    result: Result<(), StoreError>,
+    emitted: Vec<&'static str>,
+) -> Result<Option<StepOutcome>, StepError> {
     match result {
-        Ok(()) => Ok(Next::Done(StepOutcome::Applied { emitted })),
+        Ok(()) => Ok(Some(StepOutcome::Applied { emitted })),
         Err(StoreError::Conflict { item }) => {
             tracing::debug!(%item, "version conflict, retrying the step");
-            Ok(Next::Retry)
+            Ok(None)
         }
         // A concurrent delivery of the same event won the race.
-        Err(StoreError::Duplicate(Duplicate::AppliedEvent)) => Ok(Next::Done(StepOutcome::AlreadyApplied)),
+        Err(StoreError::Duplicate(Duplicate::AppliedEvent)) => Ok(Some(StepOutcome::AlreadyApplied)),
         Err(e) => Err(StepError::Store(e)),
     }
 }
