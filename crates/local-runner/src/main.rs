@@ -92,7 +92,8 @@ async fn main() -> ExitCode {
     } else {
         seed::Seeded::default()
     };
-    banner(args.port, &system, &seeded);
+    let port = listener.local_addr().map_or(args.port, |a| a.port());
+    banner(port, &system, &seeded);
     let server = tokio::spawn(server::serve(listener, system.clone(), stopped(stop_rx)));
     wait_for_stop_signal().await;
     println!("\nstopping…");
