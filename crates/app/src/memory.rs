@@ -26,8 +26,10 @@ pub type CommitHook = Arc<dyn Fn() + Send + Sync>;
 struct Ledger {
     applied: HashSet<(&'static str, EventId)>,
     idempotency: HashMap<(String, String), IdempotencyRecord>,
-    /// Outbox records in commit order, with whether the relay has published them.
-    outbox: Vec<(OutboxRecord, bool)>,
+    /// Outbox records not yet published, in commit order. Published ones are dropped at once
+    /// (DynamoDB keeps them until their TTL; nothing reads them after publication either way),
+    /// so a long-running offline runner does not grow with every event.
+    outbox: Vec<OutboxRecord>,
 }
 
 impl Ledger {
@@ -52,7 +54,7 @@ impl Ledger {
         if let Some(r) = c.idempotency {
             self.idempotency.insert((r.scope.clone(), r.key.clone()), r);
         }
-        self.outbox.extend(c.events.into_iter().map(|e| (e, false)));
+        self.outbox.extend(c.events);
     }
 }
 
@@ -120,15 +122,11 @@ pub trait MemoryOutbox: Send + Sync {
 
 impl<S: Send> MemoryOutbox for Table<S> {
     fn unpublished(&self) -> Vec<OutboxRecord> {
-        self.lock().1.outbox.iter().filter(|(_, p)| !p).map(|(r, _)| r.clone()).collect()
+        self.lock().1.outbox.clone()
     }
     fn mark_published(&self, ids: &[EventId]) {
         let ids: HashSet<_> = ids.iter().collect();
-        for (r, published) in self.lock().1.outbox.iter_mut() {
-            if ids.contains(&r.event_id) {
-                *published = true;
-            }
-        }
+        self.lock().1.outbox.retain(|r| !ids.contains(&r.event_id));
     }
     fn on_commit(&self, hook: CommitHook) {
         *self.hook.lock().unwrap_or_else(|p| p.into_inner()) = Some(hook);
