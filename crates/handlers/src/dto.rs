@@ -27,10 +27,6 @@ impl TryFrom<MoneyDto> for Money {
     }
 }
 
-fn address(a: RawAddress) -> Result<Address, DomainError> {
-    Address::new(&a.street, &a.city, &a.region, &a.postal_code, &a.country)
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateCustomerDto {
@@ -46,7 +42,7 @@ impl TryFrom<CreateCustomerDto> for RegisterCustomer {
         Ok(RegisterCustomer {
             name: CustomerName::parse(&d.name)?,
             email: Email::parse(&d.email)?,
-            address: address(d.address)?,
+            address: Address::try_from(d.address)?,
             credit_limit: d.credit_limit.try_into()?,
         })
     }
@@ -115,7 +111,7 @@ impl TryFrom<CreateOrderDto> for PlaceOrder {
         Ok(PlaceOrder {
             customer_id: CustomerId::from_str(&d.customer_id)?,
             lines,
-            shipping_address: address(d.shipping_address)?,
+            shipping_address: Address::try_from(d.shipping_address)?,
             shipping_speed: ShippingSpeed::from_str(&d.shipping_speed)?,
         })
     }
@@ -162,7 +158,7 @@ impl TryFrom<QuoteDto> for QuoteShipping {
             })
             .collect::<Result<Vec<_>, DomainError>>()?;
         Ok(QuoteShipping {
-            destination: address(d.destination)?,
+            destination: Address::try_from(d.destination)?,
             speed: ShippingSpeed::from_str(&d.shipping_speed)?,
             items,
             subtotal: d.subtotal.try_into()?,
