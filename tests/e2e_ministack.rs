@@ -151,6 +151,6 @@ async fn the_deployed_bundle_runs_the_saga_end_to_end() {
     // Every function of the template ran at least once (ministack keeps their logs).
     let logs: BTreeMap<String, Value> = serde_json::from_value(harness(&["logs", &stack])).expect("logs");
     let silent: Vec<&String> = logs.iter().filter(|(_, n)| n.as_u64() == Some(0)).map(|(f, _)| f).collect();
-    assert_eq!(logs.len(), handlers::manifest::FUNCTIONS.len());
+    assert_eq!(logs.len(), bundle::Function::ALL.len());
     assert!(silent.is_empty(), "never invoked: {silent:?}");
 }

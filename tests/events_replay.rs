@@ -5,20 +5,18 @@
 
 use std::collections::BTreeSet;
 use std::str::FromStr;
-use std::sync::Arc;
 
-use app::ports::{CustomerRepository, OrderRepository, ProductRepository};
+use app::ports::Transactional;
 use app::SystemEnvironment;
 use aws_adapters::TableNames;
-use aws_lambda_events::eventbridge::EventBridgeEvent;
+use bundle::lambda::AwsResources;
+use bundle::manifest::{Resource, Table, Trigger};
+use bundle::{wire, Config, Function, Handler};
 use domain::events::LineRequest;
 use domain::{
     Address, Currency, Customer, CustomerId, CustomerName, Dimensions, Email, Money, Order, OrderId, Product,
     ProductId, ProductName, Quantity, ShippingSpeed, StockLevel, Weight,
 };
-use handlers::bootstrap::Cold;
-use handlers::config::Config;
-use handlers::manifest::{self, Resource, Table, Trigger, FUNCTIONS};
 use serde_json::Value;
 use system_tests::iam::Recorder;
 use system_tests::ministack;
@@ -44,12 +42,12 @@ fn every_function_has_an_event_file_and_every_file_a_function() {
         .collect();
     for f in &files {
         assert!(f.ends_with(".json"), "{f} is not a .json event");
-        assert!(manifest::function(function_of(f)).is_some(), "{f} matches no function");
+        assert!(Function::from_name(function_of(f)).is_some(), "{f} matches no function");
         let text = std::fs::read_to_string(events_dir().join(f)).expect("readable");
         assert!(serde_json::from_str::<Value>(&text).is_ok(), "{f} is not JSON");
     }
-    for spec in FUNCTIONS {
-        assert!(files.iter().any(|f| function_of(f) == spec.name), "{} has no event file", spec.name);
+    for f in Function::ALL {
+        assert!(files.iter().any(|file| function_of(file) == f.name()), "{f} has no event file");
     }
 }
 
@@ -109,12 +107,24 @@ impl World {
         })
     }
 
-    /// What a function's cold start builds, with its clients tapped by the recorder.
-    fn cold(&self, function: &str) -> Cold {
+    /// What a function's cold start builds (its handler, from `wire`, on clients tapped by the
+    /// recorder), with its connection warmed as on Lambda.
+    async fn cold(&self, function: Function) -> Handler {
         let config = Config::from_lookup(function, |v| self.value(v)).expect("config");
-        let dynamo_conf =
-            aws_sdk_dynamodb::config::Builder::from(&self.sdk).interceptor(self.recorder.tap(function)).build();
-        Cold { config, sdk: self.sdk.clone(), dynamo: aws_sdk_dynamodb::Client::from_conf(dynamo_conf) }
+        let tap = || self.recorder.tap(function.name());
+        let dynamo = aws_sdk_dynamodb::config::Builder::from(&self.sdk).interceptor(tap()).build();
+        let events = aws_sdk_eventbridge::config::Builder::from(&self.sdk).interceptor(tap()).build();
+        let clients = aws_adapters::Clients {
+            dynamo: aws_sdk_dynamodb::Client::from_conf(dynamo),
+            events: aws_sdk_eventbridge::Client::from_conf(events),
+        };
+        let handler =
+            wire(function, &config, &AwsResources { config: &config, clients: &clients }, SystemEnvironment::shared())
+                .expect("wired");
+        if let Some(t) = function.warm_up_table() {
+            clients.warm_up(&config.table(t).expect("table")).await;
+        }
+        handler
     }
 
     fn plain(&self) -> aws_sdk_dynamodb::Client {
@@ -169,130 +179,27 @@ impl World {
 
     /// Replays one file through its function, wired as its main wires it.
     async fn replay(&self, file: &str) -> (Expect, Value) {
-        let function = function_of(file);
+        let function = Function::from_name(function_of(file)).expect("a function of the bundle");
         let text = std::fs::read_to_string(events_dir().join(file)).expect("event file");
-        let cold = self.cold(function);
-        cold.warm().await;
-        let env = SystemEnvironment::shared();
-        let spec = manifest::function(function).expect("a manifest function");
-        match spec.trigger {
-            Trigger::Http { .. } => {
-                let req = lambda_http::request::from_str(&text).expect("an HTTP API payload 2.0 event");
-                let resp = match function {
-                    "create-customer" | "get-customer" => {
-                        let svc = app::customers::CustomerService::new(cold.customers().expect("repo"), env);
-                        if function == "create-customer" {
-                            handlers::http::create_customer(&svc, req).await
-                        } else {
-                            handlers::http::get_customer(&svc, req).await
-                        }
-                    }
-                    "create-product" | "get-product" | "list-products" => {
-                        let svc = app::products::ProductService::new(cold.products().expect("repo"), env);
-                        match function {
-                            "create-product" => handlers::http::create_product(&svc, req).await,
-                            "get-product" => handlers::http::get_product(&svc, req).await,
-                            _ => handlers::http::list_products(&svc, req).await,
-                        }
-                    }
-                    "get-order" | "cancel-order" | "find-order-history" => {
-                        let svc = app::orders::OrderService::new(cold.orders().expect("repo"), env);
-                        match function {
-                            "get-order" => handlers::http::get_order(&svc, req).await,
-                            "cancel-order" => handlers::http::cancel_order(&svc, req).await,
-                            _ => handlers::http::find_order_history(&svc, req).await,
-                        }
-                    }
-                    "create-order" => {
-                        let svc = app::orders::OrderPlacement::new(
-                            cold.orders().expect("repo"),
-                            cold.products().expect("repo"),
-                            cold.customers().expect("repo"),
-                            cold.config.shipping().expect("shipping"),
-                            env,
-                        );
-                        handlers::http::create_order(&svc, req).await
-                    }
-                    "quote-shipping" => {
-                        handlers::http::quote_shipping(&cold.config.shipping().expect("shipping"), req).await
-                    }
-                    other => panic!("no wiring for {other}"),
-                };
-                let body = serde_json::from_slice(resp.body().as_ref()).unwrap_or(Value::Null);
-                (Expect::Status(resp.status().as_u16()), body)
-            }
-            Trigger::Bus(_) => {
-                let event: EventBridgeEvent<Value> = serde_json::from_str(&text).expect("an EventBridge event");
-                let products = || app::products::ProductService::new(cold.products().expect("repo"), env.clone());
-                let customers = || app::customers::CustomerService::new(cold.customers().expect("repo"), env.clone());
-                let saga = || app::orders::OrderSaga::new(cold.orders().expect("repo"), env.clone());
-                let pricing = || {
-                    app::orders::OrderSaga::with_pricing(
-                        cold.orders().expect("repo"),
-                        cold.config.shipping().expect("shipping"),
-                        env.clone(),
-                    )
-                };
-                let name = spec.name;
-                let report = match name {
-                    "reserve-stock" => {
-                        handlers::events::handle(name, event, |e| async move { products().reserve_stock(&e).await })
-                            .await
-                    }
-                    "release-stock" => {
-                        handlers::events::handle(name, event, |e| async move { products().release_stock(&e).await })
-                            .await
-                    }
-                    "price-order" => {
-                        handlers::events::handle(name, event, |e| async move { pricing().price(&e).await }).await
-                    }
-                    "approve-order" => {
-                        handlers::events::handle(name, event, |e| async move { saga().approve(&e).await }).await
-                    }
-                    "reject-order" => {
-                        handlers::events::handle(name, event, |e| async move { saga().reject(&e).await }).await
-                    }
-                    "reserve-credit" => {
-                        handlers::events::handle(name, event, |e| async move { customers().reserve_credit(&e).await })
-                            .await
-                    }
-                    "release-credit" => {
-                        handlers::events::handle(name, event, |e| async move { customers().release_credit(&e).await })
-                            .await
-                    }
-                    other => panic!("no wiring for {other}"),
-                };
-                let report = report.unwrap_or_else(|e| panic!("{file}: the step failed: {e}"));
-                let emitted: Value = report.emitted.iter().map(|s| Value::from(*s)).collect();
-                match report.outcome {
-                    "applied" => (Expect::Applied(&[]), emitted),
-                    _ => (Expect::Skipped, emitted),
-                }
-            }
-            Trigger::OutboxStream => {
-                let event: aws_lambda_events::dynamodb::Event = serde_json::from_str(&text).expect("a Streams event");
-                let conf = aws_sdk_eventbridge::config::Builder::from(&self.sdk)
-                    .interceptor(self.recorder.tap(function))
-                    .build();
-                let publisher = aws_adapters::EventBridgePublisher::new(
-                    aws_sdk_eventbridge::Client::from_conf(conf),
-                    cold.config.bus_name().expect("bus"),
-                );
-                let relay = app::relay::OutboxRelay::new(Arc::new(publisher));
-                let sent =
-                    handlers::events::relay_stream(&relay, event).await.unwrap_or_else(|e| panic!("{file}: {e}"));
-                (Expect::Relayed(sent), Value::Null)
-            }
-            Trigger::Schedule => {
-                let _: EventBridgeEvent<Value> = serde_json::from_str(&text).expect("a scheduled event");
-                let sweeper = app::orders::Sweeper::new(
-                    cold.orders().expect("repo"),
-                    cold.config.pending_timeout().expect("timeout"),
-                    env,
-                );
-                let report = handlers::events::sweep(&sweeper).await.unwrap_or_else(|e| panic!("{file}: {e}"));
-                (Expect::Swept(report.rejected), Value::Null)
-            }
+        let handler = self.cold(function).await;
+        if let Handler::Http(h) = &handler {
+            let req = lambda_http::request::from_str(&text).expect("an HTTP API payload 2.0 event");
+            let resp = h(req).await;
+            let body = serde_json::from_slice(resp.body().as_ref()).unwrap_or(Value::Null);
+            return (Expect::Status(resp.status().as_u16()), body);
+        }
+        let payload: Value = serde_json::from_str(&text).expect("JSON");
+        let answer = bundle::lambda::invoke(function, &handler, payload)
+            .await
+            .unwrap_or_else(|e| panic!("{file}: the invocation failed: {e}"));
+        match function.trigger() {
+            Trigger::Bus(_) => match answer["outcome"].as_str() {
+                Some("applied") => (Expect::Applied(&[]), answer["emitted"].clone()),
+                _ => (Expect::Skipped, answer["emitted"].clone()),
+            },
+            Trigger::OutboxStream => (Expect::Relayed(answer["sent"].as_u64().unwrap_or(0) as usize), Value::Null),
+            Trigger::Schedule => (Expect::Swept(answer["rejected"].as_u64().unwrap_or(0) as usize), Value::Null),
+            Trigger::Http { .. } => unreachable!("answered above"),
         }
     }
 
@@ -432,7 +339,7 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
     // Least privilege: called == granted, per function, per resource.
     let calls = recorder.calls();
     let mut problems = vec![];
-    for spec in FUNCTIONS {
+    for spec in Function::ALL.map(Function::spec) {
         let called: BTreeSet<(String, String)> = calls
             .get(spec.name)
             .into_iter()

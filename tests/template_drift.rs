@@ -1,11 +1,16 @@
-//! Drift between the code and template.yaml. The manifest (crates/handlers/src/manifest.rs) says
+//! Drift between the code and template.yaml. The manifest (crates/bundle/src/manifest.rs) says
 //! what each function is triggered by, reads and calls; the template must say the same, no more.
 //! ministack does not enforce IAM, so the permission check here is the proof of least privilege.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use bundle::manifest::{self, Resource, Spec as FunctionSpec, Table, Trigger};
 use domain::{Context, DomainEvent};
-use handlers::manifest::{self, FunctionSpec, Resource, Table, Trigger, FUNCTIONS};
+
+/// What the bundle declares of every function.
+fn specs() -> Vec<FunctionSpec> {
+    bundle::Function::ALL.into_iter().map(bundle::Function::spec).collect()
+}
 use sam_template::{Function, Pattern};
 use serde_json::{json, Value};
 
@@ -37,7 +42,7 @@ fn resource_text(r: Resource) -> String {
 #[test]
 fn every_function_of_the_manifest_is_in_the_template_and_in_functions_and_back() {
     let in_template: BTreeSet<String> = template_functions().into_keys().collect();
-    let in_manifest: BTreeSet<String> = FUNCTIONS.iter().map(|f| f.name.to_owned()).collect();
+    let in_manifest: BTreeSet<String> = specs().iter().map(|f| f.name.to_owned()).collect();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions");
     let folders: BTreeSet<String> = std::fs::read_dir(root)
         .expect("functions/")
@@ -59,7 +64,7 @@ fn every_function_of_the_manifest_is_in_the_template_and_in_functions_and_back()
 
 #[test]
 fn every_route_in_code_is_in_the_template_and_back() {
-    let code: BTreeSet<(String, String, String)> = FUNCTIONS
+    let code: BTreeSet<(String, String, String)> = specs()
         .iter()
         .filter_map(|f| match f.trigger {
             Trigger::Http { method, path } => Some((method.to_owned(), path.to_owned(), f.name.to_owned())),
@@ -110,7 +115,7 @@ fn consumes(spec: &FunctionSpec, ctx: Context, detail_type: &str, reason: Option
 #[test]
 fn every_step_has_one_rule_that_matches_exactly_what_it_consumes() {
     let fns = template_functions();
-    for spec in FUNCTIONS {
+    for spec in &specs() {
         let f = &fns[spec.name];
         let Trigger::Bus(_) = spec.trigger else {
             assert!(f.rules.is_empty(), "{} is not a bus consumer but has rules", spec.name);
@@ -151,7 +156,7 @@ fn every_rule_matches_an_event_something_emits() {
 #[test]
 fn every_variable_a_function_reads_is_set_for_it_and_nothing_else() {
     let fns = template_functions();
-    for spec in FUNCTIONS {
+    for spec in &specs() {
         let set: BTreeSet<&str> = fns[spec.name].env.keys().map(String::as_str).collect();
         let read: BTreeSet<&str> = spec.env.iter().copied().collect();
         assert_eq!(set, read, "{}", spec.name);
@@ -173,7 +178,7 @@ fn every_variable_a_function_reads_is_set_for_it_and_nothing_else() {
 #[test]
 fn each_function_is_granted_exactly_the_actions_its_manifest_lists() {
     let fns = template_functions();
-    for spec in FUNCTIONS {
+    for spec in &specs() {
         let f = &fns[spec.name];
         let granted: BTreeSet<(String, String)> = f
             .statements

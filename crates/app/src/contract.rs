@@ -22,11 +22,11 @@ use crate::error::AppError;
 use crate::orders::{OrderPlacement, OrderService};
 use crate::page::{PageRequest, PageSize};
 use crate::ports::{
-    AppliedEvent, Commit, CustomerRepository, CustomerWrite, IdempotencyKey, OrderRepository, OrderWrite,
+    AppliedEvent, Commit, CustomerRepository, CustomerWrite, IdempotencyKey, Item, OrderRepository, OrderWrite,
     ProductRepository, ProductWrite, StoreError,
 };
 use crate::products::ProductService;
-use crate::step::StepOutcome;
+use crate::step::{Consumer, StepOutcome};
 
 /// Fresh, empty stores for one test.
 pub struct Fixture {
@@ -112,6 +112,9 @@ fn order_created(order: OrderId, c: CustomerId, lines: Vec<LineRequest>, f: &Fix
     EventEnvelope::new(DomainEvent::OrderCreated(e), f.env.as_ref())
 }
 
+/// The consumer name the contract's stock steps record their markers under.
+const STOCK: Consumer = Consumer::new("contract-reserve-stock");
+
 fn key(s: &str) -> IdempotencyKey {
     IdempotencyKey::parse(s).unwrap()
 }
@@ -124,9 +127,9 @@ pub async fn an_event_applied_twice_changes_nothing(f: Fixture) {
     let c = customer(&f, "twice@example.com").await;
     let p = product(&f, "Lamp", 5).await;
     let ev = order_created(OrderId::from_uuid(f.env.new_uuid()), c, vec![line(p, 2)], &f);
-    let first = f.product_service().reserve_stock(&ev).await.unwrap();
+    let first = f.product_service().reserve_stock(STOCK, &ev).await.unwrap();
     assert_eq!(first, StepOutcome::Applied { emitted: vec!["StockReserved"] });
-    let second = f.product_service().reserve_stock(&ev).await.unwrap();
+    let second = f.product_service().reserve_stock(STOCK, &ev).await.unwrap();
     assert_eq!(second, StepOutcome::AlreadyApplied);
     let stored = f.products.get(p).await.unwrap().unwrap();
     assert_eq!(stored.value.available(), 3);
@@ -137,8 +140,8 @@ pub async fn the_same_order_reserved_through_another_event_changes_nothing(f: Fi
     let c = customer(&f, "other-event@example.com").await;
     let p = product(&f, "Lamp", 5).await;
     let order = OrderId::from_uuid(f.env.new_uuid());
-    f.product_service().reserve_stock(&order_created(order, c, vec![line(p, 2)], &f)).await.unwrap();
-    let again = f.product_service().reserve_stock(&order_created(order, c, vec![line(p, 2)], &f)).await.unwrap();
+    f.product_service().reserve_stock(STOCK, &order_created(order, c, vec![line(p, 2)], &f)).await.unwrap();
+    let again = f.product_service().reserve_stock(STOCK, &order_created(order, c, vec![line(p, 2)], &f)).await.unwrap();
     assert!(matches!(again, StepOutcome::Skipped(_)), "{again:?}");
     assert_eq!(f.products.get(p).await.unwrap().unwrap().value.available(), 3);
 }
@@ -150,7 +153,7 @@ pub async fn a_stale_version_is_a_conflict_naming_the_item(f: Fixture) {
         |v| Commit::new(vec![CustomerWrite::Customer { customer: stored.value.clone(), expected_version: v }], &[]);
     f.customers.commit(write(stored.version)).await.unwrap();
     match f.customers.commit(write(stored.version)).await {
-        Err(StoreError::Conflict { item }) => assert!(item.contains(&c.to_string()), "{item}"),
+        Err(StoreError::Conflict { item }) => assert_eq!(item, Item::Customer(c)),
         other => panic!("expected a conflict, got {other:?}"),
     }
     assert_eq!(f.customers.get(c).await.unwrap().unwrap().version, stored.version + 1);
@@ -174,7 +177,7 @@ pub async fn a_transaction_with_one_failing_condition_writes_nothing(f: Fixture)
     .applying(applied.clone());
     match f.products.commit(commit).await {
         Err(StoreError::Conflict { item }) => {
-            assert!(item.contains(&b.to_string()), "the failing item is named: {item}")
+            assert_eq!(item, Item::Product(b), "the failing item is named")
         }
         other => panic!("expected a conflict, got {other:?}"),
     }
@@ -235,10 +238,10 @@ pub async fn an_order_naming_an_unknown_product_or_customer_writes_nothing(f: Fi
     let p = product(&f, "Lamp", 5).await;
     let ghost = ProductId::from_uuid(f.env.new_uuid());
     let err = f.placement().place(place_cmd(c, vec![line(p, 1), line(ghost, 1)]), None).await.unwrap_err();
-    assert!(matches!(err, AppError::UnknownReference { what: "product", id } if id == ghost.as_uuid()), "{err:?}");
+    assert!(matches!(err, AppError::UnknownReference(Item::Product(id)) if id == ghost), "{err:?}");
     let nobody = CustomerId::from_uuid(f.env.new_uuid());
     let err = f.placement().place(place_cmd(nobody, vec![line(p, 1)]), None).await.unwrap_err();
-    assert!(matches!(err, AppError::UnknownReference { what: "customer", .. }), "{err:?}");
+    assert!(matches!(err, AppError::UnknownReference(Item::Customer(_))), "{err:?}");
     assert!(f.order_service().history(c, None, page(10), None).await.unwrap().items.is_empty());
 }
 
@@ -368,7 +371,7 @@ pub async fn one_short_line_reserves_nothing(f: Fixture) {
     let b = product(&f, "B", 1).await;
     let c = CustomerId::from_uuid(f.env.new_uuid());
     let ev = order_created(OrderId::from_uuid(f.env.new_uuid()), c, vec![line(a, 2), line(b, 2)], &f);
-    let out = f.product_service().reserve_stock(&ev).await.unwrap();
+    let out = f.product_service().reserve_stock(STOCK, &ev).await.unwrap();
     assert_eq!(out, StepOutcome::Applied { emitted: vec!["StockReservationFailed"] });
     assert_eq!(f.products.get(a).await.unwrap().unwrap().value.available(), 5);
     assert_eq!(f.products.get(b).await.unwrap().unwrap().value.available(), 1);
@@ -381,7 +384,7 @@ pub async fn concurrent_reservations_never_oversell(f: Fixture) {
     for _ in 0..8 {
         let svc = f.product_service();
         let ev = order_created(OrderId::from_uuid(f.env.new_uuid()), c, vec![line(p, 1)], &f);
-        tasks.push(tokio::spawn(async move { svc.reserve_stock(&ev).await }));
+        tasks.push(tokio::spawn(async move { svc.reserve_stock(STOCK, &ev).await }));
     }
     let mut reserved = 0;
     let mut failed = 0;
@@ -399,7 +402,7 @@ pub async fn concurrent_reservations_never_oversell(f: Fixture) {
 
 pub async fn an_unknown_id_is_not_found(f: Fixture) {
     let id = OrderId::from_str("00000000-0000-4000-8000-000000000000").unwrap();
-    assert!(matches!(f.order_service().get(id).await, Err(AppError::NotFound("order"))));
+    assert!(matches!(f.order_service().get(id).await, Err(AppError::NotFound(Item::Order(_)))));
     assert!(f.customers.get(CustomerId::from_uuid(id.as_uuid())).await.unwrap().is_none());
     assert!(f.products.reservation(id).await.unwrap().is_none());
     assert!(f.customers.reservation(id).await.unwrap().is_none());

@@ -3,14 +3,14 @@
 use std::sync::Arc;
 
 use domain::saga::{release_order_credit, reserve_order_credit, CreditChange, Step};
-use domain::{CreditReservation, Customer, CustomerId, DomainEvent, EventEnvelope};
+use domain::{CreditReservation, Customer, CustomerId, DomainEvent, EventEnvelope, OrderId};
 
 use crate::commands::RegisterCustomer;
 use crate::env::SharedEnv;
 use crate::error::{AppError, StepError};
 use crate::idempotency::{self, Created, Prior};
-use crate::ports::{AppliedEvent, Commit, CustomerRepository, CustomerWrite, IdempotencyKey, Versioned};
-use crate::step::{consumer, marker, plan, settle, unroutable, Attempts, StepOutcome};
+use crate::ports::{Commit, CustomerRepository, CustomerWrite, IdempotencyKey, Item};
+use crate::step::{self, Attempt, Consumer, StepOutcome};
 use crate::views::CustomerView;
 
 const SCOPE: &str = "customers";
@@ -31,7 +31,7 @@ impl CustomerService {
         cmd: RegisterCustomer,
         key: Option<&IdempotencyKey>,
     ) -> Result<Created<CustomerView>, AppError> {
-        let fp = idempotency::fingerprint(&cmd);
+        let fp = idempotency::fingerprint(&cmd)?;
         if let Prior::Replay(view) = idempotency::check(self.repo.as_ref(), SCOPE, key, &fp).await? {
             return Ok(Created { view, replayed: true });
         }
@@ -41,89 +41,65 @@ impl CustomerService {
         let view = CustomerView::from(&customer);
         let envelope = EventEnvelope::new(DomainEvent::CustomerRegistered(event), self.env.as_ref());
         let commit = Commit::new(vec![CustomerWrite::Customer { customer, expected_version: 0 }], &[envelope])
-            .answering(idempotency::record(SCOPE, key, &fp, id.as_uuid(), &view));
+            .answering(idempotency::record(SCOPE, key, &fp, id.as_uuid(), &view)?);
         let committed = self.repo.commit(commit).await;
         idempotency::settle(self.repo.as_ref(), SCOPE, key, &fp, committed, view).await
     }
 
     pub async fn get(&self, id: CustomerId) -> Result<CustomerView, AppError> {
-        let c = self.repo.get(id).await?.ok_or(AppError::NotFound("customer"))?;
+        let c = self.repo.get(id).await?.ok_or(AppError::NotFound(Item::Customer(id)))?;
         Ok(CustomerView::from(&c.value))
     }
 
-    /// OrderPriced → CreditReserved | CreditReservationFailed.
-    pub async fn reserve_credit(&self, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
-        let DomainEvent::OrderPriced(priced) = &ev.event else {
-            return Err(unroutable(consumer::RESERVE_CREDIT, ev));
-        };
-        let applied = marker(consumer::RESERVE_CREDIT, ev);
-        if self.repo.is_applied(&applied).await? {
-            return Ok(StepOutcome::AlreadyApplied);
-        }
-        let mut attempts = Attempts::new(&self.env);
-        loop {
-            let customer = self.repo.get(priced.customer_id).await?;
-            let existing = self.repo.reservation(priced.order_id).await?;
-            let step =
-                reserve_order_credit(priced, customer.as_ref().map(|c| &c.value), existing.as_ref().map(|r| &r.value));
-            if let Some(outcome) = self.commit_step(step, existing, customer, ev, &applied).await? {
-                return Ok(outcome);
-            }
-            attempts.backoff().await?;
-        }
-    }
-
-    /// OrderRejected | OrderCancelled | CreditReleaseRequested → CreditReleased (or a tombstone).
-    pub async fn release_credit(&self, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
-        let (order_id, customer_id) = match &ev.event {
-            DomainEvent::OrderRejected(e) => (e.order_id, e.customer_id),
-            DomainEvent::OrderCancelled(e) => (e.order_id, e.customer_id),
-            DomainEvent::CreditReleaseRequested(e) => (e.order_id, e.customer_id),
-            _ => return Err(unroutable(consumer::RELEASE_CREDIT, ev)),
-        };
-        let applied = marker(consumer::RELEASE_CREDIT, ev);
-        if self.repo.is_applied(&applied).await? {
-            return Ok(StepOutcome::AlreadyApplied);
-        }
-        let mut attempts = Attempts::new(&self.env);
-        loop {
-            let customer = self.repo.get(customer_id).await?;
-            let existing = self.repo.reservation(order_id).await?;
-            let step = release_order_credit(
-                order_id,
-                customer_id,
-                customer.as_ref().map(|c| &c.value),
-                existing.as_ref().map(|r| &r.value),
-            );
-            if let Some(outcome) = self.commit_step(step, existing, customer, ev, &applied).await? {
-                return Ok(outcome);
-            }
-            attempts.backoff().await?;
-        }
-    }
-
-    /// Commits a decided step; `None` means a version conflict: reload and decide again.
-    async fn commit_step(
+    /// One attempt of a credit step: the customer and the order's reservation record, and the
+    /// domain's decision on them.
+    async fn attempt(
         &self,
-        step: Step<CreditChange>,
-        reservation: Option<Versioned<CreditReservation>>,
-        customer: Option<Versioned<Customer>>,
-        ev: &EventEnvelope,
-        applied: &AppliedEvent,
-    ) -> Result<Option<StepOutcome>, StepError> {
-        let writes = |change: CreditChange| {
+        customer_id: CustomerId,
+        order_id: OrderId,
+        decide: impl FnOnce(Option<&Customer>, Option<&CreditReservation>) -> Step<CreditChange>,
+    ) -> Result<Attempt<CustomerWrite>, StepError> {
+        let customer = self.repo.get(customer_id).await?;
+        let existing = self.repo.reservation(order_id).await?;
+        let decision = decide(customer.as_ref().map(|c| &c.value), existing.as_ref().map(|r| &r.value)).map(|change| {
             let mut w = vec![CustomerWrite::Reservation {
                 reservation: change.reservation,
-                expected_version: reservation.map_or(0, |r| r.version),
+                expected_version: existing.map_or(0, |r| r.version),
             }];
             if let Some(next) = change.customer {
                 w.push(CustomerWrite::Customer { customer: next, expected_version: customer.map_or(0, |c| c.version) });
             }
             w
+        });
+        Ok(Attempt::unguarded(decision))
+    }
+
+    /// OrderPriced → CreditReserved | CreditReservationFailed.
+    pub async fn reserve_credit(&self, consumer: Consumer, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
+        let DomainEvent::OrderPriced(priced) = &ev.event else {
+            return Err(consumer.unroutable(ev));
         };
-        match plan(step, writes, vec![], ev, applied, &self.env) {
-            Ok((commit, emitted)) => settle(self.repo.commit(commit).await, emitted),
-            Err(outcome) => Ok(Some(outcome)),
-        }
+        step::run(self.repo.as_ref(), consumer, ev, &self.env, || {
+            self.attempt(priced.customer_id, priced.order_id, |customer, existing| {
+                reserve_order_credit(priced, customer, existing)
+            })
+        })
+        .await
+    }
+
+    /// OrderRejected | OrderCancelled | CreditReleaseRequested → CreditReleased (or a tombstone).
+    pub async fn release_credit(&self, consumer: Consumer, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
+        let (order_id, customer_id) = match &ev.event {
+            DomainEvent::OrderRejected(e) => (e.order_id, e.customer_id),
+            DomainEvent::OrderCancelled(e) => (e.order_id, e.customer_id),
+            DomainEvent::CreditReleaseRequested(e) => (e.order_id, e.customer_id),
+            _ => return Err(consumer.unroutable(ev)),
+        };
+        step::run(self.repo.as_ref(), consumer, ev, &self.env, || {
+            self.attempt(customer_id, order_id, |customer, existing| {
+                release_order_credit(order_id, customer_id, customer, existing)
+            })
+        })
+        .await
     }
 }

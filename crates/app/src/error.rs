@@ -2,7 +2,7 @@
 
 use domain::{DomainError, EventDecodeError};
 
-use crate::ports::{Duplicate, StoreError};
+use crate::ports::{Duplicate, Item, StoreError};
 
 /// Why a request was not carried out. The HTTP layer maps each variant to one status and one
 /// problem type, in one place.
@@ -12,10 +12,10 @@ pub enum AppError {
     #[error(transparent)]
     Domain(#[from] DomainError),
     #[error("{0} not found")]
-    NotFound(&'static str),
+    NotFound(Item),
     /// The request names something that does not exist (a product on an order line...).
-    #[error("unknown {what}: {id}")]
-    UnknownReference { what: &'static str, id: uuid::Uuid },
+    #[error("unknown {0}")]
+    UnknownReference(Item),
     #[error("the email is already registered")]
     EmailTaken,
     /// The resource changed while we were writing it; the client may retry.
@@ -27,6 +27,9 @@ pub enum AppError {
     InvalidCursor,
     #[error("storage failure")]
     Store(#[source] StoreError),
+    /// A value could not be turned into JSON: a bug, answered as an internal error.
+    #[error("serialization failure")]
+    Serialization(#[source] serde_json::Error),
 }
 
 impl From<StoreError> for AppError {
@@ -49,6 +52,9 @@ pub enum StepError {
     Store(#[from] StoreError),
     #[error("gave up after {attempts} conflicting attempts")]
     Contention { attempts: u32 },
+    /// The item the event is about is not (yet) there: a replica behind, or a foreign event.
+    #[error("{0} not found")]
+    Missing(Item),
     /// The event is ours but this step does not consume it: a routing mistake.
     #[error("{consumer} does not handle {detail_type}")]
     Unroutable { consumer: &'static str, detail_type: &'static str },
@@ -59,6 +65,6 @@ pub enum StepError {
 
 impl StepError {
     pub fn is_retryable(&self) -> bool {
-        matches!(self, StepError::Store(_) | StepError::Contention { .. })
+        matches!(self, StepError::Store(_) | StepError::Contention { .. } | StepError::Missing(_))
     }
 }

@@ -11,9 +11,9 @@ use crate::error::AppError;
 use crate::ports::{Duplicate, EventLedger, IdempotencyKey, IdempotencyRecord, StoreError};
 
 /// The hex SHA-256 of a command's JSON: equal requests, equal fingerprints.
-pub fn fingerprint(command: &impl Serialize) -> String {
-    let bytes = serde_json::to_vec(command).unwrap_or_default();
-    Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
+pub fn fingerprint(command: &impl Serialize) -> Result<String, AppError> {
+    let bytes = serde_json::to_vec(command).map_err(AppError::Serialization)?;
+    Ok(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// What a create with a key should do.
@@ -35,7 +35,7 @@ pub async fn check<V: DeserializeOwned>(
     match ledger.idempotency(scope, key).await? {
         None => Ok(Prior::Fresh),
         Some(r) if r.fingerprint == fingerprint => serde_json::from_value(r.response).map(Prior::Replay).map_err(|e| {
-            AppError::Store(crate::ports::StoreError::Corrupt { key: key.as_str().to_owned(), reason: e.to_string() })
+            AppError::Store(StoreError::Corrupt { key: format!("{scope}/{}", key.as_str()), source: e.into() })
         }),
         Some(_) => Err(AppError::IdempotencyKeyReused),
     }
@@ -48,14 +48,15 @@ pub fn record(
     fingerprint: &str,
     resource_id: Uuid,
     response: &impl Serialize,
-) -> Option<IdempotencyRecord> {
-    key.map(|k| IdempotencyRecord {
+) -> Result<Option<IdempotencyRecord>, AppError> {
+    let Some(k) = key else { return Ok(None) };
+    Ok(Some(IdempotencyRecord {
         scope: scope.to_owned(),
         key: k.as_str().to_owned(),
         fingerprint: fingerprint.to_owned(),
         resource_id,
-        response: serde_json::to_value(response).unwrap_or_default(),
-    })
+        response: serde_json::to_value(response).map_err(AppError::Serialization)?,
+    }))
 }
 
 /// A create's answer: the view, and whether it is a replay of an earlier answer.

@@ -14,8 +14,8 @@ use domain::{
 use crate::page::{composite_key, order_position, product_position, Page, PageRequest, Position};
 use crate::ports::{
     AppliedEvent, Commit, CustomerRepository, CustomerWrite, Duplicate, EventLedger, HistoryQuery, IdempotencyKey,
-    IdempotencyRecord, OrderRepository, OrderWrite, OutboxRecord, ProductRepository, ProductWrite, StoreError,
-    Versioned,
+    IdempotencyRecord, Item, OrderRepository, OrderWrite, OutboxRecord, ProductRepository, ProductWrite, StoreError,
+    Transactional, Versioned,
 };
 
 /// Called after every successful commit (the runner wakes its outbox dispatcher with it).
@@ -47,67 +47,101 @@ impl Ledger {
         Ok(())
     }
 
-    fn apply<W>(&mut self, c: Commit<W>) {
-        if let Some(a) = c.applied {
+    fn apply(&mut self, events: Vec<OutboxRecord>, applied: Option<AppliedEvent>, idem: Option<IdempotencyRecord>) {
+        if let Some(a) = applied {
             self.applied.insert((a.consumer, a.event_id));
         }
-        if let Some(r) = c.idempotency {
+        if let Some(r) = idem {
             self.idempotency.insert((r.scope.clone(), r.key.clone()), r);
         }
-        self.outbox.extend(c.events);
+        self.outbox.extend(events);
     }
 }
 
-fn check_version<K: std::hash::Hash + Eq, T>(
-    map: &HashMap<K, Versioned<T>>,
-    key: &K,
-    expected: u64,
-    item: impl FnOnce() -> String,
-) -> Result<(), StoreError> {
-    let current = map.get(key).map_or(0, |v| v.version);
-    if current == expected {
+/// How the writes of one context land in its in-memory state. The table checks every write's
+/// version and applies the ledger; the state only says what a write is about and stores it.
+trait TableState<W>: Send {
+    /// The item `w` is conditional on, and the version it expects there (0: absent).
+    fn guard(w: &W) -> (Item, u64);
+    /// A uniqueness `w` would break besides its version (a customer's email).
+    fn unique(&self, _w: &W) -> Result<(), StoreError> {
         Ok(())
-    } else {
-        Err(StoreError::Conflict { item: item() })
     }
+    /// Stores what `w` writes; `false` for a write that only checks.
+    fn store(&mut self, w: W) -> bool;
 }
 
-fn bump<K: std::hash::Hash + Eq, T>(map: &mut HashMap<K, Versioned<T>>, key: K, value: T, expected: u64) {
-    map.insert(key, Versioned { value, version: expected + 1 });
+/// A table's state, the version of every stored item, and its ledger.
+#[derive(Default)]
+struct Inner<S> {
+    state: S,
+    versions: HashMap<Item, u64>,
+    ledger: Ledger,
+}
+
+impl<S> Inner<S> {
+    /// `value` at the version stored for `item`.
+    fn versioned<T: Clone>(&self, item: Item, value: Option<&T>) -> Option<Versioned<T>> {
+        value.map(|v| Versioned { value: v.clone(), version: self.versions.get(&item).copied().unwrap_or(0) })
+    }
 }
 
 /// A table in memory: its state and ledger behind one lock, so a commit is atomic.
 struct Table<S> {
-    inner: Mutex<(S, Ledger)>,
+    inner: Mutex<Inner<S>>,
     hook: Mutex<Option<CommitHook>>,
 }
 
 impl<S: Default> Default for Table<S> {
     fn default() -> Self {
-        Table { inner: Mutex::new((S::default(), Ledger::default())), hook: Mutex::new(None) }
+        Table { inner: Mutex::new(Inner::default()), hook: Mutex::new(None) }
     }
 }
 
 impl<S> Table<S> {
-    fn lock(&self) -> MutexGuard<'_, (S, Ledger)> {
+    fn lock(&self) -> MutexGuard<'_, Inner<S>> {
         // A panic while holding the lock cannot leave half a commit: commits validate first
         // and only then mutate, so the data behind a poisoned lock is still consistent.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn committed(&self) {
+    /// All of `c` or nothing: every version and uniqueness is checked before anything changes.
+    fn commit<W>(&self, c: Commit<W>) -> Result<(), StoreError>
+    where
+        S: TableState<W>,
+    {
+        {
+            let mut inner = self.lock();
+            for w in &c.writes {
+                let (item, expected) = S::guard(w);
+                if inner.versions.get(&item).copied().unwrap_or(0) != expected {
+                    return Err(StoreError::Conflict { item });
+                }
+                inner.state.unique(w)?;
+            }
+            inner.ledger.check(&c)?;
+            let Commit { writes, events, applied, idempotency } = c;
+            for w in writes {
+                let (item, expected) = S::guard(&w);
+                if inner.state.store(w) {
+                    inner.versions.insert(item, expected + 1);
+                }
+            }
+            inner.ledger.apply(events, applied, idempotency);
+        }
         let hook = self.hook.lock().unwrap_or_else(|p| p.into_inner()).clone();
         if let Some(h) = hook {
             h();
         }
+        Ok(())
     }
 
     fn is_applied(&self, a: &AppliedEvent) -> bool {
-        self.lock().1.applied.contains(&(a.consumer, a.event_id))
+        self.lock().ledger.applied.contains(&(a.consumer, a.event_id))
     }
 
     fn idempotency(&self, scope: &str, key: &IdempotencyKey) -> Option<IdempotencyRecord> {
-        self.lock().1.idempotency.get(&(scope.to_owned(), key.as_str().to_owned())).cloned()
+        self.lock().ledger.idempotency.get(&(scope.to_owned(), key.as_str().to_owned())).cloned()
     }
 }
 
@@ -122,11 +156,11 @@ pub trait MemoryOutbox: Send + Sync {
 
 impl<S: Send> MemoryOutbox for Table<S> {
     fn unpublished(&self) -> Vec<OutboxRecord> {
-        self.lock().1.outbox.clone()
+        self.lock().ledger.outbox.clone()
     }
     fn mark_published(&self, ids: &[EventId]) {
         let ids: HashSet<_> = ids.iter().collect();
-        self.lock().1.outbox.retain(|r| !ids.contains(&r.event_id));
+        self.lock().ledger.outbox.retain(|r| !ids.contains(&r.event_id));
     }
     fn on_commit(&self, hook: CommitHook) {
         *self.hook.lock().unwrap_or_else(|p| p.into_inner()) = Some(hook);
@@ -134,7 +168,14 @@ impl<S: Send> MemoryOutbox for Table<S> {
 }
 
 macro_rules! ledger_and_outbox {
-    ($repo:ident) => {
+    ($repo:ident, $write:ty) => {
+        #[async_trait]
+        impl Transactional<$write> for $repo {
+            async fn commit(&self, c: Commit<$write>) -> Result<(), StoreError> {
+                self.0.commit(c)
+            }
+        }
+
         #[async_trait]
         impl EventLedger for $repo {
             async fn is_applied(&self, a: &AppliedEvent) -> Result<bool, StoreError> {
@@ -191,76 +232,66 @@ fn page_of<T: Clone>(
 
 #[derive(Default)]
 struct OrdersState {
-    orders: HashMap<OrderId, Versioned<Order>>,
+    orders: HashMap<OrderId, Order>,
+}
+
+impl TableState<OrderWrite> for OrdersState {
+    fn guard(w: &OrderWrite) -> (Item, u64) {
+        match w {
+            OrderWrite::Put { expected_version, .. } => (w.item(), *expected_version),
+            OrderWrite::Check { version, .. } => (w.item(), *version),
+        }
+    }
+    fn store(&mut self, w: OrderWrite) -> bool {
+        match w {
+            OrderWrite::Put { order, .. } => {
+                self.orders.insert(order.id(), order);
+                true
+            }
+            OrderWrite::Check { .. } => false,
+        }
+    }
 }
 
 /// The orders table in memory.
 #[derive(Default)]
 pub struct InMemoryOrderRepository(Table<OrdersState>);
 
-ledger_and_outbox!(InMemoryOrderRepository);
+ledger_and_outbox!(InMemoryOrderRepository, OrderWrite);
 
 #[async_trait]
 impl OrderRepository for InMemoryOrderRepository {
     async fn get(&self, id: OrderId) -> Result<Option<Versioned<Order>>, StoreError> {
-        Ok(self.0.lock().0.orders.get(&id).cloned())
+        let inner = self.0.lock();
+        Ok(inner.versioned(Item::Order(id), inner.state.orders.get(&id)))
     }
 
     async fn history(&self, q: &HistoryQuery) -> Result<Page<Order>, StoreError> {
         let rows = self
             .0
             .lock()
-            .0
+            .state
             .orders
             .values()
-            .filter(|o| o.value.customer_id() == q.customer_id)
-            .filter(|o| q.status.is_none_or(|s| o.value.status() == s))
-            .map(|o| (composite_key(&order_position(&o.value)), o.value.clone()))
+            .filter(|o| o.customer_id() == q.customer_id)
+            .filter(|o| q.status.is_none_or(|s| o.status() == s))
+            .map(|o| (composite_key(&order_position(o)), o.clone()))
             .collect();
         Ok(page_of(rows, true, &q.page, order_position))
     }
 
     async fn pending_before(&self, cutoff: DateTime<Utc>, limit: usize) -> Result<Vec<Versioned<Order>>, StoreError> {
-        let mut v: Vec<_> = self
-            .0
-            .lock()
-            .0
+        let inner = self.0.lock();
+        let mut v: Vec<_> = inner
+            .state
             .orders
             .values()
-            .filter(|o| o.value.status() == OrderStatus::Pending && o.value.created_at() < cutoff)
-            .cloned()
+            .filter(|o| o.status() == OrderStatus::Pending && o.created_at() < cutoff)
+            .filter_map(|o| inner.versioned(Item::Order(o.id()), Some(o)))
             .collect();
         v.sort_by_key(|o| (o.value.created_at(), o.value.id()));
         v.truncate(limit);
         Ok(v)
-    }
-
-    async fn commit(&self, c: Commit<OrderWrite>) -> Result<(), StoreError> {
-        {
-            let mut guard = self.0.lock();
-            let (state, ledger) = &mut *guard;
-            for w in &c.writes {
-                match w {
-                    OrderWrite::Put { order, expected_version } => {
-                        check_version(&state.orders, &order.id(), *expected_version, || {
-                            format!("ORDER#{}", order.id())
-                        })?
-                    }
-                    OrderWrite::Check { id, version } => {
-                        check_version(&state.orders, id, *version, || format!("ORDER#{id}"))?
-                    }
-                }
-            }
-            ledger.check(&c)?;
-            for w in &c.writes {
-                if let OrderWrite::Put { order, expected_version } = w {
-                    bump(&mut state.orders, order.id(), order.clone(), *expected_version);
-                }
-            }
-            ledger.apply(c);
-        }
-        self.0.committed();
-        Ok(())
     }
 }
 
@@ -268,78 +299,62 @@ impl OrderRepository for InMemoryOrderRepository {
 
 #[derive(Default)]
 struct ProductsState {
-    products: HashMap<ProductId, Versioned<Product>>,
-    reservations: HashMap<OrderId, Versioned<StockReservation>>,
+    products: HashMap<ProductId, Product>,
+    reservations: HashMap<OrderId, StockReservation>,
+}
+
+impl TableState<ProductWrite> for ProductsState {
+    fn guard(w: &ProductWrite) -> (Item, u64) {
+        match w {
+            ProductWrite::Product { expected_version, .. } | ProductWrite::Reservation { expected_version, .. } => {
+                (w.item(), *expected_version)
+            }
+        }
+    }
+    fn store(&mut self, w: ProductWrite) -> bool {
+        match w {
+            ProductWrite::Product { product, .. } => {
+                self.products.insert(product.id(), product);
+            }
+            ProductWrite::Reservation { reservation, .. } => {
+                self.reservations.insert(reservation.order_id, reservation);
+            }
+        }
+        true
+    }
 }
 
 /// The products table in memory.
 #[derive(Default)]
 pub struct InMemoryProductRepository(Table<ProductsState>);
 
-ledger_and_outbox!(InMemoryProductRepository);
+ledger_and_outbox!(InMemoryProductRepository, ProductWrite);
 
 #[async_trait]
 impl ProductRepository for InMemoryProductRepository {
     async fn get(&self, id: ProductId) -> Result<Option<Versioned<Product>>, StoreError> {
-        Ok(self.0.lock().0.products.get(&id).cloned())
+        let inner = self.0.lock();
+        Ok(inner.versioned(Item::Product(id), inner.state.products.get(&id)))
     }
 
     async fn get_many(&self, ids: &[ProductId]) -> Result<Vec<Versioned<Product>>, StoreError> {
-        let g = self.0.lock();
-        let unique: BTreeMap<_, _> =
-            ids.iter().filter_map(|id| g.0.products.get(id).map(|p| (*id, p.clone()))).collect();
+        let inner = self.0.lock();
+        let unique: BTreeMap<_, _> = ids
+            .iter()
+            .filter_map(|id| inner.versioned(Item::Product(*id), inner.state.products.get(id)).map(|p| (*id, p)))
+            .collect();
         Ok(unique.into_values().collect())
     }
 
     async fn list(&self, page: &PageRequest) -> Result<Page<Product>, StoreError> {
-        let rows = self
-            .0
-            .lock()
-            .0
-            .products
-            .values()
-            .map(|p| (composite_key(&product_position(&p.value)), p.value.clone()))
-            .collect();
+        let rows =
+            self.0.lock().state.products.values().map(|p| (composite_key(&product_position(p)), p.clone())).collect();
         Ok(page_of(rows, false, page, product_position))
     }
 
     async fn reservation(&self, order_id: OrderId) -> Result<Option<Versioned<StockReservation>>, StoreError> {
-        Ok(self.0.lock().0.reservations.get(&order_id).cloned())
-    }
-
-    async fn commit(&self, c: Commit<ProductWrite>) -> Result<(), StoreError> {
-        {
-            let mut guard = self.0.lock();
-            let (state, ledger) = &mut *guard;
-            for w in &c.writes {
-                match w {
-                    ProductWrite::Product { product, expected_version } => {
-                        check_version(&state.products, &product.id(), *expected_version, || {
-                            format!("PRODUCT#{}", product.id())
-                        })?
-                    }
-                    ProductWrite::Reservation { reservation, expected_version } => {
-                        check_version(&state.reservations, &reservation.order_id, *expected_version, || {
-                            format!("RESERVATION#{}", reservation.order_id)
-                        })?
-                    }
-                }
-            }
-            ledger.check(&c)?;
-            for w in &c.writes {
-                match w {
-                    ProductWrite::Product { product, expected_version } => {
-                        bump(&mut state.products, product.id(), product.clone(), *expected_version)
-                    }
-                    ProductWrite::Reservation { reservation, expected_version } => {
-                        bump(&mut state.reservations, reservation.order_id, reservation.clone(), *expected_version)
-                    }
-                }
-            }
-            ledger.apply(c);
-        }
-        self.0.committed();
-        Ok(())
+        let inner = self.0.lock();
+        Ok(inner.versioned(Item::StockReservation(order_id), inner.state.reservations.get(&order_id)))
     }
 }
 
@@ -347,65 +362,60 @@ impl ProductRepository for InMemoryProductRepository {
 
 #[derive(Default)]
 struct CustomersState {
-    customers: HashMap<CustomerId, Versioned<Customer>>,
-    reservations: HashMap<OrderId, Versioned<CreditReservation>>,
+    customers: HashMap<CustomerId, Customer>,
+    reservations: HashMap<OrderId, CreditReservation>,
     emails: HashMap<String, CustomerId>,
+}
+
+impl TableState<CustomerWrite> for CustomersState {
+    fn guard(w: &CustomerWrite) -> (Item, u64) {
+        match w {
+            CustomerWrite::Customer { expected_version, .. } | CustomerWrite::Reservation { expected_version, .. } => {
+                (w.item(), *expected_version)
+            }
+        }
+    }
+    fn unique(&self, w: &CustomerWrite) -> Result<(), StoreError> {
+        match w {
+            CustomerWrite::Customer { customer, expected_version: 0 }
+                if self.emails.contains_key(customer.email().as_str()) =>
+            {
+                Err(StoreError::Duplicate(Duplicate::Email))
+            }
+            _ => Ok(()),
+        }
+    }
+    fn store(&mut self, w: CustomerWrite) -> bool {
+        match w {
+            CustomerWrite::Customer { customer, expected_version } => {
+                if expected_version == 0 {
+                    self.emails.insert(customer.email().as_str().to_owned(), customer.id());
+                }
+                self.customers.insert(customer.id(), customer);
+            }
+            CustomerWrite::Reservation { reservation, .. } => {
+                self.reservations.insert(reservation.order_id, reservation);
+            }
+        }
+        true
+    }
 }
 
 /// The customers table in memory.
 #[derive(Default)]
 pub struct InMemoryCustomerRepository(Table<CustomersState>);
 
-ledger_and_outbox!(InMemoryCustomerRepository);
+ledger_and_outbox!(InMemoryCustomerRepository, CustomerWrite);
 
 #[async_trait]
 impl CustomerRepository for InMemoryCustomerRepository {
     async fn get(&self, id: CustomerId) -> Result<Option<Versioned<Customer>>, StoreError> {
-        Ok(self.0.lock().0.customers.get(&id).cloned())
+        let inner = self.0.lock();
+        Ok(inner.versioned(Item::Customer(id), inner.state.customers.get(&id)))
     }
 
     async fn reservation(&self, order_id: OrderId) -> Result<Option<Versioned<CreditReservation>>, StoreError> {
-        Ok(self.0.lock().0.reservations.get(&order_id).cloned())
-    }
-
-    async fn commit(&self, c: Commit<CustomerWrite>) -> Result<(), StoreError> {
-        {
-            let mut guard = self.0.lock();
-            let (state, ledger) = &mut *guard;
-            for w in &c.writes {
-                match w {
-                    CustomerWrite::Customer { customer, expected_version } => {
-                        check_version(&state.customers, &customer.id(), *expected_version, || {
-                            format!("CUSTOMER#{}", customer.id())
-                        })?;
-                        if *expected_version == 0 && state.emails.contains_key(customer.email().as_str()) {
-                            return Err(StoreError::Duplicate(Duplicate::Email));
-                        }
-                    }
-                    CustomerWrite::Reservation { reservation, expected_version } => {
-                        check_version(&state.reservations, &reservation.order_id, *expected_version, || {
-                            format!("CREDIT#{}", reservation.order_id)
-                        })?
-                    }
-                }
-            }
-            ledger.check(&c)?;
-            for w in &c.writes {
-                match w {
-                    CustomerWrite::Customer { customer, expected_version } => {
-                        if *expected_version == 0 {
-                            state.emails.insert(customer.email().as_str().to_owned(), customer.id());
-                        }
-                        bump(&mut state.customers, customer.id(), customer.clone(), *expected_version)
-                    }
-                    CustomerWrite::Reservation { reservation, expected_version } => {
-                        bump(&mut state.reservations, reservation.order_id, *reservation, *expected_version)
-                    }
-                }
-            }
-            ledger.apply(c);
-        }
-        self.0.committed();
-        Ok(())
+        let inner = self.0.lock();
+        Ok(inner.versioned(Item::CreditReservation(order_id), inner.state.reservations.get(&order_id)))
     }
 }

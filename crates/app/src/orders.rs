@@ -12,10 +12,10 @@ use crate::error::{AppError, StepError};
 use crate::idempotency::{self, Created, Prior};
 use crate::page::{self, PageRequest, PageSize};
 use crate::ports::{
-    AppliedEvent, Commit, CustomerRepository, HistoryQuery, IdempotencyKey, OrderRepository, OrderWrite,
-    ProductRepository, StoreError, Versioned,
+    Commit, CustomerRepository, HistoryQuery, IdempotencyKey, Item, OrderRepository, OrderWrite, ProductRepository,
+    StoreError, Versioned,
 };
-use crate::step::{consumer, marker, plan, settle, unroutable, Attempts, StepOutcome};
+use crate::step::{self, Attempt, Consumer, StepOutcome};
 use crate::views::{OrderView, PageView, QuoteView};
 
 const SCOPE: &str = "orders";
@@ -33,7 +33,7 @@ impl OrderService {
     }
 
     pub async fn get(&self, id: OrderId) -> Result<OrderView, AppError> {
-        let o = self.repo.get(id).await?.ok_or(AppError::NotFound("order"))?;
+        let o = self.repo.get(id).await?.ok_or(AppError::NotFound(Item::Order(id)))?;
         Ok(OrderView::from(&o.value))
     }
 
@@ -61,7 +61,8 @@ impl OrderService {
     /// APPROVED → CANCELLED (stock and credit are then released by the saga); cancelling a
     /// cancelled order answers it as it is; PENDING and REJECTED are refused.
     pub async fn cancel(&self, id: OrderId) -> Result<OrderView, AppError> {
-        let Versioned { value: mut order, version } = self.repo.get(id).await?.ok_or(AppError::NotFound("order"))?;
+        let Versioned { value: mut order, version } =
+            self.repo.get(id).await?.ok_or(AppError::NotFound(Item::Order(id)))?;
         let Some(event) = order.cancel(self.env.now())? else {
             return Ok(OrderView::from(&order));
         };
@@ -95,7 +96,7 @@ impl OrderPlacement {
     }
 
     pub async fn place(&self, cmd: PlaceOrder, key: Option<&IdempotencyKey>) -> Result<Created<OrderView>, AppError> {
-        let fp = idempotency::fingerprint(&cmd);
+        let fp = idempotency::fingerprint(&cmd)?;
         if let Prior::Replay(view) = idempotency::check(self.repo.as_ref(), SCOPE, key, &fp).await? {
             return Ok(Created { view, replayed: true });
         }
@@ -107,7 +108,7 @@ impl OrderPlacement {
         let view = OrderView::from(&order);
         let envelope = EventEnvelope::new(DomainEvent::OrderCreated(event), self.env.as_ref());
         let commit = Commit::new(vec![OrderWrite::Put { order, expected_version: 0 }], &[envelope])
-            .answering(idempotency::record(SCOPE, key, &fp, id.as_uuid(), &view));
+            .answering(idempotency::record(SCOPE, key, &fp, id.as_uuid(), &view)?);
         let committed = self.repo.commit(commit).await;
         idempotency::settle(self.repo.as_ref(), SCOPE, key, &fp, committed, view).await
     }
@@ -116,12 +117,12 @@ impl OrderPlacement {
     /// at once rather than as a rejection later.
     async fn check_references(&self, order: &Order) -> Result<(), AppError> {
         if self.customers.get(order.customer_id()).await?.is_none() {
-            return Err(AppError::UnknownReference { what: "customer", id: order.customer_id().as_uuid() });
+            return Err(AppError::UnknownReference(Item::Customer(order.customer_id())));
         }
         let ids: Vec<ProductId> = order.lines().iter().map(|l| l.product_id).collect();
         let found = self.products.get_many(&ids).await?;
         if let Some(missing) = ids.iter().find(|id| !found.iter().any(|p| p.value.id() == **id)) {
-            return Err(AppError::UnknownReference { what: "product", id: missing.as_uuid() });
+            return Err(AppError::UnknownReference(Item::Product(*missing)));
         }
         Ok(())
     }
@@ -154,62 +155,49 @@ impl OrderSaga {
 
     /// StockReserved → OrderPriced (or OrderRejected when it cannot be priced; or a
     /// StockReleaseRequested compensation when the order is already over).
-    pub async fn price(&self, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
+    pub async fn price(&self, consumer: Consumer, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
         let (DomainEvent::StockReserved(e), Some(shipping)) = (&ev.event, &self.shipping) else {
-            return Err(unroutable(consumer::PRICE_ORDER, ev));
+            return Err(consumer.unroutable(ev));
         };
-        self.run(consumer::PRICE_ORDER, ev, e.order_id, |o, now| price_order(o, e, shipping, now)).await
+        self.run(consumer, ev, e.order_id, |o, now| price_order(o, e, shipping, now)).await
     }
 
     /// CreditReserved → OrderApproved (or a CreditReleaseRequested compensation).
-    pub async fn approve(&self, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
-        let DomainEvent::CreditReserved(e) = &ev.event else { return Err(unroutable(consumer::APPROVE_ORDER, ev)) };
-        self.run(consumer::APPROVE_ORDER, ev, e.order_id, |o, now| approve_order(o, e, now)).await
+    pub async fn approve(&self, consumer: Consumer, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
+        let DomainEvent::CreditReserved(e) = &ev.event else { return Err(consumer.unroutable(ev)) };
+        self.run(consumer, ev, e.order_id, |o, now| approve_order(o, e, now)).await
     }
 
     /// StockReservationFailed | CreditReservationFailed → OrderRejected.
-    pub async fn reject(&self, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
+    pub async fn reject(&self, consumer: Consumer, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
         match &ev.event {
             DomainEvent::StockReservationFailed(e) => {
-                self.run(consumer::REJECT_ORDER, ev, e.order_id, |o, now| reject_for_stock(o, e, now)).await
+                self.run(consumer, ev, e.order_id, |o, now| reject_for_stock(o, e, now)).await
             }
             DomainEvent::CreditReservationFailed(e) => {
-                self.run(consumer::REJECT_ORDER, ev, e.order_id, |o, now| reject_for_credit(o, e, now)).await
+                self.run(consumer, ev, e.order_id, |o, now| reject_for_credit(o, e, now)).await
             }
-            _ => Err(unroutable(consumer::REJECT_ORDER, ev)),
+            _ => Err(consumer.unroutable(ev)),
         }
     }
 
     async fn run(
         &self,
-        consumer: &'static str,
+        consumer: Consumer,
         ev: &EventEnvelope,
         order_id: OrderId,
         decide: impl Fn(&Order, chrono::DateTime<chrono::Utc>) -> Step<Order>,
     ) -> Result<StepOutcome, StepError> {
-        let applied: AppliedEvent = marker(consumer, ev);
-        if self.repo.is_applied(&applied).await? {
-            return Ok(StepOutcome::AlreadyApplied);
-        }
-        let mut attempts = Attempts::new(&self.env);
-        loop {
-            let Some(Versioned { value: order, version }) = self.repo.get(order_id).await? else {
-                // The order is written before its first event is published, so this is a
-                // replication lag or a foreign event: retry, and let the DLQ catch the latter.
-                return Err(StepError::Store(StoreError::Conflict { item: format!("ORDER#{order_id}") }));
-            };
-            let step = decide(&order, self.env.now());
-            let writes = |state| vec![OrderWrite::Put { order: state, expected_version: version }];
-            let guard = vec![OrderWrite::Check { id: order_id, version }];
-            let outcome = match plan(step, writes, guard, ev, &applied, &self.env) {
-                Ok((commit, emitted)) => settle(self.repo.commit(commit).await, emitted)?,
-                Err(outcome) => Some(outcome),
-            };
-            match outcome {
-                Some(outcome) => return Ok(outcome),
-                None => attempts.backoff().await?,
-            }
-        }
+        step::run(self.repo.as_ref(), consumer, ev, &self.env, || async {
+            // The order is written before its first event is published, so a missing order is a
+            // replication lag or a foreign event: retry, and let the DLQ catch the latter.
+            let Versioned { value: order, version } =
+                self.repo.get(order_id).await?.ok_or(StepError::Missing(Item::Order(order_id)))?;
+            let decision = decide(&order, self.env.now())
+                .map(|state| vec![OrderWrite::Put { order: state, expected_version: version }]);
+            Ok(Attempt { decision, guard: vec![OrderWrite::Check { id: order_id, version }] })
+        })
+        .await
     }
 }
 

@@ -140,6 +140,61 @@ pub enum CustomerWrite {
     Reservation { reservation: CreditReservation, expected_version: u64 },
 }
 
+/// A stored aggregate or reservation record, named by kind and id: what a version conflict is
+/// about. Adapters derive their keys from it; nothing above them knows a key's shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Item {
+    Order(OrderId),
+    Product(ProductId),
+    /// The products context's reservation record of one order.
+    StockReservation(OrderId),
+    Customer(CustomerId),
+    /// The customers context's reservation record of one order.
+    CreditReservation(OrderId),
+}
+
+impl fmt::Display for Item {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Item::Order(id) => write!(f, "order {id}"),
+            Item::Product(id) => write!(f, "product {id}"),
+            Item::StockReservation(id) => write!(f, "stock reservation of order {id}"),
+            Item::Customer(id) => write!(f, "customer {id}"),
+            Item::CreditReservation(id) => write!(f, "credit reservation of order {id}"),
+        }
+    }
+}
+
+impl OrderWrite {
+    /// The item this write is conditional on.
+    pub fn item(&self) -> Item {
+        match self {
+            OrderWrite::Put { order, .. } => Item::Order(order.id()),
+            OrderWrite::Check { id, .. } => Item::Order(*id),
+        }
+    }
+}
+
+impl ProductWrite {
+    /// The item this write stores.
+    pub fn item(&self) -> Item {
+        match self {
+            ProductWrite::Product { product, .. } => Item::Product(product.id()),
+            ProductWrite::Reservation { reservation, .. } => Item::StockReservation(reservation.order_id),
+        }
+    }
+}
+
+impl CustomerWrite {
+    /// The item this write stores.
+    pub fn item(&self) -> Item {
+        match self {
+            CustomerWrite::Customer { customer, .. } => Item::Customer(customer.id()),
+            CustomerWrite::Reservation { reservation, .. } => Item::CreditReservation(reservation.order_id),
+        }
+    }
+}
+
 /// Which uniqueness a commit ran into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Duplicate {
@@ -163,19 +218,26 @@ impl fmt::Display for Duplicate {
 pub enum StoreError {
     /// A version condition failed: someone wrote `item` since it was read. Reload and retry.
     #[error("conflict on {item}")]
-    Conflict { item: String },
+    Conflict { item: Item },
     /// A uniqueness condition failed.
     #[error("duplicate {0}")]
     Duplicate(Duplicate),
     /// A page cursor that this store did not issue for this query.
     #[error("invalid cursor")]
     InvalidCursor,
-    /// A stored item that does not decode: a bug or a foreign writer, never the caller's fault.
-    #[error("corrupt item {key}: {reason}")]
-    Corrupt { key: String, reason: String },
+    /// A stored item that does not decode into a valid value (a bug or a foreign writer, never
+    /// the caller's fault). `key` names the item for the operator; `source` says what is wrong.
+    #[error("corrupt item {key}")]
+    Corrupt { key: String, source: Box<dyn std::error::Error + Send + Sync> },
     /// The store could not be reached or refused for reasons of its own; retrying may help.
     #[error("storage unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A context's one way to write: `commit` lands every write of `Commit<W>` or none.
+#[async_trait]
+pub trait Transactional<W>: EventLedger {
+    async fn commit(&self, commit: Commit<W>) -> Result<(), StoreError>;
 }
 
 /// What consumers and idempotent creates look up before they decide.
@@ -194,30 +256,27 @@ pub struct HistoryQuery {
 }
 
 #[async_trait]
-pub trait OrderRepository: EventLedger {
+pub trait OrderRepository: Transactional<OrderWrite> {
     async fn get(&self, id: OrderId) -> Result<Option<Versioned<Order>>, StoreError>;
     async fn history(&self, query: &HistoryQuery) -> Result<Page<Order>, StoreError>;
     /// PENDING orders created before `cutoff`, oldest first, at most `limit`.
     async fn pending_before(&self, cutoff: DateTime<Utc>, limit: usize) -> Result<Vec<Versioned<Order>>, StoreError>;
-    async fn commit(&self, commit: Commit<OrderWrite>) -> Result<(), StoreError>;
 }
 
 #[async_trait]
-pub trait ProductRepository: EventLedger {
+pub trait ProductRepository: Transactional<ProductWrite> {
     async fn get(&self, id: ProductId) -> Result<Option<Versioned<Product>>, StoreError>;
     /// The products among `ids` that exist, in no particular order.
     async fn get_many(&self, ids: &[ProductId]) -> Result<Vec<Versioned<Product>>, StoreError>;
     /// The catalogue by name, then id.
     async fn list(&self, page: &PageRequest) -> Result<Page<Product>, StoreError>;
     async fn reservation(&self, order_id: OrderId) -> Result<Option<Versioned<StockReservation>>, StoreError>;
-    async fn commit(&self, commit: Commit<ProductWrite>) -> Result<(), StoreError>;
 }
 
 #[async_trait]
-pub trait CustomerRepository: EventLedger {
+pub trait CustomerRepository: Transactional<CustomerWrite> {
     async fn get(&self, id: CustomerId) -> Result<Option<Versioned<Customer>>, StoreError>;
     async fn reservation(&self, order_id: OrderId) -> Result<Option<Versioned<CreditReservation>>, StoreError>;
-    async fn commit(&self, commit: Commit<CustomerWrite>) -> Result<(), StoreError>;
 }
 
 /// Why a publish did not deliver everything.

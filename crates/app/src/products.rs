@@ -4,15 +4,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use domain::saga::{release_order_stock, reserve_order_stock, Step, StockChange};
-use domain::{DomainEvent, EventEnvelope, OrderId, Product, ProductId};
+use domain::{DomainEvent, EventEnvelope, OrderId, Product, ProductId, StockReservation};
 
 use crate::commands::AddProduct;
 use crate::env::SharedEnv;
 use crate::error::{AppError, StepError};
 use crate::idempotency::Created;
 use crate::page::{self, PageRequest, PageSize};
-use crate::ports::{AppliedEvent, Commit, ProductRepository, ProductWrite, Versioned};
-use crate::step::{consumer, marker, plan, settle, unroutable, Attempts, StepOutcome};
+use crate::ports::{Commit, Item, ProductRepository, ProductWrite};
+use crate::step::{self, Attempt, Consumer, StepOutcome};
 use crate::views::{PageView, ProductView};
 
 const CATALOGUE_SCOPE: &str = "catalogue";
@@ -41,7 +41,7 @@ impl ProductService {
     }
 
     pub async fn get(&self, id: ProductId) -> Result<ProductView, AppError> {
-        let p = self.repo.get(id).await?.ok_or(AppError::NotFound("product"))?;
+        let p = self.repo.get(id).await?.ok_or(AppError::NotFound(Item::Product(id)))?;
         Ok(ProductView::from(&p.value))
     }
 
@@ -56,91 +56,62 @@ impl ProductService {
         })
     }
 
-    async fn load(&self, ids: &[ProductId]) -> Result<BTreeMap<ProductId, Versioned<Product>>, StepError> {
-        Ok(self.repo.get_many(ids).await?.into_iter().map(|p| (p.value.id(), p)).collect())
-    }
-
-    fn writes(
-        change: StockChange,
-        reservation_version: u64,
-        loaded: &BTreeMap<ProductId, Versioned<Product>>,
-    ) -> Vec<ProductWrite> {
-        let mut w =
-            vec![ProductWrite::Reservation { reservation: change.reservation, expected_version: reservation_version }];
-        for product in change.products {
-            let expected_version = loaded.get(&product.id()).map_or(0, |p| p.version);
-            w.push(ProductWrite::Product { product, expected_version });
-        }
-        w
+    /// One attempt of a stock step for `order_id`: the reservation record and the products of
+    /// `ids` (or, with `None`, of the reservation's lines), and the domain's decision on them.
+    async fn attempt(
+        &self,
+        order_id: OrderId,
+        ids: Option<&[ProductId]>,
+        decide: impl FnOnce(&BTreeMap<ProductId, Product>, Option<&StockReservation>) -> Step<StockChange>,
+    ) -> Result<Attempt<ProductWrite>, StepError> {
+        let existing = self.repo.reservation(order_id).await?;
+        let ids: Vec<ProductId> = match ids {
+            Some(ids) => ids.to_vec(),
+            None => existing.iter().flat_map(|r| r.value.lines.iter().map(|l| l.product_id)).collect(),
+        };
+        let loaded = self.repo.get_many(&ids).await?;
+        let versions: BTreeMap<ProductId, u64> = loaded.iter().map(|p| (p.value.id(), p.version)).collect();
+        let products: BTreeMap<ProductId, Product> = loaded.into_iter().map(|p| (p.value.id(), p.value)).collect();
+        let reservation_version = existing.as_ref().map_or(0, |r| r.version);
+        let decision = decide(&products, existing.as_ref().map(|r| &r.value)).map(|change| {
+            let mut w = vec![ProductWrite::Reservation {
+                reservation: change.reservation,
+                expected_version: reservation_version,
+            }];
+            for product in change.products {
+                let expected_version = versions.get(&product.id()).copied().unwrap_or(0);
+                w.push(ProductWrite::Product { product, expected_version });
+            }
+            w
+        });
+        Ok(Attempt::unguarded(decision))
     }
 
     /// OrderCreated → StockReserved | StockReservationFailed.
-    pub async fn reserve_stock(&self, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
+    pub async fn reserve_stock(&self, consumer: Consumer, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
         let DomainEvent::OrderCreated(created) = &ev.event else {
-            return Err(unroutable(consumer::RESERVE_STOCK, ev));
+            return Err(consumer.unroutable(ev));
         };
-        let applied = marker(consumer::RESERVE_STOCK, ev);
-        if self.repo.is_applied(&applied).await? {
-            return Ok(StepOutcome::AlreadyApplied);
-        }
         let ids: Vec<ProductId> = created.lines.iter().map(|l| l.product_id).collect();
-        let mut attempts = Attempts::new(&self.env);
-        loop {
-            let existing = self.repo.reservation(created.order_id).await?;
-            let loaded = self.load(&ids).await?;
-            let products: BTreeMap<_, _> = loaded.iter().map(|(id, p)| (*id, p.value.clone())).collect();
-            let step = reserve_order_stock(created, &products, existing.as_ref().map(|r| &r.value));
-            if let Some(outcome) =
-                self.commit_step(step, existing.map_or(0, |r| r.version), &loaded, ev, &applied).await?
-            {
-                return Ok(outcome);
-            }
-            attempts.backoff().await?;
-        }
+        step::run(self.repo.as_ref(), consumer, ev, &self.env, || {
+            self.attempt(created.order_id, Some(&ids), |products, existing| {
+                reserve_order_stock(created, products, existing)
+            })
+        })
+        .await
     }
 
     /// OrderRejected | OrderCancelled | StockReleaseRequested → StockReleased (or a tombstone).
-    pub async fn release_stock(&self, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
+    pub async fn release_stock(&self, consumer: Consumer, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
         let order_id: OrderId = match &ev.event {
             DomainEvent::OrderRejected(e) => e.order_id,
             DomainEvent::OrderCancelled(e) => e.order_id,
             DomainEvent::StockReleaseRequested(e) => e.order_id,
-            _ => return Err(unroutable(consumer::RELEASE_STOCK, ev)),
+            _ => return Err(consumer.unroutable(ev)),
         };
-        let applied = marker(consumer::RELEASE_STOCK, ev);
-        if self.repo.is_applied(&applied).await? {
-            return Ok(StepOutcome::AlreadyApplied);
-        }
-        let mut attempts = Attempts::new(&self.env);
-        loop {
-            let existing = self.repo.reservation(order_id).await?;
-            let ids: Vec<ProductId> =
-                existing.iter().flat_map(|r| r.value.lines.iter().map(|l| l.product_id)).collect();
-            let loaded = self.load(&ids).await?;
-            let products: BTreeMap<_, _> = loaded.iter().map(|(id, p)| (*id, p.value.clone())).collect();
-            let step = release_order_stock(order_id, &products, existing.as_ref().map(|r| &r.value));
-            if let Some(outcome) =
-                self.commit_step(step, existing.map_or(0, |r| r.version), &loaded, ev, &applied).await?
-            {
-                return Ok(outcome);
-            }
-            attempts.backoff().await?;
-        }
-    }
-
-    /// Commits a decided step; `None` means a version conflict: reload and decide again.
-    async fn commit_step(
-        &self,
-        step: Step<StockChange>,
-        reservation_version: u64,
-        loaded: &BTreeMap<ProductId, Versioned<Product>>,
-        ev: &EventEnvelope,
-        applied: &AppliedEvent,
-    ) -> Result<Option<StepOutcome>, StepError> {
-        let writes = |change| Self::writes(change, reservation_version, loaded);
-        match plan(step, writes, vec![], ev, applied, &self.env) {
-            Ok((commit, emitted)) => settle(self.repo.commit(commit).await, emitted),
-            Err(outcome) => Ok(Some(outcome)),
-        }
+        step::run(self.repo.as_ref(), consumer, ev, &self.env, || {
+            self.attempt(order_id, None, |products, existing| release_order_stock(order_id, products, existing))
+        })
+        .await
     }
 }

@@ -1,6 +1,8 @@
-//! What every saga step shares: the applied-event marker, the envelopes of what it emits, and the
-//! retry loop around a version conflict (reload, decide again, commit again).
+//! The saga step loop, written once: applied marker → already applied? → attempts { load;
+//! decide; commit; back off on a version conflict }. Each step supplies only its attempt (load
+//! what it decides on, ask the domain, say which writes store the new state).
 
+use std::future::Future;
 use std::time::Duration;
 
 use domain::saga::{Skip, Step};
@@ -8,7 +10,7 @@ use domain::{DomainEvent, EventEnvelope};
 
 use crate::env::SharedEnv;
 use crate::error::StepError;
-use crate::ports::{AppliedEvent, Commit, Duplicate, StoreError};
+use crate::ports::{AppliedEvent, Commit, Duplicate, StoreError, Transactional};
 
 /// Conflicting attempts before a step gives up and lets Lambda deliver the event again.
 pub const MAX_ATTEMPTS: u32 = 12;
@@ -24,77 +26,93 @@ pub enum StepOutcome {
     AlreadyApplied,
 }
 
-/// The consumer names: each is the function that runs the step and the key of its markers.
-pub mod consumer {
-    pub const RESERVE_STOCK: &str = "reserve-stock";
-    pub const RELEASE_STOCK: &str = "release-stock";
-    pub const PRICE_ORDER: &str = "price-order";
-    pub const APPROVE_ORDER: &str = "approve-order";
-    pub const REJECT_ORDER: &str = "reject-order";
-    pub const RESERVE_CREDIT: &str = "reserve-credit";
-    pub const RELEASE_CREDIT: &str = "release-credit";
+/// The name a consumer records the events it applied under. It is the name of the function that
+/// runs the step, handed down by the composition root, so it is written in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Consumer(&'static str);
+
+impl Consumer {
+    pub const fn new(name: &'static str) -> Self {
+        Consumer(name)
+    }
+
+    pub fn name(self) -> &'static str {
+        self.0
+    }
+
+    /// The error for an event this consumer does not handle (a routing mistake).
+    pub(crate) fn unroutable(self, ev: &EventEnvelope) -> StepError {
+        StepError::Unroutable { consumer: self.0, detail_type: ev.detail_type() }
+    }
 }
 
-pub(crate) fn unroutable(consumer: &'static str, ev: &EventEnvelope) -> StepError {
-    StepError::Unroutable { consumer, detail_type: ev.detail_type() }
+/// What one attempt decided: the domain's decision with its new state already turned into the
+/// context's writes, and the writes that guard an emission without a state change (the versions
+/// the decision was taken on).
+pub(crate) struct Attempt<W> {
+    pub decision: Step<Vec<W>>,
+    pub guard: Vec<W>,
 }
 
-pub(crate) fn marker(consumer: &'static str, ev: &EventEnvelope) -> AppliedEvent {
-    AppliedEvent { consumer, event_id: ev.id() }
+impl<W> Attempt<W> {
+    /// A decision whose emission needs no guard.
+    pub(crate) fn unguarded(decision: Step<Vec<W>>) -> Self {
+        Attempt { decision, guard: vec![] }
+    }
 }
 
-/// The commit a decided step asks for, or its outcome when it asks for nothing: the new state
-/// becomes the context's writes (`writes`), an emission without a state change is guarded by
-/// `guard`, and the events become envelopes caused by `cause`, committed with the marker.
-pub(crate) fn plan<S, W>(
-    step: Step<S>,
-    writes: impl FnOnce(S) -> Vec<W>,
-    guard: Vec<W>,
-    cause: &EventEnvelope,
-    applied: &AppliedEvent,
+/// Runs one step for `ev` on `store`: nothing when `consumer` already applied it; otherwise
+/// `attempt` (load and decide) and one commit of its writes, the emitted events and the applied
+/// marker, again after a jittered backoff while the commit meets a version conflict.
+pub(crate) async fn run<W, F, Fut>(
+    store: &dyn Transactional<W>,
+    consumer: Consumer,
+    ev: &EventEnvelope,
     env: &SharedEnv,
-) -> Result<(Commit<W>, Vec<&'static str>), StepOutcome> {
-    let (writes, events) = match step {
-        Step::Apply { state, events } => (writes(state), events),
-        Step::Emit(events) => (guard, events),
-        Step::Skip(s) => return Err(StepOutcome::Skipped(s)),
-    };
-    let names = events.iter().map(DomainEvent::event_type).collect();
-    let envelopes: Vec<EventEnvelope> =
-        events.into_iter().map(|e| EventEnvelope::caused_by(e, &cause.metadata, env.as_ref())).collect();
-    Ok((Commit::new(writes, &envelopes).applying(applied.clone()), names))
-}
-
-/// What a commit attempt means for the step: its outcome, or `None` to reload, decide again and
-/// retry (a version conflict).
-pub(crate) fn settle(
-    result: Result<(), StoreError>,
-    emitted: Vec<&'static str>,
-) -> Result<Option<StepOutcome>, StepError> {
-    match result {
-        Ok(()) => Ok(Some(StepOutcome::Applied { emitted })),
-        Err(StoreError::Conflict { item }) => {
-            tracing::debug!(%item, "version conflict, retrying the step");
-            Ok(None)
+    attempt: F,
+) -> Result<StepOutcome, StepError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<Attempt<W>, StepError>>,
+{
+    let applied = AppliedEvent { consumer: consumer.name(), event_id: ev.id() };
+    if store.is_applied(&applied).await? {
+        return Ok(StepOutcome::AlreadyApplied);
+    }
+    let mut backoff = Backoff::new(env);
+    loop {
+        let Attempt { decision, guard } = attempt().await?;
+        let (writes, events) = match decision {
+            Step::Apply { state, events } => (state, events),
+            Step::Emit(events) => (guard, events),
+            Step::Skip(s) => return Ok(StepOutcome::Skipped(s)),
+        };
+        let emitted = events.iter().map(DomainEvent::event_type).collect();
+        let envelopes: Vec<EventEnvelope> =
+            events.into_iter().map(|e| EventEnvelope::caused_by(e, &ev.metadata, env.as_ref())).collect();
+        match store.commit(Commit::new(writes, &envelopes).applying(applied.clone())).await {
+            Ok(()) => return Ok(StepOutcome::Applied { emitted }),
+            Err(StoreError::Conflict { item }) => tracing::debug!(%item, "version conflict, retrying the step"),
+            // A concurrent delivery of the same event won the race.
+            Err(StoreError::Duplicate(Duplicate::AppliedEvent)) => return Ok(StepOutcome::AlreadyApplied),
+            Err(e) => return Err(StepError::Store(e)),
         }
-        // A concurrent delivery of the same event won the race.
-        Err(StoreError::Duplicate(Duplicate::AppliedEvent)) => Ok(Some(StepOutcome::AlreadyApplied)),
-        Err(e) => Err(StepError::Store(e)),
+        backoff.wait().await?;
     }
 }
 
 /// Counts attempts and sleeps with jittered exponential backoff between them.
-pub(crate) struct Attempts<'a> {
+struct Backoff<'a> {
     n: u32,
     env: &'a SharedEnv,
 }
 
-impl<'a> Attempts<'a> {
-    pub(crate) fn new(env: &'a SharedEnv) -> Self {
-        Attempts { n: 1, env }
+impl<'a> Backoff<'a> {
+    fn new(env: &'a SharedEnv) -> Self {
+        Backoff { n: 1, env }
     }
 
-    pub(crate) async fn backoff(&mut self) -> Result<(), StepError> {
+    async fn wait(&mut self) -> Result<(), StepError> {
         if self.n >= MAX_ATTEMPTS {
             return Err(StepError::Contention { attempts: self.n });
         }

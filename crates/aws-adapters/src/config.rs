@@ -1,20 +1,62 @@
-//! Building SDK clients: once per cold start, from the standard configuration chain.
+//! SDK configuration and clients, built once per cold start, and the warm-up read that opens the
+//! DynamoDB connection during init.
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::schema::{PK, SK};
 
 /// The shared SDK configuration: region, credentials and endpoint from the environment. It honours
 /// `AWS_ENDPOINT_URL` (and the per-service `AWS_ENDPOINT_URL_DYNAMODB`, ...), which is how the
-/// offline runner and the tests point every client at ministack.
+/// tests point every client at ministack.
 pub async fn load_sdk_config() -> SdkConfig {
     aws_config::load_defaults(BehaviorVersion::latest()).await
 }
 
-/// A DynamoDB client for `config`. Clients are cheap to clone and share one connection pool.
-pub fn dynamo_client(config: &SdkConfig) -> aws_sdk_dynamodb::Client {
-    aws_sdk_dynamodb::Client::new(config)
+/// The configuration for a local endpoint (a ministack): the environment's credentials and
+/// region when it has them, otherwise placeholders (a local endpoint takes any), so the SDK never
+/// goes looking for real ones.
+pub async fn local_sdk_config(endpoint: &str) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).endpoint_url(endpoint);
+    if std::env::var("AWS_ACCESS_KEY_ID").is_err() {
+        loader = loader
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "local"));
+    }
+    if std::env::var("AWS_REGION").is_err() && std::env::var("AWS_DEFAULT_REGION").is_err() {
+        loader = loader.region(Region::new("us-east-1"));
+    }
+    loader.load().await
 }
 
-/// An EventBridge client for `config`.
-pub fn eventbridge_client(config: &SdkConfig) -> aws_sdk_eventbridge::Client {
-    aws_sdk_eventbridge::Client::new(config)
+/// The clients of one process. Clients are cheap to clone and share one connection pool; building
+/// one opens no connection.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub dynamo: aws_sdk_dynamodb::Client,
+    pub events: aws_sdk_eventbridge::Client,
+}
+
+impl Clients {
+    pub fn new(sdk: &SdkConfig) -> Clients {
+        Clients { dynamo: aws_sdk_dynamodb::Client::new(sdk), events: aws_sdk_eventbridge::Client::new(sdk) }
+    }
+
+    /// Opens the DynamoDB connection (DNS, TCP, TLS) to `table` during init, when Lambda does not
+    /// bill the first request for it: one read of a key no item has. A failure is only logged;
+    /// the first request will then pay for the connection.
+    pub async fn warm_up(&self, table: &str) {
+        let started = std::time::Instant::now();
+        let result = self
+            .dynamo
+            .get_item()
+            .table_name(table)
+            .key(PK, AttributeValue::S("WARMUP".into()))
+            .key(SK, AttributeValue::S("WARMUP".into()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => tracing::debug!(ms = started.elapsed().as_millis() as u64, "connection opened"),
+            Err(e) => tracing::warn!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&e), "warm-up read failed"),
+        }
+    }
 }

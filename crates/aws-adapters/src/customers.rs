@@ -1,7 +1,7 @@
 //! The customers table: customers, the emails they claimed, and one credit reservation item per
 //! order.
 
-use app::ports::{Commit, CustomerRepository, CustomerWrite, Duplicate, StoreError, Versioned};
+use app::ports::{Commit, CustomerRepository, CustomerWrite, Duplicate, Item, StoreError, Transactional, Versioned};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use chrono::Utc;
@@ -30,21 +30,24 @@ event_ledger!(DynamoCustomerRepository);
 #[async_trait]
 impl CustomerRepository for DynamoCustomerRepository {
     async fn get(&self, id: CustomerId) -> Result<Option<Versioned<Customer>>, StoreError> {
-        self.table.get_versioned(&Key::customer(id)).await
+        self.table.get_versioned(&Key::of(Item::Customer(id))).await
     }
 
     async fn reservation(&self, order_id: OrderId) -> Result<Option<Versioned<CreditReservation>>, StoreError> {
-        self.table.get_versioned(&Key::credit_reservation(order_id)).await
+        self.table.get_versioned(&Key::of(Item::CreditReservation(order_id))).await
     }
+}
 
+#[async_trait]
+impl Transactional<CustomerWrite> for DynamoCustomerRepository {
     async fn commit(&self, commit: Commit<CustomerWrite>) -> Result<(), StoreError> {
         let mut tx = Transaction::default();
         for w in &commit.writes {
             match w {
                 CustomerWrite::Customer { customer, expected_version } => {
-                    let key = Key::customer(customer.id());
+                    let key = Key::of(Item::Customer(customer.id()));
                     let item = aggregate_item(&key, "CUSTOMER", expected_version + 1, IndexAttrs::default(), customer)?;
-                    tx.put_versioned(key, item, *expected_version)?;
+                    tx.put_versioned(w.item(), item, *expected_version)?;
                     if *expected_version == 0 {
                         let email = Key::email(customer.email());
                         let item = email_item(&email, customer.id())?;
@@ -52,10 +55,10 @@ impl CustomerRepository for DynamoCustomerRepository {
                     }
                 }
                 CustomerWrite::Reservation { reservation, expected_version } => {
-                    let key = Key::credit_reservation(reservation.order_id);
+                    let key = Key::of(Item::CreditReservation(reservation.order_id));
                     let item =
                         aggregate_item(&key, "CREDIT", expected_version + 1, IndexAttrs::default(), reservation)?;
-                    tx.put_versioned(key, item, *expected_version)?;
+                    tx.put_versioned(w.item(), item, *expected_version)?;
                 }
             }
         }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use app::ports::{AppliedEvent, IdempotencyRecord, StoreError, Versioned};
+use app::ports::{AppliedEvent, IdempotencyRecord, Item, StoreError, Versioned};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use domain::EventId;
@@ -27,20 +27,15 @@ pub(crate) struct Key {
 }
 
 impl Key {
-    pub fn order(id: domain::OrderId) -> Key {
-        Key { pk: format!("ORDER#{id}"), sk: "ORDER" }
-    }
-    pub fn product(id: domain::ProductId) -> Key {
-        Key { pk: format!("PRODUCT#{id}"), sk: "PRODUCT" }
-    }
-    pub fn stock_reservation(order: domain::OrderId) -> Key {
-        Key { pk: format!("RESERVATION#{order}"), sk: "RESERVATION" }
-    }
-    pub fn customer(id: domain::CustomerId) -> Key {
-        Key { pk: format!("CUSTOMER#{id}"), sk: "CUSTOMER" }
-    }
-    pub fn credit_reservation(order: domain::OrderId) -> Key {
-        Key { pk: format!("CREDIT#{order}"), sk: "CREDIT" }
+    /// The key of an aggregate or reservation record.
+    pub fn of(item: Item) -> Key {
+        match item {
+            Item::Order(id) => Key { pk: format!("ORDER#{id}"), sk: "ORDER" },
+            Item::Product(id) => Key { pk: format!("PRODUCT#{id}"), sk: "PRODUCT" },
+            Item::StockReservation(order) => Key { pk: format!("RESERVATION#{order}"), sk: "RESERVATION" },
+            Item::Customer(id) => Key { pk: format!("CUSTOMER#{id}"), sk: "CUSTOMER" },
+            Item::CreditReservation(order) => Key { pk: format!("CREDIT#{order}"), sk: "CREDIT" },
+        }
     }
     pub fn email(email: &domain::Email) -> Key {
         Key { pk: format!("EMAIL#{}", email.as_str()), sk: "EMAIL" }
@@ -160,13 +155,12 @@ fn pk_of(item: &Attrs) -> String {
 /// Serialises `value` into item attributes. Fails only for a type serde_dynamo cannot express,
 /// which is a bug in this crate: reported as [`StoreError::Corrupt`] for the item's key.
 pub(crate) fn encode(key: &Key, value: &impl Serialize) -> Result<Attrs, StoreError> {
-    serde_dynamo::to_item(value)
-        .map_err(|e| StoreError::Corrupt { key: key.pk.clone(), reason: format!("cannot encode: {e}") })
+    serde_dynamo::to_item(value).map_err(|e| StoreError::Corrupt { key: key.pk.clone(), source: e.into() })
 }
 
 pub(crate) fn decode<T: DeserializeOwned>(item: Attrs) -> Result<T, StoreError> {
     let key = pk_of(&item);
-    serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt { key, reason: e.to_string() })
+    serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt { key, source: e.into() })
 }
 
 pub(crate) fn decode_versioned<T: DeserializeOwned>(item: Attrs) -> Result<Versioned<T>, StoreError> {
@@ -216,7 +210,7 @@ pub(crate) fn idempotency_item(key: &Key, r: &IdempotencyRecord, now: DateTime<U
 pub(crate) fn idempotency_record(item: Attrs) -> Result<IdempotencyRecord, StoreError> {
     let stored: IdempotencyItem = decode(item)?;
     let response = serde_json::from_str(&stored.response)
-        .map_err(|e| StoreError::Corrupt { key: stored.pk.clone(), reason: format!("response: {e}") })?;
+        .map_err(|e| StoreError::Corrupt { key: stored.pk.clone(), source: e.into() })?;
     Ok(IdempotencyRecord {
         scope: stored.scope,
         key: stored.key,

@@ -29,7 +29,7 @@ pub mod schema;
 mod table;
 mod transaction;
 
-pub use config::{dynamo_client, eventbridge_client, load_sdk_config};
+pub use config::{load_sdk_config, local_sdk_config, Clients};
 pub use customers::DynamoCustomerRepository;
 pub use orders::DynamoOrderRepository;
 pub use outbox::{outbox_record_from_image, scan_outbox};

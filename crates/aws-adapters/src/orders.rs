@@ -1,7 +1,7 @@
 //! The orders table: orders, with the indexes behind a customer's history and the sweeper.
 
 use app::page::{composite_key, order_position, Page, Position};
-use app::ports::{Commit, HistoryQuery, OrderRepository, OrderWrite, StoreError, Versioned};
+use app::ports::{Commit, HistoryQuery, Item, OrderRepository, OrderWrite, StoreError, Transactional, Versioned};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -42,7 +42,7 @@ fn order_item(order: &Order, version: u64) -> Result<Attrs, StoreError> {
         gsi2sk: pending.then_some(position),
         status: Some(order.status().as_str()),
     };
-    aggregate_item(&Key::order(order.id()), "ORDER", version, index, order)
+    aggregate_item(&Key::of(Item::Order(order.id())), "ORDER", version, index, order)
 }
 
 /// The smallest sort key of the `Pending` index that is not before `cutoff`: positions are
@@ -58,7 +58,7 @@ fn pending_bound(cutoff: DateTime<Utc>) -> String {
 #[async_trait]
 impl OrderRepository for DynamoOrderRepository {
     async fn get(&self, id: OrderId) -> Result<Option<Versioned<Order>>, StoreError> {
-        self.table.get_versioned(&Key::order(id)).await
+        self.table.get_versioned(&Key::of(Item::Order(id))).await
     }
 
     async fn history(&self, q: &HistoryQuery) -> Result<Page<Order>, StoreError> {
@@ -93,16 +93,19 @@ impl OrderRepository for DynamoOrderRepository {
             })
             .await
     }
+}
 
+#[async_trait]
+impl Transactional<OrderWrite> for DynamoOrderRepository {
     async fn commit(&self, commit: Commit<OrderWrite>) -> Result<(), StoreError> {
         let mut tx = Transaction::default();
         for w in &commit.writes {
             match w {
                 OrderWrite::Put { order, expected_version } => {
                     let item = order_item(order, expected_version + 1)?;
-                    tx.put_versioned(Key::order(order.id()), item, *expected_version)?;
+                    tx.put_versioned(w.item(), item, *expected_version)?;
                 }
-                OrderWrite::Check { id, version } => tx.check_version(Key::order(*id), *version)?,
+                OrderWrite::Check { version, .. } => tx.check_version(w.item(), *version)?,
             }
         }
         tx.ledger(&commit, Utc::now())?;

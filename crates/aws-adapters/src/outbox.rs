@@ -68,7 +68,7 @@ pub fn outbox_record_from_image(image: serde_dynamo::Item) -> Result<Option<Outb
     }
     let key = text(PK).unwrap_or_else(|| "<outbox item without PK>".to_owned());
     let stored: StoredOutbox =
-        serde_dynamo::from_item(image).map_err(|e| StoreError::Corrupt { key, reason: e.to_string() })?;
+        serde_dynamo::from_item(image).map_err(|e| StoreError::Corrupt { key, source: e.into() })?;
     Ok(Some(OutboxRecord {
         event_id: stored.event_id,
         source: stored.source,
@@ -100,7 +100,7 @@ pub async fn scan_outbox(client: &aws_sdk_dynamodb::Client, table: &str) -> Resu
                 _ => "<outbox item without PK>".to_owned(),
             };
             let stored: StoredOutbox =
-                serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt { key, reason: e.to_string() })?;
+                serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt { key, source: e.into() })?;
             out.push(OutboxRecord {
                 event_id: stored.event_id,
                 source: stored.source,

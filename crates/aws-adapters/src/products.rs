@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use app::page::{composite_key, product_position, Page, PageRequest, Position};
-use app::ports::{Commit, ProductRepository, ProductWrite, StoreError, Versioned};
+use app::ports::{Commit, Item, ProductRepository, ProductWrite, StoreError, Transactional, Versioned};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use chrono::Utc;
@@ -37,18 +37,18 @@ fn product_item(p: &Product, version: u64) -> Result<Attrs, StoreError> {
         gsi1sk: Some(composite_key(&product_position(p))),
         ..IndexAttrs::default()
     };
-    aggregate_item(&Key::product(p.id()), "PRODUCT", version, index, p)
+    aggregate_item(&Key::of(Item::Product(p.id())), "PRODUCT", version, index, p)
 }
 
 #[async_trait]
 impl ProductRepository for DynamoProductRepository {
     async fn get(&self, id: ProductId) -> Result<Option<Versioned<Product>>, StoreError> {
-        self.table.get_versioned(&Key::product(id)).await
+        self.table.get_versioned(&Key::of(Item::Product(id))).await
     }
 
     async fn get_many(&self, ids: &[ProductId]) -> Result<Vec<Versioned<Product>>, StoreError> {
         let unique: BTreeSet<ProductId> = ids.iter().copied().collect();
-        let items = self.table.get_many(unique.into_iter().map(Key::product).collect()).await?;
+        let items = self.table.get_many(unique.into_iter().map(|id| Key::of(Item::Product(id))).collect()).await?;
         items.into_iter().map(decode_versioned).collect()
     }
 
@@ -70,22 +70,25 @@ impl ProductRepository for DynamoProductRepository {
     }
 
     async fn reservation(&self, order_id: OrderId) -> Result<Option<Versioned<StockReservation>>, StoreError> {
-        self.table.get_versioned(&Key::stock_reservation(order_id)).await
+        self.table.get_versioned(&Key::of(Item::StockReservation(order_id))).await
     }
+}
 
+#[async_trait]
+impl Transactional<ProductWrite> for DynamoProductRepository {
     async fn commit(&self, commit: Commit<ProductWrite>) -> Result<(), StoreError> {
         let mut tx = Transaction::default();
         for w in &commit.writes {
             match w {
                 ProductWrite::Product { product, expected_version } => {
                     let item = product_item(product, expected_version + 1)?;
-                    tx.put_versioned(Key::product(product.id()), item, *expected_version)?;
+                    tx.put_versioned(w.item(), item, *expected_version)?;
                 }
                 ProductWrite::Reservation { reservation, expected_version } => {
-                    let key = Key::stock_reservation(reservation.order_id);
+                    let key = Key::of(Item::StockReservation(reservation.order_id));
                     let item =
                         aggregate_item(&key, "RESERVATION", expected_version + 1, IndexAttrs::default(), reservation)?;
-                    tx.put_versioned(key, item, *expected_version)?;
+                    tx.put_versioned(w.item(), item, *expected_version)?;
                 }
             }
         }

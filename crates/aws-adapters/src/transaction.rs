@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use app::ports::{Commit, Duplicate, StoreError};
+use app::ports::{Commit, Duplicate, Item, StoreError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, ConditionCheck, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
@@ -24,8 +24,9 @@ pub(crate) struct TooManyItems(usize);
 /// The condition one transaction action is guarded by, and so what its failure means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Guard {
-    /// The stored version must be this one (0: the item must not exist). Failure: a conflict.
-    Version(u64),
+    /// The stored version of the item must be this one (0: it must not exist). Failure: a
+    /// conflict on that item.
+    Version(Item, u64),
     /// The item must not exist. Failure: this kind of duplicate.
     Unique(Duplicate),
     /// Unconditional.
@@ -52,14 +53,14 @@ pub(crate) struct Transaction {
 }
 
 impl Transaction {
-    /// Writes `item` provided the stored version is `expected` (0: absent).
-    pub fn put_versioned(&mut self, key: Key, item: Attrs, expected: u64) -> Result<(), StoreError> {
-        self.push(Entry { key, guard: Guard::Version(expected), action: Action::Put(item) })
+    /// Writes `attrs` as `item`, provided its stored version is `expected` (0: absent).
+    pub fn put_versioned(&mut self, item: Item, attrs: Attrs, expected: u64) -> Result<(), StoreError> {
+        self.push(Entry { key: Key::of(item), guard: Guard::Version(item, expected), action: Action::Put(attrs) })
     }
 
-    /// Writes nothing but requires the stored version to be `version` (0: absent).
-    pub fn check_version(&mut self, key: Key, version: u64) -> Result<(), StoreError> {
-        self.push(Entry { key, guard: Guard::Version(version), action: Action::Check })
+    /// Writes nothing but requires the stored version of `item` to be `version` (0: absent).
+    pub fn check_version(&mut self, item: Item, version: u64) -> Result<(), StoreError> {
+        self.push(Entry { key: Key::of(item), guard: Guard::Version(item, version), action: Action::Check })
     }
 
     /// Writes `item` provided no item has its key yet.
@@ -98,17 +99,17 @@ impl Transaction {
         };
         let existing = &mut self.entries[i];
         match (existing.guard, entry.guard) {
-            (Guard::Version(a), Guard::Version(b)) if a == b => {
+            (Guard::Version(_, a), Guard::Version(_, b)) if a == b => {
                 if let Action::Put(_) = entry.action {
                     existing.action = entry.action;
                 }
                 Ok(())
             }
-            (Guard::Version(_), Guard::Version(_)) => Err(StoreError::Conflict { item: entry.key.pk }),
+            (Guard::Version(..), Guard::Version(item, _)) => Err(StoreError::Conflict { item }),
             (_, Guard::Unique(d)) => Err(StoreError::Duplicate(d)),
             // The same outbox record twice: one item either way.
             (_, Guard::Free) => Ok(()),
-            (_, Guard::Version(_)) => Err(StoreError::Conflict { item: entry.key.pk }),
+            (_, Guard::Version(item, _)) => Err(StoreError::Conflict { item }),
         }
     }
 
@@ -142,8 +143,8 @@ impl Transaction {
 
 fn condition(guard: Guard) -> Option<(&'static str, Option<AttributeValue>)> {
     match guard {
-        Guard::Version(0) | Guard::Unique(_) => Some(("attribute_not_exists(PK)", None)),
-        Guard::Version(v) => Some(("version = :expected", Some(AttributeValue::N(v.to_string())))),
+        Guard::Version(_, 0) | Guard::Unique(_) => Some(("attribute_not_exists(PK)", None)),
+        Guard::Version(_, v) => Some(("version = :expected", Some(AttributeValue::N(v.to_string())))),
         Guard::Free => None,
     }
 }
@@ -176,19 +177,18 @@ fn transact_item(table: &str, entry: &Entry) -> Result<TransactWriteItem, StoreE
 }
 
 /// The typed error for a cancelled transaction, read from `CancellationReasons` by position: the
-/// first failed condition decides (a version → [`StoreError::Conflict`] naming that item's key, a
-/// uniqueness → its [`Duplicate`]); a concurrent transaction on an item is a conflict on it too.
-/// `None`: the cancellation was for another reason (validation, capacity), not the caller's.
+/// first failed condition decides (a version → [`StoreError::Conflict`] naming that item, a
+/// uniqueness → its [`Duplicate`]); a concurrent transaction on an item counts as its condition
+/// failing. `None`: the cancellation was for another reason (validation, capacity), not the
+/// caller's.
 fn cancellation_error(reasons: &[CancellationReason], entries: &[Entry]) -> Option<StoreError> {
     let first = |code: &str| reasons.iter().zip(entries).find(|(r, _)| r.code() == Some(code)).map(|(_, e)| e);
-    if let Some(e) = first("ConditionalCheckFailed") {
-        return match e.guard {
-            Guard::Version(_) => Some(StoreError::Conflict { item: e.key.pk.clone() }),
-            Guard::Unique(d) => Some(StoreError::Duplicate(d)),
-            Guard::Free => None,
-        };
+    let e = first("ConditionalCheckFailed").or_else(|| first("TransactionConflict"))?;
+    match e.guard {
+        Guard::Version(item, _) => Some(StoreError::Conflict { item }),
+        Guard::Unique(d) => Some(StoreError::Duplicate(d)),
+        Guard::Free => None,
     }
-    first("TransactionConflict").map(|e| StoreError::Conflict { item: e.key.pk.clone() })
 }
 
 #[cfg(test)]
@@ -203,11 +203,15 @@ mod tests {
         Entry { key: Key { pk: pk.to_owned(), sk: "X" }, guard, action: Action::Check }
     }
 
+    fn product(n: u128) -> Item {
+        Item::Product(domain::ProductId::from_uuid(uuid::Uuid::from_u128(n)))
+    }
+
     #[test]
     fn the_first_failed_condition_by_position_names_the_error() {
         let entries = [
-            entry("PRODUCT#a", Guard::Version(1)),
-            entry("PRODUCT#b", Guard::Version(3)),
+            entry("PRODUCT#a", Guard::Version(product(0xa), 1)),
+            entry("PRODUCT#b", Guard::Version(product(0xb), 3)),
             entry("APPLIED#c#e", Guard::Unique(Duplicate::AppliedEvent)),
             entry("OUTBOX#e", Guard::Free),
         ];
@@ -215,14 +219,14 @@ mod tests {
             [reason("None"), reason("ConditionalCheckFailed"), reason("ConditionalCheckFailed"), reason("None")];
         assert!(matches!(
             cancellation_error(&reasons, &entries),
-            Some(StoreError::Conflict { item }) if item == "PRODUCT#b"
+            Some(StoreError::Conflict { item }) if item == product(0xb)
         ));
         let reasons = [reason("None"), reason("None"), reason("ConditionalCheckFailed"), reason("None")];
         assert!(matches!(cancellation_error(&reasons, &entries), Some(StoreError::Duplicate(Duplicate::AppliedEvent))));
         let reasons = [reason("TransactionConflict"), reason("None"), reason("None"), reason("None")];
         assert!(matches!(
             cancellation_error(&reasons, &entries),
-            Some(StoreError::Conflict { item }) if item == "PRODUCT#a"
+            Some(StoreError::Conflict { item }) if item == product(0xa)
         ));
         let reasons = [reason("ValidationError"), reason("None"), reason("None"), reason("None")];
         assert!(cancellation_error(&reasons, &entries).is_none(), "not the caller's conflict");
@@ -230,13 +234,14 @@ mod tests {
 
     #[test]
     fn two_guards_on_one_item_merge_or_conflict_without_a_call() {
-        let key = || Key { pk: "ORDER#1".to_owned(), sk: "ORDER" };
+        let order = Item::Order(domain::OrderId::from_uuid(uuid::Uuid::from_u128(1)));
+        let key = || order;
         let mut tx = Transaction::default();
         tx.check_version(key(), 2).unwrap();
         tx.put_versioned(key(), Attrs::new(), 2).unwrap();
         tx.check_version(key(), 2).unwrap();
         assert_eq!(tx.len(), 1);
         assert!(matches!(tx.entries[0].action, Action::Put(_)), "the put replaced the check");
-        assert!(matches!(tx.check_version(key(), 3), Err(StoreError::Conflict { item }) if item == "ORDER#1"));
+        assert!(matches!(tx.check_version(key(), 3), Err(StoreError::Conflict { item }) if item == order));
     }
 }

@@ -10,7 +10,7 @@ use app::page::{order_position, PageRequest, PageSize, Position};
 use app::ports::{
     AppliedEvent, Commit, CustomerRepository, CustomerWrite, Duplicate, EventLedger, EventPublisher, HistoryQuery,
     IdempotencyKey, IdempotencyRecord, OrderRepository, OrderWrite, OutboxRecord, ProductRepository, ProductWrite,
-    PublishError, StoreError,
+    PublishError, StoreError, Transactional,
 };
 use aws_adapters::{
     create_tables, outbox_record_from_image, DynamoCustomerRepository, DynamoOrderRepository, DynamoProductRepository,
@@ -139,7 +139,7 @@ async fn a_version_conflict_names_the_contended_product() {
         ProductWrite::Product { product: b.clone(), expected_version: 1 },
     ];
     match repo.commit(Commit::new(both_at_one, &[])).await {
-        Err(StoreError::Conflict { item }) => assert_eq!(item, format!("PRODUCT#{}", b.id())),
+        Err(StoreError::Conflict { item }) => assert_eq!(item, app::ports::Item::Product(b.id())),
         other => panic!("expected a conflict on b, got {other:?}"),
     }
     assert_eq!(repo.get(a.id()).await.unwrap().unwrap().version, 1, "a is untouched");
@@ -171,7 +171,7 @@ async fn a_transaction_with_one_failing_condition_writes_nothing() {
     let mut commit = Commit::new(writes(7), &[]).applying(fresh.clone());
     commit.events.push(record("shop.products", "StockReserved", "{}"));
     match repo.commit(commit).await {
-        Err(StoreError::Conflict { item }) => assert_eq!(item, format!("PRODUCT#{}", b.id())),
+        Err(StoreError::Conflict { item }) => assert_eq!(item, app::ports::Item::Product(b.id())),
         other => panic!("expected a conflict on b, got {other:?}"),
     }
     assert_eq!(scan(&client, &names.products).await, before, "no item changed: products, reservation, marker, outbox");
@@ -475,7 +475,7 @@ async fn the_default_config_honours_aws_endpoint_url() {
     );
     let config = aws_adapters::load_sdk_config().await;
     assert_eq!(config.endpoint_url(), Some(endpoint.as_str()));
-    let client = aws_adapters::dynamo_client(&config);
+    let client = aws_adapters::Clients::new(&config).dynamo;
     client.list_tables().limit(1).send().await.expect("ministack answers through the default config");
 }
 

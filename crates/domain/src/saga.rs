@@ -47,6 +47,15 @@ pub enum Step<S> {
 }
 
 impl<S> Step<S> {
+    /// The same decision with its new state turned into something else (the writes that store it).
+    pub fn map<T>(self, f: impl FnOnce(S) -> T) -> Step<T> {
+        match self {
+            Step::Apply { state, events } => Step::Apply { state: f(state), events },
+            Step::Emit(events) => Step::Emit(events),
+            Step::Skip(s) => Step::Skip(s),
+        }
+    }
+
     pub fn events(&self) -> &[DomainEvent] {
         match self {
             Step::Apply { events, .. } | Step::Emit(events) => events,

@@ -10,13 +10,16 @@ use app::orders::{quote_shipping as quote, OrderPlacement, OrderService};
 use app::page::PageSize;
 use app::ports::IdempotencyKey;
 use app::products::ProductService;
+use app::AppError;
 use domain::{CustomerId, DomainError, OrderId, OrderStatus, ProductId, ShippingCostService};
+use lambda_http::http::header::CONTENT_TYPE;
+use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::dto::{CreateCustomerDto, CreateOrderDto, CreateProductDto, QuoteDto};
-use crate::problem::{field_problem, problem_response, ApiError};
+use crate::problem::{problem_response, ApiError};
 
 /// Request bodies above this size are refused before parsing: the largest valid order (50
 /// lines) is a few kilobytes.
@@ -44,13 +47,10 @@ where
         return Err(ApiError::PayloadTooLarge { max: MAX_BODY_BYTES });
     }
     let dto: D = serde_json::from_slice(bytes).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => ApiError::InvalidBody(e.to_string()),
-        _ => ApiError::MalformedJson(e.to_string()),
+        serde_json::error::Category::Data => ApiError::InvalidBody(e),
+        _ => ApiError::MalformedJson(e),
     })?;
-    C::try_from(dto).map_err(|e| match e {
-        DomainError::Invalid { field, problem } => field_problem(field, &problem),
-        other => ApiError::from(other),
-    })
+    C::try_from(dto).map_err(ApiError::from)
 }
 
 fn path_id<T: FromStr>(req: &Request) -> Result<T, ApiError> {
@@ -82,23 +82,23 @@ fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
     }
 }
 
-fn json(status: u16, value: &impl Serialize) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(Body::from(serde_json::to_string(value).unwrap_or_default()))
-        .unwrap_or_else(|_| Response::new(Body::Empty))
+fn json(status: StatusCode, value: &impl Serialize) -> Result<Response<Body>, ApiError> {
+    let text = serde_json::to_string(value).map_err(|e| ApiError::App(AppError::Serialization(e)))?;
+    let mut r = Response::new(Body::from(text));
+    *r.status_mut() = status;
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(r)
 }
 
-fn created<V: Serialize>(c: &Created<V>, location: String) -> Response<Body> {
-    let mut r = json(201, &c.view);
+fn created<V: Serialize>(c: &Created<V>, location: String) -> Result<Response<Body>, ApiError> {
+    let mut r = json(StatusCode::CREATED, &c.view)?;
     if let Ok(v) = location.parse() {
         r.headers_mut().insert("location", v);
     }
     if c.replayed {
-        r.headers_mut().insert("idempotent-replayed", lambda_http::http::HeaderValue::from_static("true"));
+        r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
-    r
+    Ok(r)
 }
 
 fn finish(req: &Request, result: Result<Response<Body>, ApiError>) -> Response<Body> {
@@ -111,7 +111,7 @@ pub async fn create_customer(svc: &CustomerService, req: Request) -> Response<Bo
         let key = idempotency_key(&req)?;
         let cmd: RegisterCustomer = command::<CreateCustomerDto, _>(&req)?;
         let c = svc.register(cmd, key.as_ref()).await?;
-        Ok(created(&c, format!("/customers/{}", c.view.id)))
+        created(&c, format!("/customers/{}", c.view.id))
     };
     let result = result.await;
     finish(&req, result)
@@ -119,7 +119,7 @@ pub async fn create_customer(svc: &CustomerService, req: Request) -> Response<Bo
 
 /// GET /customers/{id}
 pub async fn get_customer(svc: &CustomerService, req: Request) -> Response<Body> {
-    let result = async { Ok(json(200, &svc.get(path_id::<CustomerId>(&req)?).await?)) }.await;
+    let result = async { json(StatusCode::OK, &svc.get(path_id::<CustomerId>(&req)?).await?) }.await;
     finish(&req, result)
 }
 
@@ -131,7 +131,7 @@ pub async fn find_order_history(svc: &OrderService, req: Request) -> Response<Bo
             ApiError::InvalidQuery { param: "status", reason: "must be PENDING, APPROVED, REJECTED or CANCELLED" }
         })?;
         let page = svc.history(customer, status, page_size(&req)?, query(&req, "cursor")).await?;
-        Ok(json(200, &page))
+        json(StatusCode::OK, &page)
     }
     .await;
     finish(&req, result)
@@ -142,7 +142,7 @@ pub async fn create_product(svc: &ProductService, req: Request) -> Response<Body
     let result = async {
         let cmd: AddProduct = command::<CreateProductDto, _>(&req)?;
         let c = svc.add(cmd).await?;
-        Ok(created(&c, format!("/products/{}", c.view.id)))
+        created(&c, format!("/products/{}", c.view.id))
     }
     .await;
     finish(&req, result)
@@ -150,13 +150,13 @@ pub async fn create_product(svc: &ProductService, req: Request) -> Response<Body
 
 /// GET /products/{id}
 pub async fn get_product(svc: &ProductService, req: Request) -> Response<Body> {
-    let result = async { Ok(json(200, &svc.get(path_id::<ProductId>(&req)?).await?)) }.await;
+    let result = async { json(StatusCode::OK, &svc.get(path_id::<ProductId>(&req)?).await?) }.await;
     finish(&req, result)
 }
 
 /// GET /products?limit=&cursor=
 pub async fn list_products(svc: &ProductService, req: Request) -> Response<Body> {
-    let result = async { Ok(json(200, &svc.list(page_size(&req)?, query(&req, "cursor")).await?)) }.await;
+    let result = async { json(StatusCode::OK, &svc.list(page_size(&req)?, query(&req, "cursor")).await?) }.await;
     finish(&req, result)
 }
 
@@ -166,7 +166,7 @@ pub async fn create_order(svc: &OrderPlacement, req: Request) -> Response<Body> 
         let key = idempotency_key(&req)?;
         let cmd: PlaceOrder = command::<CreateOrderDto, _>(&req)?;
         let c = svc.place(cmd, key.as_ref()).await?;
-        Ok(created(&c, format!("/orders/{}", c.view.id)))
+        created(&c, format!("/orders/{}", c.view.id))
     }
     .await;
     finish(&req, result)
@@ -174,13 +174,13 @@ pub async fn create_order(svc: &OrderPlacement, req: Request) -> Response<Body> 
 
 /// GET /orders/{id}
 pub async fn get_order(svc: &OrderService, req: Request) -> Response<Body> {
-    let result = async { Ok(json(200, &svc.get(path_id::<OrderId>(&req)?).await?)) }.await;
+    let result = async { json(StatusCode::OK, &svc.get(path_id::<OrderId>(&req)?).await?) }.await;
     finish(&req, result)
 }
 
 /// POST /orders/{id}/cancel
 pub async fn cancel_order(svc: &OrderService, req: Request) -> Response<Body> {
-    let result = async { Ok(json(200, &svc.cancel(path_id::<OrderId>(&req)?).await?)) }.await;
+    let result = async { json(StatusCode::OK, &svc.cancel(path_id::<OrderId>(&req)?).await?) }.await;
     finish(&req, result)
 }
 
@@ -188,38 +188,8 @@ pub async fn cancel_order(svc: &OrderService, req: Request) -> Response<Body> {
 pub async fn quote_shipping(shipping: &ShippingCostService, req: Request) -> Response<Body> {
     let result = async {
         let cmd: QuoteShipping = command::<QuoteDto, _>(&req)?;
-        Ok(json(200, &quote(shipping, &cmd)?))
+        json(StatusCode::OK, &quote(shipping, &cmd)?)
     }
     .await;
     finish(&req, result)
-}
-
-/// Every HTTP function's service, for a process that serves all routes (the local runner).
-#[derive(Clone)]
-pub struct HttpApp {
-    pub customers: CustomerService,
-    pub products: ProductService,
-    pub orders: OrderService,
-    pub placement: OrderPlacement,
-    pub shipping: ShippingCostService,
-}
-
-impl HttpApp {
-    /// Runs the handler of the function `name` (a manifest name); `None` for a name that is not
-    /// an HTTP function.
-    pub async fn dispatch(&self, name: &str, req: Request) -> Option<Response<Body>> {
-        Some(match name {
-            "create-customer" => create_customer(&self.customers, req).await,
-            "get-customer" => get_customer(&self.customers, req).await,
-            "find-order-history" => find_order_history(&self.orders, req).await,
-            "create-product" => create_product(&self.products, req).await,
-            "get-product" => get_product(&self.products, req).await,
-            "list-products" => list_products(&self.products, req).await,
-            "create-order" => create_order(&self.placement, req).await,
-            "get-order" => get_order(&self.orders, req).await,
-            "cancel-order" => cancel_order(&self.orders, req).await,
-            "quote-shipping" => quote_shipping(&self.shipping, req).await,
-            _ => return None,
-        })
-    }
 }

@@ -2,7 +2,7 @@
 //! A 500 says "internal error" and nothing else; the cause goes to the log.
 
 use app::AppError;
-use domain::{DomainError, Problem as FieldProblem};
+use domain::DomainError;
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
@@ -17,11 +17,9 @@ pub enum ApiError {
     #[error("the request body exceeds {max} bytes")]
     PayloadTooLarge { max: usize },
     #[error("the request body is not valid JSON: {0}")]
-    MalformedJson(String),
+    MalformedJson(#[source] serde_json::Error),
     #[error("the request body does not have the expected shape: {0}")]
-    InvalidBody(String),
-    #[error("{field} {problem}")]
-    InvalidField { field: &'static str, problem: String },
+    InvalidBody(#[source] serde_json::Error),
     #[error("path parameter {0} must be a UUID")]
     InvalidPathId(&'static str),
     #[error("query parameter {param}: {reason}")]
@@ -71,7 +69,6 @@ fn classify(e: &ApiError) -> (Kind, Option<&'static str>) {
         A::PayloadTooLarge { .. } => (kind(413, "payload-too-large", "Payload too large"), None),
         A::MalformedJson(_) => (kind(400, "malformed-json", "Malformed JSON"), None),
         A::InvalidBody(_) => (kind(400, "invalid-body", "Invalid request body"), None),
-        A::InvalidField { field, .. } => (kind(400, "invalid-field", "Invalid field"), Some(*field)),
         A::InvalidPathId(p) => (kind(400, "invalid-path-parameter", "Invalid path parameter"), Some(*p)),
         A::InvalidQuery { param, .. } => {
             (kind(400, "invalid-query-parameter", "Invalid query parameter"), Some(*param))
@@ -103,7 +100,7 @@ fn classify(e: &ApiError) -> (Kind, Option<&'static str>) {
             AppError::Conflict => (kind(409, "conflict", "Concurrent modification"), None),
             AppError::IdempotencyKeyReused => (kind(422, "idempotency-key-reused", "Idempotency-Key reused"), None),
             AppError::InvalidCursor => (kind(400, "invalid-cursor", "Invalid cursor"), Some("cursor")),
-            AppError::Store(_) => (kind(500, "internal", "Internal error"), None),
+            AppError::Store(_) | AppError::Serialization(_) => (kind(500, "internal", "Internal error"), None),
         },
     }
 }
@@ -129,11 +126,6 @@ pub fn problem_response(e: &ApiError, instance: &str) -> Response<Body> {
         .unwrap_or_else(|_| Response::new(Body::Empty))
 }
 
-/// The field name and problem of a domain validation error, for `InvalidField`.
-pub fn field_problem(field: &'static str, p: &FieldProblem) -> ApiError {
-    ApiError::InvalidField { field, problem: p.to_string() }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,7 +146,7 @@ mod tests {
 
     #[test]
     fn a_validation_error_names_the_field_with_a_stable_type() {
-        let e: ApiError = DomainError::Invalid { field: "email", problem: FieldProblem::BadFormat }.into();
+        let e: ApiError = DomainError::Invalid { field: "email", problem: domain::Problem::BadFormat }.into();
         let r = problem_response(&e, "/customers");
         assert_eq!(r.status(), 400);
         assert_eq!(r.headers()["content-type"], "application/problem+json");

@@ -8,6 +8,7 @@
 // Nothing that comes from outside (requests, events, stored items, SDK answers) may panic.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod functions;
 pub mod routes;
 pub mod rules;
 pub mod seed;
@@ -16,3 +17,12 @@ pub mod sim;
 pub mod system;
 
 pub use system::{LocalSystem, RunnerError};
+
+/// Human-readable logs for the local runner (`RUST_LOG` sets the level; `info` by default).
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_target(false)
+        .try_init();
+}

@@ -54,7 +54,7 @@ fn default_template() -> String {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    handlers::telemetry::init_pretty();
+    local_runner::init_logging();
     let args = match args() {
         Ok(a) => a,
         Err(e) => {
@@ -129,21 +129,7 @@ async fn build(args: &Args) -> Result<LocalSystem, local_runner::RunnerError> {
     match &args.dynamodb {
         None => LocalSystem::in_memory(&template, env),
         Some(url) => {
-            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(url.clone());
-            if std::env::var("AWS_ACCESS_KEY_ID").is_err() {
-                // A local endpoint takes any credentials; say so rather than search for real ones.
-                loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                    "local",
-                    "local",
-                    None,
-                    None,
-                    "shop-local",
-                ));
-            }
-            if std::env::var("AWS_REGION").is_err() {
-                loader = loader.region(aws_config::Region::new("us-east-1"));
-            }
-            let client = aws_sdk_dynamodb::Client::new(&loader.load().await);
+            let client = aws_adapters::Clients::new(&aws_adapters::local_sdk_config(url).await).dynamo;
             let names = aws_adapters::TableNames::with_prefix("shop-local-");
             LocalSystem::on_dynamodb(&template, env, client, &names).await
         }
@@ -157,7 +143,7 @@ fn banner(port: u16, system: &LocalSystem, seeded: &seed::Seeded) {
     for (method, path, function) in system.routes.list() {
         println!("  {method:<5} {path:<28} → {function}");
     }
-    println!("saga rules: {}", system.rules.list().iter().map(|(f, _)| *f).collect::<Vec<_>>().join(", "));
+    println!("saga rules: {}", system.rules.list().iter().map(|(f, _)| f.name()).collect::<Vec<_>>().join(", "));
     let customer = seeded.customers.first().map_or("<customer-id>", |c| c.1.as_str());
     let product = seeded.products.first().map_or("<product-id>", |p| p.1.as_str());
     if !seeded.products.is_empty() {

@@ -3,7 +3,16 @@
 
 use std::collections::HashMap;
 
-use sam_template::Template;
+use bundle::Function;
+use sam_template::{Template, TemplateError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RouteError {
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error("template.yaml routes to {0}, which is not a function of the bundle")]
+    UnknownFunction(String),
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
@@ -15,14 +24,14 @@ enum Segment {
 struct Route {
     method: String,
     segments: Vec<Segment>,
-    function: String,
+    function: Function,
     template_path: String,
 }
 
 /// Where a request goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolution {
-    Found { function: String, params: HashMap<String, String> },
+    Found { function: Function, params: HashMap<String, String> },
     MethodNotAllowed,
     NotFound,
 }
@@ -39,9 +48,15 @@ fn segments(path: &str) -> Vec<&str> {
 }
 
 impl RouteTable {
-    pub fn from_template(t: &Template) -> Result<RouteTable, sam_template::TemplateError> {
+    /// The routes of the template; a route to a function the bundle does not have is refused.
+    pub fn from_template(t: &Template) -> Result<RouteTable, RouteError> {
         let mut routes = vec![];
         for f in t.functions()? {
+            if f.routes.is_empty() {
+                continue;
+            }
+            let function =
+                Function::from_name(&f.binary).ok_or_else(|| RouteError::UnknownFunction(f.binary.clone()))?;
             for (method, path) in &f.routes {
                 let segs = segments(path)
                     .into_iter()
@@ -50,20 +65,15 @@ impl RouteTable {
                         None => Segment::Literal(s.to_owned()),
                     })
                     .collect();
-                routes.push(Route {
-                    method: method.clone(),
-                    segments: segs,
-                    function: f.binary.clone(),
-                    template_path: path.clone(),
-                });
+                routes.push(Route { method: method.clone(), segments: segs, function, template_path: path.clone() });
             }
         }
         Ok(RouteTable { routes })
     }
 
     /// (method, template path, function) of every route, for the start-up banner and tests.
-    pub fn list(&self) -> Vec<(String, String, String)> {
-        self.routes.iter().map(|r| (r.method.clone(), r.template_path.clone(), r.function.clone())).collect()
+    pub fn list(&self) -> Vec<(String, String, Function)> {
+        self.routes.iter().map(|r| (r.method.clone(), r.template_path.clone(), r.function)).collect()
     }
 
     pub fn resolve(&self, method: &str, path: &str) -> Resolution {
@@ -86,7 +96,7 @@ impl RouteTable {
             }
             path_matched = true;
             if r.method.eq_ignore_ascii_case(method) {
-                return Resolution::Found { function: r.function.clone(), params };
+                return Resolution::Found { function: r.function, params };
             }
         }
         if path_matched {

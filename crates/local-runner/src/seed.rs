@@ -1,6 +1,8 @@
 //! A small sample catalogue and two customers, so the API has something to order right away.
 
 use app::commands::{AddProduct, RegisterCustomer};
+use app::customers::CustomerService;
+use app::products::ProductService;
 use app::AppError;
 use domain::{Address, Currency, CustomerName, Dimensions, Email, Money, ProductName, StockLevel, Weight};
 
@@ -19,6 +21,8 @@ fn usd(cents: i64) -> Result<Money, AppError> {
 
 pub async fn seed(system: &LocalSystem) -> Result<Seeded, AppError> {
     let mut out = Seeded::default();
+    let products = ProductService::new(system.stores.products.clone(), system.env.clone());
+    let customers = CustomerService::new(system.stores.customers.clone(), system.env.clone());
     // (name, price in cents, grams, size in cm, stock)
     type Item<'a> = (&'a str, i64, i64, (i64, i64, i64), i64);
     let catalogue: [Item; 5] = [
@@ -36,7 +40,7 @@ pub async fn seed(system: &LocalSystem) -> Result<Seeded, AppError> {
             dimensions: Dimensions::new(l, w, h)?,
             stock: StockLevel::new(stock)?,
         };
-        let p = system.http.products.add(cmd).await?;
+        let p = products.add(cmd).await?;
         out.products.push((name.to_owned(), p.view.id.to_string()));
     }
     let people = [
@@ -50,7 +54,7 @@ pub async fn seed(system: &LocalSystem) -> Result<Seeded, AppError> {
             address: Address::new(street, city, region, zip, country)?,
             credit_limit: usd(limit)?,
         };
-        let c = system.http.customers.register(cmd, None).await?;
+        let c = customers.register(cmd, None).await?;
         out.customers.push((name.to_owned(), c.view.id.to_string()));
     }
     Ok(out)

@@ -56,7 +56,7 @@ async fn handle(
         .with_query_string_parameters(query)
         .with_raw_http_path(path.clone());
     let started = std::time::Instant::now();
-    let response = match system.http.dispatch(&function.0, request).await {
+    let response = match system.functions.http(function.0, request).await {
         Some(r) => r,
         None => problem_response(&ApiError::RouteNotFound { method: "?".into(), path: path.clone() }, &path),
     };

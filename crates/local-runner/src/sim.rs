@@ -12,27 +12,29 @@
 //! twice. Everything random comes from the seed, so a failing seed replays exactly.
 
 use std::collections::{BTreeMap, HashSet};
+use std::str::FromStr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use app::commands::{AddProduct, PlaceOrder, RegisterCustomer};
+use app::commands::{AddProduct, RegisterCustomer};
 use app::customers::CustomerService;
 use app::memory::{InMemoryCustomerRepository, InMemoryOrderRepository, InMemoryProductRepository, MemoryOutbox};
-use app::orders::{OrderPlacement, OrderSaga, OrderService, Sweeper};
 use app::ports::{CustomerRepository, OrderRepository, OutboxRecord, ProductRepository};
 use app::products::ProductService;
 use app::step::StepOutcome;
 use app::SharedEnv;
-use chrono::{DateTime, Duration, Utc};
-use domain::events::LineRequest;
+use bundle::manifest::vars;
+use bundle::{Config, Function, Stores};
+use chrono::{DateTime, Utc};
 use domain::{
-    Address, CountryCode, Currency, CustomerId, CustomerName, Dimensions, Email, Environment, EventEnvelope, EventId,
-    Money, OrderId, OrderStatus, ProductId, ProductName, Quantity, ShippingCostService, ShippingSpeed, StockLevel,
-    Weight,
+    Address, Currency, CustomerId, CustomerName, Dimensions, Email, Environment, EventId, Money, OrderId, OrderStatus,
+    ProductId, ProductName, StockLevel, Weight,
 };
-use handlers::events::SagaApp;
+use lambda_http::{Body, Request, RequestExt};
+use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::functions::Functions;
 use crate::rules::{bus_event, RuleTable};
 
 /// A virtual clock and seeded ids.
@@ -92,7 +94,7 @@ pub struct Stats {
 #[derive(Debug, Clone)]
 struct Delivery {
     record: OutboxRecord,
-    target: String,
+    target: Function,
 }
 
 struct World {
@@ -103,12 +105,10 @@ struct World {
     orders: Arc<InMemoryOrderRepository>,
     products: Arc<InMemoryProductRepository>,
     customers: Arc<InMemoryCustomerRepository>,
-    saga: SagaApp,
-    placement: OrderPlacement,
-    order_service: OrderService,
-    sweeper: Sweeper,
+    env_shared: SharedEnv,
+    functions: Functions,
     in_flight: Vec<Delivery>,
-    applied: HashSet<(String, EventId)>,
+    applied: HashSet<(Function, EventId)>,
     placed: Vec<OrderId>,
     stats: Stats,
 }
@@ -123,33 +123,41 @@ fn address() -> Result<Address, String> {
     Address::new("1 Main St", "Dayton", "OH", "45402", "US").map_err(|e| e.to_string())
 }
 
+/// The settings of every function in the simulation (table names are not used in memory).
+fn sim_config(f: Function) -> Result<Config, String> {
+    let timeout = TIMEOUT_SECS.to_string();
+    Config::from_lookup(f, |name| {
+        let value = match name {
+            vars::WAREHOUSE_REGION => "OH",
+            vars::WAREHOUSE_COUNTRY => "US",
+            vars::PENDING_TIMEOUT_SECONDS => timeout.as_str(),
+            other => other,
+        };
+        Some(value.to_owned())
+    })
+    .map_err(|e| format!("configuration of {f}: {e}"))
+}
+
+impl From<crate::functions::FunctionsError> for String {
+    fn from(e: crate::functions::FunctionsError) -> String {
+        e.to_string()
+    }
+}
+
 impl World {
-    fn new(seed: u64, rules: RuleTable, faults: Faults) -> World {
+    fn new(seed: u64, rules: RuleTable, faults: Faults) -> Result<World, String> {
         let env = Arc::new(SimEnv::new(seed));
         let shared: SharedEnv = env.clone();
         let orders = Arc::new(InMemoryOrderRepository::default());
         let products = Arc::new(InMemoryProductRepository::default());
         let customers = Arc::new(InMemoryCustomerRepository::default());
-        let shipping =
-            ShippingCostService::standard_tariff("OH", CountryCode::parse("US").unwrap_or_else(|_| unreachable!()));
-        World {
+        let stores = Stores { orders: orders.clone(), products: products.clone(), customers: customers.clone() };
+        Ok(World {
             rng: fastrand::Rng::with_seed(seed),
             faults,
             rules,
-            saga: SagaApp {
-                products: ProductService::new(products.clone(), shared.clone()),
-                orders: OrderSaga::with_pricing(orders.clone(), shipping.clone(), shared.clone()),
-                customers: CustomerService::new(customers.clone(), shared.clone()),
-            },
-            placement: OrderPlacement::new(
-                orders.clone(),
-                products.clone(),
-                customers.clone(),
-                shipping,
-                shared.clone(),
-            ),
-            order_service: OrderService::new(orders.clone(), shared.clone()),
-            sweeper: Sweeper::new(orders.clone(), Duration::seconds(TIMEOUT_SECS), shared),
+            functions: Functions::wire(&stores, &shared, sim_config)?,
+            env_shared: shared,
             env,
             orders,
             products,
@@ -158,7 +166,24 @@ impl World {
             applied: HashSet::new(),
             placed: vec![],
             stats: Stats::default(),
+        })
+    }
+
+    /// Calls the HTTP function `f` as API Gateway would.
+    async fn call(&self, f: Function, path: &str, id: Option<OrderId>, body: Value) -> Result<(u16, Value), String> {
+        let req = lambda_http::http::Request::builder()
+            .method("POST")
+            .uri(path)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .map_err(|e| e.to_string())?;
+        let mut req: Request = req;
+        if let Some(id) = id {
+            req = req.with_path_parameters(std::collections::HashMap::from([("id".to_owned(), id.to_string())]));
         }
+        let resp = self.functions.http(f, req).await.ok_or_else(|| format!("{f} is not an HTTP function"))?;
+        let body = serde_json::from_slice(resp.body().as_ref()).unwrap_or(Value::Null);
+        Ok((resp.status().as_u16(), body))
     }
 
     fn chance(&mut self, percent: u8) -> bool {
@@ -179,7 +204,7 @@ impl World {
         }
         for r in &records {
             for target in self.rules.targets(&bus_event(r)) {
-                self.in_flight.push(Delivery { record: r.clone(), target: target.to_owned() });
+                self.in_flight.push(Delivery { record: r.clone(), target });
             }
         }
         if self.chance(self.faults.relay_crash) {
@@ -208,11 +233,10 @@ impl World {
         }
         self.stats.deliveries += 1;
         let bridge = serde_json::from_value(bus_event(&d.record)).map_err(|e| e.to_string())?;
-        let envelope: EventEnvelope = handlers::events::decode(&bridge).map_err(|e| e.to_string())?;
-        match self.saga.run(&d.target, &envelope).await {
+        match self.functions.step(d.target, bridge).await {
             Some(Ok(StepOutcome::Applied { .. })) => {
-                if !self.applied.insert((d.target.clone(), envelope.id())) {
-                    return Err(format!("{} applied event {} twice", d.target, envelope.id()));
+                if !self.applied.insert((d.target, d.record.event_id)) {
+                    return Err(format!("{} applied event {} twice", d.target, d.record.event_id));
                 }
                 Ok(())
             }
@@ -235,7 +259,7 @@ impl World {
                 address: address()?,
                 credit_limit: usd(self.rng.i64(0..=150_000)),
             };
-            let c = CustomerService::new(self.customers.clone(), self.env.clone()).register(cmd, None).await;
+            let c = CustomerService::new(self.customers.clone(), self.env_shared.clone()).register(cmd, None).await;
             customers.push(c.map_err(|e| e.to_string())?.view.id);
         }
         let mut products = vec![];
@@ -247,7 +271,7 @@ impl World {
                 dimensions: Dimensions::new(10, 10, 10).map_err(|e| e.to_string())?,
                 stock: StockLevel::new(self.rng.i64(0..=15)).map_err(|e| e.to_string())?,
             };
-            let p = ProductService::new(self.products.clone(), self.env.clone()).add(cmd).await;
+            let p = ProductService::new(self.products.clone(), self.env_shared.clone()).add(cmd).await;
             products.push(p.map_err(|e| e.to_string())?.view.id);
         }
         Ok((customers, products))
@@ -257,23 +281,21 @@ impl World {
         let mut chosen: Vec<ProductId> = products.to_vec();
         self.rng.shuffle(&mut chosen);
         chosen.truncate(self.rng.usize(1..=products.len().min(3)));
-        let lines = chosen
-            .into_iter()
-            .map(|p| {
-                Ok(LineRequest {
-                    product_id: p,
-                    quantity: Quantity::new(self.rng.i64(1..=4)).map_err(|e| e.to_string())?,
-                })
-            })
-            .collect::<Result<Vec<_>, String>>()?;
-        let cmd = PlaceOrder {
-            customer_id: customers[self.rng.usize(..customers.len())],
-            lines,
-            shipping_address: address()?,
-            shipping_speed: ShippingSpeed::Standard,
+        let lines: Vec<Value> =
+            chosen.into_iter().map(|p| json!({"productId": p.to_string(), "quantity": self.rng.i64(1..=4)})).collect();
+        let customer = customers[self.rng.usize(..customers.len())];
+        let body = json!({
+            "customerId": customer.to_string(),
+            "lines": lines,
+            "shippingAddress": {"street": "1 Main St", "city": "Dayton", "region": "OH", "postalCode": "45402", "country": "US"},
+            "shippingSpeed": "standard",
+        });
+        let (status, order) = self.call(Function::CreateOrder, "/orders", None, body).await?;
+        let id = order["id"].as_str().and_then(|s| OrderId::from_str(s).ok());
+        let (201, Some(id)) = (status, id) else {
+            return Err(format!("placing an order failed: {status} {order}"));
         };
-        let o = self.placement.place(cmd, None).await.map_err(|e| format!("placing an order failed: {e}"))?;
-        self.placed.push(o.view.id);
+        self.placed.push(id);
         self.stats.orders += 1;
         Ok(())
     }
@@ -285,9 +307,10 @@ impl World {
         self.rng.shuffle(&mut candidates);
         let try_any = self.chance(25);
         for id in candidates {
-            let approved = matches!(self.order_service.get(id).await, Ok(v) if v.state == "APPROVED");
+            let approved =
+                matches!(self.orders.get(id).await, Ok(Some(o)) if o.value.status() == OrderStatus::Approved);
             if approved || try_any {
-                let _ = self.order_service.cancel(id).await;
+                let _ = self.call(Function::CancelOrder, &format!("/orders/{id}/cancel"), Some(id), Value::Null).await;
                 return;
             }
         }
@@ -357,7 +380,7 @@ impl World {
 
 /// Runs one schedule; `Err` carries the broken invariant.
 pub async fn run_schedule(seed: u64, rules: &RuleTable, faults: Faults) -> Result<Stats, String> {
-    let mut w = World::new(seed, rules.clone(), faults);
+    let mut w = World::new(seed, rules.clone(), faults)?;
     let (customers, products) = w.setup().await?;
     let mut to_place = w.rng.usize(3..=12);
     let mut cancels = w.rng.usize(0..=6);
@@ -380,7 +403,7 @@ pub async fn run_schedule(seed: u64, rules: &RuleTable, faults: Faults) -> Resul
             40..=42 => {
                 // Time passes; now and then the sweeper catches a slow saga.
                 w.env.advance(w.rng.i64(0..=30_000));
-                w.sweeper.sweep().await.map_err(|e| e.to_string())?;
+                w.functions.sweep().await.map_err(|e| e.to_string())?;
             }
             _ => w.deliver_one(true).await?,
         }
@@ -388,7 +411,7 @@ pub async fn run_schedule(seed: u64, rules: &RuleTable, faults: Faults) -> Resul
     w.quiesce().await?;
     // Everything delivered; orders still PENDING are stuck for good: the sweeper ends them.
     w.env.advance((TIMEOUT_SECS + 1) * 1_000);
-    w.sweeper.sweep().await.map_err(|e| e.to_string())?;
+    w.functions.sweep().await.map_err(|e| e.to_string())?;
     w.quiesce().await?;
     w.check(&customers, &products).await?;
     Ok(w.stats)

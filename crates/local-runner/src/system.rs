@@ -6,23 +6,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::customers::CustomerService;
 use app::memory::{InMemoryCustomerRepository, InMemoryOrderRepository, InMemoryProductRepository, MemoryOutbox};
-use app::orders::{OrderPlacement, OrderSaga, OrderService, Sweeper};
-use app::ports::{CustomerRepository, OrderRepository, OutboxRecord, ProductRepository, StoreError};
-use app::products::ProductService;
+use app::ports::{OutboxRecord, StoreError};
 use app::SharedEnv;
 use async_trait::async_trait;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
+use bundle::{Config, ConfigError, Function, Stores};
 use domain::EventId;
-use handlers::config::{Config, ConfigError};
-use handlers::events::SagaApp;
-use handlers::http::HttpApp;
 use sam_template::{Template, TemplateError};
 use serde_json::Value;
 use tokio::sync::Notify;
 
-use crate::routes::RouteTable;
+use crate::functions::{Functions, FunctionsError};
+use crate::routes::{RouteError, RouteTable};
 use crate::rules::{bus_event, RuleError, RuleTable};
 
 #[derive(Debug, thiserror::Error)]
@@ -31,12 +27,16 @@ pub enum RunnerError {
     Template(#[from] TemplateError),
     #[error(transparent)]
     Rules(#[from] RuleError),
+    #[error(transparent)]
+    Routes(#[from] RouteError),
+    #[error(transparent)]
+    Functions(#[from] FunctionsError),
     #[error("configuration of {function}: {source}")]
-    Config { function: &'static str, source: ConfigError },
+    Config { function: Function, source: ConfigError },
     #[error("template.yaml has no function {0}")]
-    MissingFunction(&'static str),
-    #[error("storage: {0}")]
-    Storage(String),
+    MissingFunction(Function),
+    #[error("storage set-up failed")]
+    Storage(#[source] aws_adapters::SetupError),
 }
 
 /// Where the relay reads committed events from.
@@ -60,8 +60,12 @@ impl OutboxFeed for MemoryFeed {
 
 /// Resolves a function's environment from the template: a `!Ref` to a parameter becomes the
 /// parameter's default; anything else (a table's logical id) is taken as written.
-fn template_config(t: &Template, function: &'static str) -> Result<Config, RunnerError> {
-    let f = t.functions()?.into_iter().find(|f| f.binary == function).ok_or(RunnerError::MissingFunction(function))?;
+fn template_config(t: &Template, function: Function) -> Result<Config, RunnerError> {
+    let f = t
+        .functions()?
+        .into_iter()
+        .find(|f| f.binary == function.name())
+        .ok_or(RunnerError::MissingFunction(function))?;
     let params = t.root["Parameters"].clone();
     Config::from_lookup(function, |name| {
         let v = f.env.get(name)?;
@@ -72,14 +76,6 @@ fn template_config(t: &Template, function: &'static str) -> Result<Config, Runne
         })
     })
     .map_err(|source| RunnerError::Config { function, source })
-}
-
-/// The three repositories the system runs on.
-#[derive(Clone)]
-pub struct Stores {
-    pub orders: Arc<dyn OrderRepository>,
-    pub products: Arc<dyn ProductRepository>,
-    pub customers: Arc<dyn CustomerRepository>,
 }
 
 /// An outbox feed over a DynamoDB table, by scan, remembering what it already published (a
@@ -104,9 +100,10 @@ impl OutboxFeed for DynamoFeed {
 
 /// Every piece of the running system.
 pub struct LocalSystem {
-    pub http: HttpApp,
-    pub saga: SagaApp,
-    pub sweeper: Sweeper,
+    /// The stores every function runs on (the seed writes through them too).
+    pub stores: Stores,
+    /// Every function the runner serves, wired by the bundle's `wire` as on Lambda.
+    pub functions: Functions,
     pub routes: RouteTable,
     pub rules: RuleTable,
     pub env: SharedEnv,
@@ -154,7 +151,7 @@ impl LocalSystem {
         client: aws_sdk_dynamodb::Client,
         names: &aws_adapters::TableNames,
     ) -> Result<LocalSystem, RunnerError> {
-        aws_adapters::create_tables(&client, names).await.map_err(|e| RunnerError::Storage(e.to_string()))?;
+        aws_adapters::create_tables(&client, names).await.map_err(RunnerError::Storage)?;
         let stores = Stores {
             orders: Arc::new(aws_adapters::DynamoOrderRepository::new(client.clone(), names.orders.clone())),
             products: Arc::new(aws_adapters::DynamoProductRepository::new(client.clone(), names.products.clone())),
@@ -177,33 +174,10 @@ impl LocalSystem {
         feeds: Vec<Box<dyn OutboxFeed>>,
         committed: Arc<Notify>,
     ) -> Result<LocalSystem, RunnerError> {
-        let shipping = |f: &'static str| {
-            template_config(t, f)?.shipping().map_err(|source| RunnerError::Config { function: f, source })
-        };
-        let timeout = template_config(t, "sweep-orders")?
-            .pending_timeout()
-            .map_err(|source| RunnerError::Config { function: "sweep-orders", source })?;
-        let Stores { orders, products, customers } = stores;
+        let functions = Functions::wire(&stores, &env, |f| template_config(t, f))?;
         Ok(LocalSystem {
-            http: HttpApp {
-                customers: CustomerService::new(customers.clone(), env.clone()),
-                products: ProductService::new(products.clone(), env.clone()),
-                orders: OrderService::new(orders.clone(), env.clone()),
-                placement: OrderPlacement::new(
-                    orders.clone(),
-                    products.clone(),
-                    customers.clone(),
-                    shipping("create-order")?,
-                    env.clone(),
-                ),
-                shipping: shipping("quote-shipping")?,
-            },
-            saga: SagaApp {
-                products: ProductService::new(products, env.clone()),
-                orders: OrderSaga::with_pricing(orders.clone(), shipping("price-order")?, env.clone()),
-                customers: CustomerService::new(customers, env.clone()),
-            },
-            sweeper: Sweeper::new(orders, timeout, env.clone()),
+            stores,
+            functions,
             routes: RouteTable::from_template(t)?,
             rules: RuleTable::from_template(t)?,
             env,
@@ -222,22 +196,14 @@ impl LocalSystem {
     /// few times (EventBridge's retry policy), then the event is dead-lettered in the log.
     async fn deliver(&self, record: &OutboxRecord, report: &mut RelayReport) {
         let event = bus_event(record);
-        let targets: Vec<String> = self.rules.targets(&event).into_iter().map(str::to_owned).collect();
+        let targets: Vec<Function> = self.rules.targets(&event);
         let Ok(bridge) = serde_json::from_value::<EventBridgeEvent<Value>>(event) else { return };
         for target in targets {
             report.deliveries += 1;
             let mut attempt = 0;
             loop {
                 attempt += 1;
-                let envelope = match handlers::events::decode(&bridge) {
-                    Ok(e) => e,
-                    Err(e) => {
-                        tracing::error!(%target, error = %e, "undecodable event dead-lettered");
-                        report.dead_lettered += 1;
-                        break;
-                    }
-                };
-                match self.saga.run(&target, &envelope).await {
+                match self.functions.step(target, bridge.clone()).await {
                     None | Some(Ok(_)) => break,
                     Some(Err(e)) if e.is_retryable() && attempt < MAX_DELIVERY_ATTEMPTS => {
                         tracing::warn!(%target, error = %e, attempt, "step failed, retrying");
@@ -304,7 +270,7 @@ impl LocalSystem {
                 _ = &mut shutdown => return,
                 _ = self.committed.notified() => {}
                 _ = sweep.tick() => {
-                    if let Err(e) = handlers::events::sweep(&self.sweeper).await {
+                    if let Err(e) = self.functions.sweep().await {
                         tracing::warn!(error = %e, "sweep failed");
                     }
                 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::SystemEnvironment;
+use bundle::Function;
 use lambda_http::{Body, Request};
 use local_runner::LocalSystem;
 use sam_template::Template;
@@ -21,8 +22,8 @@ fn request(method: &str, path: &str, body: Option<Value>) -> Request {
     b.body(body).unwrap_or_default()
 }
 
-async fn call(system: &LocalSystem, function: &str, req: Request) -> Value {
-    let resp = system.http.dispatch(function, req).await.unwrap_or_default();
+async fn call(system: &LocalSystem, function: Function, req: Request) -> Value {
+    let resp = system.functions.http(function, req).await.unwrap_or_default();
     serde_json::from_slice(resp.body().as_ref()).unwrap_or(Value::Null)
 }
 
@@ -52,7 +53,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         json!({"street": "1 Main St", "city": "Dayton", "region": "OH", "postalCode": "45402", "country": "US"});
     let customer = call(
         &system,
-        "create-customer",
+        Function::CreateCustomer,
         request(
             "POST",
             "/customers",
@@ -64,7 +65,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .clone();
     let product = call(
         &system,
-        "create-product",
+        Function::CreateProduct,
         request(
             "POST",
             "/products",
@@ -82,10 +83,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut latencies = Vec::with_capacity(orders);
     for _ in 0..orders {
         let started = Instant::now();
-        let created = call(&system, "create-order", request("POST", "/orders", Some(order.clone()))).await;
+        let created = call(&system, Function::CreateOrder, request("POST", "/orders", Some(order.clone()))).await;
         system.relay_until_quiet().await;
         let id = created["id"].as_str().unwrap_or_default();
-        let o = call(&system, "get-order", request("GET", "/orders/x", None).with_id(id)).await;
+        let o = call(&system, Function::GetOrder, request("GET", "/orders/x", None).with_id(id)).await;
         if o["state"] != "APPROVED" {
             return Err(format!("order {id} ended {}", o["state"]).into());
         }
@@ -96,7 +97,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Throughput: many sagas in flight at once.
     let started = Instant::now();
     for _ in 0..orders {
-        call(&system, "create-order", request("POST", "/orders", Some(order.clone()))).await;
+        call(&system, Function::CreateOrder, request("POST", "/orders", Some(order.clone()))).await;
     }
     let created = started.elapsed();
     let relay = system.relay_until_quiet().await;

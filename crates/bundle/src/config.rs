@@ -1,12 +1,13 @@
-//! Typed configuration from the environment, read once per cold start. A function reads exactly
-//! the variables its manifest entry lists; a missing or malformed one is named in the error.
+//! Typed configuration, read once per cold start from the environment (or, for the local runner
+//! and the tests, from any lookup). A function reads exactly the variables its manifest entry
+//! lists; a missing or malformed one is named in the error.
 
 use std::collections::HashMap;
 
 use chrono::Duration;
 use domain::{CountryCode, ShippingCostService};
 
-use crate::manifest::{self, vars, FunctionSpec, Table};
+use crate::manifest::{vars, Function, Table};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -14,52 +15,49 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("environment variable {name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
-    #[error("function {0} is not in the manifest")]
-    UnknownFunction(String),
     /// A main asked for a value its manifest entry does not declare: a bug, caught at start.
     #[error("{function} does not declare {name} in the manifest")]
-    Undeclared { function: &'static str, name: &'static str },
+    Undeclared { function: Function, name: &'static str },
 }
 
 /// One function's configuration. Invariant: holds a non-empty value for every variable of the
 /// function's manifest entry and nothing else.
 #[derive(Debug, Clone)]
 pub struct Config {
-    spec: &'static FunctionSpec,
+    function: Function,
     values: HashMap<&'static str, String>,
 }
 
 impl Config {
     /// Reads the process environment.
-    pub fn load(function: &str) -> Result<Config, ConfigError> {
+    pub fn load(function: Function) -> Result<Config, ConfigError> {
         Self::from_lookup(function, |name| std::env::var(name).ok())
     }
 
     /// Reads from any source (the runner passes its own settings, tests pass a map).
-    pub fn from_lookup(function: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let spec = manifest::function(function).ok_or_else(|| ConfigError::UnknownFunction(function.to_owned()))?;
+    pub fn from_lookup(function: Function, lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut values = HashMap::new();
-        for &name in spec.env {
+        for &name in function.env() {
             let v = lookup(name).filter(|v| !v.trim().is_empty()).ok_or(ConfigError::Missing(name))?;
             values.insert(name, v.trim().to_owned());
         }
-        let config = Config { spec, values };
+        let config = Config { function, values };
         // Parse what has a format now, so a bad value stops the cold start, not a request.
-        if spec.env.contains(&vars::WAREHOUSE_COUNTRY) {
+        if function.env().contains(&vars::WAREHOUSE_COUNTRY) {
             config.shipping()?;
         }
-        if spec.env.contains(&vars::PENDING_TIMEOUT_SECONDS) {
+        if function.env().contains(&vars::PENDING_TIMEOUT_SECONDS) {
             config.pending_timeout()?;
         }
         Ok(config)
     }
 
-    pub fn function(&self) -> &'static str {
-        self.spec.name
+    pub fn function(&self) -> Function {
+        self.function
     }
 
     fn get(&self, name: &'static str) -> Result<&str, ConfigError> {
-        self.values.get(name).map(String::as_str).ok_or(ConfigError::Undeclared { function: self.spec.name, name })
+        self.values.get(name).map(String::as_str).ok_or(ConfigError::Undeclared { function: self.function, name })
     }
 
     pub fn table(&self, table: Table) -> Result<String, ConfigError> {
@@ -102,7 +100,7 @@ mod tests {
 
     #[test]
     fn a_missing_variable_is_named() {
-        let err = Config::from_lookup("create-order", env(&[("ORDERS_TABLE", "o")])).unwrap_err();
+        let err = Config::from_lookup(Function::CreateOrder, env(&[("ORDERS_TABLE", "o")])).unwrap_err();
         assert!(matches!(err, ConfigError::Missing("PRODUCTS_TABLE")), "{err}");
         assert_eq!(err.to_string(), "environment variable PRODUCTS_TABLE is not set");
     }
@@ -110,16 +108,16 @@ mod tests {
     #[test]
     fn malformed_values_stop_the_start() {
         let bad_country = env(&[("WAREHOUSE_REGION", "OH"), ("WAREHOUSE_COUNTRY", "USA")]);
-        assert!(matches!(Config::from_lookup("quote-shipping", bad_country), Err(ConfigError::Invalid { .. })));
+        assert!(matches!(Config::from_lookup(Function::QuoteShipping, bad_country), Err(ConfigError::Invalid { .. })));
         let bad_timeout = env(&[("ORDERS_TABLE", "o"), ("PENDING_TIMEOUT_SECONDS", "soon")]);
-        assert!(matches!(Config::from_lookup("sweep-orders", bad_timeout), Err(ConfigError::Invalid { .. })));
+        assert!(matches!(Config::from_lookup(Function::SweepOrders, bad_timeout), Err(ConfigError::Invalid { .. })));
     }
 
     #[test]
     fn a_function_reads_only_what_it_declares() {
-        let c = Config::from_lookup("get-order", env(&[("ORDERS_TABLE", "orders"), ("PRODUCTS_TABLE", "p")])).unwrap();
+        let c = Config::from_lookup(Function::GetOrder, env(&[("ORDERS_TABLE", "orders"), ("PRODUCTS_TABLE", "p")]))
+            .unwrap();
         assert_eq!(c.table(Table::Orders).unwrap(), "orders");
         assert!(matches!(c.table(Table::Products), Err(ConfigError::Undeclared { .. })));
-        assert!(matches!(Config::from_lookup("no-such-fn", env(&[])), Err(ConfigError::UnknownFunction(_))));
     }
 }

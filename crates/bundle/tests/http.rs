@@ -1,30 +1,44 @@
-//! The HTTP handlers over in-memory stores: status codes, problem+json, headers.
+//! The HTTP functions, wired by `wire` over in-memory stores: status codes, problem+json, headers.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use app::customers::CustomerService;
 use app::memory::{InMemoryCustomerRepository, InMemoryOrderRepository, InMemoryProductRepository};
-use app::orders::{OrderPlacement, OrderService};
-use app::products::ProductService;
 use app::SystemEnvironment;
-use domain::{CountryCode, ShippingCostService};
-use handlers::http::HttpApp;
+use bundle::manifest::Trigger;
+use bundle::{wire, Config, Function, Handler, Stores};
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{json, Value};
 
+/// Every HTTP function of the bundle on one set of in-memory stores.
+struct HttpApp(BTreeMap<Function, Handler>);
+
 fn app() -> HttpApp {
     let env = SystemEnvironment::shared();
-    let orders = Arc::new(InMemoryOrderRepository::default());
-    let products = Arc::new(InMemoryProductRepository::default());
-    let customers = Arc::new(InMemoryCustomerRepository::default());
-    let shipping = ShippingCostService::standard_tariff("OH", CountryCode::parse("US").unwrap());
-    HttpApp {
-        customers: CustomerService::new(customers.clone(), env.clone()),
-        products: ProductService::new(products.clone(), env.clone()),
-        orders: OrderService::new(orders.clone(), env.clone()),
-        placement: OrderPlacement::new(orders, products, customers, shipping.clone(), env),
-        shipping,
+    let stores = Stores {
+        orders: Arc::new(InMemoryOrderRepository::default()),
+        products: Arc::new(InMemoryProductRepository::default()),
+        customers: Arc::new(InMemoryCustomerRepository::default()),
+    };
+    let settings = |name: &str| {
+        Some(match name {
+            "WAREHOUSE_REGION" => "OH".to_owned(),
+            "WAREHOUSE_COUNTRY" => "US".to_owned(),
+            table => table.to_lowercase(),
+        })
+    };
+    let http = Function::ALL.into_iter().filter(|f| matches!(f.trigger(), Trigger::Http { .. }));
+    HttpApp(
+        http.map(|f| (f, wire(f, &Config::from_lookup(f, settings).unwrap(), &stores, env.clone()).unwrap())).collect(),
+    )
+}
+
+impl HttpApp {
+    async fn dispatch(&self, function: &str, req: Request) -> Option<lambda_http::Response<Body>> {
+        match self.0.get(&Function::from_name(function)?)? {
+            Handler::Http(h) => Some(h(req).await),
+            _ => None,
+        }
     }
 }
 

@@ -1,5 +1,5 @@
-//! Logging: JSON lines through tracing, one per event, with the fields of the enclosing spans
-//! (request id from the Lambda runtime, correlation and causation ids from the saga steps).
+//! Logging on Lambda: JSON lines through tracing, one per event, with the fields of the enclosing
+//! spans (request id from the Lambda runtime, correlation and causation ids from the saga steps).
 
 use tracing_subscriber::EnvFilter;
 
@@ -15,14 +15,6 @@ pub fn init_json() {
         .with_env_filter(EnvFilter::try_new(&level).unwrap_or_else(|_| EnvFilter::new("info")))
         .with_current_span(true)
         .with_span_list(true)
-        .with_target(false)
-        .try_init();
-}
-
-/// Human-readable logs for the local runner.
-pub fn init_pretty() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .with_target(false)
         .try_init();
 }

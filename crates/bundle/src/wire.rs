@@ -1,0 +1,141 @@
+//! `wire`: the one place that decides which service, store and setting each function runs on.
+//! Lambda's cold start, the local runner, the simulation, the handler tests and the event replays
+//! all build their handlers here, so adding a function is one [`Function`] variant, one arm below,
+//! one main and its template resource.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use app::customers::CustomerService;
+use app::orders::{OrderPlacement, OrderSaga, OrderService, Sweeper};
+use app::ports::{CustomerRepository, EventPublisher, OrderRepository, ProductRepository};
+use app::products::ProductService;
+use app::relay::OutboxRelay;
+use app::step::{Consumer, StepOutcome};
+use app::{SharedEnv, StepError};
+use domain::EventEnvelope;
+use lambda_http::{Body, Request, Response};
+
+use crate::config::{Config, ConfigError};
+use crate::manifest::Function;
+
+/// A boxed future that owns what it needs, so a handler can be shared by many invocations.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// An HTTP function: request in, response out (errors are already problem+json responses).
+pub type HttpHandler = Arc<dyn Fn(Request) -> BoxFuture<Response<Body>> + Send + Sync>;
+
+/// A saga step: one decoded event in, what the step did out.
+pub type StepHandler = Arc<dyn Fn(EventEnvelope) -> BoxFuture<Result<StepOutcome, StepError>> + Send + Sync>;
+
+/// What a function runs, by kind of trigger.
+#[derive(Clone)]
+pub enum Handler {
+    Http(HttpHandler),
+    Step(StepHandler),
+    Relay(OutboxRelay),
+    Sweep(Sweeper),
+}
+
+/// Why a function could not be wired.
+#[derive(Debug, thiserror::Error)]
+pub enum WireError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The resources at hand have no event publisher (the local runner relays on its own).
+    #[error("{0} needs an event publisher, and none is configured")]
+    NoPublisher(Function),
+}
+
+/// The stores and the bus a function may be wired to. Each is asked for only by the functions
+/// that use it, so a Lambda function builds the clients of its own tables and nothing else.
+pub trait Resources {
+    fn orders(&self) -> Result<Arc<dyn OrderRepository>, WireError>;
+    fn products(&self) -> Result<Arc<dyn ProductRepository>, WireError>;
+    fn customers(&self) -> Result<Arc<dyn CustomerRepository>, WireError>;
+    fn publisher(&self) -> Result<Arc<dyn EventPublisher>, WireError>;
+}
+
+/// Three repositories shared by every function of a process (the local runner, the simulation,
+/// tests), with no publisher: such a process delivers events itself.
+#[derive(Clone)]
+pub struct Stores {
+    pub orders: Arc<dyn OrderRepository>,
+    pub products: Arc<dyn ProductRepository>,
+    pub customers: Arc<dyn CustomerRepository>,
+}
+
+impl Resources for Stores {
+    fn orders(&self) -> Result<Arc<dyn OrderRepository>, WireError> {
+        Ok(self.orders.clone())
+    }
+    fn products(&self) -> Result<Arc<dyn ProductRepository>, WireError> {
+        Ok(self.products.clone())
+    }
+    fn customers(&self) -> Result<Arc<dyn CustomerRepository>, WireError> {
+        Ok(self.customers.clone())
+    }
+    fn publisher(&self) -> Result<Arc<dyn EventPublisher>, WireError> {
+        Err(WireError::NoPublisher(Function::OutboxRelay))
+    }
+}
+
+fn http<S, F, Fut>(service: S, handle: F) -> Handler
+where
+    S: Clone + Send + Sync + 'static,
+    F: Fn(S, Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    Handler::Http(Arc::new(move |req| Box::pin(handle(service.clone(), req))))
+}
+
+fn step<S, F, Fut>(service: S, run: F) -> Handler
+where
+    S: Clone + Send + Sync + 'static,
+    F: Fn(S, EventEnvelope) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<StepOutcome, StepError>> + Send + 'static,
+{
+    Handler::Step(Arc::new(move |ev| Box::pin(run(service.clone(), ev))))
+}
+
+/// Builds the handler of `function` from its configuration and the resources at hand.
+pub fn wire(function: Function, config: &Config, res: &dyn Resources, env: SharedEnv) -> Result<Handler, WireError> {
+    use handlers::http as h;
+    use Function as F;
+    let me = Consumer::new(function.name());
+    let customers = || Ok::<_, WireError>(CustomerService::new(res.customers()?, env.clone()));
+    let products = || Ok::<_, WireError>(ProductService::new(res.products()?, env.clone()));
+    let orders = || Ok::<_, WireError>(OrderService::new(res.orders()?, env.clone()));
+    let saga = || Ok::<_, WireError>(OrderSaga::new(res.orders()?, env.clone()));
+    Ok(match function {
+        F::CreateCustomer => http(customers()?, |s, r| async move { h::create_customer(&s, r).await }),
+        F::GetCustomer => http(customers()?, |s, r| async move { h::get_customer(&s, r).await }),
+        F::FindOrderHistory => http(orders()?, |s, r| async move { h::find_order_history(&s, r).await }),
+        F::CreateProduct => http(products()?, |s, r| async move { h::create_product(&s, r).await }),
+        F::GetProduct => http(products()?, |s, r| async move { h::get_product(&s, r).await }),
+        F::ListProducts => http(products()?, |s, r| async move { h::list_products(&s, r).await }),
+        F::CreateOrder => {
+            let placement =
+                OrderPlacement::new(res.orders()?, res.products()?, res.customers()?, config.shipping()?, env.clone());
+            http(placement, |s, r| async move { h::create_order(&s, r).await })
+        }
+        F::GetOrder => http(orders()?, |s, r| async move { h::get_order(&s, r).await }),
+        F::CancelOrder => http(orders()?, |s, r| async move { h::cancel_order(&s, r).await }),
+        F::QuoteShipping => http(config.shipping()?, |s, r| async move { h::quote_shipping(&s, r).await }),
+        F::ReserveStock => step(products()?, move |s, ev| async move { s.reserve_stock(me, &ev).await }),
+        F::ReleaseStock => step(products()?, move |s, ev| async move { s.release_stock(me, &ev).await }),
+        F::PriceOrder => {
+            let pricing = OrderSaga::with_pricing(res.orders()?, config.shipping()?, env.clone());
+            step(pricing, move |s, ev| async move { s.price(me, &ev).await })
+        }
+        F::ApproveOrder => step(saga()?, move |s, ev| async move { s.approve(me, &ev).await }),
+        F::RejectOrder => step(saga()?, move |s, ev| async move { s.reject(me, &ev).await }),
+        F::ReserveCredit => step(customers()?, move |s, ev| async move { s.reserve_credit(me, &ev).await }),
+        F::ReleaseCredit => step(customers()?, move |s, ev| async move { s.release_credit(me, &ev).await }),
+        F::OutboxRelay => {
+            Handler::Relay(OutboxRelay::new(res.publisher().map_err(|_| WireError::NoPublisher(function))?))
+        }
+        F::SweepOrders => Handler::Sweep(Sweeper::new(res.orders()?, config.pending_timeout()?, env)),
+    })
+}
