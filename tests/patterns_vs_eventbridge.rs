@@ -12,11 +12,11 @@ const REASONS: [&str; 6] =
 
 fn events() -> Vec<Value> {
     let mut out = vec![];
-    for (detail_type, context) in DomainEvent::TYPES {
+    for &(detail_type, context) in DomainEvent::TYPES {
         let reasons: Vec<Option<&str>> =
             if detail_type == "OrderRejected" { REASONS.iter().map(|r| Some(*r)).collect() } else { vec![None] };
         for reason in reasons {
-            for source in [context.source(), "shop.elsewhere"] {
+            for source in [app::bus::source(context), "shop.elsewhere"] {
                 let mut data = json!({"orderId": "67e55044-10b1-426f-9247-bb680e5fe0c8"});
                 if let Some(r) = reason {
                     data["reason"] = json!(r);

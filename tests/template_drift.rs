@@ -91,13 +91,13 @@ const REASONS: [&str; 6] =
 /// Every event the system emits: each type from its own source, OrderRejected once per reason.
 fn emitted() -> Vec<(Context, &'static str, Option<&'static str>, Value)> {
     let mut out = vec![];
-    for (t, c) in DomainEvent::TYPES {
+    for &(t, c) in DomainEvent::TYPES {
         if t == "OrderRejected" {
             for r in REASONS {
-                out.push((c, t, Some(r), event(c.source(), t, json!({"reason": r}))));
+                out.push((c, t, Some(r), event(app::bus::source(c), t, json!({"reason": r}))));
             }
         } else {
-            out.push((c, t, None, event(c.source(), t, json!({}))));
+            out.push((c, t, None, event(app::bus::source(c), t, json!({}))));
         }
     }
     out
@@ -131,7 +131,7 @@ fn every_step_has_one_rule_that_matches_exactly_what_it_consumes() {
                 consumes(spec, ctx, t, reason),
                 "{}: {t} ({reason:?}) from {}",
                 spec.name,
-                ctx.source()
+                app::bus::source(ctx)
             );
             // The same type from any other source never matches.
             let other = event("shop.elsewhere", t, ev["detail"]["data"].clone());

@@ -1,6 +1,8 @@
 //! The application layer's errors: one enum for requests, one for saga steps.
 
-use domain::{DomainError, EventDecodeError};
+use domain::DomainError;
+
+use crate::bus::EventDecodeError;
 
 use crate::ports::{Duplicate, Item, StoreError};
 

@@ -121,6 +121,7 @@ impl<S> Table<S> {
             }
             inner.ledger.check(&c)?;
             let Commit { writes, events, applied, idempotency } = c;
+            let events = events.iter().map(OutboxRecord::of).collect::<Result<Vec<_>, _>>()?;
             for w in writes {
                 let (item, expected) = S::guard(&w);
                 if inner.state.store(w) {

@@ -39,15 +39,21 @@ pub struct OutboxRecord {
     pub occurred_at: DateTime<Utc>,
 }
 
-impl From<&EventEnvelope> for OutboxRecord {
-    fn from(e: &EventEnvelope) -> Self {
-        OutboxRecord {
+impl OutboxRecord {
+    /// The record of `e` in the bus format ([`crate::bus`]). A store that cannot encode an event
+    /// refuses the commit with [`StoreError::Corrupt`] naming the event.
+    pub fn of(e: &EventEnvelope) -> Result<Self, StoreError> {
+        let detail = crate::bus::detail(e).map_err(|source| StoreError::Corrupt {
+            key: format!("outbox record {}", e.id()),
+            source: source.into(),
+        })?;
+        Ok(OutboxRecord {
             event_id: e.id(),
-            source: e.source().to_owned(),
+            source: crate::bus::source(e.event.context()).to_owned(),
             detail_type: e.detail_type().to_owned(),
-            detail: e.detail().to_string(),
+            detail: detail.to_string(),
             occurred_at: e.metadata.occurred_at,
-        }
+        })
     }
 }
 
@@ -93,14 +99,15 @@ pub struct IdempotencyRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Commit<W> {
     pub writes: Vec<W>,
-    pub events: Vec<OutboxRecord>,
+    /// The events to put in the outbox, in order.
+    pub events: Vec<EventEnvelope>,
     pub applied: Option<AppliedEvent>,
     pub idempotency: Option<IdempotencyRecord>,
 }
 
 impl<W> Commit<W> {
     pub fn new(writes: Vec<W>, events: &[EventEnvelope]) -> Self {
-        Commit { writes, events: events.iter().map(OutboxRecord::from).collect(), applied: None, idempotency: None }
+        Commit { writes, events: events.to_vec(), applied: None, idempotency: None }
     }
 
     pub fn applying(mut self, applied: AppliedEvent) -> Self {

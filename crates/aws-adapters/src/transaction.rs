@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use app::ports::{Commit, Duplicate, Item, StoreError};
+use app::ports::{Commit, Duplicate, Item, OutboxRecord, StoreError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, ConditionCheck, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
@@ -81,9 +81,10 @@ impl Transaction {
             let item = idempotency_item(&key, r, now)?;
             self.put_unique(key, item, Duplicate::IdempotencyKey)?;
         }
-        for record in &commit.events {
+        for event in &commit.events {
+            let record = OutboxRecord::of(event)?;
             let key = Key::outbox(record.event_id);
-            let item = encode(&key, &OutboxItem::new(&key, record, expiry(now, OUTBOX_TTL)))?;
+            let item = encode(&key, &OutboxItem::new(&key, &record, expiry(now, OUTBOX_TTL)))?;
             self.push(Entry { key, guard: Guard::Free, action: Action::Put(item) })?;
         }
         Ok(())

@@ -66,6 +66,15 @@ fn record(source: &str, detail_type: &str, detail: &str) -> OutboxRecord {
     }
 }
 
+/// An event to commit: what kind does not matter to the store.
+fn envelope() -> domain::EventEnvelope {
+    let e = domain::events::OrderCancelled {
+        order_id: domain::OrderId::from_uuid(Uuid::new_v4()),
+        customer_id: CustomerId::from_uuid(Uuid::new_v4()),
+    };
+    domain::EventEnvelope::new(domain::DomainEvent::OrderCancelled(e), &app::SystemEnvironment)
+}
+
 fn page(size: i64, after: Option<Position>) -> PageRequest {
     PageRequest { size: PageSize::new(size).expect("a valid page size"), after }
 }
@@ -169,7 +178,7 @@ async fn a_transaction_with_one_failing_condition_writes_nothing() {
     };
     let fresh = AppliedEvent { consumer: "reserve-stock", event_id: EventId::from_uuid(Uuid::new_v4()) };
     let mut commit = Commit::new(writes(7), &[]).applying(fresh.clone());
-    commit.events.push(record("shop.products", "StockReserved", "{}"));
+    commit.events.push(envelope());
     match repo.commit(commit).await {
         Err(StoreError::Conflict { item }) => assert_eq!(item, app::ports::Item::Product(b.id())),
         other => panic!("expected a conflict on b, got {other:?}"),
@@ -178,7 +187,7 @@ async fn a_transaction_with_one_failing_condition_writes_nothing() {
 
     // The same writes at the right versions, but the marker of an event already applied.
     let mut commit = Commit::new(writes(1), &[]).applying(earlier);
-    commit.events.push(record("shop.products", "StockReserved", "{}"));
+    commit.events.push(envelope());
     match repo.commit(commit).await {
         Err(StoreError::Duplicate(Duplicate::AppliedEvent)) => {}
         other => panic!("expected a duplicate applied event, got {other:?}"),
@@ -200,7 +209,7 @@ async fn an_email_is_claimed_by_one_customer_only() {
 
     let second = new_customer("ada@example.com");
     let mut commit = Commit::new(vec![write(&second)], &[]);
-    commit.events.push(record("shop.customers", "CustomerRegistered", "{}"));
+    commit.events.push(envelope());
     match repo.commit(commit).await {
         Err(StoreError::Duplicate(Duplicate::Email)) => {}
         other => panic!("expected a duplicate email, got {other:?}"),
@@ -338,11 +347,12 @@ async fn ledger_items_carry_their_ttl_and_read_back() {
         resource_id: order.id().as_uuid(),
         response: serde_json::json!({"id": order.id(), "total": {"amount": 1250, "currency": "USD"}, "ratio": 1.0}),
     };
-    let event = record("shop.orders", "OrderCreated", r#"{"orderId":"x","n":1}"#);
+    let committed = envelope();
+    let event = OutboxRecord::of(&committed).unwrap();
     let mut commit = Commit::new(vec![OrderWrite::Put { order: order.clone(), expected_version: 0 }], &[])
         .applying(applied.clone())
         .answering(Some(idempotency.clone()));
-    commit.events.push(event.clone());
+    commit.events.push(committed);
     let now = Utc::now().timestamp();
     repo.commit(commit).await.unwrap();
 
@@ -368,7 +378,7 @@ async fn ledger_items_carry_their_ttl_and_read_back() {
 
     let outbox = raw(&client, &names.orders, &format!("OUTBOX#{}", event.event_id), "OUTBOX").await.unwrap();
     assert_eq!(outbox.get("detail"), Some(&AttributeValue::S(event.detail.clone())), "detail is JSON text");
-    assert_eq!(outbox.get("detailType"), Some(&AttributeValue::S("OrderCreated".into())));
+    assert_eq!(outbox.get("detailType"), Some(&AttributeValue::S("OrderCancelled".into())));
     let back = outbox_record_from_image(serde_dynamo::Item::from(outbox)).unwrap();
     assert_eq!(back, Some(event), "the relay reads back exactly what was committed");
     assert_eq!(outbox_record_from_image(serde_dynamo::Item::from(order_item)).unwrap(), None);

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::error::{ensure, Inconsistent};
 use crate::events::{CreditFailure, CustomerRegistered};
 use crate::ids::{CustomerId, OrderId};
 use crate::money::Money;
@@ -12,7 +13,7 @@ use crate::text::{Address, CustomerName, Email};
 /// A customer. Invariant: `reserved` is the sum of the customer's active credit reservations,
 /// in the limit's currency, and never exceeds `credit_limit`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", try_from = "CustomerSnapshot")]
 pub struct Customer {
     id: CustomerId,
     name: CustomerName,
@@ -21,6 +22,38 @@ pub struct Customer {
     credit_limit: Money,
     reserved: Money,
     created_at: DateTime<Utc>,
+}
+
+/// A customer as stored, before its invariants are checked: the only way back into a [`Customer`].
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CustomerSnapshot {
+    id: CustomerId,
+    name: CustomerName,
+    email: Email,
+    address: Address,
+    credit_limit: Money,
+    reserved: Money,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<CustomerSnapshot> for Customer {
+    type Error = Inconsistent;
+
+    fn try_from(s: CustomerSnapshot) -> Result<Customer, Inconsistent> {
+        const KIND: &str = "customer";
+        ensure(s.reserved.currency() == s.credit_limit.currency(), KIND, "reserved in the limit's currency")?;
+        ensure(s.reserved.amount() <= s.credit_limit.amount(), KIND, "reserved <= credit limit")?;
+        Ok(Customer {
+            id: s.id,
+            name: s.name,
+            email: s.email,
+            address: s.address,
+            credit_limit: s.credit_limit,
+            reserved: s.reserved,
+            created_at: s.created_at,
+        })
+    }
 }
 
 /// Credit held for one order. Invariant: `amount` is in the customer's currency; only `Active`

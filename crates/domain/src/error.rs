@@ -50,3 +50,21 @@ impl DomainError {
         DomainError::Invalid { field, problem }
     }
 }
+
+/// A stored aggregate that breaks one of its invariants: what a snapshot read back from storage
+/// (or any other outside source) becomes when it could not have been produced by the model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a stored {kind} breaks its invariant: {rule}")]
+pub struct Inconsistent {
+    pub kind: &'static str,
+    pub rule: &'static str,
+}
+
+/// `Ok(())` when `holds`, else the broken rule of `kind`.
+pub(crate) fn ensure(holds: bool, kind: &'static str, rule: &'static str) -> Result<(), Inconsistent> {
+    if holds {
+        Ok(())
+    } else {
+        Err(Inconsistent { kind, rule })
+    }
+}

@@ -22,8 +22,8 @@ pub mod shipping;
 pub mod text;
 
 pub use customer::{CreditOutcome, CreditReservation, Customer};
-pub use error::{DomainError, Problem};
-pub use events::{Context, DomainEvent, Environment, EventDecodeError, EventEnvelope, EventMetadata};
+pub use error::{DomainError, Inconsistent, Problem};
+pub use events::{Context, DomainEvent, Environment, EventEnvelope, EventMetadata};
 pub use ids::{CustomerId, EventId, OrderId, ProductId};
 pub use measures::{Dimensions, Quantity, StockLevel, Weight};
 pub use money::{Currency, Money};

@@ -7,7 +7,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::DomainError;
+use crate::error::{ensure, DomainError, Inconsistent};
 use crate::events::{
     LineRequest, OrderApproved, OrderCancelled, OrderCreated, OrderPriced, OrderRejected, ReservedLine,
 };
@@ -118,7 +118,7 @@ pub struct Pricing {
 /// at most once and only while PENDING; APPROVED implies priced; only the transitions of the
 /// module doc happen, each through a method that returns the event it caused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", try_from = "OrderSnapshot")]
 pub struct Order {
     id: OrderId,
     customer_id: CustomerId,
@@ -129,6 +129,55 @@ pub struct Order {
     pricing: Option<Pricing>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+}
+
+/// An order as stored, before its invariants are checked: the only way back into an [`Order`].
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OrderSnapshot {
+    id: OrderId,
+    customer_id: CustomerId,
+    lines: Vec<OrderLine>,
+    shipping_address: Address,
+    shipping_speed: ShippingSpeed,
+    state: OrderState,
+    pricing: Option<Pricing>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<OrderSnapshot> for Order {
+    type Error = Inconsistent;
+
+    fn try_from(s: OrderSnapshot) -> Result<Order, Inconsistent> {
+        const KIND: &str = "order";
+        ensure(!s.lines.is_empty() && s.lines.len() <= Order::MAX_LINES, KIND, "1 to 50 lines")?;
+        let distinct: BTreeSet<ProductId> = s.lines.iter().map(|l| l.product_id).collect();
+        ensure(distinct.len() == s.lines.len(), KIND, "one line per product")?;
+        ensure(s.updated_at >= s.created_at, KIND, "updated after created")?;
+        let priced = s.pricing.is_some();
+        ensure(
+            priced || !matches!(s.state, OrderState::Approved | OrderState::Cancelled),
+            KIND,
+            "approved and cancelled orders are priced",
+        )?;
+        ensure(s.lines.iter().all(|l| l.unit_price.is_some() == priced), KIND, "every line priced with the order")?;
+        if let Some(p) = s.pricing {
+            let sum = p.subtotal.checked_add(&p.shipping_cost);
+            ensure(sum == Ok(p.total), KIND, "total = subtotal + shipping in one currency")?;
+        }
+        Ok(Order {
+            id: s.id,
+            customer_id: s.customer_id,
+            lines: s.lines,
+            shipping_address: s.shipping_address,
+            shipping_speed: s.shipping_speed,
+            state: s.state,
+            pricing: s.pricing,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        })
+    }
 }
 
 impl Order {
@@ -329,6 +378,23 @@ pub(crate) mod tests {
         let cid = CustomerId::from_str("11111111-10b1-426f-9247-bb680e5fe0c8").unwrap();
         Order::place(id, cid, lines, home(), ShippingSpeed::Standard, t0()).unwrap().0
     }
+    #[test]
+    fn a_stored_order_that_breaks_an_invariant_does_not_load() {
+        let good = serde_json::to_value(pending(vec![line(1, 1), line(2, 1)])).unwrap();
+        assert_eq!(serde_json::from_value::<Order>(good.clone()).unwrap(), pending(vec![line(1, 1), line(2, 1)]));
+        let mut no_lines = good.clone();
+        no_lines["lines"] = serde_json::json!([]);
+        let err = serde_json::from_value::<Order>(no_lines).unwrap_err().to_string();
+        assert!(err.contains("1 to 50 lines"), "{err}");
+        let mut twice = good.clone();
+        twice["lines"][1]["productId"] = twice["lines"][0]["productId"].clone();
+        assert!(serde_json::from_value::<Order>(twice).is_err());
+        let mut approved_unpriced = good;
+        approved_unpriced["state"] = serde_json::json!({"status": "APPROVED"});
+        let err = serde_json::from_value::<Order>(approved_unpriced).unwrap_err().to_string();
+        assert!(err.contains("priced"), "{err}");
+    }
+
     pub fn priced() -> Order {
         let lines = vec![line(1, 2)];
         let mut o = pending(lines.clone());

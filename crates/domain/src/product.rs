@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::error::{ensure, Inconsistent};
 use crate::events::{LineRequest, ProductAdded, ReservedLine, StockFailure};
 use crate::ids::{OrderId, ProductId};
 use crate::measures::{Dimensions, StockLevel, Weight};
@@ -16,7 +17,7 @@ use crate::text::ProductName;
 /// A product. Invariant: `reserved <= on_hand`, so `available = on_hand - reserved` is never
 /// negative; `reserved` is the sum of the quantities of this product's active reservations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", try_from = "ProductSnapshot")]
 pub struct Product {
     id: ProductId,
     name: ProductName,
@@ -28,14 +29,69 @@ pub struct Product {
     created_at: DateTime<Utc>,
 }
 
+/// A product as stored, before its invariants are checked: the only way back into a [`Product`].
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProductSnapshot {
+    id: ProductId,
+    name: ProductName,
+    price: Money,
+    weight: Weight,
+    dimensions: Dimensions,
+    on_hand: u32,
+    reserved: u32,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<ProductSnapshot> for Product {
+    type Error = Inconsistent;
+
+    fn try_from(s: ProductSnapshot) -> Result<Product, Inconsistent> {
+        ensure(s.reserved <= s.on_hand, "product", "reserved <= on hand")?;
+        ensure(StockLevel::new(i64::from(s.on_hand)).is_ok(), "product", "on hand within the stock limit")?;
+        Ok(Product {
+            id: s.id,
+            name: s.name,
+            price: s.price,
+            weight: s.weight,
+            dimensions: s.dimensions,
+            on_hand: s.on_hand,
+            reserved: s.reserved,
+            created_at: s.created_at,
+        })
+    }
+}
+
 /// The stock held for one order, every line of it. Invariant: `lines` are exactly what was
 /// reserved (empty for a tombstone or a refusal); only `Active` records count as held.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", try_from = "StockReservationSnapshot")]
 pub struct StockReservation {
     pub order_id: OrderId,
     pub lines: Vec<LineRequest>,
     pub status: ReservationStatus,
+}
+
+/// A stock reservation as stored, before its invariants are checked.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StockReservationSnapshot {
+    order_id: OrderId,
+    lines: Vec<LineRequest>,
+    status: ReservationStatus,
+}
+
+impl TryFrom<StockReservationSnapshot> for StockReservation {
+    type Error = Inconsistent;
+
+    fn try_from(s: StockReservationSnapshot) -> Result<StockReservation, Inconsistent> {
+        const KIND: &str = "stock reservation";
+        ensure(s.status != ReservationStatus::Active || !s.lines.is_empty(), KIND, "an active one holds lines")?;
+        ensure(s.status != ReservationStatus::Refused || s.lines.is_empty(), KIND, "a refused one holds nothing")?;
+        let distinct: std::collections::BTreeSet<ProductId> = s.lines.iter().map(|l| l.product_id).collect();
+        ensure(distinct.len() == s.lines.len(), KIND, "one line per product")?;
+        Ok(StockReservation { order_id: s.order_id, lines: s.lines, status: s.status })
+    }
 }
 
 /// What reserving an order's stock decided.
@@ -192,6 +248,26 @@ mod tests {
     }
     fn line(n: u128, q: i64) -> LineRequest {
         LineRequest { product_id: pid(n), quantity: Quantity::new(q).unwrap() }
+    }
+
+    #[test]
+    fn a_stored_product_with_more_reserved_than_on_hand_does_not_load() {
+        let (p, _) = Product::add(
+            ProductId::from_uuid(uuid::Uuid::from_u128(7)),
+            ProductName::parse("Lamp").unwrap(),
+            Money::new(100, crate::money::Currency::USD).unwrap(),
+            Weight::new(100).unwrap(),
+            Dimensions::new(1, 1, 1).unwrap(),
+            StockLevel::new(3).unwrap(),
+            DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+        );
+        let mut v = serde_json::to_value(&p).unwrap();
+        assert_eq!(serde_json::from_value::<Product>(v.clone()).unwrap(), p);
+        v["reserved"] = serde_json::json!(4);
+        let err = serde_json::from_value::<Product>(v).unwrap_err().to_string();
+        assert!(err.contains("reserved <= on hand"), "{err}");
+        let active_empty = serde_json::json!({"orderId": p.id().to_string(), "lines": [], "status": "ACTIVE"});
+        assert!(serde_json::from_value::<StockReservation>(active_empty).is_err());
     }
 
     #[test]

@@ -33,7 +33,7 @@ impl From<StepOutcome> for StepReport {
 
 /// Reads our envelope out of an EventBridge event.
 pub fn decode(event: &EventBridgeEvent<Value>) -> Result<EventEnvelope, StepError> {
-    Ok(EventEnvelope::from_bus(&event.source, &event.detail_type, &event.detail)?)
+    Ok(app::bus::decode(&event.source, &event.detail_type, &event.detail)?)
 }
 
 fn step_span(step: &str, ev: &EventEnvelope) -> tracing::Span {
