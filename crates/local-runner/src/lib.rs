@@ -8,6 +8,7 @@
 // Nothing that comes from outside (requests, events, stored items, SDK answers) may panic.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod fixtures;
 pub mod routes;
 pub mod rules;
 pub mod seed;
