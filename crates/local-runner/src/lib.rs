@@ -9,6 +9,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod fixtures;
+pub mod local_aws;
 pub mod routes;
 pub mod rules;
 pub mod seed;
