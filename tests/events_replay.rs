@@ -6,24 +6,17 @@
 use std::collections::BTreeSet;
 use std::str::FromStr;
 
-use app::ports::Transactional;
 use app::SystemEnvironment;
 use aws_adapters::TableNames;
 use bundle::lambda::AwsResources;
 use bundle::manifest::{Resource, Table, Trigger};
 use bundle::{wire, Config, Function, Handler};
 use domain::events::LineRequest;
-use domain::{
-    Address, Currency, Customer, CustomerId, CustomerName, Dimensions, Email, Money, Order, OrderId, Product,
-    ProductId, ProductName, Quantity, ShippingSpeed, StockLevel, Weight,
-};
+use domain::{OrderId, ProductId, Quantity};
+use local_runner::fixtures::{self, ORDER, PRODUCTS};
 use serde_json::Value;
 use system_tests::iam::Recorder;
 use system_tests::ministack;
-
-const CUSTOMER: &str = "3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f";
-const ORDER: &str = "0b6f8b8e-6c53-4a52-bb5f-7f0f1d1f0a01";
-const PRODUCTS: [&str; 2] = ["7c9e6679-7425-40de-944b-e07fc1f90ae7", "16fd2706-8baf-433b-82eb-8c7fada847da"];
 
 fn events_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
@@ -133,48 +126,11 @@ impl World {
 
     /// The fixtures' customer, products and a PENDING order, written directly with their ids.
     async fn seed(&self) {
-        let now = chrono::Utc::now();
-        let usd = |a| Money::new(a, Currency::USD).expect("money");
-        let address = Address::new("12 Analytical Way", "San Francisco", "CA", "94107", "US").expect("address");
-        let customers = aws_adapters::DynamoCustomerRepository::new(self.plain(), self.names.customers.clone());
-        let (c, _) = Customer::register(
-            CustomerId::from_str(CUSTOMER).expect("id"),
-            CustomerName::parse("Fixture Customer").expect("name"),
-            Email::parse("fixture@example.com").expect("email"),
-            address.clone(),
-            usd(1_000_000),
-            now,
-        );
-        let put = app::ports::CustomerWrite::Customer { customer: c, expected_version: 0 };
-        customers.commit(app::ports::Commit::new(vec![put], &[])).await.expect("customer");
-        let products = aws_adapters::DynamoProductRepository::new(self.plain(), self.names.products.clone());
-        for id in PRODUCTS {
-            let (p, _) = Product::add(
-                ProductId::from_str(id).expect("id"),
-                ProductName::parse("Fixture Product").expect("name"),
-                usd(2_499),
-                Weight::new(1_200).expect("weight"),
-                Dimensions::new(30, 20, 15).expect("dims"),
-                StockLevel::new(50).expect("stock"),
-                now,
-            );
-            let put = app::ports::ProductWrite::Product { product: p, expected_version: 0 };
-            products.commit(app::ports::Commit::new(vec![put], &[])).await.expect("product");
-        }
-        let line = |p: &str, q| LineRequest {
-            product_id: ProductId::from_str(p).expect("id"),
-            quantity: Quantity::new(q).expect("qty"),
-        };
-        self.place(OrderId::from_str(ORDER).expect("id"), vec![line(PRODUCTS[0], 2), line(PRODUCTS[1], 1)], now).await;
+        fixtures::seed(&self.plain(), &self.names).await.expect("fixtures");
     }
 
     async fn place(&self, id: OrderId, lines: Vec<LineRequest>, at: chrono::DateTime<chrono::Utc>) {
-        let address = Address::new("12 Analytical Way", "San Francisco", "CA", "94107", "US").expect("address");
-        let customer = CustomerId::from_str(CUSTOMER).expect("id");
-        let (o, _) = Order::place(id, customer, lines, address, ShippingSpeed::Express, at).expect("order");
-        let orders = aws_adapters::DynamoOrderRepository::new(self.plain(), self.names.orders.clone());
-        let put = app::ports::OrderWrite::Put { order: o, expected_version: 0 };
-        orders.commit(app::ports::Commit::new(vec![put], &[])).await.expect("order");
+        assert!(fixtures::place_order(&self.plain(), &self.names, id, lines, at).await.expect("order"), "a new order");
     }
 
     /// Replays one file through its function, wired as its main wires it.

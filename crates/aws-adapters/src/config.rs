@@ -13,19 +13,19 @@ pub async fn load_sdk_config() -> SdkConfig {
     aws_config::load_defaults(BehaviorVersion::latest()).await
 }
 
-/// The configuration for a local endpoint (a ministack): the environment's credentials and
-/// region when it has them, otherwise placeholders (a local endpoint takes any), so the SDK never
-/// goes looking for real ones.
+/// The region of a local endpoint's resources.
+pub const LOCAL_REGION: &str = "us-east-1";
+
+/// The configuration for a local endpoint (a ministack): a fixed region and placeholder
+/// credentials (a local endpoint takes any), so nothing is looked up from the machine's AWS
+/// configuration and no real credential is ever sent.
 pub async fn local_sdk_config(endpoint: &str) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).endpoint_url(endpoint);
-    if std::env::var("AWS_ACCESS_KEY_ID").is_err() {
-        loader = loader
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "local"));
-    }
-    if std::env::var("AWS_REGION").is_err() && std::env::var("AWS_DEFAULT_REGION").is_err() {
-        loader = loader.region(Region::new("us-east-1"));
-    }
-    loader.load().await
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new(LOCAL_REGION))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "local"))
+        .load()
+        .await
 }
 
 /// The clients of one process. Clients are cheap to clone and share one connection pool; building

@@ -8,7 +8,9 @@
 // Nothing that comes from outside (requests, events, stored items, SDK answers) may panic.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod fixtures;
 pub mod functions;
+pub mod local_aws;
 pub mod routes;
 pub mod rules;
 pub mod seed;

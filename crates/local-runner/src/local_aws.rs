@@ -1,0 +1,378 @@
+//! One function, locally, for real: what `local-aws` (and `scripts/local-aws.sh`) does.
+//!
+//! Against a local DynamoDB/EventBridge endpoint (ministack), it creates the stack's three tables
+//! and its bus, seeds the records the files in `events/` refer to ([`crate::fixtures`]), and
+//! writes the environment a function needs as `KEY=VALUE` lines: every variable any function
+//! reads, plus the endpoint, the region and dummy credentials. A function binary started with that
+//! environment (by `cargo lambda watch --env-file`, or by hand) and invoked with its own event file
+//! answers as it would on AWS with the same data, instead of reaching for AWS without credentials.
+//!
+//! It only ever talks to a loopback endpoint: anything else is refused before a request is made.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use aws_adapters::{SetupError, TableNames};
+use sam_template::{Template, TemplateError};
+
+use crate::fixtures::{self, FixtureError, Seeded};
+
+/// The table prefix and bus name of a stack called `shop-dev`.
+pub const DEFAULT_PREFIX: &str = "shop-dev-";
+/// Where the environment is written, relative to the working directory.
+pub const DEFAULT_ENV_FILE: &str = ".scratch/local-aws.env";
+/// The region of the sample events and of the endpoint's resources.
+pub const REGION: &str = aws_adapters::LOCAL_REGION;
+/// Credentials a local endpoint accepts; never real ones.
+pub const DUMMY_KEY: &str = "test";
+
+pub const USAGE: &str = "\
+usage: local-aws --endpoint URL [--prefix PREFIX] [--env-file PATH] [--template PATH]
+
+Creates the stack's tables and event bus at URL (a local DynamoDB/EventBridge endpoint such as
+ministack: http://127.0.0.1:PORT or http://localhost:PORT), seeds the customer, products and
+PENDING order that events/*.json refer to, then prints the environment a function needs as
+KEY=VALUE lines on stdout and writes them to the env file (for `cargo lambda watch --env-file`).
+Running it again changes nothing that exists.
+
+  --endpoint URL     the local endpoint (required; anything but loopback is refused)
+  --prefix PREFIX    table names PREFIX{customers,products,orders}, bus PREFIXbus [shop-dev-]
+  --env-file PATH    where to write the environment [.scratch/local-aws.env]
+  --template PATH    the SAM template whose parameter defaults fill in the rest [template.yaml]";
+
+#[derive(Debug, thiserror::Error)]
+pub enum LocalAwsError {
+    #[error("{0}\n\n{USAGE}")]
+    Usage(String),
+    #[error("refusing endpoint {0:?}: local-aws only talks to a local endpoint (http://127.0.0.1:PORT, http://localhost:PORT or http://[::1]:PORT)")]
+    NotLocal(String),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error("no value for {var}: {why}")]
+    Unresolved { var: &'static str, why: String },
+    #[error("cannot create the tables at {endpoint}")]
+    Tables {
+        endpoint: String,
+        #[source]
+        source: SetupError,
+    },
+    #[error("cannot create the event bus {bus} at {endpoint}")]
+    Bus {
+        bus: String,
+        endpoint: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("cannot seed the fixtures")]
+    Fixtures(#[from] FixtureError),
+    #[error("cannot write {path}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl LocalAwsError {
+    /// The process exit code: 2 for a usage error, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            LocalAwsError::Usage(_) | LocalAwsError::NotLocal(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// What to provision, from the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    pub endpoint: String,
+    pub prefix: String,
+    pub env_file: PathBuf,
+    pub template: PathBuf,
+}
+
+/// `None` when help was asked for.
+pub fn parse_args(
+    args: impl IntoIterator<Item = String>,
+    default_template: &Path,
+) -> Result<Option<Options>, LocalAwsError> {
+    let mut endpoint = None;
+    let mut prefix = DEFAULT_PREFIX.to_owned();
+    let mut env_file = PathBuf::from(DEFAULT_ENV_FILE);
+    let mut template = default_template.to_path_buf();
+    let mut it = args.into_iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().ok_or_else(|| LocalAwsError::Usage(format!("{name} needs a value")));
+        match arg.as_str() {
+            "--endpoint" => endpoint = Some(value("--endpoint")?),
+            "--prefix" => prefix = value("--prefix")?,
+            "--env-file" => env_file = PathBuf::from(value("--env-file")?),
+            "--template" => template = PathBuf::from(value("--template")?),
+            "--help" | "-h" => return Ok(None),
+            other => return Err(LocalAwsError::Usage(format!("unknown argument {other:?}"))),
+        }
+    }
+    let endpoint = endpoint.ok_or_else(|| LocalAwsError::Usage("--endpoint is required".into()))?;
+    let valid_prefix = !prefix.is_empty()
+        && prefix.len() <= 200
+        && prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if !valid_prefix {
+        return Err(LocalAwsError::Usage(format!(
+            "--prefix {prefix:?}: use letters, digits, '-', '_' or '.' (it starts table and bus names)"
+        )));
+    }
+    Ok(Some(Options { endpoint: local_endpoint(&endpoint)?, prefix, env_file, template }))
+}
+
+/// The endpoint without a trailing slash, when it is plain HTTP on a loopback address.
+pub fn local_endpoint(url: &str) -> Result<String, LocalAwsError> {
+    let refuse = || LocalAwsError::NotLocal(url.to_owned());
+    let rest = url.strip_prefix("http://").ok_or_else(refuse)?;
+    let authority = rest.trim_end_matches('/');
+    if authority.contains(['/', '?', '#', '@']) {
+        return Err(refuse());
+    }
+    let (host, port) = authority.rsplit_once(':').ok_or_else(refuse)?;
+    let port_ok = port.parse::<u16>().is_ok_and(|p| p > 0);
+    if !port_ok || !["127.0.0.1", "localhost", "[::1]"].contains(&host) {
+        return Err(refuse());
+    }
+    Ok(format!("http://{authority}"))
+}
+
+/// The names of the stack's resources for `prefix`.
+pub fn resource_names(prefix: &str) -> (TableNames, String) {
+    (TableNames::with_prefix(prefix), format!("{prefix}bus"))
+}
+
+/// The environment variables the functions read, and where each value comes from. This is the one
+/// place that reads the function manifest (crates/bundle/src/manifest.rs).
+mod manifest {
+    use std::collections::BTreeSet;
+
+    use aws_adapters::TableNames;
+    use bundle::manifest::{vars, Table};
+    use bundle::Function;
+
+    /// Every variable any function reads.
+    pub fn variables() -> BTreeSet<&'static str> {
+        Function::ALL.iter().flat_map(|f| f.env().iter().copied()).collect()
+    }
+
+    /// The value of `var` when it names one of the stack's resources.
+    pub fn resource_value(var: &str, names: &TableNames, bus: &str) -> Option<String> {
+        let table = Table::ALL.into_iter().find(|t| t.var() == var).map(|t| match t {
+            Table::Customers => names.customers.clone(),
+            Table::Products => names.products.clone(),
+            Table::Orders => names.orders.clone(),
+        });
+        table.or_else(|| (var == vars::EVENT_BUS_NAME).then(|| bus.to_owned()))
+    }
+}
+
+/// The default of the template parameter that the template's functions set `var` from.
+fn parameter_default(var: &'static str, template: &Template) -> Result<String, LocalAwsError> {
+    let unresolved = |why: String| LocalAwsError::Unresolved { var, why };
+    let functions = template.functions()?;
+    let reference = functions
+        .iter()
+        .find_map(|f| f.env.get(var))
+        .ok_or_else(|| unresolved("no function of the template sets it".into()))?;
+    let default = &template.root["Parameters"][reference.as_str()]["Default"];
+    match default {
+        serde_json::Value::String(s) if !s.trim().is_empty() => Ok(s.clone()),
+        serde_json::Value::Number(n) => Ok(n.to_string()),
+        _ => Err(unresolved(format!("the template sets it from {reference}, which is not a parameter with a default"))),
+    }
+}
+
+/// The environment a function needs against `endpoint`, in the order it is printed: the
+/// endpoint, region and dummy credentials, then every variable any function reads.
+pub fn environment(
+    endpoint: &str,
+    names: &TableNames,
+    bus: &str,
+    template: &Template,
+) -> Result<Vec<(String, String)>, LocalAwsError> {
+    let mut env = vec![
+        ("AWS_ENDPOINT_URL".to_owned(), endpoint.to_owned()),
+        ("AWS_REGION".to_owned(), REGION.to_owned()),
+        ("AWS_ACCESS_KEY_ID".to_owned(), DUMMY_KEY.to_owned()),
+        ("AWS_SECRET_ACCESS_KEY".to_owned(), DUMMY_KEY.to_owned()),
+    ];
+    for var in manifest::variables() {
+        let value = match manifest::resource_value(var, names, bus) {
+            Some(v) => v,
+            None => parameter_default(var, template)?,
+        };
+        if value.contains(['\n', '\r']) {
+            return Err(LocalAwsError::Unresolved { var, why: format!("{value:?} does not fit on a KEY=VALUE line") });
+        }
+        env.push((var.to_owned(), value));
+    }
+    Ok(env)
+}
+
+/// `KEY=VALUE` lines: what `cargo lambda watch --env-file` reads and `set -a; . FILE` sources.
+pub fn render(env: &[(String, String)]) -> String {
+    env.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
+}
+
+/// Reads `KEY=VALUE` lines back (blank lines and `#` comments ignored).
+pub fn parse_env(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+/// What [`provision`] did.
+#[derive(Debug, Clone)]
+pub struct Provisioned {
+    pub names: TableNames,
+    pub bus: String,
+    pub seeded: Seeded,
+    pub env: Vec<(String, String)>,
+}
+
+/// Creates the tables and the bus (keeping those that exist), seeds the fixtures and writes the
+/// environment to the env file. The environment is worked out first, so a template it cannot be
+/// filled from stops it before any request.
+pub async fn provision(opts: &Options) -> Result<Provisioned, LocalAwsError> {
+    let endpoint = local_endpoint(&opts.endpoint)?;
+    let template = Template::load(&opts.template)?;
+    let (names, bus) = resource_names(&opts.prefix);
+    let env = environment(&endpoint, &names, &bus, &template)?;
+
+    let clients = aws_adapters::Clients::new(&aws_adapters::local_sdk_config(&endpoint).await);
+    let dynamo = clients.dynamo;
+    aws_adapters::create_tables(&dynamo, &names)
+        .await
+        .map_err(|source| LocalAwsError::Tables { endpoint: endpoint.clone(), source })?;
+    match clients.events.create_event_bus().name(&bus).send().await {
+        Ok(_) => {}
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_already_exists_exception()) => {}
+        Err(e) => {
+            return Err(LocalAwsError::Bus { bus, endpoint, source: Box::new(e) });
+        }
+    }
+    let seeded = fixtures::seed(&dynamo, &names).await?;
+
+    if let Some(dir) = opts.env_file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| LocalAwsError::Io { path: dir.display().to_string(), source })?;
+    }
+    std::fs::write(&opts.env_file, render(&env))
+        .map_err(|source| LocalAwsError::Io { path: opts.env_file.display().to_string(), source })?;
+    Ok(Provisioned { names, bus, seeded, env })
+}
+
+/// The whole command: parses `args`, provisions, prints the environment on `out` and what it did
+/// on `log`. The `local-aws` binary is this and an exit code.
+pub async fn run(
+    args: impl IntoIterator<Item = String>,
+    default_template: &Path,
+    out: &mut impl Write,
+    log: &mut impl Write,
+) -> Result<(), LocalAwsError> {
+    let Some(opts) = parse_args(args, default_template)? else {
+        let _ = writeln!(out, "{USAGE}");
+        return Ok(());
+    };
+    let p = provision(&opts).await?;
+    let _ = writeln!(log, "local-aws: at {}:", opts.endpoint);
+    let _ = writeln!(
+        log,
+        "  tables {}, {}, {} and bus {} ready",
+        p.names.customers, p.names.products, p.names.orders, p.bus
+    );
+    for (what, written) in &p.seeded.records {
+        let _ = writeln!(log, "  {what}: {}", if *written { "seeded" } else { "there already, kept" });
+    }
+    let _ = writeln!(log, "  environment written to {}:", opts.env_file.display());
+    let _ = write!(out, "{}", render(&p.env));
+    let _ = out.flush();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn only_loopback_endpoints_are_accepted() {
+        for ok in ["http://127.0.0.1:4566", "http://localhost:4566/", "http://[::1]:4566"] {
+            assert!(local_endpoint(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(local_endpoint("http://127.0.0.1:4566/").unwrap(), "http://127.0.0.1:4566");
+        for bad in [
+            "https://dynamodb.us-east-1.amazonaws.com",
+            "http://dynamodb.us-east-1.amazonaws.com:80",
+            "http://127.0.0.1",
+            "http://127.0.0.1:0",
+            "http://127.0.0.1:99999",
+            "http://127.0.0.1:4566/path",
+            "http://user@127.0.0.1:4566",
+            "http://127.0.0.1.example.com:4566",
+            "127.0.0.1:4566",
+            "",
+        ] {
+            assert!(matches!(local_endpoint(bad), Err(LocalAwsError::NotLocal(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn arguments_are_parsed_and_checked() {
+        let t = Path::new("template.yaml");
+        let o = parse_args(args(&["--endpoint", "http://127.0.0.1:1234"]), t).unwrap().unwrap();
+        assert_eq!(o.prefix, DEFAULT_PREFIX);
+        assert_eq!(o.env_file, PathBuf::from(DEFAULT_ENV_FILE));
+        assert!(parse_args(args(&["--help"]), t).unwrap().is_none());
+        for bad in [
+            &["--prefix", "x-"][..],
+            &["--endpoint"],
+            &["--endpoint", "http://127.0.0.1:1", "--bogus"],
+            &["--endpoint", "http://127.0.0.1:1", "--prefix", "a b"],
+            &["--endpoint", "http://127.0.0.1:1", "--prefix", ""],
+        ] {
+            assert!(matches!(parse_args(args(bad), t), Err(LocalAwsError::Usage(_))), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_environment_names_every_variable_with_the_templates_defaults() {
+        let template = Template::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml")).unwrap();
+        let (names, bus) = resource_names(DEFAULT_PREFIX);
+        let env = environment("http://127.0.0.1:4566", &names, &bus, &template).unwrap();
+        let map: BTreeMap<_, _> = env.iter().cloned().collect();
+        assert_eq!(map.len(), env.len(), "no variable twice");
+        for var in manifest::variables() {
+            assert!(map.get(var).is_some_and(|v| !v.is_empty()), "{var} missing");
+        }
+        assert_eq!(map["AWS_ENDPOINT_URL"], "http://127.0.0.1:4566");
+        assert_eq!(map["ORDERS_TABLE"], "shop-dev-orders");
+        assert_eq!(map["EVENT_BUS_NAME"], "shop-dev-bus");
+        let default = |p: &str| template.root["Parameters"][p]["Default"].clone();
+        assert_eq!(serde_json::Value::from(map["WAREHOUSE_REGION"].as_str()), default("WarehouseRegion"));
+        assert_eq!(map["PENDING_TIMEOUT_SECONDS"], default("PendingTimeoutSeconds").to_string());
+        assert_eq!(parse_env(&render(&env)), map, "the file reads back as written");
+    }
+
+    #[test]
+    fn a_variable_the_template_cannot_fill_is_named() {
+        let template = Template::parse(
+            "Parameters: {}\nResources:\n  F:\n    Type: AWS::Serverless::Function\n    Metadata: {BuildProperties: {Binary: quote-shipping}}\n    Properties:\n      Environment: {Variables: {WAREHOUSE_REGION: !Ref Nowhere}}\n",
+        )
+        .unwrap();
+        let (names, bus) = resource_names(DEFAULT_PREFIX);
+        let err = environment("http://127.0.0.1:4566", &names, &bus, &template).unwrap_err();
+        assert!(matches!(err, LocalAwsError::Unresolved { .. }), "{err}");
+    }
+}
