@@ -87,18 +87,18 @@ impl<S> Inner<S> {
 }
 
 /// A table in memory: its state and ledger behind one lock, so a commit is atomic.
-struct Table<S> {
+struct MemoryTable<S> {
     inner: Mutex<Inner<S>>,
     hook: Mutex<Option<CommitHook>>,
 }
 
-impl<S: Default> Default for Table<S> {
+impl<S: Default> Default for MemoryTable<S> {
     fn default() -> Self {
-        Table { inner: Mutex::new(Inner::default()), hook: Mutex::new(None) }
+        MemoryTable { inner: Mutex::new(Inner::default()), hook: Mutex::new(None) }
     }
 }
 
-impl<S> Table<S> {
+impl<S> MemoryTable<S> {
     fn lock(&self) -> MutexGuard<'_, Inner<S>> {
         // A panic while holding the lock cannot leave half a commit: commits validate first
         // and only then mutate, so the data behind a poisoned lock is still consistent.
@@ -155,7 +155,7 @@ pub trait MemoryOutbox: Send + Sync {
     fn on_commit(&self, hook: CommitHook);
 }
 
-impl<S: Send> MemoryOutbox for Table<S> {
+impl<S: Send> MemoryOutbox for MemoryTable<S> {
     fn unpublished(&self) -> Vec<OutboxRecord> {
         self.lock().ledger.outbox.clone()
     }
@@ -256,7 +256,7 @@ impl TableState<OrderWrite> for OrdersState {
 
 /// The orders table in memory.
 #[derive(Default)]
-pub struct InMemoryOrderRepository(Table<OrdersState>);
+pub struct InMemoryOrderRepository(MemoryTable<OrdersState>);
 
 ledger_and_outbox!(InMemoryOrderRepository, OrderWrite);
 
@@ -327,7 +327,7 @@ impl TableState<ProductWrite> for ProductsState {
 
 /// The products table in memory.
 #[derive(Default)]
-pub struct InMemoryProductRepository(Table<ProductsState>);
+pub struct InMemoryProductRepository(MemoryTable<ProductsState>);
 
 ledger_and_outbox!(InMemoryProductRepository, ProductWrite);
 
@@ -404,7 +404,7 @@ impl TableState<CustomerWrite> for CustomersState {
 
 /// The customers table in memory.
 #[derive(Default)]
-pub struct InMemoryCustomerRepository(Table<CustomersState>);
+pub struct InMemoryCustomerRepository(MemoryTable<CustomersState>);
 
 ledger_and_outbox!(InMemoryCustomerRepository, CustomerWrite);
 

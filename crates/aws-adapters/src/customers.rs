@@ -8,7 +8,7 @@ use chrono::Utc;
 use domain::{CreditReservation, Customer, CustomerId, OrderId};
 
 use crate::items::{aggregate_item, email_item, IndexAttrs, Key};
-use crate::table::{event_ledger, Table};
+use crate::table::{event_ledger, DynamoTable};
 use crate::transaction::Transaction;
 
 /// [`CustomerRepository`] on DynamoDB. Invariant: each stored customer's email has an
@@ -16,12 +16,12 @@ use crate::transaction::Transaction;
 /// `attribute_not_exists`, so no two customers share an email.
 #[derive(Clone)]
 pub struct DynamoCustomerRepository {
-    table: Table,
+    table: DynamoTable,
 }
 
 impl DynamoCustomerRepository {
     pub fn new(client: Client, table_name: impl Into<String>) -> Self {
-        DynamoCustomerRepository { table: Table::new(client, table_name.into()) }
+        DynamoCustomerRepository { table: DynamoTable::new(client, table_name.into()) }
     }
 }
 

@@ -9,7 +9,7 @@ use domain::{CustomerId, Order, OrderId, OrderStatus};
 
 use crate::items::{aggregate_item, Attrs, IndexAttrs, Key};
 use crate::schema::{BY_CUSTOMER_INDEX, GSI1PK, GSI1SK, GSI2PK, GSI2SK, PENDING_INDEX, PENDING_PARTITION};
-use crate::table::{event_ledger, Bound, IndexQuery, Table};
+use crate::table::{event_ledger, Bound, DynamoTable, IndexQuery};
 use crate::transaction::Transaction;
 
 /// [`OrderRepository`] on DynamoDB. Invariant: every stored order carries `GSI1PK`/`GSI1SK` (its
@@ -17,12 +17,12 @@ use crate::transaction::Transaction;
 /// each put replaces the whole item, so leaving PENDING removes it from that index.
 #[derive(Clone)]
 pub struct DynamoOrderRepository {
-    table: Table,
+    table: DynamoTable,
 }
 
 impl DynamoOrderRepository {
     pub fn new(client: Client, table_name: impl Into<String>) -> Self {
-        DynamoOrderRepository { table: Table::new(client, table_name.into()) }
+        DynamoOrderRepository { table: DynamoTable::new(client, table_name.into()) }
     }
 }
 

@@ -11,7 +11,7 @@ use domain::{OrderId, Product, ProductId, StockReservation};
 
 use crate::items::{aggregate_item, decode_versioned, Attrs, IndexAttrs, Key};
 use crate::schema::{CATALOGUE_INDEX, CATALOGUE_PARTITION, GSI1PK, GSI1SK};
-use crate::table::{event_ledger, Bound, IndexQuery, Table};
+use crate::table::{event_ledger, Bound, DynamoTable, IndexQuery};
 use crate::transaction::Transaction;
 
 /// [`ProductRepository`] on DynamoDB. Invariant: every product item carries `GSI1PK` =
@@ -20,12 +20,12 @@ use crate::transaction::Transaction;
 /// (`RESERVATION#<orderId>`), versioned like aggregates.
 #[derive(Clone)]
 pub struct DynamoProductRepository {
-    table: Table,
+    table: DynamoTable,
 }
 
 impl DynamoProductRepository {
     pub fn new(client: Client, table_name: impl Into<String>) -> Self {
-        DynamoProductRepository { table: Table::new(client, table_name.into()) }
+        DynamoProductRepository { table: DynamoTable::new(client, table_name.into()) }
     }
 }
 

@@ -49,14 +49,14 @@ const FILTERED_QUERY_LIMIT: usize = 50;
 
 /// One table and the client that reaches it.
 #[derive(Clone)]
-pub(crate) struct Table {
+pub(crate) struct DynamoTable {
     client: Client,
     name: String,
 }
 
-impl Table {
+impl DynamoTable {
     pub fn new(client: Client, name: String) -> Self {
-        Table { client, name }
+        DynamoTable { client, name }
     }
 
     /// A strongly consistent read of one item: what a commit will be checked against.
@@ -199,7 +199,7 @@ impl Table {
     }
 }
 
-/// Implements [`app::ports::EventLedger`] for a repository with a `table: Table` field.
+/// Implements [`app::ports::EventLedger`] for a repository with a `table: DynamoTable` field.
 macro_rules! event_ledger {
     ($repo:ty) => {
         #[async_trait::async_trait]

@@ -133,11 +133,6 @@ impl Money {
     pub fn sum<'a>(currency: Currency, items: impl IntoIterator<Item = &'a Money>) -> Result<Money, DomainError> {
         items.into_iter().try_fold(Money::zero(currency), |acc, m| acc.checked_add(m))
     }
-
-    pub fn cmp_same(&self, other: &Money) -> Result<std::cmp::Ordering, DomainError> {
-        self.same_currency(other)?;
-        Ok(self.amount.cmp(&other.amount))
-    }
 }
 
 impl fmt::Display for Money {

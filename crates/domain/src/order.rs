@@ -29,12 +29,6 @@ pub enum RejectionReason {
     TimedOut,
 }
 
-impl RejectionReason {
-    /// Reasons that leave no stock reserved: the stock step itself said no.
-    pub const NOTHING_RESERVED_IN_PRODUCTS: [RejectionReason; 2] =
-        [RejectionReason::OutOfStock, RejectionReason::UnknownProduct];
-}
-
 /// The four states of an order, without their data; used in errors, filters and indexes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -248,9 +242,6 @@ impl Order {
     }
     pub fn updated_at(&self) -> DateTime<Utc> {
         self.updated_at
-    }
-    pub fn is_terminal(&self) -> bool {
-        matches!(self.state, OrderState::Rejected { .. } | OrderState::Cancelled)
     }
     pub fn line_requests(&self) -> Vec<LineRequest> {
         self.lines.iter().map(|l| LineRequest { product_id: l.product_id, quantity: l.quantity }).collect()

@@ -144,18 +144,6 @@ impl ShippingCostService {
         }
     }
 
-    pub fn origin_country(&self) -> CountryCode {
-        self.origin_country
-    }
-
-    pub fn currency(&self) -> Currency {
-        self.currency
-    }
-
-    pub fn free_standard_from(&self) -> Money {
-        self.free_standard_from
-    }
-
     pub fn zone(&self, destination: &Address) -> Zone {
         let same_country = self.origin_country == destination.country();
         if same_country && self.origin_region == destination.region().to_lowercase() {
