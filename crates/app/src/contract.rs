@@ -79,7 +79,7 @@ fn register_cmd(email: &str, limit: i64) -> RegisterCustomer {
 }
 
 async fn customer(f: &Fixture, email: &str) -> CustomerId {
-    f.customer_service().register(register_cmd(email, 100_000), None).await.unwrap().view.id
+    f.customer_service().register(register_cmd(email, 100_000), None).await.unwrap().resource.id()
 }
 
 async fn product(f: &Fixture, name: &str, stock: i64) -> ProductId {
@@ -90,7 +90,7 @@ async fn product(f: &Fixture, name: &str, stock: i64) -> ProductId {
         dimensions: Dimensions::new(10, 10, 10).unwrap(),
         stock: StockLevel::new(stock).unwrap(),
     };
-    f.product_service().add(cmd).await.unwrap().view.id
+    f.product_service().add(cmd).await.unwrap().resource.id()
 }
 
 fn line(p: ProductId, q: i64) -> LineRequest {
@@ -193,15 +193,15 @@ pub async fn an_idempotency_key_replay_returns_the_stored_response_and_writes_no
     let second = f.placement().place(place_cmd(c, vec![line(p, 1)]), Some(&k)).await.unwrap();
     assert!(!first.replayed);
     assert!(second.replayed);
-    assert_eq!(first.view, second.view);
+    assert_eq!(first.resource, second.resource);
     let history = f.order_service().history(c, None, page(10), None).await.unwrap();
     assert_eq!(history.items.len(), 1, "one order for one key");
 
     let cust = f.customer_service().register(register_cmd("keyed@example.com", 5), Some(&k)).await.unwrap();
     let again = f.customer_service().register(register_cmd("keyed@example.com", 5), Some(&k)).await.unwrap();
     assert_eq!((cust.replayed, again.replayed), (false, true));
-    assert_eq!(cust.view, again.view);
-    assert_eq!(f.customers.get(cust.view.id).await.unwrap().unwrap().version, 1);
+    assert_eq!(cust.resource, again.resource);
+    assert_eq!(f.customers.get(cust.resource.id()).await.unwrap().unwrap().version, 1);
 }
 
 pub async fn concurrent_requests_with_one_key_make_one_order(f: Fixture) {
@@ -217,7 +217,7 @@ pub async fn concurrent_requests_with_one_key_make_one_order(f: Fixture) {
         .collect();
     let mut ids = BTreeSet::new();
     for t in tasks {
-        ids.insert(t.await.unwrap().unwrap().view.id);
+        ids.insert(t.await.unwrap().unwrap().resource.id());
     }
     assert_eq!(ids.len(), 1, "every request answers with the one order");
     assert_eq!(f.order_service().history(c, None, page(10), None).await.unwrap().items.len(), 1);
@@ -283,7 +283,7 @@ pub async fn three_pages_of_history_return_every_order_once_newest_first(f: Fixt
     loop {
         let p = svc.history(c, None, page(3), cursor.as_deref()).await.unwrap();
         pages += 1;
-        seen.extend(p.items.iter().map(|o| (o.created_at, o.id)));
+        seen.extend(p.items.iter().map(|o| (o.created_at(), o.id())));
         match p.next_cursor {
             Some(n) => cursor = Some(n),
             None => break,
@@ -304,8 +304,8 @@ pub async fn history_filters_by_status_across_pages(f: Fixture) {
     let mut cursor: Option<String> = None;
     loop {
         let p = svc.history(c, Some(OrderStatus::Rejected), page(2), cursor.as_deref()).await.unwrap();
-        assert!(p.items.iter().all(|o| o.state == "REJECTED"));
-        seen.extend(p.items.iter().map(|o| o.id));
+        assert!(p.items.iter().all(|o| o.status() == OrderStatus::Rejected));
+        seen.extend(p.items.iter().map(|o| o.id()));
         match p.next_cursor {
             Some(n) => cursor = Some(n),
             None => break,
@@ -351,7 +351,8 @@ pub async fn the_catalogue_pages_by_name(f: Fixture) {
     let first = svc.list(page(3), None).await.unwrap();
     let second = svc.list(page(3), first.next_cursor.as_deref()).await.unwrap();
     assert!(second.next_cursor.is_none());
-    let names: Vec<String> = first.items.iter().chain(second.items.iter()).map(|p| p.name.clone()).collect();
+    let names: Vec<String> =
+        first.items.iter().chain(second.items.iter()).map(|p| p.name().as_str().to_owned()).collect();
     assert_eq!(names, ["Apple", "Banana", "Cherry", "Pear", "apple"]);
     assert!(matches!(svc.list(page(3), Some("garbage")).await, Err(AppError::InvalidCursor)));
 }

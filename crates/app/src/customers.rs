@@ -11,7 +11,6 @@ use crate::error::{AppError, StepError};
 use crate::idempotency::{self, Created, Prior};
 use crate::ports::{Commit, CustomerRepository, CustomerWrite, IdempotencyKey, Item};
 use crate::step::{self, Attempt, Consumer, StepOutcome};
-use crate::views::CustomerView;
 
 const SCOPE: &str = "customers";
 
@@ -30,25 +29,24 @@ impl CustomerService {
         &self,
         cmd: RegisterCustomer,
         key: Option<&IdempotencyKey>,
-    ) -> Result<Created<CustomerView>, AppError> {
+    ) -> Result<Created<Customer>, AppError> {
         let fp = idempotency::fingerprint(&cmd)?;
-        if let Prior::Replay(view) = idempotency::check(self.repo.as_ref(), SCOPE, key, &fp).await? {
-            return Ok(Created { view, replayed: true });
+        if let Prior::Replay(resource) = idempotency::check(self.repo.as_ref(), SCOPE, key, &fp).await? {
+            return Ok(Created { resource, replayed: true });
         }
         let id = CustomerId::from_uuid(self.env.new_uuid());
         let (customer, event) =
             Customer::register(id, cmd.name, cmd.email, cmd.address, cmd.credit_limit, self.env.now());
-        let view = CustomerView::from(&customer);
         let envelope = EventEnvelope::new(DomainEvent::CustomerRegistered(event), self.env.as_ref());
-        let commit = Commit::new(vec![CustomerWrite::Customer { customer, expected_version: 0 }], &[envelope])
-            .answering(idempotency::record(SCOPE, key, &fp, id.as_uuid(), &view)?);
-        let committed = self.repo.commit(commit).await;
-        idempotency::settle(self.repo.as_ref(), SCOPE, key, &fp, committed, view).await
+        let record = idempotency::record(SCOPE, key, &fp, id.as_uuid(), &customer)?;
+        let write = CustomerWrite::Customer { customer: customer.clone(), expected_version: 0 };
+        let committed = self.repo.commit(Commit::new(vec![write], &[envelope]).answering(record)).await;
+        idempotency::settle(self.repo.as_ref(), SCOPE, key, &fp, committed, customer).await
     }
 
-    pub async fn get(&self, id: CustomerId) -> Result<CustomerView, AppError> {
+    pub async fn get(&self, id: CustomerId) -> Result<Customer, AppError> {
         let c = self.repo.get(id).await?.ok_or(AppError::NotFound(Item::Customer(id)))?;
-        Ok(CustomerView::from(&c.value))
+        Ok(c.value)
     }
 
     /// One attempt of a credit step: the customer and the order's reservation record, and the

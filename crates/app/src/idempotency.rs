@@ -59,10 +59,10 @@ pub fn record(
     }))
 }
 
-/// A create's answer: the view, and whether it is a replay of an earlier answer.
+/// A create's answer: the resource as created, and whether it is a replay of an earlier answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Created<V> {
-    pub view: V,
+    pub resource: V,
     pub replayed: bool,
 }
 
@@ -74,12 +74,12 @@ pub async fn settle<V: DeserializeOwned>(
     key: Option<&IdempotencyKey>,
     fingerprint: &str,
     committed: Result<(), StoreError>,
-    view: V,
+    resource: V,
 ) -> Result<Created<V>, AppError> {
     match committed {
-        Ok(()) => Ok(Created { view, replayed: false }),
+        Ok(()) => Ok(Created { resource, replayed: false }),
         Err(StoreError::Duplicate(Duplicate::IdempotencyKey)) => match check(ledger, scope, key, fingerprint).await? {
-            Prior::Replay(view) => Ok(Created { view, replayed: true }),
+            Prior::Replay(resource) => Ok(Created { resource, replayed: true }),
             Prior::Fresh => Err(AppError::Conflict),
         },
         Err(e) => Err(e.into()),

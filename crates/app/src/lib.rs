@@ -20,7 +20,6 @@ pub mod ports;
 pub mod products;
 pub mod relay;
 pub mod step;
-pub mod views;
 
 #[cfg(feature = "contract")]
 #[allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed expectation is the report

@@ -4,19 +4,20 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use domain::saga::{approve_order, price_order, reject_for_credit, reject_for_stock, sweep_order, Step};
-use domain::{CustomerId, DomainEvent, EventEnvelope, Order, OrderId, OrderStatus, ProductId, ShippingCostService};
+use domain::{
+    CustomerId, DomainEvent, EventEnvelope, Order, OrderId, OrderStatus, ProductId, ShippingCostService, ShippingQuote,
+};
 
 use crate::commands::{PlaceOrder, QuoteShipping};
 use crate::env::SharedEnv;
 use crate::error::{AppError, StepError};
 use crate::idempotency::{self, Created, Prior};
-use crate::page::{self, PageRequest, PageSize};
+use crate::page::{self, Listing, PageRequest, PageSize};
 use crate::ports::{
     Commit, CustomerRepository, HistoryQuery, IdempotencyKey, Item, OrderRepository, OrderWrite, ProductRepository,
     StoreError, Versioned,
 };
 use crate::step::{self, Attempt, Consumer, StepOutcome};
-use crate::views::{OrderView, PageView, QuoteView};
 
 const SCOPE: &str = "orders";
 
@@ -32,9 +33,9 @@ impl OrderService {
         OrderService { repo, env }
     }
 
-    pub async fn get(&self, id: OrderId) -> Result<OrderView, AppError> {
+    pub async fn get(&self, id: OrderId) -> Result<Order, AppError> {
         let o = self.repo.get(id).await?.ok_or(AppError::NotFound(Item::Order(id)))?;
-        Ok(OrderView::from(&o.value))
+        Ok(o.value)
     }
 
     fn history_scope(customer: CustomerId, status: Option<OrderStatus>) -> String {
@@ -48,28 +49,25 @@ impl OrderService {
         status: Option<OrderStatus>,
         size: PageSize,
         cursor: Option<&str>,
-    ) -> Result<PageView<OrderView>, AppError> {
+    ) -> Result<Listing<Order>, AppError> {
         let scope = Self::history_scope(customer_id, status);
         let after = cursor.map(|c| page::decode_cursor(&scope, c)).transpose().map_err(|_| AppError::InvalidCursor)?;
         let p = self.repo.history(&HistoryQuery { customer_id, status, page: PageRequest { size, after } }).await?;
-        Ok(PageView {
-            items: p.items.iter().map(OrderView::from).collect(),
-            next_cursor: p.next.map(|n| page::encode_cursor(&scope, &n)),
-        })
+        Ok(Listing { items: p.items, next_cursor: p.next.map(|n| page::encode_cursor(&scope, &n)) })
     }
 
     /// APPROVED → CANCELLED (stock and credit are then released by the saga); cancelling a
     /// cancelled order answers it as it is; PENDING and REJECTED are refused.
-    pub async fn cancel(&self, id: OrderId) -> Result<OrderView, AppError> {
+    pub async fn cancel(&self, id: OrderId) -> Result<Order, AppError> {
         let Versioned { value: mut order, version } =
             self.repo.get(id).await?.ok_or(AppError::NotFound(Item::Order(id)))?;
         let Some(event) = order.cancel(self.env.now())? else {
-            return Ok(OrderView::from(&order));
+            return Ok(order);
         };
         let envelope = EventEnvelope::new(DomainEvent::OrderCancelled(event), self.env.as_ref());
-        let view = OrderView::from(&order);
-        self.repo.commit(Commit::new(vec![OrderWrite::Put { order, expected_version: version }], &[envelope])).await?;
-        Ok(view)
+        let write = OrderWrite::Put { order: order.clone(), expected_version: version };
+        self.repo.commit(Commit::new(vec![write], &[envelope])).await?;
+        Ok(order)
     }
 }
 
@@ -95,22 +93,21 @@ impl OrderPlacement {
         OrderPlacement { repo, products, customers, shipping, env }
     }
 
-    pub async fn place(&self, cmd: PlaceOrder, key: Option<&IdempotencyKey>) -> Result<Created<OrderView>, AppError> {
+    pub async fn place(&self, cmd: PlaceOrder, key: Option<&IdempotencyKey>) -> Result<Created<Order>, AppError> {
         let fp = idempotency::fingerprint(&cmd)?;
-        if let Prior::Replay(view) = idempotency::check(self.repo.as_ref(), SCOPE, key, &fp).await? {
-            return Ok(Created { view, replayed: true });
+        if let Prior::Replay(resource) = idempotency::check(self.repo.as_ref(), SCOPE, key, &fp).await? {
+            return Ok(Created { resource, replayed: true });
         }
         self.shipping.check_offered(&cmd.shipping_address, cmd.shipping_speed)?;
         let id = OrderId::from_uuid(self.env.new_uuid());
         let (order, event) =
             Order::place(id, cmd.customer_id, cmd.lines, cmd.shipping_address, cmd.shipping_speed, self.env.now())?;
         self.check_references(&order).await?;
-        let view = OrderView::from(&order);
         let envelope = EventEnvelope::new(DomainEvent::OrderCreated(event), self.env.as_ref());
-        let commit = Commit::new(vec![OrderWrite::Put { order, expected_version: 0 }], &[envelope])
-            .answering(idempotency::record(SCOPE, key, &fp, id.as_uuid(), &view)?);
-        let committed = self.repo.commit(commit).await;
-        idempotency::settle(self.repo.as_ref(), SCOPE, key, &fp, committed, view).await
+        let record = idempotency::record(SCOPE, key, &fp, id.as_uuid(), &order)?;
+        let write = OrderWrite::Put { order: order.clone(), expected_version: 0 };
+        let committed = self.repo.commit(Commit::new(vec![write], &[envelope]).answering(record)).await;
+        idempotency::settle(self.repo.as_ref(), SCOPE, key, &fp, committed, order).await
     }
 
     /// An order naming a customer or product that does not exist is a client error, answered
@@ -129,8 +126,8 @@ impl OrderPlacement {
 }
 
 /// What shipping would cost: pure domain, no storage.
-pub fn quote_shipping(shipping: &ShippingCostService, cmd: &QuoteShipping) -> Result<QuoteView, AppError> {
-    Ok(shipping.quote(&cmd.destination, cmd.speed, &cmd.items, cmd.subtotal)?.into())
+pub fn quote_shipping(shipping: &ShippingCostService, cmd: &QuoteShipping) -> Result<ShippingQuote, AppError> {
+    Ok(shipping.quote(&cmd.destination, cmd.speed, &cmd.items, cmd.subtotal)?)
 }
 
 /// The order-side steps of the saga: price, approve, reject. Only the pricing step needs the

@@ -127,3 +127,11 @@ mod tests {
         assert_eq!(PageSize::new(100).map(PageSize::get), Some(100));
     }
 }
+
+/// One page of a listing as the application answers it: the items, and the opaque cursor of the
+/// next page when more may follow (bound to the query that issued it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}

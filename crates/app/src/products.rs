@@ -10,10 +10,9 @@ use crate::commands::AddProduct;
 use crate::env::SharedEnv;
 use crate::error::{AppError, StepError};
 use crate::idempotency::Created;
-use crate::page::{self, PageRequest, PageSize};
+use crate::page::{self, Listing, PageRequest, PageSize};
 use crate::ports::{Commit, Item, ProductRepository, ProductWrite};
 use crate::step::{self, Attempt, Consumer, StepOutcome};
-use crate::views::{PageView, ProductView};
 
 const CATALOGUE_SCOPE: &str = "catalogue";
 
@@ -28,32 +27,27 @@ impl ProductService {
         ProductService { repo, env }
     }
 
-    pub async fn add(&self, cmd: AddProduct) -> Result<Created<ProductView>, AppError> {
+    pub async fn add(&self, cmd: AddProduct) -> Result<Created<Product>, AppError> {
         let id = ProductId::from_uuid(self.env.new_uuid());
         let (product, event) =
             Product::add(id, cmd.name, cmd.price, cmd.weight, cmd.dimensions, cmd.stock, self.env.now());
-        let view = ProductView::from(&product);
         let envelope = EventEnvelope::new(DomainEvent::ProductAdded(event), self.env.as_ref());
-        self.repo
-            .commit(Commit::new(vec![ProductWrite::Product { product, expected_version: 0 }], &[envelope]))
-            .await?;
-        Ok(Created { view, replayed: false })
+        let write = ProductWrite::Product { product: product.clone(), expected_version: 0 };
+        self.repo.commit(Commit::new(vec![write], &[envelope])).await?;
+        Ok(Created { resource: product, replayed: false })
     }
 
-    pub async fn get(&self, id: ProductId) -> Result<ProductView, AppError> {
+    pub async fn get(&self, id: ProductId) -> Result<Product, AppError> {
         let p = self.repo.get(id).await?.ok_or(AppError::NotFound(Item::Product(id)))?;
-        Ok(ProductView::from(&p.value))
+        Ok(p.value)
     }
 
     /// The catalogue by name; `cursor` is what the previous page returned.
-    pub async fn list(&self, size: PageSize, cursor: Option<&str>) -> Result<PageView<ProductView>, AppError> {
+    pub async fn list(&self, size: PageSize, cursor: Option<&str>) -> Result<Listing<Product>, AppError> {
         let after =
             cursor.map(|c| page::decode_cursor(CATALOGUE_SCOPE, c)).transpose().map_err(|_| AppError::InvalidCursor)?;
         let p = self.repo.list(&PageRequest { size, after }).await?;
-        Ok(PageView {
-            items: p.items.iter().map(ProductView::from).collect(),
-            next_cursor: p.next.map(|n| page::encode_cursor(CATALOGUE_SCOPE, &n)),
-        })
+        Ok(Listing { items: p.items, next_cursor: p.next.map(|n| page::encode_cursor(CATALOGUE_SCOPE, &n)) })
     }
 
     /// One attempt of a stock step for `order_id`: the reservation record and the products of

@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use crate::dto::{CreateCustomerDto, CreateOrderDto, CreateProductDto, QuoteDto};
 use crate::problem::{problem_response, ApiError};
+use crate::views::{CustomerView, OrderView, PageView, ProductView, QuoteView};
 
 /// Request bodies above this size are refused before parsing: the largest valid order (50
 /// lines) is a few kilobytes.
@@ -90,8 +91,9 @@ fn json(status: StatusCode, value: &impl Serialize) -> Result<Response<Body>, Ap
     Ok(r)
 }
 
-fn created<V: Serialize>(c: &Created<V>, location: String) -> Result<Response<Body>, ApiError> {
-    let mut r = json(StatusCode::CREATED, &c.view)?;
+/// 201 with the created resource's view, its `Location`, and whether it is a replay.
+fn created<R>(c: &Created<R>, view: &impl Serialize, location: String) -> Result<Response<Body>, ApiError> {
+    let mut r = json(StatusCode::CREATED, view)?;
     if let Ok(v) = location.parse() {
         r.headers_mut().insert("location", v);
     }
@@ -111,7 +113,7 @@ pub async fn create_customer(svc: &CustomerService, req: Request) -> Response<Bo
         let key = idempotency_key(&req)?;
         let cmd: RegisterCustomer = command::<CreateCustomerDto, _>(&req)?;
         let c = svc.register(cmd, key.as_ref()).await?;
-        created(&c, format!("/customers/{}", c.view.id))
+        created(&c, &CustomerView::from(&c.resource), format!("/customers/{}", c.resource.id()))
     };
     let result = result.await;
     finish(&req, result)
@@ -119,7 +121,8 @@ pub async fn create_customer(svc: &CustomerService, req: Request) -> Response<Bo
 
 /// GET /customers/{id}
 pub async fn get_customer(svc: &CustomerService, req: Request) -> Response<Body> {
-    let result = async { json(StatusCode::OK, &svc.get(path_id::<CustomerId>(&req)?).await?) }.await;
+    let result =
+        async { json(StatusCode::OK, &CustomerView::from(&svc.get(path_id::<CustomerId>(&req)?).await?)) }.await;
     finish(&req, result)
 }
 
@@ -131,7 +134,7 @@ pub async fn find_order_history(svc: &OrderService, req: Request) -> Response<Bo
             ApiError::InvalidQuery { param: "status", reason: "must be PENDING, APPROVED, REJECTED or CANCELLED" }
         })?;
         let page = svc.history(customer, status, page_size(&req)?, query(&req, "cursor")).await?;
-        json(StatusCode::OK, &page)
+        json(StatusCode::OK, &PageView::<OrderView>::of(page))
     }
     .await;
     finish(&req, result)
@@ -142,7 +145,7 @@ pub async fn create_product(svc: &ProductService, req: Request) -> Response<Body
     let result = async {
         let cmd: AddProduct = command::<CreateProductDto, _>(&req)?;
         let c = svc.add(cmd).await?;
-        created(&c, format!("/products/{}", c.view.id))
+        created(&c, &ProductView::from(&c.resource), format!("/products/{}", c.resource.id()))
     }
     .await;
     finish(&req, result)
@@ -150,13 +153,16 @@ pub async fn create_product(svc: &ProductService, req: Request) -> Response<Body
 
 /// GET /products/{id}
 pub async fn get_product(svc: &ProductService, req: Request) -> Response<Body> {
-    let result = async { json(StatusCode::OK, &svc.get(path_id::<ProductId>(&req)?).await?) }.await;
+    let result = async { json(StatusCode::OK, &ProductView::from(&svc.get(path_id::<ProductId>(&req)?).await?)) }.await;
     finish(&req, result)
 }
 
 /// GET /products?limit=&cursor=
 pub async fn list_products(svc: &ProductService, req: Request) -> Response<Body> {
-    let result = async { json(StatusCode::OK, &svc.list(page_size(&req)?, query(&req, "cursor")).await?) }.await;
+    let result = async {
+        json(StatusCode::OK, &PageView::<ProductView>::of(svc.list(page_size(&req)?, query(&req, "cursor")).await?))
+    }
+    .await;
     finish(&req, result)
 }
 
@@ -166,7 +172,7 @@ pub async fn create_order(svc: &OrderPlacement, req: Request) -> Response<Body> 
         let key = idempotency_key(&req)?;
         let cmd: PlaceOrder = command::<CreateOrderDto, _>(&req)?;
         let c = svc.place(cmd, key.as_ref()).await?;
-        created(&c, format!("/orders/{}", c.view.id))
+        created(&c, &OrderView::from(&c.resource), format!("/orders/{}", c.resource.id()))
     }
     .await;
     finish(&req, result)
@@ -174,13 +180,13 @@ pub async fn create_order(svc: &OrderPlacement, req: Request) -> Response<Body> 
 
 /// GET /orders/{id}
 pub async fn get_order(svc: &OrderService, req: Request) -> Response<Body> {
-    let result = async { json(StatusCode::OK, &svc.get(path_id::<OrderId>(&req)?).await?) }.await;
+    let result = async { json(StatusCode::OK, &OrderView::from(&svc.get(path_id::<OrderId>(&req)?).await?)) }.await;
     finish(&req, result)
 }
 
 /// POST /orders/{id}/cancel
 pub async fn cancel_order(svc: &OrderService, req: Request) -> Response<Body> {
-    let result = async { json(StatusCode::OK, &svc.cancel(path_id::<OrderId>(&req)?).await?) }.await;
+    let result = async { json(StatusCode::OK, &OrderView::from(&svc.cancel(path_id::<OrderId>(&req)?).await?)) }.await;
     finish(&req, result)
 }
 
@@ -188,7 +194,7 @@ pub async fn cancel_order(svc: &OrderService, req: Request) -> Response<Body> {
 pub async fn quote_shipping(shipping: &ShippingCostService, req: Request) -> Response<Body> {
     let result = async {
         let cmd: QuoteShipping = command::<QuoteDto, _>(&req)?;
-        json(StatusCode::OK, &quote(shipping, &cmd)?)
+        json(StatusCode::OK, &QuoteView::from(quote(shipping, &cmd)?))
     }
     .await;
     finish(&req, result)

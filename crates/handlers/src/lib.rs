@@ -10,3 +10,4 @@ pub mod dto;
 pub mod events;
 pub mod http;
 pub mod problem;
+pub mod views;

@@ -41,7 +41,7 @@ pub async fn seed(system: &LocalSystem) -> Result<Seeded, AppError> {
             stock: StockLevel::new(stock)?,
         };
         let p = products.add(cmd).await?;
-        out.products.push((name.to_owned(), p.view.id.to_string()));
+        out.products.push((name.to_owned(), p.resource.id().to_string()));
     }
     let people = [
         ("Ada Lovelace", "ada@example.com", 50_000, ("12 Analytical Way", "Columbus", "OH", "43004", "US")),
@@ -55,7 +55,7 @@ pub async fn seed(system: &LocalSystem) -> Result<Seeded, AppError> {
             credit_limit: usd(limit)?,
         };
         let c = customers.register(cmd, None).await?;
-        out.customers.push((name.to_owned(), c.view.id.to_string()));
+        out.customers.push((name.to_owned(), c.resource.id().to_string()));
     }
     Ok(out)
 }

@@ -260,7 +260,7 @@ impl World {
                 credit_limit: usd(self.rng.i64(0..=150_000)),
             };
             let c = CustomerService::new(self.customers.clone(), self.env_shared.clone()).register(cmd, None).await;
-            customers.push(c.map_err(|e| e.to_string())?.view.id);
+            customers.push(c.map_err(|e| e.to_string())?.resource.id());
         }
         let mut products = vec![];
         for _ in 0..self.rng.usize(1..=4) {
@@ -272,7 +272,7 @@ impl World {
                 stock: StockLevel::new(self.rng.i64(0..=15)).map_err(|e| e.to_string())?,
             };
             let p = ProductService::new(self.products.clone(), self.env_shared.clone()).add(cmd).await;
-            products.push(p.map_err(|e| e.to_string())?.view.id);
+            products.push(p.map_err(|e| e.to_string())?.resource.id());
         }
         Ok((customers, products))
     }

@@ -1,14 +1,16 @@
-//! Views: what the API answers, in the wire format (camelCase JSON, Money as minor units).
-//! They deserialize too, because an idempotent create replays the stored view.
+//! Views: what the API answers, in the wire format (camelCase JSON, Money as minor units), made
+//! from the aggregates the application returns. They are the translation layer's: the model and
+//! the use cases know nothing of the wire.
 
+use app::page::Listing;
 use chrono::{DateTime, Utc};
 use domain::{
-    Address, Customer, CustomerId, Dimensions, Money, Order, OrderId, OrderState, Product, ProductId, Quantity,
-    RejectionReason, ShippingQuote, ShippingSpeed, Zone,
+    Address, Customer, CustomerId, Dimensions, Money, Order, OrderId, OrderState, OrderStatus, Product, ProductId,
+    Quantity, RejectionReason, ShippingQuote, ShippingSpeed, Zone,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerView {
     pub id: CustomerId,
@@ -34,7 +36,7 @@ impl From<&Customer> for CustomerView {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct DimensionsView {
     pub length: u32,
     pub width: u32,
@@ -47,7 +49,7 @@ impl From<Dimensions> for DimensionsView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductView {
     pub id: ProductId,
@@ -77,7 +79,7 @@ impl From<&Product> for ProductView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderLineView {
     pub product_id: ProductId,
@@ -86,12 +88,12 @@ pub struct OrderLineView {
     pub unit_price: Option<Money>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderView {
     pub id: OrderId,
     pub customer_id: CustomerId,
-    pub state: String,
+    pub state: OrderStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejection_reason: Option<RejectionReason>,
     pub lines: Vec<OrderLineView>,
@@ -113,7 +115,7 @@ impl From<&Order> for OrderView {
         OrderView {
             id: o.id(),
             customer_id: o.customer_id(),
-            state: o.status().as_str().to_owned(),
+            state: o.status(),
             rejection_reason: match o.state() {
                 OrderState::Rejected { reason } => Some(reason),
                 _ => None,
@@ -135,7 +137,7 @@ impl From<&Order> for OrderView {
 }
 
 /// A page of items and, when more may follow, the cursor to ask for the next page with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PageView<T> {
     pub items: Vec<T>,
@@ -143,7 +145,17 @@ pub struct PageView<T> {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+impl<T> PageView<T> {
+    /// The page of `listing`, each item seen as a `T`.
+    pub fn of<A>(listing: Listing<A>) -> Self
+    where
+        T: for<'a> From<&'a A>,
+    {
+        PageView { items: listing.items.iter().map(T::from).collect(), next_cursor: listing.next_cursor }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QuoteView {
     pub zone: Zone,
