@@ -53,7 +53,9 @@ impl OrderService {
         let scope = Self::history_scope(customer_id, status);
         let after = cursor.map(|c| page::decode_cursor(&scope, c)).transpose().map_err(|_| AppError::InvalidCursor)?;
         let p = self.repo.history(&HistoryQuery { customer_id, status, page: PageRequest { size, after } }).await?;
-        Ok(Listing { items: p.items, next_cursor: p.next.map(|n| page::encode_cursor(&scope, &n)) })
+        let next_cursor =
+            p.next.map(|n| page::encode_cursor(&scope, &n)).transpose().map_err(AppError::Serialization)?;
+        Ok(Listing { items: p.items, next_cursor })
     }
 
     /// APPROVED → CANCELLED (stock and credit are then released by the saga); cancelling a

@@ -63,9 +63,9 @@ pub struct InvalidCursor;
 
 pub const MAX_CURSOR_LEN: usize = 1024;
 
-pub fn encode_cursor(scope: &str, p: &Position) -> String {
+pub fn encode_cursor(scope: &str, p: &Position) -> Result<String, serde_json::Error> {
     let body = CursorBody { v: 1, q: scope.to_owned(), s: p.sort.clone(), i: p.id };
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&body).unwrap_or_default())
+    Ok(URL_SAFE_NO_PAD.encode(serde_json::to_vec(&body)?))
 }
 
 pub fn decode_cursor(scope: &str, cursor: &str) -> Result<Position, InvalidCursor> {
@@ -102,7 +102,7 @@ mod tests {
     #[test]
     fn a_cursor_round_trips_within_its_scope_only() {
         let p = Position { sort: "2026-01-01T00:00:00.000Z".into(), id: Uuid::from_u128(7) };
-        let c = encode_cursor("history:a:*", &p);
+        let c = encode_cursor("history:a:*", &p).unwrap();
         assert_eq!(decode_cursor("history:a:*", &c), Ok(p));
         assert_eq!(decode_cursor("history:b:*", &c), Err(InvalidCursor));
         assert_eq!(decode_cursor("history:a:PENDING", &c), Err(InvalidCursor));
@@ -110,7 +110,7 @@ mod tests {
 
     #[test]
     fn tampered_cursors_are_refused() {
-        let c = encode_cursor("catalogue", &Position { sort: "Lamp".into(), id: Uuid::from_u128(7) });
+        let c = encode_cursor("catalogue", &Position { sort: "Lamp".into(), id: Uuid::from_u128(7) }).unwrap();
         let mut flipped = c.clone().into_bytes();
         flipped[3] = if flipped[3] == b'A' { b'B' } else { b'A' };
         for bad in

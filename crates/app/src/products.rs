@@ -47,7 +47,9 @@ impl ProductService {
         let after =
             cursor.map(|c| page::decode_cursor(CATALOGUE_SCOPE, c)).transpose().map_err(|_| AppError::InvalidCursor)?;
         let p = self.repo.list(&PageRequest { size, after }).await?;
-        Ok(Listing { items: p.items, next_cursor: p.next.map(|n| page::encode_cursor(CATALOGUE_SCOPE, &n)) })
+        let next_cursor =
+            p.next.map(|n| page::encode_cursor(CATALOGUE_SCOPE, &n)).transpose().map_err(AppError::Serialization)?;
+        Ok(Listing { items: p.items, next_cursor })
     }
 
     /// One attempt of a stock step for `order_id`: the reservation record and the products of

@@ -3,6 +3,8 @@
 
 use app::AppError;
 use domain::DomainError;
+use lambda_http::http::header::CONTENT_TYPE;
+use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
@@ -117,14 +119,22 @@ pub fn problem_response(e: &ApiError, instance: &str) -> Response<Body> {
     };
     let body =
         ProblemBody { r#type: format!("{TYPE_BASE}{}", k.kind), title: k.title, status: k.status, detail, field };
-    let mut builder = Response::builder().status(k.status).header("content-type", "application/problem+json");
-    if !instance.is_empty() {
-        builder = builder.header("content-location", instance);
+    // A struct of strings and numbers always serializes; should it not, the answer is still a
+    // problem document rather than an empty body.
+    let text = serde_json::to_string(&body).unwrap_or_else(|_| UNSERIALIZABLE.to_owned());
+    let mut r = Response::new(Body::from(text));
+    *r.status_mut() = StatusCode::from_u16(k.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    if let Ok(v) = HeaderValue::from_str(instance) {
+        if !instance.is_empty() {
+            r.headers_mut().insert("content-location", v);
+        }
     }
-    builder
-        .body(Body::from(serde_json::to_string(&body).unwrap_or_default()))
-        .unwrap_or_else(|_| Response::new(Body::Empty))
+    r
 }
+
+/// The problem document of last resort.
+const UNSERIALIZABLE: &str = r#"{"type":"https://shop-saga.dev/problems/internal","title":"Internal error","status":500,"detail":"The request could not be completed. It has been logged."}"#;
 
 #[cfg(test)]
 mod tests {
