@@ -108,8 +108,8 @@ async fn the_deployed_bundle_runs_the_saga_end_to_end() {
 
     // The same POST with the same Idempotency-Key: one order.
     let body = system_tests::order_body(&rich, &[(&lamp, 1)]);
-    let first = api.post_keyed("/orders", "e2e-key-1", body.clone()).await;
-    let again = api.post_keyed("/orders", "e2e-key-1", body).await;
+    let first = api.order_keyed(Some("e2e-key-1"), body.clone()).await;
+    let again = api.order_keyed(Some("e2e-key-1"), body).await;
     assert_eq!((first.status, again.status), (201, 201));
     assert_eq!(first.body["id"], again.body["id"]);
     settled(&api, first.body["id"].as_str().expect("id")).await;

@@ -229,6 +229,9 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
     a.expect("release-stock.stock-release-requested.json", Expect::Skipped).await;
     a.expect("release-credit.json", Expect::Applied(&["CreditReleased"])).await;
     a.expect("release-credit.credit-release-requested.json", Expect::Skipped).await;
+    a.expect("replicate-catalogue.json", Expect::Applied(&[])).await;
+    a.expect("replicate-catalogue.json", Expect::Skipped).await;
+    a.expect("replicate-customers.json", Expect::Applied(&[])).await;
     a.expect("outbox-relay.json", Expect::Relayed(2)).await;
     a.expect("outbox-relay.products.json", Expect::Relayed(1)).await;
 
@@ -281,6 +284,8 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
         "release-stock.stock-release-requested.json",
         "release-credit.json",
         "release-credit.credit-release-requested.json",
+        "replicate-catalogue.json",
+        "replicate-customers.json",
         "outbox-relay.json",
         "outbox-relay.products.json",
         "reject-order.json",

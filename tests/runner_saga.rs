@@ -110,8 +110,8 @@ async fn the_same_post_with_the_same_idempotency_key_makes_one_order() {
     let c = r.customer("idem@example.com", 100_000).await;
     let p = r.product("Mug", 800, 10).await;
     let body = system_tests::order_body(&c, &[(&p, 1)]);
-    let first = r.post_keyed("/orders", "retry-me", body.clone()).await;
-    let second = r.post_keyed("/orders", "retry-me", body).await;
+    let first = r.order_keyed(Some("retry-me"), body.clone()).await;
+    let second = r.order_keyed(Some("retry-me"), body).await;
     assert_eq!((first.status, second.status), (201, 201));
     assert_eq!(first.body["id"], second.body["id"]);
     assert_eq!(second.headers.get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));

@@ -277,3 +277,37 @@ fn every_dead_letter_queue_has_an_alarm() {
         assert!(watched, "no alarm watches {q}");
     }
 }
+
+/// Database per service: every function's permissions, variables and template grants name the
+/// table of one context at most (the relay names only the bus). Together with the event replays,
+/// which require the calls each function makes to equal its grants, no function can read or
+/// write another context's data without this test failing.
+#[test]
+fn no_function_touches_more_than_one_contexts_table() {
+    let fns = template_functions();
+    let table_ids = [table_id(Table::Customers), table_id(Table::Products), table_id(Table::Orders)];
+    for spec in &specs() {
+        let by_permission: BTreeSet<Table> = spec
+            .permissions
+            .iter()
+            .filter_map(|p| match p.resource {
+                Resource::Table(t) | Resource::Index(t, _) => Some(t),
+                Resource::Bus => None,
+            })
+            .collect();
+        let by_variable: BTreeSet<Table> = [Table::Customers, Table::Products, Table::Orders]
+            .into_iter()
+            .filter(|t| spec.env.contains(&t.var()))
+            .collect();
+        assert!(by_permission.len() <= 1, "{} is granted several contexts' tables: {by_permission:?}", spec.name);
+        assert_eq!(by_variable, by_permission, "{}: the tables it names and the tables it may use", spec.name);
+        let f = &fns[spec.name];
+        let in_template: BTreeSet<&str> = f
+            .statements
+            .iter()
+            .flat_map(|s| s.resources.iter())
+            .filter_map(|r| table_ids.iter().copied().find(|id| r.contains(id)))
+            .collect();
+        assert!(in_template.len() <= 1, "{}: the template grants several tables: {in_template:?}", spec.name);
+    }
+}

@@ -128,7 +128,25 @@ impl Api {
     }
 
     pub async fn order(&self, customer: &str, lines: &[(&str, i64)]) -> Reply {
-        self.post("/orders", order_body(customer, lines)).await
+        self.order_keyed(None, order_body(customer, lines)).await
+    }
+
+    /// POST /orders as a client places an order for a customer or product added a moment ago:
+    /// the orders context's replica learns of them from their events, so until it has, the answer
+    /// is a 422 `unknown-reference` (nothing written), which is retried for up to 20 s.
+    pub async fn order_keyed(&self, key: Option<&str>, body: Value) -> Reply {
+        let until = Instant::now() + Duration::from_secs(20);
+        loop {
+            let r = match key {
+                Some(k) => self.post_keyed("/orders", k, body.clone()).await,
+                None => self.post("/orders", body.clone()).await,
+            };
+            let lagging = r.status == 422 && r.body["type"].as_str().is_some_and(|t| t.ends_with("/unknown-reference"));
+            if !lagging || Instant::now() > until {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Polls the order until it leaves PENDING, for at most `limit`.

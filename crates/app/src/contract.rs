@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use domain::events::{LineRequest, OrderCreated};
 use domain::{
-    Address, CountryCode, Currency, CustomerId, CustomerName, Dimensions, DomainEvent, Email, EventEnvelope, Money,
-    Order, OrderId, OrderStatus, ProductId, ProductName, Quantity, RejectionReason, ShippingCostService, ShippingSpeed,
-    StockLevel, Weight,
+    Address, CatalogueEntry, CountryCode, Currency, CustomerId, CustomerName, Dimensions, DomainEvent, Email,
+    EventEnvelope, KnownCustomer, Money, Order, OrderId, OrderStatus, ProductId, ProductName, Quantity,
+    RejectionReason, ShippingCostService, ShippingSpeed, StockLevel, Weight,
 };
 
 use crate::commands::{AddProduct, PlaceOrder, RegisterCustomer};
@@ -47,13 +47,7 @@ impl Fixture {
         OrderService::new(self.orders.clone(), self.env.clone())
     }
     fn placement(&self) -> OrderPlacement {
-        OrderPlacement::new(
-            self.orders.clone(),
-            self.products.clone(),
-            self.customers.clone(),
-            shipping(),
-            self.env.clone(),
-        )
+        OrderPlacement::new(self.orders.clone(), shipping(), self.env.clone())
     }
 }
 
@@ -78,8 +72,12 @@ fn register_cmd(email: &str, limit: i64) -> RegisterCustomer {
     }
 }
 
+/// A registered customer, known to the orders replica as its event would make it.
 async fn customer(f: &Fixture, email: &str) -> CustomerId {
-    f.customer_service().register(register_cmd(email, 100_000), None).await.unwrap().resource.id()
+    let id = f.customer_service().register(register_cmd(email, 100_000), None).await.unwrap().resource.id();
+    let known = OrderWrite::Customer { customer: KnownCustomer { customer_id: id }, expected_version: 0 };
+    f.orders.commit(Commit::new(vec![known], &[])).await.unwrap();
+    id
 }
 
 async fn product(f: &Fixture, name: &str, stock: i64) -> ProductId {
@@ -90,7 +88,17 @@ async fn product(f: &Fixture, name: &str, stock: i64) -> ProductId {
         dimensions: Dimensions::new(10, 10, 10).unwrap(),
         stock: StockLevel::new(stock).unwrap(),
     };
-    f.product_service().add(cmd).await.unwrap().resource.id()
+    let p = f.product_service().add(cmd).await.unwrap().resource;
+    let entry = CatalogueEntry {
+        product_id: p.id(),
+        name: p.name().as_str().to_owned(),
+        price: p.price(),
+        weight: p.weight(),
+        dimensions: p.dimensions(),
+        sold: true,
+    };
+    f.orders.commit(Commit::new(vec![OrderWrite::Catalogue { entry, expected_version: 0 }], &[])).await.unwrap();
+    p.id()
 }
 
 fn line(p: ProductId, q: i64) -> LineRequest {
@@ -415,6 +423,48 @@ pub async fn an_unknown_id_is_not_found(f: Fixture) {
     assert!(f.orders.history(&query).await.unwrap().items.is_empty());
 }
 
+pub async fn an_order_is_placed_at_the_replica_price_and_only_for_what_the_replica_sells(f: Fixture) {
+    let c = customer(&f, "replica@example.com").await;
+    let p = product(&f, "Lamp", 5).await;
+    // The replica says 12.34 (say the product was repriced and the event has arrived).
+    let mut entry = f.orders.catalogue(&[p]).await.unwrap().remove(0);
+    entry.value.price = usd(1_234);
+    let write = OrderWrite::Catalogue { entry: entry.value.clone(), expected_version: entry.version };
+    f.orders.commit(Commit::new(vec![write], &[])).await.unwrap();
+    let placed = f.placement().place(place_cmd(c, vec![line(p, 2)]), None).await.unwrap().resource;
+    assert_eq!(placed.lines()[0].unit_price, Some(usd(1_234)), "the replica's price, not the products table's");
+
+    // A product the products context has but whose event has not reached the replica yet, and
+    // one the replica knows but no longer sells, are refused like unknown ones, writing nothing.
+    let lagging = product(&f, "Fresh", 5).await;
+    f.orders
+        .commit(Commit::new(
+            vec![OrderWrite::Catalogue {
+                entry: domain::CatalogueEntry {
+                    sold: false,
+                    ..f.orders.catalogue(&[lagging]).await.unwrap()[0].value.clone()
+                },
+                expected_version: 1,
+            }],
+            &[],
+        ))
+        .await
+        .unwrap();
+    let err = f.placement().place(place_cmd(c, vec![line(lagging, 1)]), None).await.unwrap_err();
+    assert!(matches!(err, AppError::UnknownReference(Item::Product(id)) if id == lagging), "{err:?}");
+    let cmd = AddProduct {
+        name: ProductName::parse("Unseen").unwrap(),
+        price: usd(100),
+        weight: Weight::new(1).unwrap(),
+        dimensions: Dimensions::new(1, 1, 1).unwrap(),
+        stock: StockLevel::new(1).unwrap(),
+    };
+    let unseen = f.product_service().add(cmd).await.unwrap().resource.id();
+    let err = f.placement().place(place_cmd(c, vec![line(unseen, 1)]), None).await.unwrap_err();
+    assert!(matches!(err, AppError::UnknownReference(Item::Product(id)) if id == unseen), "{err:?}");
+    assert_eq!(f.order_service().history(c, None, page(10), None).await.unwrap().items.len(), 1);
+}
+
 /// Expands to one `#[tokio::test]` per contract case, each with `$make().await` as its fixture.
 #[macro_export]
 macro_rules! contract_suite {
@@ -438,6 +488,7 @@ macro_rules! contract_suite {
             one_short_line_reserves_nothing,
             concurrent_reservations_never_oversell,
             an_unknown_id_is_not_found,
+            an_order_is_placed_at_the_replica_price_and_only_for_what_the_replica_sells,
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {

@@ -15,8 +15,10 @@ pub enum AppError {
     Domain(#[from] DomainError),
     #[error("{0} not found")]
     NotFound(Item),
-    /// The request names something that does not exist (a product on an order line...).
-    #[error("unknown {0}")]
+    /// The request names something the orders context does not know (a product on an order
+    /// line...): it does not exist, is no longer sold, or was added a moment ago and its event has
+    /// not reached the replica yet.
+    #[error("{0} is unknown here: it does not exist, is no longer sold, or was added a moment ago and is not orderable yet (retry in a few seconds)")]
     UnknownReference(Item),
     #[error("the email is already registered")]
     EmailTaken,

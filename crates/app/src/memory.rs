@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
-    CreditReservation, Customer, CustomerId, EventId, Order, OrderId, OrderStatus, Product, ProductId, StockReservation,
+    CatalogueEntry, CreditReservation, Customer, CustomerId, EventId, KnownCustomer, Order, OrderId, OrderStatus,
+    Product, ProductId, StockReservation,
 };
 
 use crate::page::{composite_key, order_position, product_position, Page, PageRequest, Position};
@@ -234,12 +235,16 @@ fn page_of<T: Clone>(
 #[derive(Default)]
 struct OrdersState {
     orders: HashMap<OrderId, Order>,
+    catalogue: HashMap<ProductId, CatalogueEntry>,
+    customers: HashMap<CustomerId, KnownCustomer>,
 }
 
 impl TableState<OrderWrite> for OrdersState {
     fn guard(w: &OrderWrite) -> (Item, u64) {
         match w {
-            OrderWrite::Put { expected_version, .. } => (w.item(), *expected_version),
+            OrderWrite::Put { expected_version, .. }
+            | OrderWrite::Catalogue { expected_version, .. }
+            | OrderWrite::Customer { expected_version, .. } => (w.item(), *expected_version),
             OrderWrite::Check { version, .. } => (w.item(), *version),
         }
     }
@@ -247,6 +252,14 @@ impl TableState<OrderWrite> for OrdersState {
         match w {
             OrderWrite::Put { order, .. } => {
                 self.orders.insert(order.id(), order);
+                true
+            }
+            OrderWrite::Catalogue { entry, .. } => {
+                self.catalogue.insert(entry.product_id, entry);
+                true
+            }
+            OrderWrite::Customer { customer, .. } => {
+                self.customers.insert(customer.customer_id, customer);
                 true
             }
             OrderWrite::Check { .. } => false,
@@ -279,6 +292,22 @@ impl OrderRepository for InMemoryOrderRepository {
             .map(|o| (composite_key(&order_position(o)), o.clone()))
             .collect();
         Ok(page_of(rows, true, &q.page, order_position))
+    }
+
+    async fn catalogue(&self, ids: &[ProductId]) -> Result<Vec<Versioned<CatalogueEntry>>, StoreError> {
+        let inner = self.0.lock();
+        let unique: BTreeMap<_, _> = ids
+            .iter()
+            .filter_map(|id| {
+                inner.versioned(Item::CatalogueEntry(*id), inner.state.catalogue.get(id)).map(|e| (*id, e))
+            })
+            .collect();
+        Ok(unique.into_values().collect())
+    }
+
+    async fn known_customer(&self, id: CustomerId) -> Result<Option<Versioned<KnownCustomer>>, StoreError> {
+        let inner = self.0.lock();
+        Ok(inner.versioned(Item::KnownCustomer(id), inner.state.customers.get(&id)))
     }
 
     async fn pending_before(&self, cutoff: DateTime<Utc>, limit: usize) -> Result<Vec<Versioned<Order>>, StoreError> {

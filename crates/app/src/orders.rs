@@ -3,9 +3,12 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use domain::saga::{approve_order, price_order, reject_for_credit, reject_for_stock, sweep_order, Step};
+use std::collections::BTreeMap;
+
+use domain::saga::{approve_order, price_order, reject_for_credit, reject_for_stock, sweep_order, Skip, Step};
 use domain::{
-    CustomerId, DomainEvent, EventEnvelope, Order, OrderId, OrderStatus, ProductId, ShippingCostService, ShippingQuote,
+    CatalogueEntry, CustomerId, DomainEvent, EventEnvelope, KnownCustomer, Money, Order, OrderId, OrderStatus,
+    ProductId, ShippingCostService, ShippingQuote,
 };
 
 use crate::commands::{PlaceOrder, QuoteShipping};
@@ -13,10 +16,7 @@ use crate::env::SharedEnv;
 use crate::error::{AppError, StepError};
 use crate::idempotency::{self, Created, Prior};
 use crate::page::{self, Listing, PageRequest, PageSize};
-use crate::ports::{
-    Commit, CustomerRepository, HistoryQuery, IdempotencyKey, Item, OrderRepository, OrderWrite, ProductRepository,
-    StoreError, Versioned,
-};
+use crate::ports::{Commit, HistoryQuery, IdempotencyKey, Item, OrderRepository, OrderWrite, StoreError, Versioned};
 use crate::step::{self, Attempt, Consumer, StepOutcome};
 
 const SCOPE: &str = "orders";
@@ -73,26 +73,20 @@ impl OrderService {
     }
 }
 
-/// Placing orders: checks what the request names, then stores the order PENDING with its
-/// OrderCreated event (and the idempotency record) in one transaction.
+/// Placing orders: checks what the request names against the orders context's own replica of
+/// the catalogue and the customers, then stores the order PENDING at the replica's prices with
+/// its OrderCreated event (and the idempotency record) in one transaction. It reads and writes
+/// the orders table only.
 #[derive(Clone)]
 pub struct OrderPlacement {
     repo: Arc<dyn OrderRepository>,
-    products: Arc<dyn ProductRepository>,
-    customers: Arc<dyn CustomerRepository>,
     shipping: ShippingCostService,
     env: SharedEnv,
 }
 
 impl OrderPlacement {
-    pub fn new(
-        repo: Arc<dyn OrderRepository>,
-        products: Arc<dyn ProductRepository>,
-        customers: Arc<dyn CustomerRepository>,
-        shipping: ShippingCostService,
-        env: SharedEnv,
-    ) -> Self {
-        OrderPlacement { repo, products, customers, shipping, env }
+    pub fn new(repo: Arc<dyn OrderRepository>, shipping: ShippingCostService, env: SharedEnv) -> Self {
+        OrderPlacement { repo, shipping, env }
     }
 
     pub async fn place(&self, cmd: PlaceOrder, key: Option<&IdempotencyKey>) -> Result<Created<Order>, AppError> {
@@ -101,10 +95,17 @@ impl OrderPlacement {
             return Ok(Created { resource, replayed: true });
         }
         self.shipping.check_offered(&cmd.shipping_address, cmd.shipping_speed)?;
+        let prices = self.check_references(&cmd).await?;
         let id = OrderId::from_uuid(self.env.new_uuid());
-        let (order, event) =
-            Order::place(id, cmd.customer_id, cmd.lines, cmd.shipping_address, cmd.shipping_speed, self.env.now())?;
-        self.check_references(&order).await?;
+        let (order, event) = Order::place_at(
+            id,
+            cmd.customer_id,
+            cmd.lines,
+            &prices,
+            cmd.shipping_address,
+            cmd.shipping_speed,
+            self.env.now(),
+        )?;
         let envelope = EventEnvelope::new(DomainEvent::OrderCreated(event), self.env.as_ref());
         let record = idempotency::record(SCOPE, key, &fp, id.as_uuid(), &order)?;
         let write = OrderWrite::Put { order: order.clone(), expected_version: 0 };
@@ -112,18 +113,77 @@ impl OrderPlacement {
         idempotency::settle(self.repo.as_ref(), SCOPE, key, &fp, committed, order).await
     }
 
-    /// An order naming a customer or product that does not exist is a client error, answered
-    /// at once rather than as a rejection later.
-    async fn check_references(&self, order: &Order) -> Result<(), AppError> {
-        if self.customers.get(order.customer_id()).await?.is_none() {
-            return Err(AppError::UnknownReference(Item::Customer(order.customer_id())));
+    /// The catalogue prices of the lines, when the replica knows the customer and sells every
+    /// product. Anything it does not know is a client error, answered at once: the replica lags
+    /// the catalogue by the time an event takes to arrive, so a product added a moment ago may be
+    /// refused like an unknown one, with the same 422 (the client retries; nothing is written).
+    async fn check_references(&self, cmd: &PlaceOrder) -> Result<BTreeMap<ProductId, Money>, AppError> {
+        if self.repo.known_customer(cmd.customer_id).await?.is_none() {
+            return Err(AppError::UnknownReference(Item::Customer(cmd.customer_id)));
         }
-        let ids: Vec<ProductId> = order.lines().iter().map(|l| l.product_id).collect();
-        let found = self.products.get_many(&ids).await?;
-        if let Some(missing) = ids.iter().find(|id| !found.iter().any(|p| p.value.id() == **id)) {
+        let ids: Vec<ProductId> = cmd.lines.iter().map(|l| l.product_id).collect();
+        let sold: BTreeMap<ProductId, Money> = self
+            .repo
+            .catalogue(&ids)
+            .await?
+            .into_iter()
+            .filter(|e| e.value.sold)
+            .map(|e| (e.value.product_id, e.value.price))
+            .collect();
+        if let Some(missing) = ids.iter().find(|id| !sold.contains_key(id)) {
             return Err(AppError::UnknownReference(Item::Product(*missing)));
         }
-        Ok(())
+        Ok(sold)
+    }
+}
+
+/// The orders context's replica of the catalogue and the customers: idempotent consumers of the
+/// products' and customers' events, writing only the orders table.
+#[derive(Clone)]
+pub struct ReplicaService {
+    repo: Arc<dyn OrderRepository>,
+    env: SharedEnv,
+}
+
+impl ReplicaService {
+    pub fn new(repo: Arc<dyn OrderRepository>, env: SharedEnv) -> Self {
+        ReplicaService { repo, env }
+    }
+
+    /// ProductAdded → the product's catalogue entry. An entry already there is left as it is.
+    pub async fn replicate_product(&self, consumer: Consumer, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
+        let DomainEvent::ProductAdded(added) = &ev.event else { return Err(consumer.unroutable(ev)) };
+        step::run(self.repo.as_ref(), consumer, ev, &self.env, || async {
+            let known = self.repo.catalogue(&[added.product_id]).await?;
+            let decision = match known.first() {
+                Some(_) => Step::Skip(Skip::AlreadyDone),
+                None => Step::Apply {
+                    state: vec![OrderWrite::Catalogue { entry: CatalogueEntry::from(added), expected_version: 0 }],
+                    events: vec![],
+                },
+            };
+            Ok(Attempt::unguarded(decision))
+        })
+        .await
+    }
+
+    /// CustomerRegistered → the customer is known to orders.
+    pub async fn replicate_customer(&self, consumer: Consumer, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
+        let DomainEvent::CustomerRegistered(registered) = &ev.event else { return Err(consumer.unroutable(ev)) };
+        step::run(self.repo.as_ref(), consumer, ev, &self.env, || async {
+            let decision = match self.repo.known_customer(registered.customer_id).await? {
+                Some(_) => Step::Skip(Skip::AlreadyDone),
+                None => Step::Apply {
+                    state: vec![OrderWrite::Customer {
+                        customer: KnownCustomer::from(registered),
+                        expected_version: 0,
+                    }],
+                    events: vec![],
+                },
+            };
+            Ok(Attempt::unguarded(decision))
+        })
+        .await
     }
 }
 

@@ -11,8 +11,8 @@ use std::fmt;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
-    CreditReservation, Customer, CustomerId, EventEnvelope, EventId, Order, OrderId, OrderStatus, Product, ProductId,
-    StockReservation,
+    CatalogueEntry, CreditReservation, Customer, CustomerId, EventEnvelope, EventId, KnownCustomer, Order, OrderId,
+    OrderStatus, Product, ProductId, StockReservation,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -130,6 +130,10 @@ pub enum OrderWrite {
     Put { order: Order, expected_version: u64 },
     /// Write nothing, but only commit if the order is still at `version`.
     Check { id: OrderId, version: u64 },
+    /// Store the replica of a product, provided its stored version is `expected_version`.
+    Catalogue { entry: CatalogueEntry, expected_version: u64 },
+    /// Store the replica of a customer, provided its stored version is `expected_version`.
+    Customer { customer: KnownCustomer, expected_version: u64 },
 }
 
 /// A write to the products table.
@@ -152,6 +156,10 @@ pub enum CustomerWrite {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Item {
     Order(OrderId),
+    /// The orders context's replica of a product.
+    CatalogueEntry(ProductId),
+    /// The orders context's replica of a customer.
+    KnownCustomer(CustomerId),
     Product(ProductId),
     /// The products context's reservation record of one order.
     StockReservation(OrderId),
@@ -164,6 +172,8 @@ impl fmt::Display for Item {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Item::Order(id) => write!(f, "order {id}"),
+            Item::CatalogueEntry(id) => write!(f, "catalogue entry of product {id}"),
+            Item::KnownCustomer(id) => write!(f, "known customer {id}"),
             Item::Product(id) => write!(f, "product {id}"),
             Item::StockReservation(id) => write!(f, "stock reservation of order {id}"),
             Item::Customer(id) => write!(f, "customer {id}"),
@@ -178,6 +188,8 @@ impl OrderWrite {
         match self {
             OrderWrite::Put { order, .. } => Item::Order(order.id()),
             OrderWrite::Check { id, .. } => Item::Order(*id),
+            OrderWrite::Catalogue { entry, .. } => Item::CatalogueEntry(entry.product_id),
+            OrderWrite::Customer { customer, .. } => Item::KnownCustomer(customer.customer_id),
         }
     }
 }
@@ -266,6 +278,10 @@ pub struct HistoryQuery {
 pub trait OrderRepository: Transactional<OrderWrite> {
     async fn get(&self, id: OrderId) -> Result<Option<Versioned<Order>>, StoreError>;
     async fn history(&self, query: &HistoryQuery) -> Result<Page<Order>, StoreError>;
+    /// The replica entries of the products among `ids` that orders knows, in no particular order.
+    async fn catalogue(&self, ids: &[ProductId]) -> Result<Vec<Versioned<CatalogueEntry>>, StoreError>;
+    /// The replica of a customer, when orders knows it.
+    async fn known_customer(&self, id: CustomerId) -> Result<Option<Versioned<KnownCustomer>>, StoreError>;
     /// PENDING orders created before `cutoff`, oldest first, at most `limit`.
     async fn pending_before(&self, cutoff: DateTime<Utc>, limit: usize) -> Result<Vec<Versioned<Order>>, StoreError>;
 }

@@ -31,6 +31,8 @@ impl Key {
     pub fn of(item: Item) -> Key {
         match item {
             Item::Order(id) => Key { pk: format!("ORDER#{id}"), sk: "ORDER" },
+            Item::CatalogueEntry(id) => Key { pk: format!("CATALOGUE#{id}"), sk: "CATALOGUE" },
+            Item::KnownCustomer(id) => Key { pk: format!("KNOWN_CUSTOMER#{id}"), sk: "KNOWN_CUSTOMER" },
             Item::Product(id) => Key { pk: format!("PRODUCT#{id}"), sk: "PRODUCT" },
             Item::StockReservation(order) => Key { pk: format!("RESERVATION#{order}"), sk: "RESERVATION" },
             Item::Customer(id) => Key { pk: format!("CUSTOMER#{id}"), sk: "CUSTOMER" },

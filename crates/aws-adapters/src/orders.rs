@@ -5,9 +5,11 @@ use app::ports::{Commit, HistoryQuery, Item, OrderRepository, OrderWrite, StoreE
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, SecondsFormat, Utc};
-use domain::{CustomerId, Order, OrderId, OrderStatus};
+use std::collections::BTreeSet;
 
-use crate::items::{aggregate_item, Attrs, IndexAttrs, Key};
+use domain::{CatalogueEntry, CustomerId, KnownCustomer, Order, OrderId, OrderStatus, ProductId};
+
+use crate::items::{aggregate_item, decode_versioned, Attrs, IndexAttrs, Key};
 use crate::schema::{BY_CUSTOMER_INDEX, GSI1PK, GSI1SK, GSI2PK, GSI2SK, PENDING_INDEX, PENDING_PARTITION};
 use crate::table::{event_ledger, Bound, DynamoTable, IndexQuery};
 use crate::transaction::Transaction;
@@ -79,6 +81,17 @@ impl OrderRepository for DynamoOrderRepository {
         Ok(Page { items, next })
     }
 
+    async fn catalogue(&self, ids: &[ProductId]) -> Result<Vec<Versioned<CatalogueEntry>>, StoreError> {
+        let unique: BTreeSet<ProductId> = ids.iter().copied().collect();
+        let items =
+            self.table.get_many(unique.into_iter().map(|id| Key::of(Item::CatalogueEntry(id))).collect()).await?;
+        items.into_iter().map(decode_versioned).collect()
+    }
+
+    async fn known_customer(&self, id: CustomerId) -> Result<Option<Versioned<KnownCustomer>>, StoreError> {
+        self.table.get_versioned(&Key::of(Item::KnownCustomer(id))).await
+    }
+
     async fn pending_before(&self, cutoff: DateTime<Utc>, limit: usize) -> Result<Vec<Versioned<Order>>, StoreError> {
         let query = IndexQuery {
             index: PENDING_INDEX,
@@ -106,6 +119,17 @@ impl Transactional<OrderWrite> for DynamoOrderRepository {
                     tx.put_versioned(w.item(), item, *expected_version)?;
                 }
                 OrderWrite::Check { version, .. } => tx.check_version(w.item(), *version)?,
+                OrderWrite::Catalogue { entry, expected_version } => {
+                    let key = Key::of(w.item());
+                    let item = aggregate_item(&key, "CATALOGUE", expected_version + 1, IndexAttrs::default(), entry)?;
+                    tx.put_versioned(w.item(), item, *expected_version)?;
+                }
+                OrderWrite::Customer { customer, expected_version } => {
+                    let key = Key::of(w.item());
+                    let item =
+                        aggregate_item(&key, "KNOWN_CUSTOMER", expected_version + 1, IndexAttrs::default(), customer)?;
+                    tx.put_versioned(w.item(), item, *expected_version)?;
+                }
             }
         }
         tx.ledger(&commit, Utc::now())?;

@@ -11,6 +11,8 @@
 //! | products | `PRODUCT#<id>` | `PRODUCT` | `entity`, `version`, `data`, `GSI1PK`=`CATALOGUE`, `GSI1SK`=name#id |
 //! | products | `RESERVATION#<orderId>` | `RESERVATION` | `entity`, `version`, `data` |
 //! | orders | `ORDER#<id>` | `ORDER` | `entity`, `version`, `data`, `status`, `GSI1PK`=`CUSTOMER#<customerId>`, `GSI1SK`=createdAt#id, and only while PENDING `GSI2PK`=`PENDING`, `GSI2SK`=createdAt#id |
+//! | orders | `CATALOGUE#<productId>` | `CATALOGUE` | `entity`, `version`, `data` (the orders replica of a product) |
+//! | orders | `KNOWN_CUSTOMER#<customerId>` | `KNOWN_CUSTOMER` | `entity`, `version`, `data` (the orders replica of a customer) |
 //! | all | `APPLIED#<consumer>#<eventId>` | `APPLIED` | `consumer`, `eventId`, `expiresAt` (7 days) |
 //! | customers, orders | `IDEMPOTENCY#<scope>#<key>` | `IDEMPOTENCY` | `scope`, `key`, `fingerprint`, `resourceId`, `response` (JSON text), `expiresAt` (24 h) |
 //! | all | `OUTBOX#<eventId>` | `OUTBOX` | `eventId`, `source`, `detailType`, `detail` (JSON text), `occurredAt` (RFC 3339), `expiresAt` (7 days) |

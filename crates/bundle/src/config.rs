@@ -101,8 +101,8 @@ mod tests {
     #[test]
     fn a_missing_variable_is_named() {
         let err = Config::from_lookup(Function::CreateOrder, env(&[("ORDERS_TABLE", "o")])).unwrap_err();
-        assert!(matches!(err, ConfigError::Missing("PRODUCTS_TABLE")), "{err}");
-        assert_eq!(err.to_string(), "environment variable PRODUCTS_TABLE is not set");
+        assert!(matches!(err, ConfigError::Missing("WAREHOUSE_REGION")), "{err}");
+        assert_eq!(err.to_string(), "environment variable WAREHOUSE_REGION is not set");
     }
 
     #[test]

@@ -142,6 +142,8 @@ pub enum Function {
     RejectOrder,
     ReleaseStock,
     ReleaseCredit,
+    ReplicateCatalogue,
+    ReplicateCustomers,
     OutboxRelay,
     SweepOrders,
 }
@@ -159,7 +161,7 @@ pub struct Spec {
 }
 
 impl Function {
-    pub const ALL: [Function; 19] = [
+    pub const ALL: [Function; 21] = [
         Function::CreateCustomer,
         Function::GetCustomer,
         Function::FindOrderHistory,
@@ -177,6 +179,8 @@ impl Function {
         Function::RejectOrder,
         Function::ReleaseStock,
         Function::ReleaseCredit,
+        Function::ReplicateCatalogue,
+        Function::ReplicateCustomers,
         Function::OutboxRelay,
         Function::SweepOrders,
     ];
@@ -280,13 +284,8 @@ impl Function {
                     Spec {
                         name: "create-order",
                         trigger: Trigger::Http { method: "POST", path: "/orders" },
-                        env: &[ORDERS_TABLE, PRODUCTS_TABLE, CUSTOMERS_TABLE, WAREHOUSE_REGION, WAREHOUSE_COUNTRY],
-                        permissions: &[
-                            writes(Orders),
-                            on(GET, T(Orders)),
-                            on(BATCH_GET, T(Products)),
-                            on(GET, T(Customers)),
-                        ],
+                        env: &[ORDERS_TABLE, WAREHOUSE_REGION, WAREHOUSE_COUNTRY],
+                        permissions: &[writes(Orders), on(GET, T(Orders)), on(BATCH_GET, T(Orders))],
                     }
                 }
             }
@@ -406,6 +405,26 @@ impl Function {
                         ]),
                         env: &[CUSTOMERS_TABLE],
                         permissions: &CUSTOMER_WRITE,
+                    }
+                }
+            }
+            Function::ReplicateCatalogue => {
+                const {
+                    Spec {
+                        name: "replicate-catalogue",
+                        trigger: Trigger::Bus(&[from(Context::Products, "ProductAdded")]),
+                        env: &[ORDERS_TABLE],
+                        permissions: &[writes(Orders), on(GET, T(Orders)), on(BATCH_GET, T(Orders))],
+                    }
+                }
+            }
+            Function::ReplicateCustomers => {
+                const {
+                    Spec {
+                        name: "replicate-customers",
+                        trigger: Trigger::Bus(&[from(Context::Customers, "CustomerRegistered")]),
+                        env: &[ORDERS_TABLE],
+                        permissions: &ORDER_WRITE,
                     }
                 }
             }

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use app::customers::CustomerService;
-use app::orders::{OrderPlacement, OrderSaga, OrderService, Sweeper};
+use app::orders::{OrderPlacement, OrderSaga, OrderService, ReplicaService, Sweeper};
 use app::ports::{CustomerRepository, EventPublisher, OrderRepository, ProductRepository};
 use app::products::ProductService;
 use app::relay::OutboxRelay;
@@ -108,6 +108,7 @@ pub fn wire(function: Function, config: &Config, res: &dyn Resources, env: Share
     let products = || Ok::<_, WireError>(ProductService::new(res.products()?, env.clone()));
     let orders = || Ok::<_, WireError>(OrderService::new(res.orders()?, env.clone()));
     let saga = || Ok::<_, WireError>(OrderSaga::new(res.orders()?, env.clone()));
+    let replica = || Ok::<_, WireError>(ReplicaService::new(res.orders()?, env.clone()));
     Ok(match function {
         F::CreateCustomer => http(customers()?, |s, r| async move { h::create_customer(&s, r).await }),
         F::GetCustomer => http(customers()?, |s, r| async move { h::get_customer(&s, r).await }),
@@ -116,8 +117,7 @@ pub fn wire(function: Function, config: &Config, res: &dyn Resources, env: Share
         F::GetProduct => http(products()?, |s, r| async move { h::get_product(&s, r).await }),
         F::ListProducts => http(products()?, |s, r| async move { h::list_products(&s, r).await }),
         F::CreateOrder => {
-            let placement =
-                OrderPlacement::new(res.orders()?, res.products()?, res.customers()?, config.shipping()?, env.clone());
+            let placement = OrderPlacement::new(res.orders()?, config.shipping()?, env.clone());
             http(placement, |s, r| async move { h::create_order(&s, r).await })
         }
         F::GetOrder => http(orders()?, |s, r| async move { h::get_order(&s, r).await }),
@@ -133,6 +133,8 @@ pub fn wire(function: Function, config: &Config, res: &dyn Resources, env: Share
         F::RejectOrder => step(saga()?, move |s, ev| async move { s.reject(me, &ev).await }),
         F::ReserveCredit => step(customers()?, move |s, ev| async move { s.reserve_credit(me, &ev).await }),
         F::ReleaseCredit => step(customers()?, move |s, ev| async move { s.release_credit(me, &ev).await }),
+        F::ReplicateCatalogue => step(replica()?, move |s, ev| async move { s.replicate_product(me, &ev).await }),
+        F::ReplicateCustomers => step(replica()?, move |s, ev| async move { s.replicate_customer(me, &ev).await }),
         F::OutboxRelay => {
             Handler::Relay(OutboxRelay::new(res.publisher().map_err(|_| WireError::NoPublisher(function))?))
         }

@@ -3,22 +3,28 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use app::memory::{InMemoryCustomerRepository, InMemoryOrderRepository, InMemoryProductRepository};
+use app::memory::{InMemoryCustomerRepository, InMemoryOrderRepository, InMemoryProductRepository, MemoryOutbox};
 use app::SystemEnvironment;
 use bundle::manifest::Trigger;
 use bundle::{wire, Config, Function, Handler, Stores};
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{json, Value};
 
-/// Every HTTP function of the bundle on one set of in-memory stores.
-struct HttpApp(BTreeMap<Function, Handler>);
+/// Every HTTP function of the bundle and the orders replica's steps, on one set of in-memory
+/// stores.
+struct HttpApp {
+    handlers: BTreeMap<Function, Handler>,
+    outboxes: [Arc<dyn MemoryOutbox>; 2],
+}
 
 fn app() -> HttpApp {
     let env = SystemEnvironment::shared();
+    let products = Arc::new(InMemoryProductRepository::default());
+    let customers = Arc::new(InMemoryCustomerRepository::default());
     let stores = Stores {
         orders: Arc::new(InMemoryOrderRepository::default()),
-        products: Arc::new(InMemoryProductRepository::default()),
-        customers: Arc::new(InMemoryCustomerRepository::default()),
+        products: products.clone(),
+        customers: customers.clone(),
     };
     let settings = |name: &str| {
         Some(match name {
@@ -27,17 +33,38 @@ fn app() -> HttpApp {
             table => table.to_lowercase(),
         })
     };
-    let http = Function::ALL.into_iter().filter(|f| matches!(f.trigger(), Trigger::Http { .. }));
-    HttpApp(
-        http.map(|f| (f, wire(f, &Config::from_lookup(f, settings).unwrap(), &stores, env.clone()).unwrap())).collect(),
-    )
+    let served = Function::ALL.into_iter().filter(|f| {
+        matches!(f.trigger(), Trigger::Http { .. })
+            || matches!(f, Function::ReplicateCatalogue | Function::ReplicateCustomers)
+    });
+    let handlers = served
+        .map(|f| (f, wire(f, &Config::from_lookup(f, settings).unwrap(), &stores, env.clone()).unwrap()))
+        .collect();
+    HttpApp { handlers, outboxes: [products, customers] }
 }
 
 impl HttpApp {
     async fn dispatch(&self, function: &str, req: Request) -> Option<lambda_http::Response<Body>> {
-        match self.0.get(&Function::from_name(function)?)? {
+        match self.handlers.get(&Function::from_name(function)?)? {
             Handler::Http(h) => Some(h(req).await),
             _ => None,
+        }
+    }
+
+    /// Delivers what the products and customers contexts published to the orders replica, as
+    /// the bus would: after it, what they created can be ordered.
+    async fn replicate(&self) {
+        for outbox in &self.outboxes {
+            for r in outbox.unpublished() {
+                let detail = serde_json::from_str(&r.detail).unwrap();
+                let ev = app::bus::decode(&r.source, &r.detail_type, &detail).unwrap();
+                for f in [Function::ReplicateCatalogue, Function::ReplicateCustomers] {
+                    if let Some(Handler::Step(step)) = self.handlers.get(&f) {
+                        let _ = step(ev.clone()).await;
+                    }
+                }
+                outbox.mark_published(&[r.event_id]);
+            }
         }
     }
 }
@@ -122,6 +149,7 @@ async fn setup(app: &HttpApp) -> (String, String) {
     assert_eq!(s, 201, "{c}");
     let (s, _, p) = Call::new("create-product", "POST", "/products").json(product_body()).send(app).await;
     assert_eq!(s, 201, "{p}");
+    app.replicate().await;
     (c["id"].as_str().unwrap().to_owned(), p["id"].as_str().unwrap().to_owned())
 }
 

@@ -41,6 +41,8 @@ pub enum DomainError {
     NotPriced,
     #[error("the reserved lines do not match the order lines")]
     ReservationMismatch,
+    #[error("product {0} is not in the catalogue")]
+    NotInCatalogue(uuid::Uuid),
     #[error("{speed} shipping is not offered in the {zone} zone")]
     ShippingUnavailable { zone: Zone, speed: ShippingSpeed },
 }

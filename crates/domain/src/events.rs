@@ -73,13 +73,15 @@ pub struct CustomerRegistered {
     pub credit_limit: Money,
 }
 
-/// A product entered the catalogue with its price and initial stock.
+/// A product entered the catalogue with its price, weight, size and initial stock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductAdded {
     pub product_id: ProductId,
     pub name: String,
     pub price: Money,
+    pub weight: Weight,
+    pub dimensions: Dimensions,
     pub stock: u32,
 }
 

@@ -8,6 +8,7 @@
 // Nothing that comes from outside (requests, events, stored items, SDK answers) may panic.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod catalogue;
 pub mod customer;
 pub mod error;
 pub mod events;
@@ -21,6 +22,7 @@ pub mod saga;
 pub mod shipping;
 pub mod text;
 
+pub use catalogue::{CatalogueEntry, KnownCustomer};
 pub use customer::{CreditOutcome, CreditReservation, Customer};
 pub use error::{DomainError, Inconsistent, Problem};
 pub use events::{Context, DomainEvent, Environment, EventEnvelope, EventMetadata};

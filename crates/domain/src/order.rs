@@ -1,7 +1,7 @@
 //! The Order aggregate and its lifecycle: PENDING → APPROVED | REJECTED(reason); APPROVED → CANCELLED.
 //! While PENDING it is a semantic lock: the saga owns it and a cancel is refused.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use chrono::{DateTime, Duration, Utc};
@@ -155,7 +155,7 @@ impl TryFrom<OrderSnapshot> for Order {
             KIND,
             "approved and cancelled orders are priced",
         )?;
-        ensure(s.lines.iter().all(|l| l.unit_price.is_some() == priced), KIND, "every line priced with the order")?;
+        ensure(!priced || s.lines.iter().all(|l| l.unit_price.is_some()), KIND, "a priced order prices every line")?;
         if let Some(p) = s.pricing {
             let sum = p.subtotal.checked_add(&p.shipping_cost);
             ensure(sum == Ok(p.total), KIND, "total = subtotal + shipping in one currency")?;
@@ -210,6 +210,26 @@ impl Order {
             updated_at: now,
         };
         let event = OrderCreated { order_id: id, customer_id, lines, shipping_address, shipping_speed };
+        Ok((order, event))
+    }
+
+    /// Places a new PENDING order at the catalogue's prices (`prices`, by product): the price each
+    /// line shows now is the price it is charged, whatever the product costs by the time its stock
+    /// is reserved. A line whose product has no price is refused.
+    pub fn place_at(
+        id: OrderId,
+        customer_id: CustomerId,
+        lines: Vec<LineRequest>,
+        prices: &BTreeMap<ProductId, Money>,
+        shipping_address: Address,
+        shipping_speed: ShippingSpeed,
+        now: DateTime<Utc>,
+    ) -> Result<(Order, OrderCreated), DomainError> {
+        let (mut order, event) = Order::place(id, customer_id, lines, shipping_address, shipping_speed, now)?;
+        for line in &mut order.lines {
+            let price = prices.get(&line.product_id).ok_or(DomainError::NotInCatalogue(line.product_id.as_uuid()))?;
+            line.unit_price = Some(*price);
+        }
         Ok((order, event))
     }
 
@@ -269,17 +289,20 @@ impl Order {
             return Err(DomainError::ReservationMismatch);
         }
         let mut items = Vec::with_capacity(reserved.len());
+        let mut line_totals = Vec::with_capacity(reserved.len());
         for line in &mut priced {
             let r = reserved
                 .iter()
                 .find(|r| r.product_id == line.product_id && r.quantity == line.quantity)
                 .ok_or(DomainError::ReservationMismatch)?;
-            line.unit_price = Some(r.unit_price);
+            // The price the order was placed at wins over the product's current one; an order
+            // placed without prices takes the reservation's.
+            let unit_price = *line.unit_price.get_or_insert(r.unit_price);
+            line_totals.push(unit_price.checked_mul(r.quantity.get())?);
             items.push(ShippingItem { weight: r.weight, dimensions: r.dimensions, quantity: r.quantity });
         }
-        let line_totals =
-            reserved.iter().map(|r| r.unit_price.checked_mul(r.quantity.get())).collect::<Result<Vec<_>, _>>()?;
-        let currency = reserved.first().map(|r| r.unit_price.currency()).ok_or(DomainError::ReservationMismatch)?;
+        let currency =
+            priced.first().and_then(|l| l.unit_price).map(|p| p.currency()).ok_or(DomainError::ReservationMismatch)?;
         let subtotal = Money::sum(currency, &line_totals)?;
         let quote = shipping.quote(&self.shipping_address, self.shipping_speed, &items, subtotal)?;
         let total = subtotal.checked_add(&quote.cost)?;
@@ -431,6 +454,37 @@ pub(crate) mod tests {
         assert_eq!(place((0..51).map(|n| line(n, 1)).collect()).unwrap_err(), DomainError::LineCount { max: 50 });
         assert!(place((0..50).map(|n| line(n, 1)).collect()).is_ok());
         assert!(matches!(place(vec![line(1, 1), line(1, 2)]), Err(DomainError::DuplicateLine(_))));
+    }
+
+    #[test]
+    fn an_order_placed_at_catalogue_prices_is_charged_them_whatever_the_reservation_says() {
+        let lines = vec![line(1, 2)];
+        let prices = BTreeMap::from([(pid(1), Money::new(1_000, Currency::USD).unwrap())]);
+        let (mut o, _) = Order::place_at(
+            OrderId::from_uuid(Uuid::from_u128(9)),
+            CustomerId::from_uuid(Uuid::from_u128(8)),
+            lines.clone(),
+            &prices,
+            home(),
+            ShippingSpeed::Standard,
+            t0(),
+        )
+        .unwrap();
+        assert_eq!(o.lines()[0].unit_price, prices.get(&pid(1)).copied(), "shown at creation");
+        // The product was repriced to 15.00 before its stock was reserved: the order keeps 10.00.
+        o.price(&[reserved(&lines[0], 1_500)], &shipping(), t0()).unwrap();
+        assert_eq!(o.pricing().unwrap().subtotal, Money::new(2_000, Currency::USD).unwrap());
+        assert_eq!(o.lines()[0].unit_price, Some(Money::new(1_000, Currency::USD).unwrap()));
+        let missing = Order::place_at(
+            OrderId::from_uuid(Uuid::from_u128(9)),
+            CustomerId::from_uuid(Uuid::from_u128(8)),
+            vec![line(2, 1)],
+            &prices,
+            home(),
+            ShippingSpeed::Standard,
+            t0(),
+        );
+        assert!(matches!(missing, Err(DomainError::NotInCatalogue(_))));
     }
 
     #[test]

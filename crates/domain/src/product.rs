@@ -115,7 +115,14 @@ impl Product {
         stock: StockLevel,
         now: DateTime<Utc>,
     ) -> (Product, ProductAdded) {
-        let event = ProductAdded { product_id: id, name: name.as_str().to_owned(), price, stock: stock.get() };
+        let event = ProductAdded {
+            product_id: id,
+            name: name.as_str().to_owned(),
+            price,
+            weight,
+            dimensions,
+            stock: stock.get(),
+        };
         let p = Product { id, name, price, weight, dimensions, on_hand: stock.get(), reserved: 0, created_at: now };
         (p, event)
     }

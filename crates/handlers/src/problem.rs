@@ -92,6 +92,7 @@ fn classify(e: &ApiError) -> (Kind, Option<&'static str>) {
                 DomainError::InvalidTransition { .. } => {
                     (kind(409, "invalid-state", "Not allowed in this state"), None)
                 }
+                DomainError::NotInCatalogue(_) => (kind(422, "unknown-reference", "Unknown reference"), None),
                 DomainError::AlreadyPriced | DomainError::NotPriced | DomainError::ReservationMismatch => {
                     (kind(409, "invalid-state", "Not allowed in this state"), None)
                 }

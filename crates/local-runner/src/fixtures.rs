@@ -3,7 +3,9 @@
 //! them, and the `local-aws` binary seeds them so a function invoked with its own event file
 //! answers as it would on AWS with the same data.
 //!
-//! They are written through the DynamoDB repositories, exactly as the functions store them.
+//! They are written through the DynamoDB repositories, exactly as the functions store them,
+//! together with what the orders context's replica holds of the customer and the products once
+//! their events have arrived.
 
 use std::str::FromStr;
 
@@ -15,8 +17,8 @@ use aws_adapters::{DynamoCustomerRepository, DynamoOrderRepository, DynamoProduc
 use chrono::{DateTime, Utc};
 use domain::events::LineRequest;
 use domain::{
-    Address, Currency, Customer, CustomerId, CustomerName, Dimensions, DomainError, Email, Money, Order, OrderId,
-    Product, ProductId, ProductName, Quantity, ShippingSpeed, StockLevel, Weight,
+    Address, CatalogueEntry, Currency, Customer, CustomerId, CustomerName, Dimensions, DomainError, Email,
+    KnownCustomer, Money, Order, OrderId, Product, ProductId, ProductName, Quantity, ShippingSpeed, StockLevel, Weight,
 };
 
 /// The customer of every order in `events/`.
@@ -73,11 +75,12 @@ pub async fn seed(client: &aws_sdk_dynamodb::Client, names: &TableNames) -> Resu
     let mut out = Seeded::default();
 
     let customers = DynamoCustomerRepository::new(client.clone(), names.customers.clone());
+    let orders = DynamoOrderRepository::new(client.clone(), names.orders.clone());
     let id = CustomerId::from_str(CUSTOMER)?;
     let what = format!("customer {CUSTOMER}");
     let exists = customers.get(id).await.map_err(store(&what))?.is_some();
     if !exists {
-        let (c, _) = Customer::register(
+        let (c, registered) = Customer::register(
             id,
             CustomerName::parse("Fixture Customer")?,
             Email::parse("fixture@example.com")?,
@@ -87,6 +90,8 @@ pub async fn seed(client: &aws_sdk_dynamodb::Client, names: &TableNames) -> Resu
         );
         let put = CustomerWrite::Customer { customer: c, expected_version: 0 };
         customers.commit(Commit::new(vec![put], &[])).await.map_err(store(&what))?;
+        let known = OrderWrite::Customer { customer: KnownCustomer::from(&registered), expected_version: 0 };
+        orders.commit(Commit::new(vec![known], &[])).await.map_err(store(&what))?;
     }
     out.records.push((what, !exists));
 
@@ -96,7 +101,7 @@ pub async fn seed(client: &aws_sdk_dynamodb::Client, names: &TableNames) -> Resu
         let what = format!("product {p}");
         let exists = products.get(id).await.map_err(store(&what))?.is_some();
         if !exists {
-            let (product, _) = Product::add(
+            let (product, added) = Product::add(
                 id,
                 ProductName::parse("Fixture Product")?,
                 usd(2_499)?,
@@ -107,6 +112,8 @@ pub async fn seed(client: &aws_sdk_dynamodb::Client, names: &TableNames) -> Resu
             );
             let put = ProductWrite::Product { product, expected_version: 0 };
             products.commit(Commit::new(vec![put], &[])).await.map_err(store(&what))?;
+            let entry = OrderWrite::Catalogue { entry: CatalogueEntry::from(&added), expected_version: 0 };
+            orders.commit(Commit::new(vec![entry], &[])).await.map_err(store(&what))?;
         }
         out.records.push((what, !exists));
     }

@@ -353,6 +353,40 @@ impl World {
                 OrderStatus::Cancelled => self.stats.cancelled += 1,
             }
         }
+        for id in &self.placed {
+            let o = self.orders.get(*id).await.map_err(|e| e.to_string())?.ok_or("a placed order vanished")?.value;
+            if o.status() != OrderStatus::Approved {
+                continue;
+            }
+            for l in o.lines() {
+                let p = self.products.get(l.product_id).await.map_err(|e| e.to_string())?.ok_or("no product")?.value;
+                if l.unit_price != Some(p.price()) {
+                    return Err(format!(
+                        "order {id} charged {:?} for {}, listed at {}",
+                        l.unit_price,
+                        p.id(),
+                        p.price()
+                    ));
+                }
+            }
+        }
+        let replica = self.orders.catalogue(products).await.map_err(|e| e.to_string())?;
+        for p in products {
+            let p = self.products.get(*p).await.map_err(|e| e.to_string())?.ok_or("a product vanished")?.value;
+            let entry =
+                replica.iter().find(|e| e.value.product_id == p.id()).ok_or("a product is missing in the replica")?;
+            let e = &entry.value;
+            if (e.name.as_str(), e.price, e.weight, e.dimensions, e.sold)
+                != (p.name().as_str(), p.price(), p.weight(), p.dimensions(), true)
+            {
+                return Err(format!("the replica of {} differs from the product: {e:?}", p.id()));
+            }
+        }
+        for c in customers {
+            if self.orders.known_customer(*c).await.map_err(|e| e.to_string())?.is_none() {
+                return Err(format!("customer {c} is missing in the replica"));
+            }
+        }
         for p in products {
             let p = self.products.get(*p).await.map_err(|e| e.to_string())?.ok_or("a product vanished")?.value;
             if p.reserved() > p.on_hand() {
@@ -382,6 +416,9 @@ impl World {
 pub async fn run_schedule(seed: u64, rules: &RuleTable, faults: Faults) -> Result<Stats, String> {
     let mut w = World::new(seed, rules.clone(), faults)?;
     let (customers, products) = w.setup().await?;
+    // The orders replica learns of the catalogue and the customers from their events: let them
+    // arrive (duplicated and reordered like any other) before the first order.
+    w.quiesce().await?;
     let mut to_place = w.rng.usize(3..=12);
     let mut cancels = w.rng.usize(0..=6);
     let mut budget = 2_000;
