@@ -210,6 +210,20 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
     a.expect("create-product.negative-stock.json", Expect::Status(400)).await;
     a.expect("get-product.json", Expect::Status(200)).await;
     a.expect("list-products.json", Expect::Status(200)).await;
+    let renamed = a.expect("update-product.json", Expect::Status(200)).await;
+    assert_eq!(
+        (renamed["name"].as_str(), renamed["price"]["amount"].as_i64()),
+        (Some("Espresso Cup Set (6)"), Some(2799))
+    );
+    a.expect("update-product.empty.json", Expect::Status(400)).await;
+    let restocked = a.expect("restock-product.json", Expect::Status(200)).await;
+    assert_eq!(restocked["stock"], 75, "50 on hand + 25");
+    let again = a.expect("restock-product.json", Expect::Status(200)).await;
+    assert_eq!(again["stock"], 75, "the same Idempotency-Key adds once");
+    a.expect("update-customer.json", Expect::Status(200)).await;
+    let limited = a.expect("change-credit-limit.json", Expect::Status(200)).await;
+    assert_eq!(limited["creditLimit"]["amount"], 250000);
+    a.expect("change-credit-limit.other-currency.json", Expect::Status(422)).await;
     a.expect("quote-shipping.json", Expect::Status(200)).await;
     a.expect("quote-shipping.overnight-abroad.json", Expect::Status(422)).await;
     a.expect("create-order.json", Expect::Status(201)).await;
@@ -251,6 +265,10 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
     b.expect("release-credit.order-rejected.json", Expect::Applied(&[])).await;
     b.expect("reserve-stock.json", Expect::Skipped).await;
     b.expect("sweep-orders.json", Expect::Swept(1)).await;
+    let withdrawn = b.expect("discontinue-product.json", Expect::Status(200)).await;
+    assert_eq!(withdrawn["discontinued"], true);
+    b.expect("discontinue-product.json", Expect::Status(200)).await;
+    b.expect("restock-product.discontinued.json", Expect::Status(409)).await;
 
     // Every file was replayed.
     let all: BTreeSet<String> = std::fs::read_dir(events_dir())
@@ -286,6 +304,14 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
         "release-credit.credit-release-requested.json",
         "replicate-catalogue.json",
         "replicate-customers.json",
+        "update-product.json",
+        "update-product.empty.json",
+        "restock-product.json",
+        "restock-product.discontinued.json",
+        "discontinue-product.json",
+        "update-customer.json",
+        "change-credit-limit.json",
+        "change-credit-limit.other-currency.json",
         "outbox-relay.json",
         "outbox-relay.products.json",
         "reject-order.json",

@@ -97,12 +97,26 @@ fn corpus(customer: &str, product: &str) -> Vec<Bad> {
     let quote_body = json!({"destination": address, "shippingSpeed": "standard",
         "items": [{"weightGrams": 10, "dimensionsCm": {"length": 1, "width": 1, "height": 1}, "quantity": 1}],
         "subtotal": {"amount": 100, "currency": "USD"}});
+    // The catalogue and account changes: a PATCH may leave out any one of its fields, so only
+    // its values are mutated, never removed.
+    let rename = json!({"name": "Box Two", "price": {"amount": 150, "currency": "USD"}});
+    let restock = json!({"quantity": 15});
+    let limit = json!({"creditLimit": {"amount": 150000, "currency": "USD"}});
+    let move_house = json!({"name": "Eve Two", "address": address});
+    let product_path = format!("/products/{product}");
+    let restock_path = format!("/products/{product}/restock");
+    let customer_path = format!("/customers/{customer}");
+    let limit_path = format!("/customers/{customer}/credit-limit");
     let mut out = vec![];
-    for (path, body) in [
-        ("/customers", &customer_body),
-        ("/products", &product_body),
-        ("/orders", &order_body),
-        ("/shipping/quote", &quote_body),
+    for (method, path, body, patch) in [
+        ("POST", "/customers", &customer_body, false),
+        ("POST", "/products", &product_body, false),
+        ("POST", "/orders", &order_body, false),
+        ("POST", "/shipping/quote", &quote_body, false),
+        ("PATCH", product_path.as_str(), &rename, true),
+        ("POST", restock_path.as_str(), &restock, false),
+        ("PATCH", customer_path.as_str(), &move_house, true),
+        ("PUT", limit_path.as_str(), &limit, false),
     ] {
         for broken in [
             "",
@@ -122,28 +136,42 @@ fn corpus(customer: &str, product: &str) -> Vec<Bad> {
             "{\"a\":1}{\"b\":2}",
             "{\"name\": \"\\ud800\"}",
         ] {
-            out.push(req(format!("{path}: broken json {broken:?}"), "POST", path, broken));
+            out.push(req(format!("{method} {path}: broken json {broken:?}"), method, path, broken));
         }
         for (what, mutated) in mutations(body) {
-            out.push(req(format!("{path}: {what}"), "POST", path, mutated.to_string()));
+            if patch && what.starts_with("missing ") {
+                continue;
+            }
+            out.push(req(format!("{method} {path}: {what}"), method, path, mutated.to_string()));
+        }
+        if patch {
+            out.push(req(format!("{method} {path}: nothing to change"), method, path, "{}"));
         }
         let mut extra = body.clone();
         extra["isAdmin"] = json!(true);
-        out.push(req(format!("{path}: unknown field"), "POST", path, extra.to_string()));
+        out.push(req(format!("{method} {path}: unknown field"), method, path, extra.to_string()));
         for ct in [None, Some("text/plain"), Some("application/xml"), Some("multipart/form-data; boundary=x")] {
-            let mut r = req(format!("{path}: content type {ct:?}"), "POST", path, body.to_string());
+            let mut r = req(format!("{method} {path}: content type {ct:?}"), method, path, body.to_string());
             r.content_type = ct;
             out.push(r);
         }
-        out.push(req(format!("{path}: 20 KB body"), "POST", path, format!("{{\"name\": \"{}\"}}", "x".repeat(20_000))));
-        out.push(req(format!("{path}: 11 MB body"), "POST", path, vec![b' '; 11 * 1024 * 1024]));
-        out.push(req(
-            format!("{path}: huge number"),
-            "POST",
-            path,
-            body.to_string().replacen("1", "99999999999999999999999", 1),
-        ));
+        let big = format!("{{\"name\": \"{}\"}}", "x".repeat(20_000));
+        out.push(req(format!("{method} {path}: 20 KB body"), method, path, big));
+        out.push(req(format!("{method} {path}: 11 MB body"), method, path, vec![b' '; 11 * 1024 * 1024]));
+        // A number too large for any field (bodies without a number have no such case).
+        let huge = body.to_string().replacen("1", "99999999999999999999999", 1);
+        if body != &move_house {
+            out.push(req(format!("{method} {path}: huge number"), method, path, huge));
+        }
     }
+    let unknown = "00000000-0000-4000-8000-000000000009";
+    out.push(req("rename an unknown product", "PATCH", format!("/products/{unknown}"), rename.to_string()));
+    out.push(req("restock an unknown product", "POST", format!("/products/{unknown}/restock"), restock.to_string()));
+    out.push(req("discontinue an unknown product", "POST", format!("/products/{unknown}/discontinue"), ""));
+    out.push(req("discontinue a bad id", "POST", "/products/nope/discontinue", ""));
+    out.push(req("limit an unknown customer", "PUT", format!("/customers/{unknown}/credit-limit"), limit.to_string()));
+    let euros = json!({"creditLimit": {"amount": 150000, "currency": "EUR"}});
+    out.push(req("limit in another currency", "PUT", limit_path.clone(), euros.to_string()));
     // Field-specific values that type-check but are out of range or malformed.
     let customer_cases = [
         ("email", json!("not-an-email")),

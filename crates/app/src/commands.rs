@@ -3,8 +3,8 @@
 
 use domain::events::LineRequest;
 use domain::{
-    Address, CustomerId, CustomerName, Dimensions, Email, Money, ProductName, ShippingItem, ShippingSpeed, StockLevel,
-    Weight,
+    Address, CustomerId, CustomerName, Dimensions, Email, Money, ProductName, RestockQuantity, ShippingItem,
+    ShippingSpeed, StockLevel, Weight,
 };
 use serde::Serialize;
 
@@ -43,4 +43,30 @@ pub struct QuoteShipping {
     pub speed: ShippingSpeed,
     pub items: Vec<ShippingItem>,
     pub subtotal: Money,
+}
+
+/// Rename and/or reprice a product; at least one of the two.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UpdateProduct {
+    pub name: Option<ProductName>,
+    pub price: Option<Money>,
+}
+
+/// Add units to a product's stock on hand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Restock {
+    pub quantity: RestockQuantity,
+}
+
+/// Set a customer's credit limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeCreditLimit {
+    pub credit_limit: Money,
+}
+
+/// Change a customer's name and/or default shipping address; at least one of the two.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UpdateCustomer {
+    pub name: Option<CustomerName>,
+    pub address: Option<Address>,
 }

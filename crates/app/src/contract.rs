@@ -96,6 +96,7 @@ async fn product(f: &Fixture, name: &str, stock: i64) -> ProductId {
         weight: p.weight(),
         dimensions: p.dimensions(),
         sold: true,
+        revision: p.revision(),
     };
     f.orders.commit(Commit::new(vec![OrderWrite::Catalogue { entry, expected_version: 0 }], &[])).await.unwrap();
     p.id()

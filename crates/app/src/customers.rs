@@ -5,11 +5,11 @@ use std::sync::Arc;
 use domain::saga::{release_order_credit, reserve_order_credit, CreditChange, Step};
 use domain::{CreditReservation, Customer, CustomerId, DomainEvent, EventEnvelope, OrderId};
 
-use crate::commands::RegisterCustomer;
+use crate::commands::{ChangeCreditLimit, RegisterCustomer, UpdateCustomer};
 use crate::env::SharedEnv;
 use crate::error::{AppError, StepError};
 use crate::idempotency::{self, Created, Prior};
-use crate::ports::{Commit, CustomerRepository, CustomerWrite, IdempotencyKey, Item};
+use crate::ports::{Commit, CustomerRepository, CustomerWrite, IdempotencyKey, Item, Versioned};
 use crate::step::{self, Attempt, Consumer, StepOutcome};
 
 const SCOPE: &str = "customers";
@@ -42,6 +42,34 @@ impl CustomerService {
         let write = CustomerWrite::Customer { customer: customer.clone(), expected_version: 0 };
         let committed = self.repo.commit(Commit::new(vec![write], &[envelope]).answering(record)).await;
         idempotency::settle(self.repo.as_ref(), SCOPE, key, &fp, committed, customer).await
+    }
+
+    /// Loads the customer, lets `change` decide, and commits the customer with the event it
+    /// returned, conditional on the version it was read at (a concurrent change: 409). No event:
+    /// nothing to write, the customer as it is.
+    async fn change(
+        &self,
+        id: CustomerId,
+        change: impl FnOnce(&mut Customer) -> Result<Option<DomainEvent>, AppError>,
+    ) -> Result<Customer, AppError> {
+        let Versioned { value: mut customer, version } =
+            self.repo.get(id).await?.ok_or(AppError::NotFound(Item::Customer(id)))?;
+        let Some(event) = change(&mut customer)? else { return Ok(customer) };
+        let envelope = EventEnvelope::new(event, self.env.as_ref());
+        let write = CustomerWrite::Customer { customer: customer.clone(), expected_version: version };
+        self.repo.commit(Commit::new(vec![write], &[envelope])).await?;
+        Ok(customer)
+    }
+
+    /// PUT the credit limit. Below what is reserved it holds nothing back, and blocks new
+    /// reservations until enough is released.
+    pub async fn change_credit_limit(&self, id: CustomerId, cmd: ChangeCreditLimit) -> Result<Customer, AppError> {
+        self.change(id, |c| Ok(c.change_credit_limit(cmd.credit_limit)?.map(DomainEvent::CreditLimitChanged))).await
+    }
+
+    /// PATCH the name and/or the default shipping address.
+    pub async fn update(&self, id: CustomerId, cmd: UpdateCustomer) -> Result<Customer, AppError> {
+        self.change(id, |c| Ok(c.update(cmd.name, cmd.address).map(DomainEvent::CustomerUpdated))).await
     }
 
     pub async fn get(&self, id: CustomerId) -> Result<Customer, AppError> {

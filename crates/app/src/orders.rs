@@ -150,15 +150,25 @@ impl ReplicaService {
         ReplicaService { repo, env }
     }
 
-    /// ProductAdded → the product's catalogue entry. An entry already there is left as it is.
+    /// ProductAdded | ProductUpdated | ProductDiscontinued → the product's catalogue entry, as the
+    /// event lists it, unless the entry already reflects that revision or a later one (a
+    /// redelivered or overtaken event changes nothing).
     pub async fn replicate_product(&self, consumer: Consumer, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
-        let DomainEvent::ProductAdded(added) = &ev.event else { return Err(consumer.unroutable(ev)) };
+        let listed = match &ev.event {
+            DomainEvent::ProductAdded(e) => CatalogueEntry::from(e),
+            DomainEvent::ProductUpdated(e) => CatalogueEntry::from(&e.listing),
+            DomainEvent::ProductDiscontinued(e) => CatalogueEntry::from(&e.listing),
+            _ => return Err(consumer.unroutable(ev)),
+        };
         step::run(self.repo.as_ref(), consumer, ev, &self.env, || async {
-            let known = self.repo.catalogue(&[added.product_id]).await?;
+            let known = self.repo.catalogue(&[listed.product_id]).await?;
             let decision = match known.first() {
-                Some(_) => Step::Skip(Skip::AlreadyDone),
-                None => Step::Apply {
-                    state: vec![OrderWrite::Catalogue { entry: CatalogueEntry::from(added), expected_version: 0 }],
+                Some(entry) if entry.value.revision >= listed.revision => Step::Skip(Skip::AlreadyDone),
+                entry => Step::Apply {
+                    state: vec![OrderWrite::Catalogue {
+                        entry: listed.clone(),
+                        expected_version: entry.map_or(0, |e| e.version),
+                    }],
                     events: vec![],
                 },
             };

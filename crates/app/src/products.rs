@@ -6,12 +6,14 @@ use std::sync::Arc;
 use domain::saga::{release_order_stock, reserve_order_stock, Step, StockChange};
 use domain::{DomainEvent, EventEnvelope, OrderId, Product, ProductId, StockReservation};
 
-use crate::commands::AddProduct;
+use crate::commands::{AddProduct, Restock, UpdateProduct};
 use crate::env::SharedEnv;
 use crate::error::{AppError, StepError};
-use crate::idempotency::Created;
+use crate::idempotency::{self, Created, Prior};
 use crate::page::{self, Listing, PageRequest, PageSize};
-use crate::ports::{Commit, Item, ProductRepository, ProductWrite};
+use crate::ports::{
+    Commit, IdempotencyKey, IdempotencyRecord, Item, ProductRepository, ProductWrite, StoreError, Versioned,
+};
 use crate::step::{self, Attempt, Consumer, StepOutcome};
 
 const CATALOGUE_SCOPE: &str = "catalogue";
@@ -35,6 +37,62 @@ impl ProductService {
         let write = ProductWrite::Product { product: product.clone(), expected_version: 0 };
         self.repo.commit(Commit::new(vec![write], &[envelope])).await?;
         Ok(Created { resource: product, replayed: false })
+    }
+
+    /// Loads the product, lets `change` decide, and commits the product with the event it
+    /// returned (and the idempotency record `answering` makes of the result), conditional on the
+    /// version it was read at. Returns the product as changed and how the commit went (a
+    /// concurrent change is a conflict: 409); no event means nothing to write.
+    async fn change(
+        &self,
+        id: ProductId,
+        change: impl FnOnce(&mut Product) -> Result<Option<DomainEvent>, AppError>,
+        answering: impl FnOnce(&Product) -> Result<Option<IdempotencyRecord>, AppError>,
+    ) -> Result<(Product, Result<(), StoreError>), AppError> {
+        let Versioned { value: mut product, version } =
+            self.repo.get(id).await?.ok_or(AppError::NotFound(Item::Product(id)))?;
+        let Some(event) = change(&mut product)? else { return Ok((product, Ok(()))) };
+        let envelope = EventEnvelope::new(event, self.env.as_ref());
+        let record = answering(&product)?;
+        let write = ProductWrite::Product { product: product.clone(), expected_version: version };
+        let committed = self.repo.commit(Commit::new(vec![write], &[envelope]).answering(record)).await;
+        Ok((product, committed))
+    }
+
+    /// PATCH: a new name and/or price. Orders already placed keep theirs.
+    pub async fn update(&self, id: ProductId, cmd: UpdateProduct) -> Result<Product, AppError> {
+        let update = |p: &mut Product| Ok(p.update(cmd.name, cmd.price).map(DomainEvent::ProductUpdated));
+        let (product, committed) = self.change(id, update, |_| Ok(None)).await?;
+        committed?;
+        Ok(product)
+    }
+
+    /// Adds stock; with an Idempotency-Key, a retried request adds once and answers as the first.
+    pub async fn restock(
+        &self,
+        id: ProductId,
+        cmd: Restock,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Created<Product>, AppError> {
+        let scope = format!("restock:{id}");
+        let fp = idempotency::fingerprint(&cmd)?;
+        if let Prior::Replay(resource) = idempotency::check(self.repo.as_ref(), &scope, key, &fp).await? {
+            return Ok(Created { resource, replayed: true });
+        }
+        let restock = |p: &mut Product| Ok(Some(DomainEvent::StockAdded(p.restock(cmd.quantity)?)));
+        let record = |p: &Product| idempotency::record(&scope, key, &fp, id.as_uuid(), p);
+        let (product, committed) = self.change(id, restock, record).await?;
+        idempotency::settle(self.repo.as_ref(), &scope, key, &fp, committed, product).await
+    }
+
+    /// No new orders from now on; reservations already made are kept. Discontinuing twice
+    /// changes nothing.
+    pub async fn discontinue(&self, id: ProductId) -> Result<Product, AppError> {
+        let now = self.env.now();
+        let discontinue = |p: &mut Product| Ok(p.discontinue(now).map(DomainEvent::ProductDiscontinued));
+        let (product, committed) = self.change(id, discontinue, |_| Ok(None)).await?;
+        committed?;
+        Ok(product)
     }
 
     pub async fn get(&self, id: ProductId) -> Result<Product, AppError> {
@@ -91,7 +149,7 @@ impl ProductService {
         let ids: Vec<ProductId> = created.lines.iter().map(|l| l.product_id).collect();
         step::run(self.repo.as_ref(), consumer, ev, &self.env, || {
             self.attempt(created.order_id, Some(&ids), |products, existing| {
-                reserve_order_stock(created, products, existing)
+                reserve_order_stock(created, ev.metadata.occurred_at, products, existing)
             })
         })
         .await

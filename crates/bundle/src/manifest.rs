@@ -115,6 +115,7 @@ const REJECTIONS_WITHOUT_CREDIT: AnythingBut = AnythingBut {
 };
 
 const CUSTOMER_WRITE: [Permission; 2] = [writes(Customers), on(GET, T(Customers))];
+const PRODUCT_WRITE: [Permission; 2] = [writes(Products), on(GET, T(Products))];
 const PRODUCT_STEP: [Permission; 3] = [writes(Products), on(GET, T(Products)), on(BATCH_GET, T(Products))];
 const ORDER_WRITE: [Permission; 2] = [writes(Orders), on(GET, T(Orders))];
 /// Order steps that may answer with a compensation request (see `writes`).
@@ -135,6 +136,11 @@ pub enum Function {
     GetOrder,
     CancelOrder,
     QuoteShipping,
+    UpdateProduct,
+    RestockProduct,
+    DiscontinueProduct,
+    UpdateCustomer,
+    ChangeCreditLimit,
     ReserveStock,
     PriceOrder,
     ReserveCredit,
@@ -161,7 +167,7 @@ pub struct Spec {
 }
 
 impl Function {
-    pub const ALL: [Function; 21] = [
+    pub const ALL: [Function; 26] = [
         Function::CreateCustomer,
         Function::GetCustomer,
         Function::FindOrderHistory,
@@ -172,6 +178,11 @@ impl Function {
         Function::GetOrder,
         Function::CancelOrder,
         Function::QuoteShipping,
+        Function::UpdateProduct,
+        Function::RestockProduct,
+        Function::DiscontinueProduct,
+        Function::UpdateCustomer,
+        Function::ChangeCreditLimit,
         Function::ReserveStock,
         Function::PriceOrder,
         Function::ReserveCredit,
@@ -319,6 +330,56 @@ impl Function {
                     }
                 }
             }
+            Function::UpdateProduct => {
+                const {
+                    Spec {
+                        name: "update-product",
+                        trigger: Trigger::Http { method: "PATCH", path: "/products/{id}" },
+                        env: &[PRODUCTS_TABLE],
+                        permissions: &PRODUCT_WRITE,
+                    }
+                }
+            }
+            Function::RestockProduct => {
+                const {
+                    Spec {
+                        name: "restock-product",
+                        trigger: Trigger::Http { method: "POST", path: "/products/{id}/restock" },
+                        env: &[PRODUCTS_TABLE],
+                        permissions: &PRODUCT_WRITE,
+                    }
+                }
+            }
+            Function::DiscontinueProduct => {
+                const {
+                    Spec {
+                        name: "discontinue-product",
+                        trigger: Trigger::Http { method: "POST", path: "/products/{id}/discontinue" },
+                        env: &[PRODUCTS_TABLE],
+                        permissions: &PRODUCT_WRITE,
+                    }
+                }
+            }
+            Function::UpdateCustomer => {
+                const {
+                    Spec {
+                        name: "update-customer",
+                        trigger: Trigger::Http { method: "PATCH", path: "/customers/{id}" },
+                        env: &[CUSTOMERS_TABLE],
+                        permissions: &CUSTOMER_WRITE,
+                    }
+                }
+            }
+            Function::ChangeCreditLimit => {
+                const {
+                    Spec {
+                        name: "change-credit-limit",
+                        trigger: Trigger::Http { method: "PUT", path: "/customers/{id}/credit-limit" },
+                        env: &[CUSTOMERS_TABLE],
+                        permissions: &CUSTOMER_WRITE,
+                    }
+                }
+            }
             Function::ReserveStock => {
                 const {
                     Spec {
@@ -412,7 +473,11 @@ impl Function {
                 const {
                     Spec {
                         name: "replicate-catalogue",
-                        trigger: Trigger::Bus(&[from(Context::Products, "ProductAdded")]),
+                        trigger: Trigger::Bus(&[
+                            from(Context::Products, "ProductAdded"),
+                            from(Context::Products, "ProductUpdated"),
+                            from(Context::Products, "ProductDiscontinued"),
+                        ]),
                         env: &[ORDERS_TABLE],
                         permissions: &[writes(Orders), on(GET, T(Orders)), on(BATCH_GET, T(Orders))],
                     }
@@ -475,7 +540,7 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(routes.len(), 10);
+        assert_eq!(routes.len(), 15);
     }
 
     #[test]

@@ -123,6 +123,11 @@ pub fn wire(function: Function, config: &Config, res: &dyn Resources, env: Share
         F::GetOrder => http(orders()?, |s, r| async move { h::get_order(&s, r).await }),
         F::CancelOrder => http(orders()?, |s, r| async move { h::cancel_order(&s, r).await }),
         F::QuoteShipping => http(config.shipping()?, |s, r| async move { h::quote_shipping(&s, r).await }),
+        F::UpdateProduct => http(products()?, |s, r| async move { h::update_product(&s, r).await }),
+        F::RestockProduct => http(products()?, |s, r| async move { h::restock_product(&s, r).await }),
+        F::DiscontinueProduct => http(products()?, |s, r| async move { h::discontinue_product(&s, r).await }),
+        F::UpdateCustomer => http(customers()?, |s, r| async move { h::update_customer(&s, r).await }),
+        F::ChangeCreditLimit => http(customers()?, |s, r| async move { h::change_credit_limit(&s, r).await }),
         F::ReserveStock => step(products()?, move |s, ev| async move { s.reserve_stock(me, &ev).await }),
         F::ReleaseStock => step(products()?, move |s, ev| async move { s.release_stock(me, &ev).await }),
         F::PriceOrder => {

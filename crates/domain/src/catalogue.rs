@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::events::{CustomerRegistered, ProductAdded};
+use crate::events::{CustomerRegistered, Listing, ProductAdded};
 use crate::ids::{CustomerId, ProductId};
 use crate::measures::{Dimensions, Weight};
 use crate::money::Money;
@@ -20,6 +20,28 @@ pub struct CatalogueEntry {
     pub weight: Weight,
     pub dimensions: Dimensions,
     pub sold: bool,
+    /// The product's catalogue revision this entry reflects: a later one replaces it, an
+    /// earlier one (a reordered event) does not.
+    #[serde(default = "first_revision")]
+    pub revision: u32,
+}
+
+fn first_revision() -> u32 {
+    1
+}
+
+impl From<&Listing> for CatalogueEntry {
+    fn from(l: &Listing) -> Self {
+        CatalogueEntry {
+            product_id: l.product_id,
+            name: l.name.clone(),
+            price: l.price,
+            weight: l.weight,
+            dimensions: l.dimensions,
+            sold: l.sold,
+            revision: l.revision,
+        }
+    }
 }
 
 impl From<&ProductAdded> for CatalogueEntry {
@@ -31,6 +53,7 @@ impl From<&ProductAdded> for CatalogueEntry {
             weight: e.weight,
             dimensions: e.dimensions,
             sold: true,
+            revision: 1,
         }
     }
 }

@@ -3,15 +3,16 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ensure, Inconsistent};
-use crate::events::{CreditFailure, CustomerRegistered};
+use crate::error::{ensure, DomainError, Inconsistent};
+use crate::events::{CreditFailure, CreditLimitChanged, CustomerRegistered, CustomerUpdated};
 use crate::ids::{CustomerId, OrderId};
 use crate::money::Money;
 use crate::reservation::{ReleaseOutcome, ReservationStatus};
 use crate::text::{Address, CustomerName, Email};
 
-/// A customer. Invariant: `reserved` is the sum of the customer's active credit reservations,
-/// in the limit's currency, and never exceeds `credit_limit`.
+/// A customer. Invariant: `reserved` is the sum of the customer's active credit reservations, in
+/// the limit's currency. A reservation never takes it above `credit_limit`; a lowered limit may
+/// leave it above, and then no new reservation is made until enough is released.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", try_from = "CustomerSnapshot")]
 pub struct Customer {
@@ -43,7 +44,6 @@ impl TryFrom<CustomerSnapshot> for Customer {
     fn try_from(s: CustomerSnapshot) -> Result<Customer, Inconsistent> {
         const KIND: &str = "customer";
         ensure(s.reserved.currency() == s.credit_limit.currency(), KIND, "reserved in the limit's currency")?;
-        ensure(s.reserved.amount() <= s.credit_limit.amount(), KIND, "reserved <= credit limit")?;
         Ok(Customer {
             id: s.id,
             name: s.name,
@@ -118,6 +118,36 @@ impl Customer {
     }
     pub fn created_at(&self) -> DateTime<Utc> {
         self.created_at
+    }
+
+    /// Sets a new credit limit in the limit's currency. Lowering it below what is reserved is
+    /// allowed: nothing held is taken back, and new reservations are refused until enough is
+    /// released. `None` when the limit is that already.
+    pub fn change_credit_limit(&mut self, limit: Money) -> Result<Option<CreditLimitChanged>, DomainError> {
+        if limit.currency() != self.credit_limit.currency() {
+            return Err(DomainError::CurrencyMismatch { left: self.credit_limit.currency(), right: limit.currency() });
+        }
+        if limit == self.credit_limit {
+            return Ok(None);
+        }
+        self.credit_limit = limit;
+        Ok(Some(CreditLimitChanged { customer_id: self.id, credit_limit: limit }))
+    }
+
+    /// Changes the name and/or the default shipping address; `None` when nothing changes.
+    pub fn update(&mut self, name: Option<CustomerName>, address: Option<Address>) -> Option<CustomerUpdated> {
+        let name = name.filter(|n| *n != self.name);
+        let address = address.filter(|a| *a != self.address);
+        if name.is_none() && address.is_none() {
+            return None;
+        }
+        if let Some(n) = name {
+            self.name = n;
+        }
+        if let Some(a) = address {
+            self.address = a;
+        }
+        Some(CustomerUpdated { customer_id: self.id })
     }
 
     pub fn available_credit(&self) -> Money {

@@ -43,6 +43,8 @@ pub enum DomainError {
     ReservationMismatch,
     #[error("product {0} is not in the catalogue")]
     NotInCatalogue(uuid::Uuid),
+    #[error("the product is discontinued")]
+    Discontinued,
     #[error("{speed} shipping is not offered in the {zone} zone")]
     ShippingUnavailable { zone: Zone, speed: ShippingSpeed },
 }

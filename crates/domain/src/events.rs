@@ -73,7 +73,8 @@ pub struct CustomerRegistered {
     pub credit_limit: Money,
 }
 
-/// A product entered the catalogue with its price, weight, size and initial stock.
+/// A product entered the catalogue with its price, weight, size and initial stock, at catalogue
+/// revision 1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductAdded {
@@ -83,6 +84,63 @@ pub struct ProductAdded {
     pub weight: Weight,
     pub dimensions: Dimensions,
     pub stock: u32,
+}
+
+/// How a product is listed in the catalogue after a change, whole, so a replica can take it as
+/// it is whatever it saw before: later `revision`s replace earlier ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Listing {
+    pub product_id: ProductId,
+    pub name: String,
+    pub price: Money,
+    pub weight: Weight,
+    pub dimensions: Dimensions,
+    /// False once the product is discontinued: no new orders.
+    pub sold: bool,
+    /// The product's catalogue revision: 1 when added, one more per change.
+    pub revision: u32,
+}
+
+/// A product's name or price changed. Orders placed before keep the price they were placed at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductUpdated {
+    #[serde(flatten)]
+    pub listing: Listing,
+}
+
+/// A product is no longer sold: no new orders; reservations of orders placed before are kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductDiscontinued {
+    #[serde(flatten)]
+    pub listing: Listing,
+}
+
+/// `quantity` units arrived: stock on hand is now `on_hand`; reservations are untouched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StockAdded {
+    pub product_id: ProductId,
+    pub quantity: u32,
+    pub on_hand: u32,
+}
+
+/// A customer's credit limit is now `credit_limit`. Below what is reserved, nothing held is taken
+/// back; new reservations are refused until enough is released.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreditLimitChanged {
+    pub customer_id: CustomerId,
+    pub credit_limit: Money,
+}
+
+/// A customer's name or address changed (the event carries no personal data: read the customer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerUpdated {
+    pub customer_id: CustomerId,
 }
 
 /// An order was placed and waits PENDING; it starts the saga. Lines are distinct products.
@@ -233,8 +291,23 @@ macro_rules! domain_events {
 }
 
 domain_events! {
-    Customers => [CustomerRegistered, CreditReserved, CreditReservationFailed, CreditReleased],
-    Products => [ProductAdded, StockReserved, StockReservationFailed, StockReleased],
+    Customers => [
+        CustomerRegistered,
+        CustomerUpdated,
+        CreditLimitChanged,
+        CreditReserved,
+        CreditReservationFailed,
+        CreditReleased,
+    ],
+    Products => [
+        ProductAdded,
+        ProductUpdated,
+        ProductDiscontinued,
+        StockAdded,
+        StockReserved,
+        StockReservationFailed,
+        StockReleased,
+    ],
     Orders => [
         OrderCreated,
         OrderPriced,
@@ -251,7 +324,12 @@ impl DomainEvent {
     pub fn correlation_id(&self) -> Uuid {
         match self {
             DomainEvent::CustomerRegistered(e) => e.customer_id.as_uuid(),
+            DomainEvent::CustomerUpdated(e) => e.customer_id.as_uuid(),
+            DomainEvent::CreditLimitChanged(e) => e.customer_id.as_uuid(),
             DomainEvent::ProductAdded(e) => e.product_id.as_uuid(),
+            DomainEvent::ProductUpdated(e) => e.listing.product_id.as_uuid(),
+            DomainEvent::ProductDiscontinued(e) => e.listing.product_id.as_uuid(),
+            DomainEvent::StockAdded(e) => e.product_id.as_uuid(),
             DomainEvent::CreditReserved(e) => e.order_id.as_uuid(),
             DomainEvent::CreditReservationFailed(e) => e.order_id.as_uuid(),
             DomainEvent::CreditReleased(e) => e.order_id.as_uuid(),

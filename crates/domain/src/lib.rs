@@ -27,7 +27,7 @@ pub use customer::{CreditOutcome, CreditReservation, Customer};
 pub use error::{DomainError, Inconsistent, Problem};
 pub use events::{Context, DomainEvent, Environment, EventEnvelope, EventMetadata};
 pub use ids::{CustomerId, EventId, OrderId, ProductId};
-pub use measures::{Dimensions, Quantity, StockLevel, Weight};
+pub use measures::{Dimensions, Quantity, RestockQuantity, StockLevel, Weight};
 pub use money::{Currency, Money};
 pub use order::{Order, OrderLine, OrderState, OrderStatus, Pricing, RejectionReason};
 pub use product::{Product, StockOutcome, StockReservation};

@@ -73,6 +73,14 @@ bounded_int!(
     1_000_000
 );
 
+bounded_int!(
+    /// Units added to a product's stock at once: 1 to one million.
+    RestockQuantity,
+    "quantity",
+    1,
+    1_000_000
+);
+
 /// The outer size of one unit of a product. Each side is 1..=300 cm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Dimensions {

@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ensure, Inconsistent};
-use crate::events::{LineRequest, ProductAdded, ReservedLine, StockFailure};
+use crate::error::{ensure, DomainError, Inconsistent};
+use crate::events::{
+    LineRequest, Listing, ProductAdded, ProductDiscontinued, ProductUpdated, ReservedLine, StockAdded, StockFailure,
+};
 use crate::ids::{OrderId, ProductId};
-use crate::measures::{Dimensions, StockLevel, Weight};
+use crate::measures::{Dimensions, RestockQuantity, StockLevel, Weight};
 use crate::money::Money;
 use crate::reservation::{ReleaseOutcome, ReservationStatus};
 use crate::text::ProductName;
@@ -27,6 +29,10 @@ pub struct Product {
     on_hand: u32,
     reserved: u32,
     created_at: DateTime<Utc>,
+    /// 1 when added, one more per catalogue change (name, price, discontinuation).
+    revision: u32,
+    /// When the product stopped being sold; orders placed since are refused.
+    discontinued_at: Option<DateTime<Utc>>,
 }
 
 /// A product as stored, before its invariants are checked: the only way back into a [`Product`].
@@ -41,6 +47,15 @@ struct ProductSnapshot {
     on_hand: u32,
     reserved: u32,
     created_at: DateTime<Utc>,
+    /// Products stored before revisions were counted are at revision 1.
+    #[serde(default = "first_revision")]
+    revision: u32,
+    #[serde(default)]
+    discontinued_at: Option<DateTime<Utc>>,
+}
+
+fn first_revision() -> u32 {
+    1
 }
 
 impl TryFrom<ProductSnapshot> for Product {
@@ -49,6 +64,7 @@ impl TryFrom<ProductSnapshot> for Product {
     fn try_from(s: ProductSnapshot) -> Result<Product, Inconsistent> {
         ensure(s.reserved <= s.on_hand, "product", "reserved <= on hand")?;
         ensure(StockLevel::new(i64::from(s.on_hand)).is_ok(), "product", "on hand within the stock limit")?;
+        ensure(s.revision >= 1, "product", "revisions start at 1")?;
         Ok(Product {
             id: s.id,
             name: s.name,
@@ -58,6 +74,8 @@ impl TryFrom<ProductSnapshot> for Product {
             on_hand: s.on_hand,
             reserved: s.reserved,
             created_at: s.created_at,
+            revision: s.revision,
+            discontinued_at: s.discontinued_at,
         })
     }
 }
@@ -123,8 +141,92 @@ impl Product {
             dimensions,
             stock: stock.get(),
         };
-        let p = Product { id, name, price, weight, dimensions, on_hand: stock.get(), reserved: 0, created_at: now };
+        let p = Product {
+            id,
+            name,
+            price,
+            weight,
+            dimensions,
+            on_hand: stock.get(),
+            reserved: 0,
+            created_at: now,
+            revision: 1,
+            discontinued_at: None,
+        };
         (p, event)
+    }
+
+    /// How the catalogue lists the product now.
+    pub fn listing(&self) -> Listing {
+        Listing {
+            product_id: self.id,
+            name: self.name.as_str().to_owned(),
+            price: self.price,
+            weight: self.weight,
+            dimensions: self.dimensions,
+            sold: self.discontinued_at.is_none(),
+            revision: self.revision,
+        }
+    }
+
+    /// Renames and/or reprices the product (a discontinued one too: its listing stays accurate).
+    /// `None` when nothing changes. Orders already placed keep the price they were placed at.
+    pub fn update(&mut self, name: Option<ProductName>, price: Option<Money>) -> Option<ProductUpdated> {
+        let name = name.filter(|n| *n != self.name);
+        let price = price.filter(|p| *p != self.price);
+        if name.is_none() && price.is_none() {
+            return None;
+        }
+        if let Some(n) = name {
+            self.name = n;
+        }
+        if let Some(p) = price {
+            self.price = p;
+        }
+        self.revision += 1;
+        Some(ProductUpdated { listing: self.listing() })
+    }
+
+    /// Adds `quantity` units to the stock on hand; reservations are untouched. A discontinued
+    /// product takes no more stock.
+    pub fn restock(&mut self, quantity: RestockQuantity) -> Result<StockAdded, DomainError> {
+        if self.discontinued_at.is_some() {
+            return Err(DomainError::Discontinued);
+        }
+        let on_hand =
+            self.on_hand.checked_add(quantity.get()).filter(|n| *n <= StockLevel::MAX).ok_or(DomainError::Invalid {
+                field: "quantity",
+                problem: crate::error::Problem::OutOfRange {
+                    min: 1,
+                    max: i64::from(StockLevel::MAX.saturating_sub(self.on_hand)),
+                },
+            })?;
+        self.on_hand = on_hand;
+        Ok(StockAdded { product_id: self.id, quantity: quantity.get(), on_hand })
+    }
+
+    /// Stops selling the product: orders placed from `now` on are refused; reservations already
+    /// made are kept. `None` when it was discontinued already.
+    pub fn discontinue(&mut self, now: DateTime<Utc>) -> Option<ProductDiscontinued> {
+        if self.discontinued_at.is_some() {
+            return None;
+        }
+        self.discontinued_at = Some(now);
+        self.revision += 1;
+        Some(ProductDiscontinued { listing: self.listing() })
+    }
+
+    /// Whether an order placed at `placed_at` may have this product: it was still sold then.
+    pub fn sold_at(&self, placed_at: DateTime<Utc>) -> bool {
+        self.discontinued_at.is_none_or(|d| placed_at < d)
+    }
+
+    pub fn discontinued_at(&self) -> Option<DateTime<Utc>> {
+        self.discontinued_at
+    }
+
+    pub fn revision(&self) -> u32 {
+        self.revision
     }
 
     pub fn id(&self) -> ProductId {

@@ -4,12 +4,14 @@
 
 use std::str::FromStr;
 
-use app::commands::{AddProduct, PlaceOrder, QuoteShipping, RegisterCustomer};
+use app::commands::{
+    AddProduct, ChangeCreditLimit, PlaceOrder, QuoteShipping, RegisterCustomer, Restock, UpdateCustomer, UpdateProduct,
+};
 use domain::events::LineRequest;
 use domain::text::RawAddress;
 use domain::{
-    Address, Currency, CustomerId, CustomerName, Dimensions, DomainError, Email, Money, ProductId, ProductName,
-    Quantity, ShippingItem, ShippingSpeed, StockLevel, Weight,
+    Address, Currency, CustomerId, CustomerName, Dimensions, DomainError, Email, Money, Problem, ProductId,
+    ProductName, Quantity, RestockQuantity, ShippingItem, ShippingSpeed, StockLevel, Weight,
 };
 use serde::Deserialize;
 
@@ -162,6 +164,90 @@ impl TryFrom<QuoteDto> for QuoteShipping {
             speed: ShippingSpeed::from_str(&d.shipping_speed)?,
             items,
             subtotal: d.subtotal.try_into()?,
+        })
+    }
+}
+
+/// A PATCH field: absent means "leave as it is"; `null` is refused (nothing can be cleared).
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// A PATCH names at least one field to change.
+fn at_least_one(any: bool) -> Result<(), DomainError> {
+    if any {
+        Ok(())
+    } else {
+        Err(DomainError::Invalid { field: "body", problem: Problem::Empty })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateProductDto {
+    #[serde(default, deserialize_with = "present")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub price: Option<MoneyDto>,
+}
+
+impl TryFrom<UpdateProductDto> for UpdateProduct {
+    type Error = DomainError;
+    fn try_from(d: UpdateProductDto) -> Result<Self, Self::Error> {
+        at_least_one(d.name.is_some() || d.price.is_some())?;
+        Ok(UpdateProduct {
+            name: d.name.as_deref().map(ProductName::parse).transpose()?,
+            price: d.price.map(Money::try_from).transpose()?,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RestockDto {
+    pub quantity: i64,
+}
+
+impl TryFrom<RestockDto> for Restock {
+    type Error = DomainError;
+    fn try_from(d: RestockDto) -> Result<Self, Self::Error> {
+        Ok(Restock { quantity: RestockQuantity::new(d.quantity)? })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreditLimitDto {
+    pub credit_limit: MoneyDto,
+}
+
+impl TryFrom<CreditLimitDto> for ChangeCreditLimit {
+    type Error = DomainError;
+    fn try_from(d: CreditLimitDto) -> Result<Self, Self::Error> {
+        Ok(ChangeCreditLimit { credit_limit: d.credit_limit.try_into()? })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateCustomerDto {
+    #[serde(default, deserialize_with = "present")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub address: Option<RawAddress>,
+}
+
+impl TryFrom<UpdateCustomerDto> for UpdateCustomer {
+    type Error = DomainError;
+    fn try_from(d: UpdateCustomerDto) -> Result<Self, Self::Error> {
+        at_least_one(d.name.is_some() || d.address.is_some())?;
+        Ok(UpdateCustomer {
+            name: d.name.as_deref().map(CustomerName::parse).transpose()?,
+            address: d.address.map(Address::try_from).transpose()?,
         })
     }
 }

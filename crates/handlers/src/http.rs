@@ -3,7 +3,9 @@
 
 use std::str::FromStr;
 
-use app::commands::{AddProduct, PlaceOrder, QuoteShipping, RegisterCustomer};
+use app::commands::{
+    AddProduct, ChangeCreditLimit, PlaceOrder, QuoteShipping, RegisterCustomer, Restock, UpdateCustomer, UpdateProduct,
+};
 use app::customers::CustomerService;
 use app::idempotency::Created;
 use app::orders::{quote_shipping as quote, OrderPlacement, OrderService};
@@ -18,7 +20,10 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::dto::{CreateCustomerDto, CreateOrderDto, CreateProductDto, QuoteDto};
+use crate::dto::{
+    CreateCustomerDto, CreateOrderDto, CreateProductDto, CreditLimitDto, QuoteDto, RestockDto, UpdateCustomerDto,
+    UpdateProductDto,
+};
 use crate::problem::{problem_response, ApiError};
 use crate::views::{CustomerView, OrderView, PageView, ProductView, QuoteView};
 
@@ -126,6 +131,28 @@ pub async fn get_customer(svc: &CustomerService, req: Request) -> Response<Body>
     finish(&req, result)
 }
 
+/// PATCH /customers/{id}
+pub async fn update_customer(svc: &CustomerService, req: Request) -> Response<Body> {
+    let result = async {
+        let id: CustomerId = path_id(&req)?;
+        let cmd: UpdateCustomer = command::<UpdateCustomerDto, _>(&req)?;
+        json(StatusCode::OK, &CustomerView::from(&svc.update(id, cmd).await?))
+    }
+    .await;
+    finish(&req, result)
+}
+
+/// PUT /customers/{id}/credit-limit
+pub async fn change_credit_limit(svc: &CustomerService, req: Request) -> Response<Body> {
+    let result = async {
+        let id: CustomerId = path_id(&req)?;
+        let cmd: ChangeCreditLimit = command::<CreditLimitDto, _>(&req)?;
+        json(StatusCode::OK, &CustomerView::from(&svc.change_credit_limit(id, cmd).await?))
+    }
+    .await;
+    finish(&req, result)
+}
+
 /// GET /customers/{id}/orders?status=&limit=&cursor=
 pub async fn find_order_history(svc: &OrderService, req: Request) -> Response<Body> {
     let result = async {
@@ -154,6 +181,40 @@ pub async fn create_product(svc: &ProductService, req: Request) -> Response<Body
 /// GET /products/{id}
 pub async fn get_product(svc: &ProductService, req: Request) -> Response<Body> {
     let result = async { json(StatusCode::OK, &ProductView::from(&svc.get(path_id::<ProductId>(&req)?).await?)) }.await;
+    finish(&req, result)
+}
+
+/// PATCH /products/{id}
+pub async fn update_product(svc: &ProductService, req: Request) -> Response<Body> {
+    let result = async {
+        let id: ProductId = path_id(&req)?;
+        let cmd: UpdateProduct = command::<UpdateProductDto, _>(&req)?;
+        json(StatusCode::OK, &ProductView::from(&svc.update(id, cmd).await?))
+    }
+    .await;
+    finish(&req, result)
+}
+
+/// POST /products/{id}/restock (Idempotency-Key honoured: a retry adds once)
+pub async fn restock_product(svc: &ProductService, req: Request) -> Response<Body> {
+    let result = async {
+        let id: ProductId = path_id(&req)?;
+        let key = idempotency_key(&req)?;
+        let cmd: Restock = command::<RestockDto, _>(&req)?;
+        let done = svc.restock(id, cmd, key.as_ref()).await?;
+        let mut r = json(StatusCode::OK, &ProductView::from(&done.resource))?;
+        if done.replayed {
+            r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+        }
+        Ok(r)
+    }
+    .await;
+    finish(&req, result)
+}
+
+/// POST /products/{id}/discontinue
+pub async fn discontinue_product(svc: &ProductService, req: Request) -> Response<Body> {
+    let result = async { json(StatusCode::OK, &ProductView::from(&svc.discontinue(path_id(&req)?).await?)) }.await;
     finish(&req, result)
 }
 

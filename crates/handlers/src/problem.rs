@@ -93,6 +93,7 @@ fn classify(e: &ApiError) -> (Kind, Option<&'static str>) {
                     (kind(409, "invalid-state", "Not allowed in this state"), None)
                 }
                 DomainError::NotInCatalogue(_) => (kind(422, "unknown-reference", "Unknown reference"), None),
+                DomainError::Discontinued => (kind(409, "discontinued", "Product discontinued"), None),
                 DomainError::AlreadyPriced | DomainError::NotPriced | DomainError::ReservationMismatch => {
                     (kind(409, "invalid-state", "Not allowed in this state"), None)
                 }

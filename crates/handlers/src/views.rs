@@ -61,6 +61,8 @@ pub struct ProductView {
     pub stock: u32,
     /// Units on hand that no order holds.
     pub available: u32,
+    /// True once the product is discontinued: it takes no new orders.
+    pub discontinued: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -74,6 +76,7 @@ impl From<&Product> for ProductView {
             dimensions_cm: p.dimensions().into(),
             stock: p.on_hand(),
             available: p.available(),
+            discontinued: p.discontinued_at().is_some(),
             created_at: p.created_at(),
         }
     }
