@@ -10,7 +10,7 @@ fn env_u64(name: &str, default: u64) -> u64 {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn the_saga_keeps_its_invariants_under_duplicates_reordering_drops_and_relay_crashes() {
+async fn the_saga_keeps_its_invariants_under_duplicates_reordering_drops_relay_crashes_and_a_changing_catalogue() {
     let rules = RuleTable::from_template(&system_tests::template()).expect("the template's rules parse");
     let first = env_u64("SIM_SEED", 0);
     let count = env_u64("SIM_SCHEDULES", 2_000);
@@ -21,6 +21,10 @@ async fn the_saga_keeps_its_invariants_under_duplicates_reordering_drops_and_rel
             assert!(
                 stats.duplicates > 0 && stats.drops > 0 && stats.relay_crashes > 0,
                 "every fault occurs: {stats:?}"
+            );
+            assert!(
+                stats.restocks > 0 && stats.reprices > 0 && stats.discontinued > 0 && stats.limit_changes > 0,
+                "the catalogue and the accounts change: {stats:?}"
             );
         }
         Err((seed, broken)) => {

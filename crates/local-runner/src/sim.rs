@@ -89,6 +89,11 @@ pub struct Stats {
     pub duplicates: usize,
     pub drops: usize,
     pub relay_crashes: usize,
+    /// Catalogue and account changes made during the schedules.
+    pub restocks: usize,
+    pub reprices: usize,
+    pub discontinued: usize,
+    pub limit_changes: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +115,17 @@ struct World {
     in_flight: Vec<Delivery>,
     applied: HashSet<(Function, EventId)>,
     placed: Vec<OrderId>,
+    /// What the replica listed for each line of each order when it was placed.
+    listed_at_placement: BTreeMap<OrderId, BTreeMap<ProductId, Money>>,
+    /// Stock each product was added with, and every restock since.
+    stock_added: BTreeMap<ProductId, u32>,
+    /// When each discontinued product stopped being sold, and when each order was placed, as
+    /// steps of the schedule (the virtual clock can show one instant for both).
+    discontinued: BTreeMap<ProductId, usize>,
+    placed_at: BTreeMap<OrderId, usize>,
+    steps: usize,
+    /// Customers whose limit was lowered during the schedule (their reserved credit may exceed it).
+    limit_lowered: HashSet<CustomerId>,
     stats: Stats,
 }
 
@@ -165,14 +181,24 @@ impl World {
             in_flight: vec![],
             applied: HashSet::new(),
             placed: vec![],
+            listed_at_placement: BTreeMap::new(),
+            stock_added: BTreeMap::new(),
+            discontinued: BTreeMap::new(),
+            placed_at: BTreeMap::new(),
+            steps: 0,
+            limit_lowered: HashSet::new(),
             stats: Stats::default(),
         })
     }
 
-    /// Calls the HTTP function `f` as API Gateway would.
-    async fn call(&self, f: Function, path: &str, id: Option<OrderId>, body: Value) -> Result<(u16, Value), String> {
+    /// Calls the HTTP function `f` as API Gateway would, with `id` as the path's `{id}`.
+    async fn call(&self, f: Function, path: &str, id: Option<uuid::Uuid>, body: Value) -> Result<(u16, Value), String> {
+        let method = match f.trigger() {
+            bundle::manifest::Trigger::Http { method, .. } => method,
+            _ => return Err(format!("{f} is not an HTTP function")),
+        };
         let req = lambda_http::http::Request::builder()
-            .method("POST")
+            .method(method)
             .uri(path)
             .header("content-type", "application/json")
             .body(Body::from(body.to_string()))
@@ -272,7 +298,9 @@ impl World {
                 stock: StockLevel::new(self.rng.i64(0..=15)).map_err(|e| e.to_string())?,
             };
             let p = ProductService::new(self.products.clone(), self.env_shared.clone()).add(cmd).await;
-            products.push(p.map_err(|e| e.to_string())?.resource.id());
+            let p = p.map_err(|e| e.to_string())?.resource;
+            self.stock_added.insert(p.id(), p.on_hand());
+            products.push(p.id());
         }
         Ok((customers, products))
     }
@@ -281,6 +309,7 @@ impl World {
         let mut chosen: Vec<ProductId> = products.to_vec();
         self.rng.shuffle(&mut chosen);
         chosen.truncate(self.rng.usize(1..=products.len().min(3)));
+        let chosen_ids = chosen.clone();
         let lines: Vec<Value> =
             chosen.into_iter().map(|p| json!({"productId": p.to_string(), "quantity": self.rng.i64(1..=4)})).collect();
         let customer = customers[self.rng.usize(..customers.len())];
@@ -290,13 +319,87 @@ impl World {
             "shippingAddress": {"street": "1 Main St", "city": "Dayton", "region": "OH", "postalCode": "45402", "country": "US"},
             "shippingSpeed": "standard",
         });
+        let listed = self.listed(&chosen_ids).await?;
         let (status, order) = self.call(Function::CreateOrder, "/orders", None, body).await?;
+        if status == 422 && order["type"].as_str().is_some_and(|t| t.ends_with("/unknown-reference")) {
+            // A product the replica no longer lists as sold (discontinued): refused, nothing written.
+            return Ok(());
+        }
         let id = order["id"].as_str().and_then(|s| OrderId::from_str(s).ok());
         let (201, Some(id)) = (status, id) else {
             return Err(format!("placing an order failed: {status} {order}"));
         };
         self.placed.push(id);
+        self.listed_at_placement.insert(id, listed);
+        self.steps += 1;
+        self.placed_at.insert(id, self.steps);
         self.stats.orders += 1;
+        Ok(())
+    }
+
+    /// The prices the orders replica lists for `ids` now (sold products only).
+    async fn listed(&self, ids: &[ProductId]) -> Result<BTreeMap<ProductId, Money>, String> {
+        let entries = self.orders.catalogue(ids).await.map_err(|e| e.to_string())?;
+        Ok(entries.into_iter().filter(|e| e.value.sold).map(|e| (e.value.product_id, e.value.price)).collect())
+    }
+
+    /// A catalogue or account change, through its HTTP function: a restock, a reprice, a
+    /// discontinuation or a new credit limit (sometimes below what is reserved).
+    async fn change_random(&mut self, customers: &[CustomerId], products: &[ProductId]) -> Result<(), String> {
+        let p = products[self.rng.usize(..products.len())];
+        let mut body_quantity = 0;
+        let (f, path, id, body) = match self.rng.u8(0..100) {
+            0..=39 => {
+                let quantity = self.rng.u32(1..=10);
+                body_quantity = quantity;
+                let body = json!({"quantity": quantity});
+                (Function::RestockProduct, format!("/products/{p}/restock"), p.as_uuid(), body)
+            }
+            40..=69 => {
+                let body = json!({"price": {"amount": self.rng.i64(100..=5_000), "currency": "USD"}});
+                (Function::UpdateProduct, format!("/products/{p}"), p.as_uuid(), body)
+            }
+            70..=79 => (Function::DiscontinueProduct, format!("/products/{p}/discontinue"), p.as_uuid(), Value::Null),
+            _ => {
+                let c = customers[self.rng.usize(..customers.len())];
+                let body = json!({"creditLimit": {"amount": self.rng.i64(0..=150_000), "currency": "USD"}});
+                (Function::ChangeCreditLimit, format!("/customers/{c}/credit-limit"), c.as_uuid(), body)
+            }
+        };
+        let before = match f {
+            Function::ChangeCreditLimit => {
+                let c = CustomerId::from_uuid(id);
+                self.customers.get(c).await.map_err(|e| e.to_string())?.map(|c| c.value.credit_limit())
+            }
+            _ => None,
+        };
+        let (status, answer) = self.call(f, &path, Some(id), body).await?;
+        match (f, status) {
+            (Function::RestockProduct, 200) => {
+                let quantity = body_quantity;
+                *self.stock_added.entry(p).or_default() += quantity;
+                self.stats.restocks += 1;
+            }
+            // A discontinued product takes no more stock.
+            (Function::RestockProduct, 409) if self.discontinued.contains_key(&p) => {}
+            (Function::UpdateProduct, 200) => self.stats.reprices += 1,
+            (Function::DiscontinueProduct, 200) => {
+                if !self.discontinued.contains_key(&p) {
+                    self.steps += 1;
+                    self.discontinued.insert(p, self.steps);
+                    self.stats.discontinued += 1;
+                }
+            }
+            (Function::ChangeCreditLimit, 200) => {
+                let c = CustomerId::from_uuid(id);
+                let new = answer["creditLimit"]["amount"].as_i64().unwrap_or(0);
+                if before.is_some_and(|b| new < b.amount()) {
+                    self.limit_lowered.insert(c);
+                }
+                self.stats.limit_changes += 1;
+            }
+            _ => return Err(format!("{f} on {path} answered {status}: {answer}")),
+        }
         Ok(())
     }
 
@@ -310,7 +413,8 @@ impl World {
             let approved =
                 matches!(self.orders.get(id).await, Ok(Some(o)) if o.value.status() == OrderStatus::Approved);
             if approved || try_any {
-                let _ = self.call(Function::CancelOrder, &format!("/orders/{id}/cancel"), Some(id), Value::Null).await;
+                let path = format!("/orders/{id}/cancel");
+                let _ = self.call(Function::CancelOrder, &path, Some(id.as_uuid()), Value::Null).await;
                 return;
             }
         }
@@ -355,18 +459,31 @@ impl World {
         }
         for id in &self.placed {
             let o = self.orders.get(*id).await.map_err(|e| e.to_string())?.ok_or("a placed order vanished")?.value;
-            if o.status() != OrderStatus::Approved {
-                continue;
-            }
+            let listed = self.listed_at_placement.get(id).ok_or("an order placed without a listing")?;
             for l in o.lines() {
-                let p = self.products.get(l.product_id).await.map_err(|e| e.to_string())?.ok_or("no product")?.value;
-                if l.unit_price != Some(p.price()) {
+                // Charged (and shown) the price the replica listed when the order was placed,
+                // whatever repricing came after.
+                if l.unit_price != listed.get(&l.product_id).copied() {
                     return Err(format!(
-                        "order {id} charged {:?} for {}, listed at {}",
-                        l.unit_price,
-                        p.id(),
-                        p.price()
+                        "order {id} has {:?} for {}, listed at {:?}",
+                        l.unit_price, l.product_id, listed
                     ));
+                }
+                // Never approved for a product discontinued before it was placed.
+                let placed = self.placed_at.get(id).copied().unwrap_or(0);
+                let withdrawn = self.discontinued.get(&l.product_id).is_some_and(|d| *d < placed);
+                if o.status() == OrderStatus::Approved && withdrawn {
+                    return Err(format!("order {id} approved for {}, discontinued before it was placed", l.product_id));
+                }
+            }
+            if let (OrderStatus::Approved, Some(p)) = (o.status(), o.pricing()) {
+                let lines: Vec<Money> = o
+                    .lines()
+                    .iter()
+                    .filter_map(|l| l.unit_price.and_then(|u| u.checked_mul(l.quantity.get()).ok()))
+                    .collect();
+                if Money::sum(Currency::USD, &lines).ok() != Some(p.subtotal) {
+                    return Err(format!("order {id}: subtotal {} is not the sum of its lines", p.subtotal));
                 }
             }
         }
@@ -376,10 +493,15 @@ impl World {
             let entry =
                 replica.iter().find(|e| e.value.product_id == p.id()).ok_or("a product is missing in the replica")?;
             let e = &entry.value;
-            if (e.name.as_str(), e.price, e.weight, e.dimensions, e.sold)
-                != (p.name().as_str(), p.price(), p.weight(), p.dimensions(), true)
+            let sold = p.discontinued_at().is_none();
+            if (e.name.as_str(), e.price, e.weight, e.dimensions, e.sold, e.revision)
+                != (p.name().as_str(), p.price(), p.weight(), p.dimensions(), sold, p.revision())
             {
                 return Err(format!("the replica of {} differs from the product: {e:?}", p.id()));
+            }
+            let added = self.stock_added.get(&p.id()).copied().unwrap_or(0);
+            if p.on_hand() != added {
+                return Err(format!("product {}: {} on hand, added {added} in all", p.id(), p.on_hand()));
             }
         }
         for c in customers {
@@ -400,7 +522,8 @@ impl World {
         for c in customers {
             let c = self.customers.get(*c).await.map_err(|e| e.to_string())?.ok_or("a customer vanished")?.value;
             let reserved = c.reserved_credit().amount();
-            if reserved > c.credit_limit().amount() {
+            // A lowered limit takes nothing back; otherwise reservations stay within it.
+            if reserved > c.credit_limit().amount() && !self.limit_lowered.contains(&c.id()) {
                 return Err(format!("customer {} over limit: {reserved} > {}", c.id(), c.credit_limit().amount()));
             }
             let want = approved_total.get(&c.id()).copied().unwrap_or(0);
@@ -421,8 +544,9 @@ pub async fn run_schedule(seed: u64, rules: &RuleTable, faults: Faults) -> Resul
     w.quiesce().await?;
     let mut to_place = w.rng.usize(3..=12);
     let mut cancels = w.rng.usize(0..=6);
+    let mut changes = w.rng.usize(0..=4);
     let mut budget = 2_000;
-    while (to_place > 0 || cancels > 0 || !w.in_flight.is_empty()) && budget > 0 {
+    while (to_place > 0 || cancels > 0 || changes > 0 || !w.in_flight.is_empty()) && budget > 0 {
         budget -= 1;
         match w.rng.u8(0..100) {
             0..=14 if to_place > 0 => {
@@ -432,6 +556,10 @@ pub async fn run_schedule(seed: u64, rules: &RuleTable, faults: Faults) -> Resul
             15..=22 if cancels > 0 && !w.placed.is_empty() => {
                 w.cancel_random().await;
                 cancels -= 1;
+            }
+            43..=47 if changes > 0 => {
+                w.change_random(&customers, &products).await?;
+                changes -= 1;
             }
             23..=39 => {
                 let t = w.rng.usize(0..3);
@@ -468,6 +596,10 @@ pub async fn run_many(first_seed: u64, count: u64, rules: &RuleTable, faults: Fa
         total.duplicates += s.duplicates;
         total.drops += s.drops;
         total.relay_crashes += s.relay_crashes;
+        total.restocks += s.restocks;
+        total.reprices += s.reprices;
+        total.discontinued += s.discontinued;
+        total.limit_changes += s.limit_changes;
     }
     Ok(total)
 }
