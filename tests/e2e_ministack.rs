@@ -136,6 +136,51 @@ async fn the_deployed_bundle_runs_the_saga_end_to_end() {
     assert_eq!(seen, newest_first);
     assert_eq!(seen.len(), 3, "approved, out of stock, idempotent: {seen:?}");
 
+    // The catalogue and the accounts change. Restock, then order: the rare vase is back in stock.
+    let buyer = api.customer("buyer@example.com", 10_000).await;
+    let restocked = api.post(&format!("/products/{rare}/restock"), json!({"quantity": 2})).await;
+    assert_eq!((restocked.status, restocked.body["stock"].clone()), (200, json!(3)), "{}", restocked.body);
+    let limit = api
+        .send_json(
+            "PUT",
+            &format!("/customers/{buyer}/credit-limit"),
+            json!({"creditLimit": {"amount": 500_000, "currency": "USD"}}),
+        )
+        .await;
+    assert_eq!((limit.status, amount(&limit.body["creditLimit"])), (200, 500_000), "{}", limit.body);
+    let renamed = api.send_json("PATCH", &format!("/customers/{buyer}"), json!({"name": "Buyer Renamed"})).await;
+    assert_eq!((renamed.status, renamed.body["name"].clone()), (200, json!("Buyer Renamed")), "{}", renamed.body);
+    let vases = api.order(&buyer, &[(&rare, 2)]).await.body["id"].as_str().expect("id").to_owned();
+    assert_eq!(settled(&api, &vases).await["state"], "APPROVED");
+
+    // An order placed before a reprice keeps its price; once the orders replica has the new
+    // price, new orders are placed (and charged) at it.
+    let before = api.order(&buyer, &[(&lamp, 1)]).await;
+    assert_eq!(before.body["lines"][0]["unitPrice"]["amount"], 2_500, "{}", before.body);
+    let repriced = api
+        .send_json("PATCH", &format!("/products/{lamp}"), json!({"price": {"amount": 3_000, "currency": "USD"}}))
+        .await;
+    assert_eq!((repriced.status, amount(&repriced.body["price"])), (200, 3_000), "{}", repriced.body);
+    let o = settled(&api, before.body["id"].as_str().expect("id")).await;
+    assert_eq!((o["state"].clone(), amount(&o["lines"][0]["unitPrice"])), (json!("APPROVED"), 2_500), "{o}");
+    let until = std::time::Instant::now() + SAGA;
+    let after = loop {
+        let r = api.order(&buyer, &[(&lamp, 1)]).await;
+        if r.body["lines"][0]["unitPrice"]["amount"] == 3_000 || std::time::Instant::now() > until {
+            break r;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(amount(&after.body["lines"][0]["unitPrice"]), 3_000, "the replica follows the reprice: {}", after.body);
+    let o = settled(&api, after.body["id"].as_str().expect("id")).await;
+    assert_eq!((o["state"].clone(), amount(&o["lines"][0]["unitPrice"])), (json!("APPROVED"), 3_000), "{o}");
+
+    // Discontinued: no more stock for it.
+    let gone = api.post(&format!("/products/{rare}/discontinue"), json!({})).await;
+    assert_eq!((gone.status, gone.body["discontinued"].clone()), (200, json!(true)), "{}", gone.body);
+    let refused = api.post(&format!("/products/{rare}/restock"), json!({"quantity": 1})).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+
     // Bad input reaches the function and comes back as problem+json.
     let bad = api.post("/orders", json!({"customerId": "nope"})).await;
     assert_eq!(bad.status, 400, "{}", bad.body);

@@ -139,3 +139,72 @@ fn a_rule_the_runner_cannot_evaluate_stops_it_at_start_naming_the_rule() {
     };
     assert!(err.contains("reserve-stock") && err.contains("numeric"), "{err}");
 }
+
+#[tokio::test]
+async fn the_catalogue_and_accounts_change_and_orders_follow() {
+    let r = system_tests::start().await;
+    let c = r.customer("changes@example.com", 3_000).await;
+    let p = r.product("Lamp", 1_000, 1).await;
+
+    // Restock, then order more than there was.
+    let restocked = r.post(&format!("/products/{p}/restock"), json!({"quantity": 4})).await;
+    assert_eq!((restocked.status, restocked.body["stock"].clone()), (200, json!(5)), "{}", restocked.body);
+    let o = r.settled(r.order(&c, &[(&p, 3)]).await.body["id"].as_str().unwrap(), SETTLE).await;
+    assert_eq!(o["state"], "REJECTED", "3 x 10.00 + shipping is over the 30.00 limit: {o}");
+    assert_eq!(o["rejectionReason"], "CREDIT_LIMIT_EXCEEDED");
+
+    // A higher limit, then the same order goes through.
+    let limit = json!({"creditLimit": {"amount": 100_000, "currency": "USD"}});
+    let raised = r.send_json("PUT", &format!("/customers/{c}/credit-limit"), limit).await;
+    assert_eq!((raised.status, amount(&raised.body["creditLimit"])), (200, 100_000), "{}", raised.body);
+    let o = r.settled(r.order(&c, &[(&p, 3)]).await.body["id"].as_str().unwrap(), SETTLE).await;
+    assert_eq!(o["state"], "APPROVED", "{o}");
+
+    // A reprice: new orders take the new price once the replica has it; the approved one keeps its own.
+    let approved = o["id"].as_str().unwrap().to_owned();
+    let repriced =
+        r.send_json("PATCH", &format!("/products/{p}"), json!({"price": {"amount": 1_200, "currency": "USD"}})).await;
+    assert_eq!((repriced.status, amount(&repriced.body["price"])), (200, 1_200), "{}", repriced.body);
+    let later = r.eventually(&format!("/orders/{approved}"), |_| true).await;
+    assert_eq!(amount(&later["lines"][0]["unitPrice"]), 1_000);
+    let next = until_within(Duration::from_secs(5), || async {
+        let o = r.order(&c, &[(&p, 1)]).await;
+        (o.body["lines"][0]["unitPrice"]["amount"] == 1_200).then_some(o)
+    })
+    .await;
+    assert!(next.is_some(), "orders are placed at 12.00 once the replica has the new price");
+
+    // Discontinued: no new orders (once the replica knows), no more stock.
+    let gone = r.post(&format!("/products/{p}/discontinue"), json!({})).await;
+    assert_eq!((gone.status, gone.body["discontinued"].clone()), (200, json!(true)), "{}", gone.body);
+    assert_eq!(r.post(&format!("/products/{p}/restock"), json!({"quantity": 1})).await.status, 409);
+    let refused = until_within(Duration::from_secs(5), || async {
+        let o = r.post("/orders", system_tests::order_body(&c, &[(&p, 1)])).await;
+        (o.status == 422).then_some(o)
+    })
+    .await
+    .expect("a discontinued product takes no new orders once the replica knows");
+    assert_eq!(refused.body["type"], "https://shop-saga.dev/problems/unknown-reference");
+
+    // The customer's details.
+    let moved = r.send_json("PATCH", &format!("/customers/{c}"), json!({"name": "Changed Name"})).await;
+    assert_eq!((moved.status, moved.body["name"].clone()), (200, json!("Changed Name")), "{}", moved.body);
+}
+
+/// `attempt` again every 20 ms until it gives something, for at most `limit`.
+async fn until_within<T, F, Fut>(limit: Duration, attempt: F) -> Option<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let until = std::time::Instant::now() + limit;
+    loop {
+        if let Some(v) = attempt().await {
+            return Some(v);
+        }
+        if std::time::Instant::now() > until {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

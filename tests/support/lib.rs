@@ -99,6 +99,11 @@ impl Api {
         self.send("POST", path, &[("content-type", "application/json")], Some(body.to_string().into_bytes())).await
     }
 
+    /// A JSON request with any method (PUT, PATCH...).
+    pub async fn send_json(&self, method: &str, path: &str, body: Value) -> Reply {
+        self.send(method, path, &[("content-type", "application/json")], Some(body.to_string().into_bytes())).await
+    }
+
     pub async fn post_keyed(&self, path: &str, key: &str, body: Value) -> Reply {
         let headers = [("content-type", "application/json"), ("idempotency-key", key)];
         self.send("POST", path, &headers, Some(body.to_string().into_bytes())).await
