@@ -156,8 +156,8 @@ impl ReplicaService {
     pub async fn replicate_product(&self, consumer: Consumer, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
         let listed = match &ev.event {
             DomainEvent::ProductAdded(e) => CatalogueEntry::from(e),
-            DomainEvent::ProductUpdated(e) => CatalogueEntry::from(&e.listing),
-            DomainEvent::ProductDiscontinued(e) => CatalogueEntry::from(&e.listing),
+            DomainEvent::ProductUpdated(e) => e.listing.clone(),
+            DomainEvent::ProductDiscontinued(e) => e.listing.clone(),
             _ => return Err(consumer.unroutable(ev)),
         };
         step::run(self.repo.as_ref(), consumer, ev, &self.env, || async {

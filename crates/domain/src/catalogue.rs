@@ -5,48 +5,15 @@
 use serde::{Deserialize, Serialize};
 
 use crate::events::{CustomerRegistered, Listing, ProductAdded};
-use crate::ids::{CustomerId, ProductId};
-use crate::measures::{Dimensions, Weight};
-use crate::money::Money;
+use crate::ids::CustomerId;
 
-/// A product as orders sees it. Invariant: it mirrors the last catalogue event applied for the
-/// product; `sold` is false once the product may no longer be ordered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CatalogueEntry {
-    pub product_id: ProductId,
-    pub name: String,
-    pub price: Money,
-    pub weight: Weight,
-    pub dimensions: Dimensions,
-    pub sold: bool,
-    /// The product's catalogue revision this entry reflects: a later one replaces it, an
-    /// earlier one (a reordered event) does not.
-    #[serde(default = "first_revision")]
-    pub revision: u32,
-}
+/// A product as orders sees it: the listing of the last catalogue event applied for it. Products
+/// events carry the whole listing with its revision, so the replica simply keeps the latest.
+pub type CatalogueEntry = Listing;
 
-fn first_revision() -> u32 {
-    1
-}
-
-impl From<&Listing> for CatalogueEntry {
-    fn from(l: &Listing) -> Self {
-        CatalogueEntry {
-            product_id: l.product_id,
-            name: l.name.clone(),
-            price: l.price,
-            weight: l.weight,
-            dimensions: l.dimensions,
-            sold: l.sold,
-            revision: l.revision,
-        }
-    }
-}
-
-impl From<&ProductAdded> for CatalogueEntry {
+impl From<&ProductAdded> for Listing {
     fn from(e: &ProductAdded) -> Self {
-        CatalogueEntry {
+        Listing {
             product_id: e.product_id,
             name: e.name.clone(),
             price: e.price,
