@@ -180,6 +180,8 @@ fn corpus(customer: &str, product: &str) -> Vec<Bad> {
         ("name", json!("   ")),
         ("name", json!("x".repeat(101))),
         ("name", json!("Eve\u{0000}")),
+        ("name", json!("Eve\u{202E}evE")),
+        ("name", json!("E\u{200B}ve")),
     ];
     for (field, v) in customer_cases {
         let mut b = customer_body.clone();

@@ -16,7 +16,7 @@ pub enum Problem {
     BadFormat,
     #[error("must be between {min} and {max}")]
     OutOfRange { min: i64, max: i64 },
-    #[error("contains control characters")]
+    #[error("contains control, invisible or direction-changing characters")]
     ControlCharacters,
 }
 

@@ -1,4 +1,6 @@
-//! Small text value objects: names, email, address. Trimmed, bounded, free of control characters.
+//! Small text value objects: names, email, address. Trimmed, bounded, free of control characters
+//! and of the invisible and direction-changing characters that make a name display as something
+//! else (bidi overrides, zero-width characters, line and paragraph separators).
 
 use serde::{Deserialize, Serialize};
 
@@ -13,10 +15,33 @@ pub(crate) fn bounded_text(field: &'static str, raw: &str, max: usize) -> Result
     if t.chars().count() > max {
         return Err(DomainError::invalid(field, Problem::TooLong { max }));
     }
-    if t.chars().any(char::is_control) {
+    if t.chars().any(|c| c.is_control() || is_invisible_or_bidi(c)) {
         return Err(DomainError::invalid(field, Problem::ControlCharacters));
     }
     Ok(t.to_owned())
+}
+
+/// Characters that render as nothing or reorder the text around them: a name holding one can
+/// display as another name (or hide a URL) in every screen and log that shows it.
+fn is_invisible_or_bidi(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}'                      // soft hyphen
+        | '\u{034F}'                    // combining grapheme joiner
+        | '\u{061C}'                    // Arabic letter mark
+        | '\u{115F}' | '\u{1160}'        // Hangul fillers
+        | '\u{17B4}' | '\u{17B5}'        // Khmer inherent vowels
+        | '\u{180E}'                    // Mongolian vowel separator
+        | '\u{200B}'..='\u{200F}'       // zero-width space/joiners, LRM, RLM
+        | '\u{2028}' | '\u{2029}'        // line and paragraph separators
+        | '\u{202A}'..='\u{202E}'       // bidi embeddings and overrides
+        | '\u{2060}'..='\u{206F}'       // word joiner, invisible operators, bidi isolates
+        | '\u{3164}'                    // Hangul filler
+        | '\u{FE00}'..='\u{FE0F}'       // variation selectors
+        | '\u{FEFF}'                    // zero-width no-break space (BOM)
+        | '\u{FFA0}'                    // halfwidth Hangul filler
+        | '\u{FFF9}'..='\u{FFFB}'       // interlinear annotations
+        | '\u{E0000}'..='\u{E007F}'     // tag characters
+    )
 }
 
 macro_rules! text_value {
@@ -291,6 +316,13 @@ mod tests {
         assert_eq!(CustomerName::parse(" \t "), Err(invalid("name", Problem::Empty)));
         assert_eq!(CustomerName::parse(&"x".repeat(101)), Err(invalid("name", Problem::TooLong { max: 100 })));
         assert_eq!(CustomerName::parse("Ada\u{0}"), Err(invalid("name", Problem::ControlCharacters)));
+        for sneaky in ["Ada\u{202E}ecalevoL", "Ad\u{200B}a", "Ada\u{2028}Admin", "\u{2066}Ada\u{2069}", "Ada\u{FEFF}"] {
+            assert_eq!(CustomerName::parse(sneaky), Err(invalid("name", Problem::ControlCharacters)), "{sneaky:?}");
+        }
+        // Ordinary scripts, accents and emoji are names like any other.
+        for fine in ["Zoë Ångström", "محمد", "山田 太郎", "Ada 🚀"] {
+            assert!(CustomerName::parse(fine).is_ok(), "{fine:?}");
+        }
         // Length counts characters, not bytes: 100 multi-byte characters are fine.
         assert!(CustomerName::parse(&"é".repeat(100)).is_ok());
     }
