@@ -33,6 +33,9 @@ pub enum Skip {
     /// The order is in a state where this event means nothing (e.g. a credit failure for an
     /// order the sweeper already rejected).
     NotApplicable,
+    /// The event names another owner than the record it would change holds (a release of an
+    /// order's credit for another customer): refused, never applied.
+    Mismatch,
 }
 
 /// What a step decided.
@@ -279,6 +282,10 @@ pub fn release_order_credit(
     customer: Option<&Customer>,
     existing: Option<&CreditReservation>,
 ) -> Step<CreditChange> {
+    // Only what can be checked is trusted: the record says whose credit the order holds.
+    if existing.is_some_and(|r| r.customer_id != customer_id) {
+        return Step::Skip(Skip::Mismatch);
+    }
     let Some(customer) = customer else {
         return match existing {
             Some(_) => Step::Skip(Skip::AlreadyDone),

@@ -254,6 +254,16 @@ fn a_credit_release_that_overtakes_its_reserve_blocks_the_reserve() {
 }
 
 #[test]
+fn a_release_naming_another_customer_than_the_reservation_is_refused() {
+    let ev = order_priced(1_500);
+    let c = customer(5_000);
+    let Step::Apply { state: held, .. } = reserve_order_credit(&ev, Some(&c), None) else { panic!() };
+    let other = CustomerId::from_uuid(Uuid::from_u128(0xbad));
+    let step = release_order_credit(ev.order_id, other, held.customer.as_ref(), Some(&held.reservation));
+    assert_eq!(step, Step::Skip(Skip::Mismatch));
+}
+
+#[test]
 fn releasing_credit_gives_back_what_was_held() {
     let ev = order_priced(1_500);
     let c = customer(5_000);

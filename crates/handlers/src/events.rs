@@ -70,6 +70,9 @@ where
         match run(envelope).await {
             Ok(outcome) => {
                 let report = StepReport::from(outcome.clone());
+                if outcome == StepOutcome::Skipped(domain::saga::Skip::Mismatch) {
+                    tracing::warn!("the event names another owner than the record it would change: refused");
+                }
                 tracing::info!(outcome = report.outcome, emitted = ?report.emitted, "step done");
                 Ok(outcome)
             }
