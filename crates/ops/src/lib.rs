@@ -1,0 +1,168 @@
+//! Operator commands. `redrive` empties a rule's dead-letter queue back onto the event bus.
+//!
+//! EventBridge drops an event in a rule's dead-letter queue, whole, when its target kept failing
+//! (the function was down, throttled, or failed on it until the retry policy gave up). Putting it
+//! back on the bus delivers it again to every rule it matches: that is safe because every
+//! consumer is idempotent (a consumer that already applied the event finds its marker and changes
+//! nothing), and it is what a retry by EventBridge would have done. Only our own events are
+//! redriven: a message that does not decode as one (a foreign event, a corrupt body) is reported
+//! and left in the queue for a person to look at. A message leaves the queue only after its event
+//! was accepted by the bus.
+
+// Nothing that comes from outside (messages, SDK answers) may panic.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use app::ports::{EventPublisher, OutboxRecord, PublishError};
+use aws_sdk_sqs::types::Message;
+use serde_json::Value;
+
+/// How long a received message stays hidden while a run works on it.
+const VISIBILITY_SECONDS: i32 = 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    #[error("the queue could not be read or changed")]
+    Queue(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("the bus did not accept the events; they stay in the queue")]
+    Publish(#[source] PublishError),
+}
+
+fn queue_error(e: impl std::error::Error + Send + Sync + 'static) -> OpsError {
+    OpsError::Queue(Box::new(e))
+}
+
+/// What a run did. `redriven` are the messages whose events went back on the bus (or, in a dry
+/// run, would have); `left` the ones kept in the queue, with why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub dry_run: bool,
+    pub examined: usize,
+    pub redriven: Vec<String>,
+    pub left: Vec<(String, String)>,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let verb = if self.dry_run { "would redrive" } else { "redrove" };
+        writeln!(
+            f,
+            "examined {} message(s); {verb} {}; left {} in the queue",
+            self.examined,
+            self.redriven.len(),
+            self.left.len()
+        )?;
+        for id in &self.redriven {
+            writeln!(f, "  {verb} event {id}")?;
+        }
+        for (message, why) in &self.left {
+            writeln!(f, "  left message {message}: {why}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Redrives the dead-letter queue at `queue_url` through `publisher` (which names the bus).
+pub struct Redrive {
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+    publisher: Arc<dyn EventPublisher>,
+}
+
+/// Our event in a dead-lettered message body, as its outbox record; why not otherwise.
+fn event_of(message: &Message) -> Result<OutboxRecord, String> {
+    let body: Value = serde_json::from_str(message.body().unwrap_or_default()).map_err(|e| format!("not JSON: {e}"))?;
+    let text = |k: &str| body[k].as_str().ok_or_else(|| format!("no {k}"));
+    let envelope =
+        app::bus::decode(text("source")?, text("detail-type")?, &body["detail"]).map_err(|e| e.to_string())?;
+    OutboxRecord::of(&envelope).map_err(|e| e.to_string())
+}
+
+impl Redrive {
+    pub fn new(sqs: aws_sdk_sqs::Client, queue_url: impl Into<String>, publisher: Arc<dyn EventPublisher>) -> Self {
+        Redrive { sqs, queue_url: queue_url.into(), publisher }
+    }
+
+    /// Receives up to `max` messages; unless `dry_run`, puts their events back on the bus and
+    /// deletes them. Every message that stays (a dry run, an undecodable body) is made visible
+    /// again at the end of the run.
+    pub async fn run(&self, dry_run: bool, max: usize) -> Result<Report, OpsError> {
+        let mut report = Report { dry_run, ..Report::default() };
+        let mut seen = HashSet::new();
+        let mut keep = vec![];
+        while report.examined < max {
+            let batch = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages((max - report.examined).min(10) as i32)
+                .visibility_timeout(VISIBILITY_SECONDS)
+                .wait_time_seconds(0)
+                .send()
+                .await
+                .map_err(queue_error)?
+                .messages
+                .unwrap_or_default();
+            let fresh: Vec<Message> =
+                batch.into_iter().filter(|m| seen.insert(m.message_id().unwrap_or_default().to_owned())).collect();
+            if fresh.is_empty() {
+                break;
+            }
+            let mut records = vec![];
+            let mut handled = vec![];
+            for m in fresh {
+                report.examined += 1;
+                let id = m.message_id().unwrap_or_default().to_owned();
+                match event_of(&m) {
+                    Ok(record) => {
+                        report.redriven.push(record.event_id.to_string());
+                        records.push(record);
+                        handled.push(m);
+                    }
+                    Err(why) => {
+                        report.left.push((id, why));
+                        keep.push(m);
+                    }
+                }
+            }
+            if dry_run {
+                keep.extend(handled);
+                continue;
+            }
+            if let Err(e) = self.publisher.publish(&records).await {
+                keep.extend(handled);
+                self.release(&keep).await?;
+                return Err(OpsError::Publish(e));
+            }
+            for m in handled {
+                let receipt = m.receipt_handle().unwrap_or_default();
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(receipt)
+                    .send()
+                    .await
+                    .map_err(queue_error)?;
+            }
+        }
+        self.release(&keep).await?;
+        Ok(report)
+    }
+
+    /// Makes `messages` visible again at once, for the next run or a person.
+    async fn release(&self, messages: &[Message]) -> Result<(), OpsError> {
+        for m in messages {
+            self.sqs
+                .change_message_visibility()
+                .queue_url(&self.queue_url)
+                .receipt_handle(m.receipt_handle().unwrap_or_default())
+                .visibility_timeout(0)
+                .send()
+                .await
+                .map_err(queue_error)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,111 @@
+//! `ops redrive` against ministack (a real EventBridge and SQS API on 127.0.0.1): events in a
+//! dead-letter queue go back on the bus and reach the rule's target; foreign messages stay; a dry
+//! run changes nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use aws_sdk_sqs::types::QueueAttributeName;
+use domain::events::OrderCancelled;
+use domain::{CustomerId, DomainEvent, EventEnvelope, OrderId};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+async fn sdk() -> SdkConfig {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .unwrap_or_else(|_| panic!("AWS_ENDPOINT_URL is not set: run through scripts/with-ministack.sh"));
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "only a local endpoint: {endpoint}");
+    aws_adapters::local_sdk_config(&endpoint).await
+}
+
+fn unique(what: &str) -> String {
+    format!("ops-{what}-{}", Uuid::new_v4().simple())
+}
+
+async fn queue(sqs: &aws_sdk_sqs::Client) -> (String, String) {
+    let url = sqs.create_queue().queue_name(unique("q")).send().await.unwrap().queue_url.unwrap();
+    let attrs =
+        sqs.get_queue_attributes().queue_url(&url).attribute_names(QueueAttributeName::QueueArn).send().await.unwrap();
+    let arn = attrs.attributes().unwrap()[&QueueAttributeName::QueueArn].clone();
+    (url, arn)
+}
+
+/// An event as EventBridge puts it in a dead-letter queue: the whole event.
+fn dead_letter(e: &EventEnvelope) -> String {
+    json!({
+        "version": "0", "id": Uuid::new_v4().to_string(), "detail-type": e.detail_type(),
+        "source": app::bus::source(e.event.context()), "account": "000000000000",
+        "time": "2026-12-02T10:00:00Z", "region": "us-east-1", "resources": [],
+        "detail": app::bus::detail(e).unwrap(),
+    })
+    .to_string()
+}
+
+fn cancelled() -> EventEnvelope {
+    let e = OrderCancelled {
+        order_id: OrderId::from_uuid(Uuid::new_v4()),
+        customer_id: CustomerId::from_uuid(Uuid::new_v4()),
+    };
+    EventEnvelope::new(DomainEvent::OrderCancelled(e), &app::SystemEnvironment)
+}
+
+async fn drain(sqs: &aws_sdk_sqs::Client, url: &str, at_least: usize) -> Vec<Value> {
+    let mut got = vec![];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while tokio::time::Instant::now() < deadline {
+        let out =
+            sqs.receive_message().queue_url(url).max_number_of_messages(10).wait_time_seconds(1).send().await.unwrap();
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() && got.len() >= at_least {
+            break;
+        }
+        for m in messages {
+            got.push(serde_json::from_str(m.body().unwrap()).unwrap_or(Value::Null));
+            sqs.delete_message().queue_url(url).receipt_handle(m.receipt_handle().unwrap()).send().await.unwrap();
+        }
+    }
+    got
+}
+
+#[tokio::test]
+async fn a_dead_letter_queue_is_redriven_onto_the_bus_and_foreign_messages_stay() {
+    let sdk = sdk().await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let events = aws_sdk_eventbridge::Client::new(&sdk);
+    let bus = unique("bus");
+    events.create_event_bus().name(&bus).send().await.unwrap();
+    let (target_url, target_arn) = queue(&sqs).await;
+    let rule = unique("rule");
+    let pattern = json!({"source": ["shop.orders"], "detail-type": ["OrderCancelled"]}).to_string();
+    events.put_rule().name(&rule).event_bus_name(&bus).event_pattern(pattern).send().await.unwrap();
+    let target = aws_sdk_eventbridge::types::Target::builder().id("q").arn(target_arn).build().unwrap();
+    events.put_targets().rule(&rule).event_bus_name(&bus).targets(target).send().await.unwrap();
+
+    let (dlq, _) = queue(&sqs).await;
+    let (a, b) = (cancelled(), cancelled());
+    for body in
+        [dead_letter(&a), dead_letter(&b), r#"{"source":"aws.elsewhere","detail-type":"Thing","detail":{}}"#.to_owned()]
+    {
+        sqs.send_message().queue_url(&dlq).message_body(body).send().await.unwrap();
+    }
+    let publisher = Arc::new(aws_adapters::EventBridgePublisher::new(events.clone(), bus.clone()));
+    let redrive = ops::Redrive::new(sqs.clone(), dlq.clone(), publisher);
+
+    // A dry run reports and changes nothing.
+    let dry = redrive.run(true, 100).await.unwrap();
+    assert_eq!((dry.examined, dry.redriven.len(), dry.left.len()), (3, 2, 1), "{dry}");
+    assert!(drain(&sqs, &target_url, 0).await.is_empty(), "a dry run puts nothing on the bus");
+
+    // The real run: the two events reach the rule's target, the foreign message stays.
+    let done = redrive.run(false, 100).await.unwrap();
+    assert_eq!((done.examined, done.redriven.len(), done.left.len()), (3, 2, 1), "{done}");
+    let delivered = drain(&sqs, &target_url, 2).await;
+    let ids: Vec<&str> = delivered.iter().filter_map(|e| e["detail"]["metadata"]["eventId"].as_str()).collect();
+    let (ida, idb) = (a.id().to_string(), b.id().to_string());
+    assert_eq!(ids.len(), 2, "{delivered:?}");
+    assert!(ids.contains(&ida.as_str()) && ids.contains(&idb.as_str()), "{ids:?}");
+    let remaining = drain(&sqs, &dlq, 1).await;
+    assert_eq!(remaining.len(), 1, "only the foreign message is left: {remaining:?}");
+    assert_eq!(remaining[0]["source"], "aws.elsewhere");
+}
