@@ -180,12 +180,9 @@ fn parameter_default(var: &'static str, template: &Template) -> Result<String, L
         .iter()
         .find_map(|f| f.env.get(var))
         .ok_or_else(|| unresolved("no function of the template sets it".into()))?;
-    let default = &template.root["Parameters"][reference.as_str()]["Default"];
-    match default {
-        serde_json::Value::String(s) if !s.trim().is_empty() => Ok(s.clone()),
-        serde_json::Value::Number(n) => Ok(n.to_string()),
-        _ => Err(unresolved(format!("the template sets it from {reference}, which is not a parameter with a default"))),
-    }
+    template.parameter_default(reference).ok_or_else(|| {
+        unresolved(format!("the template sets it from {reference}, which is not a parameter with a default"))
+    })
 }
 
 /// The environment a function needs against `endpoint`, in the order it is printed: the

@@ -66,14 +66,9 @@ fn template_config(t: &Template, function: Function) -> Result<Config, RunnerErr
         .into_iter()
         .find(|f| f.binary == function.name())
         .ok_or(RunnerError::MissingFunction(function))?;
-    let params = t.root["Parameters"].clone();
     Config::from_lookup(function, |name| {
         let v = f.env.get(name)?;
-        Some(match &params[v.as_str()]["Default"] {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            _ => v.clone(),
-        })
+        Some(t.parameter_default(v).unwrap_or_else(|| v.clone()))
     })
     .map_err(|source| RunnerError::Config { function, source })
 }

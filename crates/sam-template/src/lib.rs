@@ -127,6 +127,16 @@ impl Template {
         Ok(Template { root })
     }
 
+    /// The default value of the template parameter named `name` (a string, or a number as its
+    /// text); `None` when there is no such parameter or it has no usable default.
+    pub fn parameter_default(&self, name: &str) -> Option<String> {
+        match &self.root["Parameters"][name]["Default"] {
+            Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
     /// Resources of `type_`, by logical id.
     pub fn resources_of(&self, type_: &str) -> BTreeMap<String, Value> {
         self.root["Resources"]
