@@ -41,7 +41,7 @@ pub fn detail(e: &EventEnvelope) -> Result<Value, serde_json::Error> {
         Value::Object(mut m) => m.remove("data").unwrap_or(Value::Null),
         other => other,
     };
-    serde_json::to_value(Detail { metadata: e.metadata, data })
+    serde_json::to_value(Detail { metadata: &e.metadata, data })
 }
 
 /// Reads an event back from the parts of a bus event, checking that type and source agree.

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use domain::Environment;
+use domain::{Environment, TraceHeader};
 use uuid::Uuid;
 
 /// An environment shared by every service of a process.
@@ -19,6 +19,10 @@ impl Environment for SystemEnvironment {
     }
     fn new_uuid(&self) -> Uuid {
         Uuid::new_v4()
+    }
+    /// The X-Ray trace of the current invocation, which the Lambda runtime sets for each one.
+    fn trace(&self) -> Option<TraceHeader> {
+        std::env::var("_X_AMZN_TRACE_ID").ok().and_then(|t| TraceHeader::parse(&t))
     }
 }
 

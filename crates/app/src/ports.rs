@@ -37,6 +37,9 @@ pub struct OutboxRecord {
     pub detail_type: String,
     pub detail: String,
     pub occurred_at: DateTime<Utc>,
+    /// The saga's X-Ray trace, for the bus to continue it (PutEvents' `TraceHeader`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_header: Option<String>,
 }
 
 impl OutboxRecord {
@@ -53,6 +56,7 @@ impl OutboxRecord {
             detail_type: e.detail_type().to_owned(),
             detail: detail.to_string(),
             occurred_at: e.metadata.occurred_at,
+            trace_header: e.metadata.trace.as_ref().map(|t| t.as_str().to_owned()),
         })
     }
 }

@@ -26,6 +26,8 @@ pub(crate) struct OutboxItem<'a> {
     detail_type: &'a str,
     detail: &'a str,
     occurred_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace_header: Option<&'a str>,
     expires_at: i64,
 }
 
@@ -39,6 +41,7 @@ impl<'a> OutboxItem<'a> {
             detail_type: &r.detail_type,
             detail: &r.detail,
             occurred_at: r.occurred_at,
+            trace_header: r.trace_header.as_deref(),
             expires_at,
         }
     }
@@ -53,6 +56,8 @@ struct StoredOutbox {
     detail_type: String,
     detail: String,
     occurred_at: DateTime<Utc>,
+    #[serde(default)]
+    trace_header: Option<String>,
 }
 
 /// The outbox record in a DynamoDB Streams `NEW_IMAGE` (as `aws_lambda_events` delivers it), or
@@ -69,20 +74,27 @@ pub fn outbox_record_from_image(image: serde_dynamo::Item) -> Result<Option<Outb
     let key = text(PK).unwrap_or_else(|| "<outbox item without PK>".to_owned());
     let stored: StoredOutbox =
         serde_dynamo::from_item(image).map_err(|e| StoreError::Corrupt { key, source: e.into() })?;
-    Ok(Some(OutboxRecord {
-        event_id: stored.event_id,
-        source: stored.source,
-        detail_type: stored.detail_type,
-        detail: stored.detail,
-        occurred_at: stored.occurred_at,
-    }))
+    Ok(Some(stored.into()))
+}
+
+impl From<StoredOutbox> for OutboxRecord {
+    fn from(stored: StoredOutbox) -> Self {
+        OutboxRecord {
+            event_id: stored.event_id,
+            source: stored.source,
+            detail_type: stored.detail_type,
+            detail: stored.detail,
+            occurred_at: stored.occurred_at,
+            trace_header: stored.trace_header,
+        }
+    }
 }
 
 /// Every outbox record of `table`, by scan: for a process that relays without a stream (the
 /// offline runner pointed at a DynamoDB endpoint). Not for production tables: it reads them whole.
 pub async fn scan_outbox(client: &aws_sdk_dynamodb::Client, table: &str) -> Result<Vec<OutboxRecord>, StoreError> {
     use aws_sdk_dynamodb::types::AttributeValue;
-    let mut out = vec![];
+    let mut out: Vec<OutboxRecord> = vec![];
     let mut start: Option<std::collections::HashMap<String, AttributeValue>> = None;
     loop {
         let page = client
@@ -101,13 +113,7 @@ pub async fn scan_outbox(client: &aws_sdk_dynamodb::Client, table: &str) -> Resu
             };
             let stored: StoredOutbox =
                 serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt { key, source: e.into() })?;
-            out.push(OutboxRecord {
-                event_id: stored.event_id,
-                source: stored.source,
-                detail_type: stored.detail_type,
-                detail: stored.detail,
-                occurred_at: stored.occurred_at,
-            });
+            out.push(stored.into());
         }
         match page.last_evaluated_key {
             Some(k) if !k.is_empty() => start = Some(k),

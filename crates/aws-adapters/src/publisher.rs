@@ -71,6 +71,7 @@ impl EventBridgePublisher {
             .detail_type(&r.detail_type)
             .detail(&r.detail)
             .time(AwsDateTime::from_millis(r.occurred_at.timestamp_millis()))
+            .set_trace_header(r.trace_header.clone())
             .build()
     }
 
@@ -219,6 +220,7 @@ mod tests {
             detail_type: "OrderCreated".into(),
             detail: r#"{"name":"Crème"}"#.into(),
             occurred_at: chrono::DateTime::UNIX_EPOCH,
+            trace_header: None,
         };
         assert_eq!(entry_size(&r), 14 + 11 + 12 + 17, "UTF-8 bytes, not chars");
     }

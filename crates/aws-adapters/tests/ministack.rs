@@ -56,6 +56,8 @@ fn number(item: &Item, name: &str) -> i64 {
     }
 }
 
+const TRACE: &str = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+
 fn record(source: &str, detail_type: &str, detail: &str) -> OutboxRecord {
     OutboxRecord {
         event_id: EventId::from_uuid(Uuid::new_v4()),
@@ -63,6 +65,8 @@ fn record(source: &str, detail_type: &str, detail: &str) -> OutboxRecord {
         detail_type: detail_type.to_owned(),
         detail: detail.to_owned(),
         occurred_at: Utc::now(),
+        // Every published test event carries an X-Ray trace, as the relay's entries do.
+        trace_header: Some(TRACE.to_owned()),
     }
 }
 
@@ -347,8 +351,10 @@ async fn ledger_items_carry_their_ttl_and_read_back() {
         resource_id: order.id().as_uuid(),
         response: serde_json::json!({"id": order.id(), "total": {"amount": 1250, "currency": "USD"}, "ratio": 1.0}),
     };
-    let committed = envelope();
+    let mut committed = envelope();
+    committed.metadata.trace = domain::TraceHeader::parse(TRACE);
     let event = OutboxRecord::of(&committed).unwrap();
+    assert_eq!(event.trace_header.as_deref(), Some(TRACE));
     let mut commit = Commit::new(vec![OrderWrite::Put { order: order.clone(), expected_version: 0 }], &[])
         .applying(applied.clone())
         .answering(Some(idempotency.clone()));

@@ -17,6 +17,72 @@ use crate::text::Address;
 pub trait Environment {
     fn now(&self) -> DateTime<Utc>;
     fn new_uuid(&self) -> Uuid;
+    /// The trace the current request or invocation belongs to, when there is one: a saga's first
+    /// event takes it, and every event caused by that one carries it on.
+    fn trace(&self) -> Option<TraceHeader> {
+        None
+    }
+}
+
+/// An AWS X-Ray trace header (`Root=1-…;Parent=…;Sampled=1`), as Lambda and API Gateway pass it.
+/// Invariant: 1 to 256 printable ASCII characters naming a `Root`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TraceHeader(String);
+
+impl TraceHeader {
+    pub const MAX_LEN: usize = 256;
+
+    /// The header, when `raw` is one.
+    pub fn parse(raw: &str) -> Option<TraceHeader> {
+        let raw = raw.trim();
+        let ok = !raw.is_empty()
+            && raw.len() <= Self::MAX_LEN
+            && raw.bytes().all(|b| b.is_ascii_graphic())
+            && raw.split(';').any(|part| part.starts_with("Root=1-"));
+        ok.then(|| TraceHeader(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    fn field(&self, name: &str) -> Option<&str> {
+        self.0.split(';').find_map(|part| part.strip_prefix(name)?.strip_prefix('='))
+    }
+
+    /// The trace id, `1-xxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx`.
+    pub fn root(&self) -> Option<&str> {
+        self.field("Root")
+    }
+
+    /// The same trace as a W3C `traceparent` (`00-<trace id>-<parent id>-<flags>`), for
+    /// OpenTelemetry: the X-Ray root without its version and dashes, its parent segment, and
+    /// whether it is sampled. `None` without a well-formed root and parent.
+    pub fn traceparent(&self) -> Option<String> {
+        let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+        let root = self.root()?.strip_prefix("1-")?;
+        let (time, unique) = root.split_once('-')?;
+        let parent = self.field("Parent")?;
+        if !(hex(time, 8) && hex(unique, 24) && hex(parent, 16)) {
+            return None;
+        }
+        let sampled = if self.field("Sampled") == Some("1") { "01" } else { "00" };
+        Some(format!("00-{}{}-{}-{sampled}", time.to_lowercase(), unique.to_lowercase(), parent.to_lowercase()))
+    }
+}
+
+impl TryFrom<String> for TraceHeader {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        TraceHeader::parse(&s).ok_or_else(|| "not an X-Ray trace header".to_owned())
+    }
+}
+
+impl From<TraceHeader> for String {
+    fn from(t: TraceHeader) -> String {
+        t.0
+    }
 }
 
 /// The bounded context that emits an event.
@@ -347,8 +413,10 @@ impl DomainEvent {
     }
 }
 
-/// Envelope metadata, as it travels in `detail.metadata`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Envelope metadata, as it travels in `detail.metadata`. `trace` is the X-Ray trace of the
+/// request that started the saga (absent when there was none), `traceparent` the same trace for
+/// OpenTelemetry; both are optional fields, so events without them stay valid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventMetadata {
     pub event_id: EventId,
@@ -356,6 +424,10 @@ pub struct EventMetadata {
     pub correlation_id: Uuid,
     pub causation_id: Option<EventId>,
     pub schema_version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<TraceHeader>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 /// One emitted event: unique id, what happened, when, in which saga and because of which event.
@@ -370,17 +442,24 @@ pub struct EventEnvelope {
 impl EventEnvelope {
     pub const SCHEMA_VERSION: u32 = 1;
 
-    /// A first event, caused by a command rather than by another event.
+    /// A first event, caused by a command rather than by another event, in the environment's
+    /// trace.
     pub fn new(event: DomainEvent, env: &dyn Environment) -> Self {
-        Self::build(event, None, env)
+        Self::build(event, None, env.trace(), env)
     }
 
-    /// An event emitted while handling `cause`: same correlation as the saga, causation = cause.
+    /// An event emitted while handling `cause`: same correlation and trace as the saga,
+    /// causation = cause.
     pub fn caused_by(event: DomainEvent, cause: &EventMetadata, env: &dyn Environment) -> Self {
-        Self::build(event, Some(cause.event_id), env)
+        Self::build(event, Some(cause.event_id), cause.trace.clone(), env)
     }
 
-    fn build(event: DomainEvent, causation_id: Option<EventId>, env: &dyn Environment) -> Self {
+    fn build(
+        event: DomainEvent,
+        causation_id: Option<EventId>,
+        trace: Option<TraceHeader>,
+        env: &dyn Environment,
+    ) -> Self {
         EventEnvelope {
             metadata: EventMetadata {
                 event_id: EventId::from_uuid(env.new_uuid()),
@@ -388,6 +467,8 @@ impl EventEnvelope {
                 correlation_id: event.correlation_id(),
                 causation_id,
                 schema_version: Self::SCHEMA_VERSION,
+                traceparent: trace.as_ref().and_then(TraceHeader::traceparent),
+                trace,
             },
             event,
         }
@@ -447,6 +528,37 @@ pub(crate) mod tests {
         assert_eq!(second.metadata.correlation_id, first.metadata.correlation_id);
         assert_ne!(second.id(), first.id());
         assert_eq!(second.detail_type(), "OrderCancelled");
+    }
+
+    struct Traced(FixedEnv);
+    impl Environment for Traced {
+        fn now(&self) -> DateTime<Utc> {
+            self.0.now()
+        }
+        fn new_uuid(&self) -> Uuid {
+            self.0.new_uuid()
+        }
+        fn trace(&self) -> Option<TraceHeader> {
+            TraceHeader::parse("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
+        }
+    }
+
+    #[test]
+    fn a_saga_carries_the_trace_of_the_request_that_started_it() {
+        let first = EventEnvelope::new(cancelled(), &Traced(FixedEnv::new()));
+        let t = first.metadata.trace.clone().unwrap();
+        assert_eq!(t.root(), Some("1-5759e988-bd862e3fe1be46a994272793"));
+        assert_eq!(
+            first.metadata.traceparent.as_deref(),
+            Some("00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01")
+        );
+        // A step runs in an invocation of its own, but the events it causes stay in the saga's trace.
+        let next = EventEnvelope::caused_by(cancelled(), &first.metadata, &FixedEnv::new());
+        assert_eq!(next.metadata.trace, Some(t));
+        assert_eq!(next.metadata.traceparent, first.metadata.traceparent);
+        assert!(EventEnvelope::new(cancelled(), &FixedEnv::new()).metadata.trace.is_none());
+        assert!(TraceHeader::parse("Root=1-x;Par\nent=y").is_none() && TraceHeader::parse("Parent=1").is_none());
+        assert_eq!(TraceHeader::parse("Root=1-5759e988-bd862e3fe1be46a994272793").unwrap().traceparent(), None);
     }
 
     #[test]

@@ -44,6 +44,7 @@ fn step_span(step: &str, ev: &EventEnvelope) -> tracing::Span {
         event_id = %ev.id(),
         correlation_id = %ev.metadata.correlation_id,
         causation_id = ev.metadata.causation_id.map(|c| c.to_string()).unwrap_or_default(),
+        trace_id = ev.metadata.trace.as_ref().and_then(|t| t.root()).unwrap_or_default(),
     )
 }
 
