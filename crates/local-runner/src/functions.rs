@@ -20,6 +20,8 @@ pub enum FunctionsError {
     Wire { function: Function, source: WireError },
     #[error("{0} is not wired as a sweeper")]
     NoSweeper(Function),
+    #[error("configuration of {function}: {source}")]
+    Config { function: Function, source: bundle::ConfigError },
 }
 
 /// The wired handlers, by function.

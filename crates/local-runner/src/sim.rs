@@ -34,7 +34,7 @@ use lambda_http::{Body, Request, RequestExt};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::functions::Functions;
+use crate::functions::{Functions, FunctionsError};
 use crate::rules::{bus_event, RuleTable};
 
 /// A virtual clock and seeded ids.
@@ -140,7 +140,7 @@ fn address() -> Result<Address, String> {
 }
 
 /// The settings of every function in the simulation (table names are not used in memory).
-fn sim_config(f: Function) -> Result<Config, String> {
+fn sim_config(f: Function) -> Result<Config, FunctionsError> {
     let timeout = TIMEOUT_SECS.to_string();
     Config::from_lookup(f, |name| {
         let value = match name {
@@ -151,13 +151,7 @@ fn sim_config(f: Function) -> Result<Config, String> {
         };
         Some(value.to_owned())
     })
-    .map_err(|e| format!("configuration of {f}: {e}"))
-}
-
-impl From<crate::functions::FunctionsError> for String {
-    fn from(e: crate::functions::FunctionsError) -> String {
-        e.to_string()
-    }
+    .map_err(|source| FunctionsError::Config { function: f, source })
 }
 
 impl World {
@@ -172,7 +166,7 @@ impl World {
             rng: fastrand::Rng::with_seed(seed),
             faults,
             rules,
-            functions: Functions::wire(&stores, &shared, sim_config)?,
+            functions: Functions::wire(&stores, &shared, sim_config).map_err(|e| e.to_string())?,
             env_shared: shared,
             env,
             orders,
