@@ -311,3 +311,31 @@ fn no_function_touches_more_than_one_contexts_table() {
         assert!(in_template.len() <= 1, "{}: the template grants several tables: {in_template:?}", spec.name);
     }
 }
+
+/// The operator hears of a stalled saga before a customer does: the relay's stream lag and the
+/// orders the sweeper rejects TIMED_OUT each have an alarm, counted from what those functions
+/// really emit (the sweeper's "sweep done" log line and its `rejected` field).
+#[test]
+fn relay_lag_and_timed_out_orders_have_alarms() {
+    let t = system_tests::template();
+    let alarms = t.resources_of("AWS::CloudWatch::Alarm");
+    let lag = alarms.values().any(|a| {
+        let p = &a["Properties"];
+        p["MetricName"] == "IteratorAge"
+            && p["Dimensions"].as_array().into_iter().flatten().any(|d| d["Value"] == "OutboxRelayFunction")
+    });
+    assert!(lag, "no alarm on the relay's IteratorAge");
+    let filters = t.resources_of("AWS::Logs::MetricFilter");
+    let filter = filters.values().find(|f| f["Properties"]["LogGroupName"] == "SweepOrdersLogGroup");
+    let filter = filter.expect("a metric filter on the sweeper's log group");
+    let pattern = filter["Properties"]["FilterPattern"].as_str().unwrap_or_default();
+    assert!(pattern.contains("\"sweep done\"") && pattern.contains("$.fields.rejected"), "{pattern}");
+    let metric = &filter["Properties"]["MetricTransformations"][0]["MetricName"];
+    assert!(
+        alarms.values().any(|a| &a["Properties"]["MetricName"] == metric),
+        "no alarm on the sweeper's metric {metric}"
+    );
+    // The log line the filter counts is the one the sweeper writes.
+    let source = include_str!("../crates/handlers/src/events.rs");
+    assert!(source.contains("rejected = report.rejected, \"sweep done\""), "the sweeper's log line changed");
+}
