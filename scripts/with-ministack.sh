@@ -83,7 +83,9 @@ for attempt in 1 2 3; do
   # `bootstrap` binaries as plain child processes: no Docker needed.
   # Non-interactive bash starts `&` jobs in our own group, so setsid does not
   # fork: $! is ministack's PID and the id of its new process group.
-  env GATEWAY_PORT="$port" BIND_HOST=127.0.0.1 TMPDIR="$scratch" \
+  # MINISTACK_HOST: where ministack reaches itself (its API Gateway fetches a user pool's JWKS
+  # from its own Cognito): 127.0.0.1, the address it listens on, not "localhost".
+  env GATEWAY_PORT="$port" BIND_HOST=127.0.0.1 MINISTACK_HOST=127.0.0.1 TMPDIR="$scratch" \
     LAMBDA_EXECUTOR=local AWS_ENDPOINT_URL="http://127.0.0.1:$port" \
     AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
     AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \

@@ -5,15 +5,18 @@
 //!
 //! Needs `.aws-sam/build` (scripts/sam-build.sh; ./scripts/test.sh runs it first) and a ministack
 //! (scripts/with-ministack.sh). The one ministack gap worked around, in the harness only: it does
-//! not create HttpApi routes from SAM's OpenAPI body, so tests/e2e/ministack.py wires them.
+//! not create HttpApi routes or the authorizer from SAM's OpenAPI body, so tests/e2e/ministack.py
+//! wires them as API Gateway would; requests carry real tokens of the stack's Cognito user pool.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use serde_json::{json, Value};
-use system_tests::{ministack, Api};
+use system_tests::{ministack, Api, Issuer};
 
 const SAGA: Duration = Duration::from_secs(60);
 
@@ -57,12 +60,21 @@ async fn the_deployed_bundle_runs_the_saga_end_to_end() {
     );
     let stack = format!("e2e-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let deployed = harness(&["deploy", &stack]);
-    let api = Api::new(deployed["apiUrl"].as_str().expect("apiUrl"));
+    // Tokens are real Cognito access tokens from the stack's user pool (ministack's Cognito),
+    // checked by the JWT authorizer the harness put on the API as the template declares it.
+    let signed_in = stack.clone();
+    let issuer = Issuer::Other(Arc::new(move |email: &str, admin: bool| {
+        let t = harness(&["token", &signed_in, email, if admin { "admin" } else { "no" }]);
+        t["accessToken"].as_str().expect("an access token").to_owned()
+    }));
+    let api = Api::with_issuer(deployed["apiUrl"].as_str().expect("apiUrl"), issuer);
 
     // Catalogue and customers, through the API.
     let rich = api.customer("rich@example.com", 1_000_000).await;
     let poor = api.customer("poor@example.com", 1_000).await;
     assert_eq!(api.get(&format!("/customers/{rich}")).await.status, 200);
+    let me = api.as_customer(&rich).get("/me").await;
+    assert_eq!((me.status, me.body["id"].as_str()), (200, Some(rich.as_str())), "{}", me.body);
     let lamp = api.product("Desk Lamp", 2_500, 10).await;
     let rare = api.product("Rare Vase", 90_000, 1).await;
     assert_eq!(api.get(&format!("/products/{lamp}")).await.status, 200);
@@ -180,6 +192,28 @@ async fn the_deployed_bundle_runs_the_saga_end_to_end() {
     assert_eq!((gone.status, gone.body["discontinued"].clone()), (200, json!(true)), "{}", gone.body);
     let refused = api.post(&format!("/products/{rare}/restock"), json!({"quantity": 1})).await;
     assert_eq!(refused.status, 409, "{}", refused.body);
+
+    // Identity at the edge: no token, no entry (API Gateway's own 401); the public routes stay
+    // open; one customer cannot see or spend another's; only an admin writes the catalogue.
+    let anonymous = api.send_anonymous("GET", &format!("/customers/{rich}"), &[], None).await;
+    assert_eq!(anonymous.status, 401, "{}", anonymous.body);
+    let forged = api.with_token("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.").get(&format!("/orders/{approved_id}")).await;
+    assert_eq!(forged.status, 401, "{}", forged.body);
+    assert_eq!(api.send_anonymous("GET", "/products?limit=1", &[], None).await.status, 200);
+    let poor_api = api.as_customer(&poor);
+    let peek = poor_api.get(&format!("/orders/{approved_id}")).await;
+    assert_eq!(
+        (peek.status, peek.body["type"].as_str()),
+        (404, Some("https://shop-saga.dev/problems/not-found")),
+        "{}",
+        peek.body
+    );
+    let spend = poor_api.post("/orders", system_tests::order_body(&rich, &[(&lamp, 1)])).await;
+    assert_eq!(spend.status, 403, "{}", spend.body);
+    let free = poor_api
+        .send_json("PATCH", &format!("/products/{lamp}"), json!({"price": {"amount": 0, "currency": "USD"}}))
+        .await;
+    assert_eq!(free.status, 403, "{}", free.body);
 
     // Bad input reaches the function and comes back as problem+json.
     let bad = api.post("/orders", json!({"customerId": "nope"})).await;

@@ -96,6 +96,7 @@ impl World {
             "PENDING_TIMEOUT_SECONDS" => "900".into(),
             "WAREHOUSE_REGION" => "OH".into(),
             "WAREHOUSE_COUNTRY" => "US".into(),
+            "DEFAULT_CREDIT_LIMIT" => "50000 USD".into(),
             _ => return None,
         })
     }
@@ -206,6 +207,8 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
     a.expect("create-customer.invalid-email.json", Expect::Status(400)).await;
     a.expect("get-customer.json", Expect::Status(200)).await;
     a.expect("get-customer.malformed-id.json", Expect::Status(400)).await;
+    assert_eq!(a.expect("get-me.json", Expect::Status(200)).await["id"], local_runner::fixtures::CUSTOMER);
+    a.expect("create-product.not-admin.json", Expect::Status(403)).await;
     a.expect("create-product.json", Expect::Status(201)).await;
     a.expect("create-product.negative-stock.json", Expect::Status(400)).await;
     a.expect("get-product.json", Expect::Status(200)).await;
@@ -226,6 +229,7 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
     a.expect("change-credit-limit.other-currency.json", Expect::Status(422)).await;
     a.expect("quote-shipping.json", Expect::Status(200)).await;
     a.expect("quote-shipping.overnight-abroad.json", Expect::Status(422)).await;
+    a.expect("create-order.someone-elses-credit.json", Expect::Status(403)).await;
     a.expect("create-order.json", Expect::Status(201)).await;
     a.expect("create-order.invalid-quantity.json", Expect::Status(400)).await;
     a.expect("create-order.not-json.json", Expect::Status(415)).await;
@@ -235,6 +239,9 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
     a.expect("reserve-credit.json", Expect::Applied(&["CreditReserved"])).await;
     a.expect("approve-order.json", Expect::Applied(&["OrderApproved"])).await;
     assert_eq!(a.expect("get-order.json", Expect::Status(200)).await["state"], "APPROVED");
+    let hidden = a.expect("get-order.another-customer.json", Expect::Status(404)).await;
+    assert_eq!(hidden["type"], "https://shop-saga.dev/problems/not-found", "as for an order that does not exist");
+    a.expect("cancel-order.no-claims.json", Expect::Status(401)).await;
     let history = a.expect("find-order-history.json", Expect::Status(200)).await;
     assert!(history["items"].as_array().is_some_and(|i| i.iter().any(|o| o["id"] == ORDER)), "{history}");
     a.expect("find-order-history.tampered-cursor.json", Expect::Status(400)).await;
@@ -281,6 +288,11 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
         "create-customer.invalid-email.json",
         "get-customer.json",
         "get-customer.malformed-id.json",
+        "get-me.json",
+        "create-product.not-admin.json",
+        "create-order.someone-elses-credit.json",
+        "get-order.another-customer.json",
+        "cancel-order.no-claims.json",
         "create-product.json",
         "create-product.negative-stock.json",
         "get-product.json",

@@ -89,8 +89,7 @@ fn set_at(v: &mut Value, path: &[String], new: Value) {
 
 fn corpus(customer: &str, product: &str) -> Vec<Bad> {
     let address = system_tests::address();
-    let customer_body = json!({"name": "Eve", "email": "eve@example.com",
-        "creditLimit": {"amount": 1000, "currency": "USD"}, "address": address});
+    let customer_body = json!({"name": "Eve", "email": "eve@example.com", "address": address});
     let product_body = json!({"name": "Box", "price": {"amount": 100, "currency": "USD"}, "weightGrams": 10,
         "dimensionsCm": {"length": 1, "width": 1, "height": 1}, "stock": 1});
     let order_body = system_tests::order_body(customer, &[(product, 1)]);
@@ -142,6 +141,10 @@ fn corpus(customer: &str, product: &str) -> Vec<Bad> {
             if patch && what.starts_with("missing ") {
                 continue;
             }
+            // An order's customerId is optional (the token's customer): leaving it out is fine.
+            if matches!(what.as_str(), "missing customerId" | "customerId = null") {
+                continue;
+            }
             out.push(req(format!("{method} {path}: {what}"), method, path, mutated.to_string()));
         }
         if patch {
@@ -159,8 +162,9 @@ fn corpus(customer: &str, product: &str) -> Vec<Bad> {
         out.push(req(format!("{method} {path}: 20 KB body"), method, path, big));
         out.push(req(format!("{method} {path}: 11 MB body"), method, path, vec![b' '; 11 * 1024 * 1024]));
         // A number too large for any field (bodies without a number have no such case).
-        let huge = body.to_string().replacen("1", "99999999999999999999999", 1);
-        if body != &move_house {
+        let text = body.to_string();
+        let huge = text.replacen("1", "99999999999999999999999", 1);
+        if huge != text {
             out.push(req(format!("{method} {path}: huge number"), method, path, huge));
         }
     }
@@ -200,6 +204,7 @@ fn corpus(customer: &str, product: &str) -> Vec<Bad> {
     {
         let mut b = customer_body.clone();
         b["creditLimit"] = v;
+        // Not the caller's to choose at all: any creditLimit is an unknown field.
         out.push(req(format!("/customers: creditLimit {why}"), "POST", "/customers", b.to_string()));
     }
     for (v, why) in [

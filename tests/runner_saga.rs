@@ -179,7 +179,7 @@ async fn the_catalogue_and_accounts_change_and_orders_follow() {
     assert_eq!((gone.status, gone.body["discontinued"].clone()), (200, json!(true)), "{}", gone.body);
     assert_eq!(r.post(&format!("/products/{p}/restock"), json!({"quantity": 1})).await.status, 409);
     let refused = until_within(Duration::from_secs(5), || async {
-        let o = r.post("/orders", system_tests::order_body(&c, &[(&p, 1)])).await;
+        let o = r.as_customer(&c).post("/orders", system_tests::order_body(&c, &[(&p, 1)])).await;
         (o.status == 422).then_some(o)
     })
     .await

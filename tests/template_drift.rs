@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use bundle::manifest::{self, Resource, Spec as FunctionSpec, Table, Trigger};
+use bundle::manifest::{self, Auth, Resource, Spec as FunctionSpec, Table, Trigger};
 use domain::{Context, DomainEvent};
 
 /// What the bundle declares of every function.
@@ -67,7 +67,7 @@ fn every_route_in_code_is_in_the_template_and_back() {
     let code: BTreeSet<(String, String, String)> = specs()
         .iter()
         .filter_map(|f| match f.trigger {
-            Trigger::Http { method, path } => Some((method.to_owned(), path.to_owned(), f.name.to_owned())),
+            Trigger::Http { method, path, .. } => Some((method.to_owned(), path.to_owned(), f.name.to_owned())),
             _ => None,
         })
         .collect();
@@ -78,6 +78,47 @@ fn every_route_in_code_is_in_the_template_and_back() {
     assert_eq!(code, template);
     let t = system_tests::template();
     assert_eq!(t.resources_of("AWS::Serverless::HttpApi").len(), 1, "one HttpApi");
+}
+
+/// The JWT authorizer is the API's default, and exactly the routes the manifest makes public
+/// opt out of it (`Auth: Authorizer: NONE`): a new route is behind the authorizer unless the code
+/// says otherwise, and the template cannot open a route the code guards.
+#[test]
+fn every_route_but_the_public_ones_is_behind_the_jwt_authorizer() {
+    let t = system_tests::template();
+    let api = t.resources_of("AWS::Serverless::HttpApi").into_values().next().expect("the HttpApi");
+    let auth = &api["Properties"]["Auth"];
+    assert_eq!(auth["DefaultAuthorizer"], "JwtAuthorizer");
+    let jwt = &auth["Authorizers"]["JwtAuthorizer"];
+    assert_eq!(jwt["IdentitySource"], "$request.header.Authorization");
+    let (issuer, audience) =
+        (jwt["JwtConfiguration"]["issuer"].to_string(), jwt["JwtConfiguration"]["audience"].to_string());
+    assert!(
+        issuer.contains("${UserPool}") && issuer.contains("JwtIssuer"),
+        "the user pool's, or a given issuer: {issuer}"
+    );
+    assert!(audience.contains("UserPoolClient") && audience.contains("JwtAudience"), "{audience}");
+    let mut public = BTreeSet::new();
+    for spec in specs() {
+        let Trigger::Http { method, path, auth } = spec.trigger else { continue };
+        let f = &template_functions()[spec.name];
+        let events: Vec<&Value> = f.properties["Events"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(_, e)| e)
+            .filter(|e| e["Type"] == "HttpApi")
+            .collect();
+        assert_eq!(events.len(), 1, "{}", spec.name);
+        let opted_out = events[0]["Properties"]["Auth"]["Authorizer"] == "NONE";
+        assert_eq!(opted_out, auth == Auth::Public, "{method} {path}: authorizer in the template vs the manifest");
+        if opted_out {
+            public.insert(format!("{method} {path}"));
+        }
+    }
+    let expected: BTreeSet<String> =
+        ["GET /products", "GET /products/{id}", "POST /shipping/quote"].into_iter().map(str::to_owned).collect();
+    assert_eq!(public, expected, "only the catalogue reads and the shipping quote are public");
 }
 
 /// An event as the bus delivers it.

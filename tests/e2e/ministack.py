@@ -3,16 +3,22 @@
 Run with the ministack venv's python, under scripts/with-ministack.sh (AWS_ENDPOINT_URL, dummy
 credentials and region come from there; boto3 and sam honour AWS_ENDPOINT_URL):
 
-  deploy STACK          package .aws-sam/build, create the stack, wire the HTTP routes; prints
-                        {"apiUrl", "functions": {binary: name}, "tables", "bus"} as JSON
+  deploy STACK          package .aws-sam/build, create the stack, wire the HTTP routes and the
+                        JWT authorizer; prints {"apiUrl", "functions": {binary: name}, "tables",
+                        "bus", "userPool", "client"} as JSON
+  token STACK EMAIL [admin]
+                        creates a user in the stack's Cognito user pool (in the admin group if
+                        asked), signs it in, prints {"accessToken"}
   invoke STACK BINARY FILE
                         invokes a function synchronously with the JSON in FILE; prints its answer
   logs STACK            prints {binary: number of log events} for every function
 
-ministack ignores the OpenAPI body SAM generates for an HttpApi, so the API has no routes after
-the deploy: the harness creates one AWS_PROXY integration (payload 2.0) and one route per HttpApi
-event of the template, which is what API Gateway would have done. That is the only workaround,
-and it lives here, in the test harness.
+ministack ignores the OpenAPI body SAM generates for an HttpApi, so the API has no routes and no
+authorizer after the deploy: the harness creates what API Gateway would have created from it,
+one AWS_PROXY integration (payload 2.0) and one route per HttpApi event of the template, and the
+template's JWT authorizer (issuer: the stack's user pool, audience: its app client) on every route
+whose event does not opt out with `Auth: Authorizer: NONE`. ministack's API Gateway then verifies
+real Cognito tokens as AWS does. That is the only workaround, and it lives here, in the harness.
 """
 
 import json
@@ -47,7 +53,7 @@ def stack_resources(stack):
 
 
 def functions_of_template():
-    """(logical id, binary, [(method, path)]) of every function in the built template."""
+    """(logical id, binary, [(method, path, public)]) of every function in the built template."""
     sys.path.insert(0, str(ROOT / "tests" / "e2e"))
     text = BUILD.read_text()
     # The built template is YAML with CloudFormation tags; the tags don't matter for what is read
@@ -72,7 +78,8 @@ def functions_of_template():
             continue
         binary = r.get("Metadata", {}).get("BuildProperties", {}).get("Binary") or logical
         routes = [
-            (e["Properties"]["Method"].upper(), e["Properties"]["Path"])
+            (e["Properties"]["Method"].upper(), e["Properties"]["Path"],
+             (e["Properties"].get("Auth") or {}).get("Authorizer") == "NONE")
             for e in (r["Properties"].get("Events") or {}).values()
             if e.get("Type") == "HttpApi"
         ]
@@ -118,6 +125,14 @@ def deploy(stack):
     lam = client("lambda")
     api = client("apigatewayv2")
     api_id = resources["HttpApi"]["PhysicalResourceId"]
+    pool = resources["UserPool"]["PhysicalResourceId"]
+    app_client = resources["UserPoolClient"]["PhysicalResourceId"]
+    region = os.environ.get("AWS_REGION", "us-east-1")
+    authorizer = api.create_authorizer(
+        ApiId=api_id, Name="JwtAuthorizer", AuthorizerType="JWT",
+        IdentitySource=["$request.header.Authorization"],
+        JwtConfiguration={"Issuer": f"https://cognito-idp.{region}.amazonaws.com/{pool}", "Audience": [app_client]},
+    )["AuthorizerId"]
     functions = {}
     for logical, binary, routes in functions_of_template():
         name = resources[logical]["PhysicalResourceId"]
@@ -128,14 +143,37 @@ def deploy(stack):
         integration = api.create_integration(
             ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=arn, PayloadFormatVersion="2.0"
         )["IntegrationId"]
-        for method, path in routes:
-            api.create_route(ApiId=api_id, RouteKey=f"{method} {path}", Target=f"integrations/{integration}")
+        for method, path, public in routes:
+            auth = {} if public else {"AuthorizationType": "JWT", "AuthorizerId": authorizer}
+            api.create_route(ApiId=api_id, RouteKey=f"{method} {path}", Target=f"integrations/{integration}", **auth)
     print(json.dumps({
         "apiUrl": f"{endpoint}/_aws/execute-api/{api_id}/$default",
         "functions": functions,
         "tables": {k: resources[k]["PhysicalResourceId"] for k in ("CustomersTable", "ProductsTable", "OrdersTable")},
         "bus": resources["EventBus"]["PhysicalResourceId"],
+        "userPool": pool,
+        "client": app_client,
     }))
+
+
+def token(stack, email, admin="no"):
+    resources = stack_resources(stack)
+    pool = resources["UserPool"]["PhysicalResourceId"]
+    app_client = resources["UserPoolClient"]["PhysicalResourceId"]
+    idp = client("cognito-idp")
+    password = "Correct-Horse-Battery-9"
+    idp.admin_create_user(
+        UserPoolId=pool, Username=email, MessageAction="SUPPRESS",
+        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+    )
+    idp.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
+    if admin == "admin":
+        idp.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName="admin")
+    auth = idp.admin_initiate_auth(
+        UserPoolId=pool, ClientId=app_client, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": password},
+    )
+    print(json.dumps({"accessToken": auth["AuthenticationResult"]["AccessToken"]}))
 
 
 def invoke(stack, binary, file):
@@ -160,4 +198,4 @@ def logs(stack):
 
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
-    {"deploy": deploy, "invoke": invoke, "logs": logs}[cmd](*args)
+    {"deploy": deploy, "invoke": invoke, "logs": logs, "token": token}[cmd](*args)

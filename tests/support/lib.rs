@@ -1,7 +1,8 @@
 //! What the workspace-level tests share: the template, a runner started inside the test on
 //! 127.0.0.1:0 with an HTTP client, and the way to the test ministack.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use app::SystemEnvironment;
@@ -42,10 +43,32 @@ impl std::ops::Deref for Running {
     }
 }
 
-/// An HTTP client for the shop's API at `base` (the runner, or the API deployed to ministack).
+/// Signs in a new user: `(email, admin)` → an access token.
+pub type SignIn = Arc<dyn Fn(&str, bool) -> String + Send + Sync>;
+
+/// Where an [`Api`] gets its bearer tokens: the runner's development identity provider (`POST
+/// /_local/token`), or any other issuer (the e2e harness signs users in to ministack's Cognito).
+#[derive(Clone)]
+pub enum Issuer {
+    Runner,
+    /// `(email, admin)` → an access token for a new user with that email, in `admin` if asked.
+    Other(SignIn),
+}
+
+/// An HTTP client for the shop's API at `base` (the runner, or the API deployed to ministack),
+/// signed in as someone: by default an admin (who may read everything and write the catalogue);
+/// [`Api::as_customer`] speaks as a customer it registered, [`Api::send_anonymous`] as nobody.
+/// An order is always placed with the token of the customer it names.
+#[derive(Clone)]
 pub struct Api {
     pub base: String,
     client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    issuer: Issuer,
+    /// The token requests carry; `None`: the admin's, fetched on first use.
+    token: Option<String>,
+    admin: Arc<tokio::sync::OnceCell<String>>,
+    /// Customer id → that customer's token, for the customers this client registered.
+    customers: Arc<Mutex<HashMap<String, String>>>,
 }
 
 pub struct Reply {
@@ -73,11 +96,85 @@ pub async fn start() -> Running {
 }
 
 impl Api {
+    /// A client whose tokens come from the runner at `base`.
     pub fn new(base: impl Into<String>) -> Api {
-        Api { base: base.into(), client: Client::builder(TokioExecutor::new()).build_http() }
+        Api::with_issuer(base, Issuer::Runner)
     }
 
+    pub fn with_issuer(base: impl Into<String>, issuer: Issuer) -> Api {
+        Api {
+            base: base.into(),
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            issuer,
+            token: None,
+            admin: Arc::new(tokio::sync::OnceCell::new()),
+            customers: Arc::default(),
+        }
+    }
+
+    /// A token from the runner's development identity provider.
+    pub async fn runner_token(&self, sub: uuid::Uuid, groups: &[&str]) -> String {
+        let r = self
+            .send_anonymous(
+                "POST",
+                "/_local/token",
+                &[],
+                Some(json!({"sub": sub, "groups": groups}).to_string().into_bytes()),
+            )
+            .await;
+        assert_eq!(r.status, 200, "POST /_local/token: {}", r.body);
+        r.body["accessToken"].as_str().expect("an accessToken").to_owned()
+    }
+
+    /// A token for a new user (`email`), an admin if asked.
+    pub async fn new_token(&self, email: &str, admin: bool) -> String {
+        match &self.issuer {
+            Issuer::Runner => self.runner_token(uuid::Uuid::new_v4(), if admin { &["admin"] } else { &[] }).await,
+            Issuer::Other(issue) => issue(email, admin),
+        }
+    }
+
+    async fn admin_token(&self) -> String {
+        self.admin.get_or_init(|| self.new_token("admin@example.com", true)).await.clone()
+    }
+
+    /// This client, speaking with `token`.
+    pub fn with_token(&self, token: impl Into<String>) -> Api {
+        Api { token: Some(token.into()), ..self.clone() }
+    }
+
+    /// This client, speaking as `customer` (one it registered with [`Api::customer`]).
+    pub fn as_customer(&self, customer: &str) -> Api {
+        let token = self.customers.lock().expect("tokens").get(customer).cloned();
+        self.with_token(token.unwrap_or_else(|| panic!("customer {customer} was not registered through this client")))
+    }
+
+    async fn bearer(&self) -> String {
+        match &self.token {
+            Some(t) => format!("Bearer {t}"),
+            None => format!("Bearer {}", self.admin_token().await),
+        }
+    }
+
+    /// A request as this client's caller (unless `headers` carry their own `authorization`).
     pub async fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<Vec<u8>>) -> Reply {
+        if headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("authorization")) {
+            return self.send_anonymous(method, path, headers, body).await;
+        }
+        let bearer = self.bearer().await;
+        let mut with_auth: Vec<(&str, &str)> = headers.to_vec();
+        with_auth.push(("authorization", &bearer));
+        self.send_anonymous(method, path, &with_auth, body).await
+    }
+
+    /// A request with exactly `headers`: no token unless they carry one.
+    pub async fn send_anonymous(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Reply {
         let mut b = hyper::Request::builder().method(method).uri(format!("{}{}", self.base, path));
         for (k, v) in headers {
             b = b.header(*k, *v);
@@ -109,15 +206,19 @@ impl Api {
         self.send("POST", path, &headers, Some(body.to_string().into_bytes())).await
     }
 
+    /// Registers a new user as a customer (their token's subject is its id) and has the admin
+    /// set its credit limit to `limit`; later requests naming it use its token.
     pub async fn customer(&self, email: &str, limit: i64) -> String {
-        let r = self
-            .post(
-                "/customers",
-                json!({"name": "Test Customer", "email": email, "creditLimit": {"amount": limit, "currency": "USD"}, "address": address()}),
-            )
-            .await;
+        let me = self.with_token(self.new_token(email, false).await);
+        let r = me.post("/customers", json!({"name": "Test Customer", "email": email, "address": address()})).await;
         assert_eq!(r.status, 201, "{}", r.body);
-        r.body["id"].as_str().expect("an id").to_owned()
+        let id = r.body["id"].as_str().expect("an id").to_owned();
+        let limit = json!({"creditLimit": {"amount": limit, "currency": "USD"}});
+        let r = self.send_json("PUT", &format!("/customers/{id}/credit-limit"), limit).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let token = me.token.clone().expect("a token");
+        self.customers.lock().expect("tokens").insert(id.clone(), token);
+        id
     }
 
     pub async fn product(&self, name: &str, price: i64, stock: i64) -> String {
@@ -141,10 +242,14 @@ impl Api {
     /// is a 422 `unknown-reference` (nothing written), which is retried for up to 20 s.
     pub async fn order_keyed(&self, key: Option<&str>, body: Value) -> Reply {
         let until = Instant::now() + Duration::from_secs(20);
+        let buyer = match body["customerId"].as_str() {
+            Some(c) if self.token.is_none() => self.as_customer(c),
+            _ => self.clone(),
+        };
         loop {
             let r = match key {
-                Some(k) => self.post_keyed("/orders", k, body.clone()).await,
-                None => self.post("/orders", body.clone()).await,
+                Some(k) => buyer.post_keyed("/orders", k, body.clone()).await,
+                None => buyer.post("/orders", body.clone()).await,
             };
             let lagging = r.status == 422 && r.body["type"].as_str().is_some_and(|t| t.ends_with("/unknown-reference"));
             if !lagging || Instant::now() > until {

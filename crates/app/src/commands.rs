@@ -14,7 +14,6 @@ pub struct RegisterCustomer {
     pub name: CustomerName,
     pub email: Email,
     pub address: Address,
-    pub credit_limit: Money,
 }
 
 /// Add a product to the catalogue with its initial stock.
@@ -30,7 +29,8 @@ pub struct AddProduct {
 /// Place an order; lines name distinct products (the domain refuses duplicates).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlaceOrder {
-    pub customer_id: CustomerId,
+    /// The customer the order is for, if the request names one: it must be the caller's.
+    pub customer_id: Option<CustomerId>,
     pub lines: Vec<LineRequest>,
     pub shipping_address: Address,
     pub shipping_speed: ShippingSpeed,

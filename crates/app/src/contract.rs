@@ -15,6 +15,7 @@ use domain::{
     RejectionReason, ShippingCostService, ShippingSpeed, StockLevel, Weight,
 };
 
+use crate::access::Caller;
 use crate::commands::{AddProduct, PlaceOrder, RegisterCustomer};
 use crate::customers::CustomerService;
 use crate::env::SharedEnv;
@@ -63,18 +64,32 @@ fn address() -> Address {
     Address::new("9 Elm St", "Dayton", "OH", "45402", "US").unwrap()
 }
 
-fn register_cmd(email: &str, limit: i64) -> RegisterCustomer {
+fn register_cmd(email: &str) -> RegisterCustomer {
     RegisterCustomer {
         name: CustomerName::parse("Ada Lovelace").unwrap(),
         email: Email::parse(email).unwrap(),
         address: address(),
-        credit_limit: usd(limit),
     }
+}
+
+/// A caller who is not yet a customer.
+fn newcomer(f: &Fixture) -> Caller {
+    Caller::new(f.env.new_uuid(), false)
+}
+
+fn admin(f: &Fixture) -> Caller {
+    Caller::new(f.env.new_uuid(), true)
+}
+
+fn me(c: CustomerId) -> Caller {
+    Caller::customer(c)
 }
 
 /// A registered customer, known to the orders replica as its event would make it.
 async fn customer(f: &Fixture, email: &str) -> CustomerId {
-    let id = f.customer_service().register(register_cmd(email, 100_000), None).await.unwrap().resource.id();
+    let caller = newcomer(f);
+    let id =
+        f.customer_service().register(&caller, register_cmd(email), usd(100_000), None).await.unwrap().resource.id();
     let known = OrderWrite::Customer { customer: KnownCustomer { customer_id: id }, expected_version: 0 };
     f.orders.commit(Commit::new(vec![known], &[])).await.unwrap();
     id
@@ -88,7 +103,7 @@ async fn product(f: &Fixture, name: &str, stock: i64) -> ProductId {
         dimensions: Dimensions::new(10, 10, 10).unwrap(),
         stock: StockLevel::new(stock).unwrap(),
     };
-    let p = f.product_service().add(cmd).await.unwrap().resource;
+    let p = f.product_service().add(&admin(f), cmd).await.unwrap().resource;
     let entry = CatalogueEntry {
         product_id: p.id(),
         name: p.name().as_str().to_owned(),
@@ -107,7 +122,7 @@ fn line(p: ProductId, q: i64) -> LineRequest {
 }
 
 fn place_cmd(c: CustomerId, lines: Vec<LineRequest>) -> PlaceOrder {
-    PlaceOrder { customer_id: c, lines, shipping_address: address(), shipping_speed: ShippingSpeed::Standard }
+    PlaceOrder { customer_id: Some(c), lines, shipping_address: address(), shipping_speed: ShippingSpeed::Standard }
 }
 
 fn order_created(order: OrderId, c: CustomerId, lines: Vec<LineRequest>, f: &Fixture) -> EventEnvelope {
@@ -198,16 +213,18 @@ pub async fn an_idempotency_key_replay_returns_the_stored_response_and_writes_no
     let c = customer(&f, "replay@example.com").await;
     let p = product(&f, "Lamp", 5).await;
     let k = key("order-123");
-    let first = f.placement().place(place_cmd(c, vec![line(p, 1)]), Some(&k)).await.unwrap();
-    let second = f.placement().place(place_cmd(c, vec![line(p, 1)]), Some(&k)).await.unwrap();
+    let first = f.placement().place(&me(c), place_cmd(c, vec![line(p, 1)]), Some(&k)).await.unwrap();
+    let second = f.placement().place(&me(c), place_cmd(c, vec![line(p, 1)]), Some(&k)).await.unwrap();
     assert!(!first.replayed);
     assert!(second.replayed);
     assert_eq!(first.resource, second.resource);
-    let history = f.order_service().history(c, None, page(10), None).await.unwrap();
+    let history = f.order_service().history(&me(c), c, None, page(10), None).await.unwrap();
     assert_eq!(history.items.len(), 1, "one order for one key");
 
-    let cust = f.customer_service().register(register_cmd("keyed@example.com", 5), Some(&k)).await.unwrap();
-    let again = f.customer_service().register(register_cmd("keyed@example.com", 5), Some(&k)).await.unwrap();
+    let caller = newcomer(&f);
+    let svc = f.customer_service();
+    let cust = svc.register(&caller, register_cmd("keyed@example.com"), usd(5), Some(&k)).await.unwrap();
+    let again = svc.register(&caller, register_cmd("keyed@example.com"), usd(5), Some(&k)).await.unwrap();
     assert_eq!((cust.replayed, again.replayed), (false, true));
     assert_eq!(cust.resource, again.resource);
     assert_eq!(f.customers.get(cust.resource.id()).await.unwrap().unwrap().version, 1);
@@ -221,7 +238,7 @@ pub async fn concurrent_requests_with_one_key_make_one_order(f: Fixture) {
         .map(|_| {
             let placement = f.placement();
             let (cmd, k) = (place_cmd(c, vec![line(p, 1)]), k.clone());
-            tokio::spawn(async move { placement.place(cmd, Some(&k)).await })
+            tokio::spawn(async move { placement.place(&me(c), cmd, Some(&k)).await })
         })
         .collect();
     let mut ids = BTreeSet::new();
@@ -229,34 +246,83 @@ pub async fn concurrent_requests_with_one_key_make_one_order(f: Fixture) {
         ids.insert(t.await.unwrap().unwrap().resource.id());
     }
     assert_eq!(ids.len(), 1, "every request answers with the one order");
-    assert_eq!(f.order_service().history(c, None, page(10), None).await.unwrap().items.len(), 1);
+    assert_eq!(f.order_service().history(&me(c), c, None, page(10), None).await.unwrap().items.len(), 1);
 }
 
 pub async fn a_reused_key_with_a_different_body_is_refused(f: Fixture) {
     let c = customer(&f, "reuse@example.com").await;
     let p = product(&f, "Lamp", 5).await;
     let k = key("order-456");
-    f.placement().place(place_cmd(c, vec![line(p, 1)]), Some(&k)).await.unwrap();
-    let err = f.placement().place(place_cmd(c, vec![line(p, 2)]), Some(&k)).await.unwrap_err();
+    f.placement().place(&me(c), place_cmd(c, vec![line(p, 1)]), Some(&k)).await.unwrap();
+    let err = f.placement().place(&me(c), place_cmd(c, vec![line(p, 2)]), Some(&k)).await.unwrap_err();
     assert!(matches!(err, AppError::IdempotencyKeyReused), "{err:?}");
-    assert_eq!(f.order_service().history(c, None, page(10), None).await.unwrap().items.len(), 1);
+    assert_eq!(f.order_service().history(&me(c), c, None, page(10), None).await.unwrap().items.len(), 1);
 }
 
 pub async fn an_order_naming_an_unknown_product_or_customer_writes_nothing(f: Fixture) {
     let c = customer(&f, "unknown@example.com").await;
     let p = product(&f, "Lamp", 5).await;
     let ghost = ProductId::from_uuid(f.env.new_uuid());
-    let err = f.placement().place(place_cmd(c, vec![line(p, 1), line(ghost, 1)]), None).await.unwrap_err();
+    let err = f.placement().place(&me(c), place_cmd(c, vec![line(p, 1), line(ghost, 1)]), None).await.unwrap_err();
     assert!(matches!(err, AppError::UnknownReference(Item::Product(id)) if id == ghost), "{err:?}");
     let nobody = CustomerId::from_uuid(f.env.new_uuid());
-    let err = f.placement().place(place_cmd(nobody, vec![line(p, 1)]), None).await.unwrap_err();
+    let err = f.placement().place(&me(nobody), place_cmd(nobody, vec![line(p, 1)]), None).await.unwrap_err();
     assert!(matches!(err, AppError::UnknownReference(Item::Customer(_))), "{err:?}");
-    assert!(f.order_service().history(c, None, page(10), None).await.unwrap().items.is_empty());
+    assert!(f.order_service().history(&me(c), c, None, page(10), None).await.unwrap().items.is_empty());
+}
+
+pub async fn two_callers_with_one_key_never_meet(f: Fixture) {
+    let (a, b) = (customer(&f, "a@example.com").await, customer(&f, "b@example.com").await);
+    let p = product(&f, "Lamp", 5).await;
+    let k = key("same-key");
+    let first = f.placement().place(&me(a), place_cmd(a, vec![line(p, 1)]), Some(&k)).await.unwrap();
+    let second = f.placement().place(&me(b), place_cmd(b, vec![line(p, 1)]), Some(&k)).await.unwrap();
+    assert!(!first.replayed && !second.replayed, "each caller's key is their own");
+    assert_ne!(first.resource.id(), second.resource.id());
+    assert_eq!(second.resource.customer_id(), b, "b never sees a's order");
+    // And with a different body under the other caller's key: no "reused" refusal either.
+    let third = f.placement().place(&me(b), place_cmd(b, vec![line(p, 2)]), Some(&key("b-only"))).await.unwrap();
+    let fourth = f.placement().place(&me(a), place_cmd(a, vec![line(p, 1)]), Some(&key("b-only"))).await.unwrap();
+    assert!(!third.replayed && !fourth.replayed);
+}
+
+pub async fn a_subject_registers_once(f: Fixture) {
+    let caller = newcomer(&f);
+    let svc = f.customer_service();
+    let first = svc.register(&caller, register_cmd("once@example.com"), usd(10), None).await.unwrap().resource;
+    assert_eq!(first.id(), caller.customer_id(), "the customer is bound to the token's subject");
+    let err = svc.register(&caller, register_cmd("twice@example.com"), usd(10), None).await.unwrap_err();
+    assert!(matches!(err, AppError::AlreadyRegistered), "{err:?}");
+    let k = key("register-again");
+    let err = svc.register(&caller, register_cmd("once@example.com"), usd(10), Some(&k)).await.unwrap_err();
+    assert!(matches!(err, AppError::AlreadyRegistered), "a new key does not make a second customer: {err:?}");
+    assert_eq!(f.customers.get(first.id()).await.unwrap().unwrap().version, 1);
+}
+
+/// A client retrying its registration while the first request is still in flight: every answer
+/// is the one stored response, never `email-taken` or `already-registered` for its own customer.
+pub async fn concurrent_registrations_with_one_key_answer_alike(f: Fixture) {
+    let caller = newcomer(&f);
+    let k = key("register-race");
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let (svc, k) = (f.customer_service(), k.clone());
+            tokio::spawn(
+                async move { svc.register(&caller, register_cmd("race@example.com"), usd(10), Some(&k)).await },
+            )
+        })
+        .collect();
+    let mut ids = BTreeSet::new();
+    for t in tasks {
+        ids.insert(t.await.unwrap().unwrap().resource.id());
+    }
+    assert_eq!(ids.into_iter().collect::<Vec<_>>(), vec![caller.customer_id()]);
 }
 
 pub async fn a_duplicate_email_is_refused(f: Fixture) {
     customer(&f, "dup@example.com").await;
-    let err = f.customer_service().register(register_cmd("DUP@example.com", 1), None).await.unwrap_err();
+    let err =
+        f.customer_service().register(&newcomer(&f), register_cmd("DUP@example.com"), usd(1), None).await.unwrap_err();
     assert!(matches!(err, AppError::EmailTaken), "{err:?}");
 }
 
@@ -290,7 +356,7 @@ pub async fn three_pages_of_history_return_every_order_once_newest_first(f: Fixt
     let mut cursor: Option<String> = None;
     let mut pages = 0;
     loop {
-        let p = svc.history(c, None, page(3), cursor.as_deref()).await.unwrap();
+        let p = svc.history(&me(c), c, None, page(3), cursor.as_deref()).await.unwrap();
         pages += 1;
         seen.extend(p.items.iter().map(|o| (o.created_at(), o.id())));
         match p.next_cursor {
@@ -312,7 +378,7 @@ pub async fn history_filters_by_status_across_pages(f: Fixture) {
     let mut seen = BTreeSet::new();
     let mut cursor: Option<String> = None;
     loop {
-        let p = svc.history(c, Some(OrderStatus::Rejected), page(2), cursor.as_deref()).await.unwrap();
+        let p = svc.history(&me(c), c, Some(OrderStatus::Rejected), page(2), cursor.as_deref()).await.unwrap();
         assert!(p.items.iter().all(|o| o.status() == OrderStatus::Rejected));
         seen.extend(p.items.iter().map(|o| o.id()));
         match p.next_cursor {
@@ -328,17 +394,17 @@ pub async fn a_tampered_or_foreign_cursor_is_refused(f: Fixture) {
     let c = CustomerId::from_uuid(f.env.new_uuid());
     stored_orders(&f, c, 4).await;
     let svc = f.order_service();
-    let cursor = svc.history(c, None, page(2), None).await.unwrap().next_cursor.unwrap();
+    let cursor = svc.history(&me(c), c, None, page(2), None).await.unwrap().next_cursor.unwrap();
     let other = CustomerId::from_uuid(f.env.new_uuid());
-    assert!(matches!(svc.history(other, None, page(2), Some(&cursor)).await, Err(AppError::InvalidCursor)));
+    assert!(matches!(svc.history(&me(other), other, None, page(2), Some(&cursor)).await, Err(AppError::InvalidCursor)));
     assert!(matches!(
-        svc.history(c, Some(OrderStatus::Pending), page(2), Some(&cursor)).await,
+        svc.history(&me(c), c, Some(OrderStatus::Pending), page(2), Some(&cursor)).await,
         Err(AppError::InvalidCursor)
     ));
     let mut tampered = cursor.clone();
     tampered.insert(5, 'x');
-    assert!(matches!(svc.history(c, None, page(2), Some(&tampered)).await, Err(AppError::InvalidCursor)));
-    assert!(matches!(svc.history(c, None, page(2), Some("not a cursor")).await, Err(AppError::InvalidCursor)));
+    assert!(matches!(svc.history(&me(c), c, None, page(2), Some(&tampered)).await, Err(AppError::InvalidCursor)));
+    assert!(matches!(svc.history(&me(c), c, None, page(2), Some("not a cursor")).await, Err(AppError::InvalidCursor)));
 }
 
 pub async fn pending_orders_before_a_cutoff_come_oldest_first(f: Fixture) {
@@ -412,7 +478,7 @@ pub async fn concurrent_reservations_never_oversell(f: Fixture) {
 
 pub async fn an_unknown_id_is_not_found(f: Fixture) {
     let id = OrderId::from_str("00000000-0000-4000-8000-000000000000").unwrap();
-    assert!(matches!(f.order_service().get(id).await, Err(AppError::NotFound(Item::Order(_)))));
+    assert!(matches!(f.order_service().get(&admin(&f), id).await, Err(AppError::NotFound(Item::Order(_)))));
     assert!(f.customers.get(CustomerId::from_uuid(id.as_uuid())).await.unwrap().is_none());
     assert!(f.products.reservation(id).await.unwrap().is_none());
     assert!(f.customers.reservation(id).await.unwrap().is_none());
@@ -432,7 +498,7 @@ pub async fn an_order_is_placed_at_the_replica_price_and_only_for_what_the_repli
     entry.value.price = usd(1_234);
     let write = OrderWrite::Catalogue { entry: entry.value.clone(), expected_version: entry.version };
     f.orders.commit(Commit::new(vec![write], &[])).await.unwrap();
-    let placed = f.placement().place(place_cmd(c, vec![line(p, 2)]), None).await.unwrap().resource;
+    let placed = f.placement().place(&me(c), place_cmd(c, vec![line(p, 2)]), None).await.unwrap().resource;
     assert_eq!(placed.lines()[0].unit_price, Some(usd(1_234)), "the replica's price, not the products table's");
 
     // A product the products context has but whose event has not reached the replica yet, and
@@ -451,7 +517,7 @@ pub async fn an_order_is_placed_at_the_replica_price_and_only_for_what_the_repli
         ))
         .await
         .unwrap();
-    let err = f.placement().place(place_cmd(c, vec![line(lagging, 1)]), None).await.unwrap_err();
+    let err = f.placement().place(&me(c), place_cmd(c, vec![line(lagging, 1)]), None).await.unwrap_err();
     assert!(matches!(err, AppError::UnknownReference(Item::Product(id)) if id == lagging), "{err:?}");
     let cmd = AddProduct {
         name: ProductName::parse("Unseen").unwrap(),
@@ -460,10 +526,10 @@ pub async fn an_order_is_placed_at_the_replica_price_and_only_for_what_the_repli
         dimensions: Dimensions::new(1, 1, 1).unwrap(),
         stock: StockLevel::new(1).unwrap(),
     };
-    let unseen = f.product_service().add(cmd).await.unwrap().resource.id();
-    let err = f.placement().place(place_cmd(c, vec![line(unseen, 1)]), None).await.unwrap_err();
+    let unseen = f.product_service().add(&admin(&f), cmd).await.unwrap().resource.id();
+    let err = f.placement().place(&me(c), place_cmd(c, vec![line(unseen, 1)]), None).await.unwrap_err();
     assert!(matches!(err, AppError::UnknownReference(Item::Product(id)) if id == unseen), "{err:?}");
-    assert_eq!(f.order_service().history(c, None, page(10), None).await.unwrap().items.len(), 1);
+    assert_eq!(f.order_service().history(&me(c), c, None, page(10), None).await.unwrap().items.len(), 1);
 }
 
 /// Expands to one `#[tokio::test]` per contract case, each with `$make().await` as its fixture.
@@ -479,6 +545,9 @@ macro_rules! contract_suite {
             concurrent_requests_with_one_key_make_one_order,
             a_reused_key_with_a_different_body_is_refused,
             an_order_naming_an_unknown_product_or_customer_writes_nothing,
+            two_callers_with_one_key_never_meet,
+            a_subject_registers_once,
+            concurrent_registrations_with_one_key_answer_alike,
             a_duplicate_email_is_refused,
             three_pages_of_history_return_every_order_once_newest_first,
             history_filters_by_status_across_pages,

@@ -3,13 +3,14 @@
 use std::sync::Arc;
 
 use domain::saga::{release_order_credit, reserve_order_credit, CreditChange, Step};
-use domain::{CreditReservation, Customer, CustomerId, DomainEvent, EventEnvelope, OrderId};
+use domain::{CreditReservation, Customer, CustomerId, DomainEvent, EventEnvelope, Money, OrderId};
 
+use crate::access::{authorize, Action, Caller};
 use crate::commands::{ChangeCreditLimit, RegisterCustomer, UpdateCustomer};
 use crate::env::SharedEnv;
 use crate::error::{AppError, StepError};
 use crate::idempotency::{self, Created, Prior};
-use crate::ports::{Commit, CustomerRepository, CustomerWrite, IdempotencyKey, Item, Versioned};
+use crate::ports::{Commit, CustomerRepository, CustomerWrite, Duplicate, IdempotencyKey, Item, StoreError, Versioned};
 use crate::step::{self, Attempt, Consumer, StepOutcome};
 
 const SCOPE: &str = "customers";
@@ -25,23 +26,44 @@ impl CustomerService {
         CustomerService { repo, env }
     }
 
+    /// Registers the caller as a customer, bound to the token's subject, with the configured
+    /// credit limit. A second registration of the subject is refused (409); a retry with the same
+    /// Idempotency-Key answers as the first, even when the two raced.
     pub async fn register(
         &self,
+        caller: &Caller,
         cmd: RegisterCustomer,
+        credit_limit: Money,
         key: Option<&IdempotencyKey>,
     ) -> Result<Created<Customer>, AppError> {
+        authorize(caller, Action::RegisterSelf)?;
+        let scope = idempotency::scope(SCOPE, caller);
         let fp = idempotency::fingerprint(&cmd)?;
-        if let Prior::Replay(resource) = idempotency::check(self.repo.as_ref(), SCOPE, key, &fp).await? {
+        if let Prior::Replay(resource) = idempotency::check(self.repo.as_ref(), &scope, key, &fp).await? {
             return Ok(Created { resource, replayed: true });
         }
-        let id = CustomerId::from_uuid(self.env.new_uuid());
-        let (customer, event) =
-            Customer::register(id, cmd.name, cmd.email, cmd.address, cmd.credit_limit, self.env.now());
+        let id = caller.customer_id();
+        let (customer, event) = Customer::register(id, cmd.name, cmd.email, cmd.address, credit_limit, self.env.now());
         let envelope = EventEnvelope::new(DomainEvent::CustomerRegistered(event), self.env.as_ref());
-        let record = idempotency::record(SCOPE, key, &fp, id.as_uuid(), &customer)?;
+        let record = idempotency::record(&scope, key, &fp, id.as_uuid(), &customer)?;
         let write = CustomerWrite::Customer { customer: customer.clone(), expected_version: 0 };
         let committed = self.repo.commit(Commit::new(vec![write], &[envelope]).answering(record)).await;
-        idempotency::settle(self.repo.as_ref(), SCOPE, key, &fp, committed, customer).await
+        // Refused: the store may name the email claim or the customer's version first; either
+        // way, a subject that already has its customer is told so (unless the key replays).
+        let registered = match &committed {
+            Err(StoreError::Conflict { .. } | StoreError::Duplicate(Duplicate::Email)) => {
+                self.repo.get(id).await?.is_some()
+            }
+            _ => false,
+        };
+        idempotency::settle(self.repo.as_ref(), &scope, key, &fp, committed, customer, |e| {
+            if registered {
+                AppError::AlreadyRegistered
+            } else {
+                e.into()
+            }
+        })
+        .await
     }
 
     /// Loads the customer, lets `change` decide, and commits the customer with the event it
@@ -63,16 +85,25 @@ impl CustomerService {
 
     /// PUT the credit limit. Below what is reserved it holds nothing back, and blocks new
     /// reservations until enough is released.
-    pub async fn change_credit_limit(&self, id: CustomerId, cmd: ChangeCreditLimit) -> Result<Customer, AppError> {
+    pub async fn change_credit_limit(
+        &self,
+        caller: &Caller,
+        id: CustomerId,
+        cmd: ChangeCreditLimit,
+    ) -> Result<Customer, AppError> {
+        authorize(caller, Action::ChangeCreditLimit)?;
         self.change(id, |c| Ok(c.change_credit_limit(cmd.credit_limit)?.map(DomainEvent::CreditLimitChanged))).await
     }
 
     /// PATCH the name and/or the default shipping address.
-    pub async fn update(&self, id: CustomerId, cmd: UpdateCustomer) -> Result<Customer, AppError> {
+    pub async fn update(&self, caller: &Caller, id: CustomerId, cmd: UpdateCustomer) -> Result<Customer, AppError> {
+        authorize(caller, Action::UpdateCustomer(id))?;
         self.change(id, |c| Ok(c.update(cmd.name, cmd.address).map(DomainEvent::CustomerUpdated))).await
     }
 
-    pub async fn get(&self, id: CustomerId) -> Result<Customer, AppError> {
+    /// The customer, to its owner or an admin; anyone else is told it does not exist.
+    pub async fn get(&self, caller: &Caller, id: CustomerId) -> Result<Customer, AppError> {
+        authorize(caller, Action::ReadCustomer(id))?;
         let c = self.repo.get(id).await?.ok_or(AppError::NotFound(Item::Customer(id)))?;
         Ok(c.value)
     }

@@ -22,6 +22,12 @@ pub enum AppError {
     UnknownReference(Item),
     #[error("the email is already registered")]
     EmailTaken,
+    /// The caller already has a customer: a subject registers once.
+    #[error("the caller is already registered as a customer")]
+    AlreadyRegistered,
+    /// The caller may not do this, whatever the resource (see `access`).
+    #[error("{0}")]
+    Forbidden(&'static str),
     /// The resource changed while we were writing it; the client may retry.
     #[error("the resource was modified concurrently")]
     Conflict,

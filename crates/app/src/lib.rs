@@ -7,6 +7,7 @@
 // Nothing that comes from outside (requests, events, stored items, SDK answers) may panic.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod access;
 pub mod bus;
 pub mod commands;
 pub mod customers;

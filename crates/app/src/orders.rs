@@ -11,6 +11,7 @@ use domain::{
     ProductId, ShippingCostService, ShippingQuote,
 };
 
+use crate::access::{authorize, Action, Caller};
 use crate::commands::{PlaceOrder, QuoteShipping};
 use crate::env::SharedEnv;
 use crate::error::{AppError, StepError};
@@ -33,8 +34,10 @@ impl OrderService {
         OrderService { repo, env }
     }
 
-    pub async fn get(&self, id: OrderId) -> Result<Order, AppError> {
+    /// The order, to its customer or an admin; anyone else is told it does not exist.
+    pub async fn get(&self, caller: &Caller, id: OrderId) -> Result<Order, AppError> {
         let o = self.repo.get(id).await?.ok_or(AppError::NotFound(Item::Order(id)))?;
+        authorize(caller, Action::ReadOrder { id, owner: o.value.customer_id() })?;
         Ok(o.value)
     }
 
@@ -45,11 +48,13 @@ impl OrderService {
     /// A customer's orders, newest first. A cursor is only valid for the query that issued it.
     pub async fn history(
         &self,
+        caller: &Caller,
         customer_id: CustomerId,
         status: Option<OrderStatus>,
         size: PageSize,
         cursor: Option<&str>,
     ) -> Result<Listing<Order>, AppError> {
+        authorize(caller, Action::ReadHistory(customer_id))?;
         let scope = Self::history_scope(customer_id, status);
         let after = cursor.map(|c| page::decode_cursor(&scope, c)).transpose().map_err(|_| AppError::InvalidCursor)?;
         let p = self.repo.history(&HistoryQuery { customer_id, status, page: PageRequest { size, after } }).await?;
@@ -60,9 +65,10 @@ impl OrderService {
 
     /// APPROVED → CANCELLED (stock and credit are then released by the saga); cancelling a
     /// cancelled order answers it as it is; PENDING and REJECTED are refused.
-    pub async fn cancel(&self, id: OrderId) -> Result<Order, AppError> {
+    pub async fn cancel(&self, caller: &Caller, id: OrderId) -> Result<Order, AppError> {
         let Versioned { value: mut order, version } =
             self.repo.get(id).await?.ok_or(AppError::NotFound(Item::Order(id)))?;
+        authorize(caller, Action::CancelOrder { id, owner: order.customer_id() })?;
         let Some(event) = order.cancel(self.env.now())? else {
             return Ok(order);
         };
@@ -89,17 +95,26 @@ impl OrderPlacement {
         OrderPlacement { repo, shipping, env }
     }
 
-    pub async fn place(&self, cmd: PlaceOrder, key: Option<&IdempotencyKey>) -> Result<Created<Order>, AppError> {
+    /// Places an order for the caller's customer (a `customerId` in the request must be theirs).
+    pub async fn place(
+        &self,
+        caller: &Caller,
+        cmd: PlaceOrder,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Created<Order>, AppError> {
+        let customer_id = cmd.customer_id.unwrap_or_else(|| caller.customer_id());
+        authorize(caller, Action::PlaceOrder(customer_id))?;
+        let scope = idempotency::scope(SCOPE, caller);
         let fp = idempotency::fingerprint(&cmd)?;
-        if let Prior::Replay(resource) = idempotency::check(self.repo.as_ref(), SCOPE, key, &fp).await? {
+        if let Prior::Replay(resource) = idempotency::check(self.repo.as_ref(), &scope, key, &fp).await? {
             return Ok(Created { resource, replayed: true });
         }
         self.shipping.check_offered(&cmd.shipping_address, cmd.shipping_speed)?;
-        let prices = self.check_references(&cmd).await?;
+        let prices = self.check_references(customer_id, &cmd).await?;
         let id = OrderId::from_uuid(self.env.new_uuid());
         let (order, event) = Order::place_at(
             id,
-            cmd.customer_id,
+            customer_id,
             cmd.lines,
             &prices,
             cmd.shipping_address,
@@ -107,19 +122,23 @@ impl OrderPlacement {
             self.env.now(),
         )?;
         let envelope = EventEnvelope::new(DomainEvent::OrderCreated(event), self.env.as_ref());
-        let record = idempotency::record(SCOPE, key, &fp, id.as_uuid(), &order)?;
+        let record = idempotency::record(&scope, key, &fp, id.as_uuid(), &order)?;
         let write = OrderWrite::Put { order: order.clone(), expected_version: 0 };
         let committed = self.repo.commit(Commit::new(vec![write], &[envelope]).answering(record)).await;
-        idempotency::settle(self.repo.as_ref(), SCOPE, key, &fp, committed, order).await
+        idempotency::settle(self.repo.as_ref(), &scope, key, &fp, committed, order, AppError::from).await
     }
 
     /// The catalogue prices of the lines, when the replica knows the customer and sells every
     /// product. Anything it does not know is a client error, answered at once: the replica lags
     /// the catalogue by the time an event takes to arrive, so a product added a moment ago may be
     /// refused like an unknown one, with the same 422 (the client retries; nothing is written).
-    async fn check_references(&self, cmd: &PlaceOrder) -> Result<BTreeMap<ProductId, Money>, AppError> {
-        if self.repo.known_customer(cmd.customer_id).await?.is_none() {
-            return Err(AppError::UnknownReference(Item::Customer(cmd.customer_id)));
+    async fn check_references(
+        &self,
+        customer_id: CustomerId,
+        cmd: &PlaceOrder,
+    ) -> Result<BTreeMap<ProductId, Money>, AppError> {
+        if self.repo.known_customer(customer_id).await?.is_none() {
+            return Err(AppError::UnknownReference(Item::Customer(customer_id)));
         }
         let ids: Vec<ProductId> = cmd.lines.iter().map(|l| l.product_id).collect();
         let sold: BTreeMap<ProductId, Money> = self

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use domain::saga::{release_order_stock, reserve_order_stock, Step, StockChange};
 use domain::{DomainEvent, EventEnvelope, OrderId, Product, ProductId, StockReservation};
 
+use crate::access::{authorize, Action, Caller};
 use crate::commands::{AddProduct, Restock, UpdateProduct};
 use crate::env::SharedEnv;
 use crate::error::{AppError, StepError};
@@ -29,7 +30,8 @@ impl ProductService {
         ProductService { repo, env }
     }
 
-    pub async fn add(&self, cmd: AddProduct) -> Result<Created<Product>, AppError> {
+    pub async fn add(&self, caller: &Caller, cmd: AddProduct) -> Result<Created<Product>, AppError> {
+        authorize(caller, Action::WriteCatalogue)?;
         let id = ProductId::from_uuid(self.env.new_uuid());
         let (product, event) =
             Product::add(id, cmd.name, cmd.price, cmd.weight, cmd.dimensions, cmd.stock, self.env.now());
@@ -60,7 +62,8 @@ impl ProductService {
     }
 
     /// PATCH: a new name and/or price. Orders already placed keep theirs.
-    pub async fn update(&self, id: ProductId, cmd: UpdateProduct) -> Result<Product, AppError> {
+    pub async fn update(&self, caller: &Caller, id: ProductId, cmd: UpdateProduct) -> Result<Product, AppError> {
+        authorize(caller, Action::WriteCatalogue)?;
         let update = |p: &mut Product| Ok(p.update(cmd.name, cmd.price).map(DomainEvent::ProductUpdated));
         let (product, committed) = self.change(id, update, |_| Ok(None)).await?;
         committed?;
@@ -70,11 +73,13 @@ impl ProductService {
     /// Adds stock; with an Idempotency-Key, a retried request adds once and answers as the first.
     pub async fn restock(
         &self,
+        caller: &Caller,
         id: ProductId,
         cmd: Restock,
         key: Option<&IdempotencyKey>,
     ) -> Result<Created<Product>, AppError> {
-        let scope = format!("restock:{id}");
+        authorize(caller, Action::WriteCatalogue)?;
+        let scope = idempotency::scope(&format!("restock:{id}"), caller);
         let fp = idempotency::fingerprint(&cmd)?;
         if let Prior::Replay(resource) = idempotency::check(self.repo.as_ref(), &scope, key, &fp).await? {
             return Ok(Created { resource, replayed: true });
@@ -82,12 +87,13 @@ impl ProductService {
         let restock = |p: &mut Product| Ok(Some(DomainEvent::StockAdded(p.restock(cmd.quantity)?)));
         let record = |p: &Product| idempotency::record(&scope, key, &fp, id.as_uuid(), p);
         let (product, committed) = self.change(id, restock, record).await?;
-        idempotency::settle(self.repo.as_ref(), &scope, key, &fp, committed, product).await
+        idempotency::settle(self.repo.as_ref(), &scope, key, &fp, committed, product, AppError::from).await
     }
 
     /// No new orders from now on; reservations already made are kept. Discontinuing twice
     /// changes nothing.
-    pub async fn discontinue(&self, id: ProductId) -> Result<Product, AppError> {
+    pub async fn discontinue(&self, caller: &Caller, id: ProductId) -> Result<Product, AppError> {
+        authorize(caller, Action::WriteCatalogue)?;
         let now = self.env.now();
         let discontinue = |p: &mut Product| Ok(p.discontinue(now).map(DomainEvent::ProductDiscontinued));
         let (product, committed) = self.change(id, discontinue, |_| Ok(None)).await?;

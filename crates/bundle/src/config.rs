@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::Duration;
-use domain::{CountryCode, ShippingCostService};
+use domain::{CountryCode, Currency, Money, ShippingCostService};
 
 use crate::manifest::{vars, Function, Table};
 
@@ -49,6 +49,9 @@ impl Config {
         if function.env().contains(&vars::PENDING_TIMEOUT_SECONDS) {
             config.pending_timeout()?;
         }
+        if function.env().contains(&vars::DEFAULT_CREDIT_LIMIT) {
+            config.default_credit_limit()?;
+        }
         Ok(config)
     }
 
@@ -74,6 +77,18 @@ impl Config {
         let country = CountryCode::parse(self.get(vars::WAREHOUSE_COUNTRY)?)
             .map_err(|e| ConfigError::Invalid { name: vars::WAREHOUSE_COUNTRY, reason: e.to_string() })?;
         Ok(ShippingCostService::standard_tariff(region, country))
+    }
+
+    /// The credit limit a customer registers with: `<minor units> <currency>`, e.g. `50000 USD`.
+    /// Only an admin changes it afterwards.
+    pub fn default_credit_limit(&self) -> Result<Money, ConfigError> {
+        let raw = self.get(vars::DEFAULT_CREDIT_LIMIT)?;
+        let invalid = |reason: String| ConfigError::Invalid { name: vars::DEFAULT_CREDIT_LIMIT, reason };
+        let (amount, currency) =
+            raw.split_once(' ').ok_or_else(|| invalid("expected <minor units> <currency>, e.g. 50000 USD".into()))?;
+        let amount: i64 = amount.parse().map_err(|_| invalid("the amount is not a whole number".into()))?;
+        let currency: Currency = currency.trim().parse().map_err(|e: domain::DomainError| invalid(e.to_string()))?;
+        Money::new(amount, currency).map_err(|e| invalid(e.to_string()))
     }
 
     /// How long an order may stay PENDING before the sweeper rejects it: 1 s to 1 day.
@@ -109,6 +124,14 @@ mod tests {
     fn malformed_values_stop_the_start() {
         let bad_country = env(&[("WAREHOUSE_REGION", "OH"), ("WAREHOUSE_COUNTRY", "USA")]);
         assert!(matches!(Config::from_lookup(Function::QuoteShipping, bad_country), Err(ConfigError::Invalid { .. })));
+        for limit in ["50000", "-1 USD", "50000 XYZ", "5.5 USD"] {
+            let bad_limit = env(&[("CUSTOMERS_TABLE", "c"), ("DEFAULT_CREDIT_LIMIT", limit)]);
+            let r = Config::from_lookup(Function::CreateCustomer, bad_limit);
+            assert!(matches!(r, Err(ConfigError::Invalid { .. })), "{limit}");
+        }
+        let good = env(&[("CUSTOMERS_TABLE", "c"), ("DEFAULT_CREDIT_LIMIT", "50000 EUR")]);
+        let limit = Config::from_lookup(Function::CreateCustomer, good).unwrap().default_credit_limit().unwrap();
+        assert_eq!(limit, Money::new(50_000, Currency::EUR).unwrap());
         let bad_timeout = env(&[("ORDERS_TABLE", "o"), ("PENDING_TIMEOUT_SECONDS", "soon")]);
         assert!(matches!(Config::from_lookup(Function::SweepOrders, bad_timeout), Err(ConfigError::Invalid { .. })));
     }

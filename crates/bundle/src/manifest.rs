@@ -14,6 +14,7 @@ pub mod vars {
     pub const PENDING_TIMEOUT_SECONDS: &str = "PENDING_TIMEOUT_SECONDS";
     pub const WAREHOUSE_REGION: &str = "WAREHOUSE_REGION";
     pub const WAREHOUSE_COUNTRY: &str = "WAREHOUSE_COUNTRY";
+    pub const DEFAULT_CREDIT_LIMIT: &str = "DEFAULT_CREDIT_LIMIT";
 }
 
 /// The three tables, one per bounded context.
@@ -75,11 +76,21 @@ const fn from(source: Context, detail_type: &'static str) -> Consumes {
     Consumes { source, detail_type, filter: None }
 }
 
+/// Who may call an HTTP route at the edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// Anyone, without a token: the catalogue reads and the shipping quote.
+    Public,
+    /// A caller with a valid token (the JWT authorizer); what they may do is `app::access`'s
+    /// decision.
+    Token,
+}
+
 /// What starts a function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trigger {
     /// An HttpApi route; `path` in the template's syntax (`/orders/{id}`).
-    Http { method: &'static str, path: &'static str },
+    Http { method: &'static str, path: &'static str, auth: Auth },
     /// Events on the bus matching one rule per entry.
     Bus(&'static [Consumes]),
     /// The tables' streams, filtered to outbox records.
@@ -128,6 +139,7 @@ const ORDER_COMPENSATING: [Permission; 3] = [ORDER_WRITE[0], ORDER_WRITE[1], on(
 pub enum Function {
     CreateCustomer,
     GetCustomer,
+    GetMe,
     FindOrderHistory,
     CreateProduct,
     GetProduct,
@@ -167,9 +179,10 @@ pub struct Spec {
 }
 
 impl Function {
-    pub const ALL: [Function; 26] = [
+    pub const ALL: [Function; 27] = [
         Function::CreateCustomer,
         Function::GetCustomer,
+        Function::GetMe,
         Function::FindOrderHistory,
         Function::CreateProduct,
         Function::GetProduct,
@@ -234,8 +247,8 @@ impl Function {
                 const {
                     Spec {
                         name: "create-customer",
-                        trigger: Trigger::Http { method: "POST", path: "/customers" },
-                        env: &[CUSTOMERS_TABLE],
+                        trigger: Trigger::Http { method: "POST", path: "/customers", auth: Auth::Token },
+                        env: &[CUSTOMERS_TABLE, DEFAULT_CREDIT_LIMIT],
                         permissions: &CUSTOMER_WRITE,
                     }
                 }
@@ -244,7 +257,17 @@ impl Function {
                 const {
                     Spec {
                         name: "get-customer",
-                        trigger: Trigger::Http { method: "GET", path: "/customers/{id}" },
+                        trigger: Trigger::Http { method: "GET", path: "/customers/{id}", auth: Auth::Token },
+                        env: &[CUSTOMERS_TABLE],
+                        permissions: &[on(GET, T(Customers))],
+                    }
+                }
+            }
+            Function::GetMe => {
+                const {
+                    Spec {
+                        name: "get-me",
+                        trigger: Trigger::Http { method: "GET", path: "/me", auth: Auth::Token },
                         env: &[CUSTOMERS_TABLE],
                         permissions: &[on(GET, T(Customers))],
                     }
@@ -254,7 +277,7 @@ impl Function {
                 const {
                     Spec {
                         name: "find-order-history",
-                        trigger: Trigger::Http { method: "GET", path: "/customers/{id}/orders" },
+                        trigger: Trigger::Http { method: "GET", path: "/customers/{id}/orders", auth: Auth::Token },
                         env: &[ORDERS_TABLE],
                         permissions: &[on(QUERY, Index(Orders, "ByCustomer")), on(GET, T(Orders))],
                     }
@@ -264,7 +287,7 @@ impl Function {
                 const {
                     Spec {
                         name: "create-product",
-                        trigger: Trigger::Http { method: "POST", path: "/products" },
+                        trigger: Trigger::Http { method: "POST", path: "/products", auth: Auth::Token },
                         env: &[PRODUCTS_TABLE],
                         permissions: &[writes(Products), on(GET, T(Products))],
                     }
@@ -274,7 +297,7 @@ impl Function {
                 const {
                     Spec {
                         name: "get-product",
-                        trigger: Trigger::Http { method: "GET", path: "/products/{id}" },
+                        trigger: Trigger::Http { method: "GET", path: "/products/{id}", auth: Auth::Public },
                         env: &[PRODUCTS_TABLE],
                         permissions: &[on(GET, T(Products))],
                     }
@@ -284,7 +307,7 @@ impl Function {
                 const {
                     Spec {
                         name: "list-products",
-                        trigger: Trigger::Http { method: "GET", path: "/products" },
+                        trigger: Trigger::Http { method: "GET", path: "/products", auth: Auth::Public },
                         env: &[PRODUCTS_TABLE],
                         permissions: &[on(QUERY, Index(Products, "Catalogue")), on(GET, T(Products))],
                     }
@@ -294,7 +317,7 @@ impl Function {
                 const {
                     Spec {
                         name: "create-order",
-                        trigger: Trigger::Http { method: "POST", path: "/orders" },
+                        trigger: Trigger::Http { method: "POST", path: "/orders", auth: Auth::Token },
                         env: &[ORDERS_TABLE, WAREHOUSE_REGION, WAREHOUSE_COUNTRY],
                         permissions: &[writes(Orders), on(GET, T(Orders)), on(BATCH_GET, T(Orders))],
                     }
@@ -304,7 +327,7 @@ impl Function {
                 const {
                     Spec {
                         name: "get-order",
-                        trigger: Trigger::Http { method: "GET", path: "/orders/{id}" },
+                        trigger: Trigger::Http { method: "GET", path: "/orders/{id}", auth: Auth::Token },
                         env: &[ORDERS_TABLE],
                         permissions: &[on(GET, T(Orders))],
                     }
@@ -314,7 +337,7 @@ impl Function {
                 const {
                     Spec {
                         name: "cancel-order",
-                        trigger: Trigger::Http { method: "POST", path: "/orders/{id}/cancel" },
+                        trigger: Trigger::Http { method: "POST", path: "/orders/{id}/cancel", auth: Auth::Token },
                         env: &[ORDERS_TABLE],
                         permissions: &ORDER_WRITE,
                     }
@@ -324,7 +347,7 @@ impl Function {
                 const {
                     Spec {
                         name: "quote-shipping",
-                        trigger: Trigger::Http { method: "POST", path: "/shipping/quote" },
+                        trigger: Trigger::Http { method: "POST", path: "/shipping/quote", auth: Auth::Public },
                         env: &[WAREHOUSE_REGION, WAREHOUSE_COUNTRY],
                         permissions: &[],
                     }
@@ -334,7 +357,7 @@ impl Function {
                 const {
                     Spec {
                         name: "update-product",
-                        trigger: Trigger::Http { method: "PATCH", path: "/products/{id}" },
+                        trigger: Trigger::Http { method: "PATCH", path: "/products/{id}", auth: Auth::Token },
                         env: &[PRODUCTS_TABLE],
                         permissions: &PRODUCT_WRITE,
                     }
@@ -344,7 +367,7 @@ impl Function {
                 const {
                     Spec {
                         name: "restock-product",
-                        trigger: Trigger::Http { method: "POST", path: "/products/{id}/restock" },
+                        trigger: Trigger::Http { method: "POST", path: "/products/{id}/restock", auth: Auth::Token },
                         env: &[PRODUCTS_TABLE],
                         permissions: &PRODUCT_WRITE,
                     }
@@ -354,7 +377,11 @@ impl Function {
                 const {
                     Spec {
                         name: "discontinue-product",
-                        trigger: Trigger::Http { method: "POST", path: "/products/{id}/discontinue" },
+                        trigger: Trigger::Http {
+                            method: "POST",
+                            path: "/products/{id}/discontinue",
+                            auth: Auth::Token,
+                        },
                         env: &[PRODUCTS_TABLE],
                         permissions: &PRODUCT_WRITE,
                     }
@@ -364,7 +391,7 @@ impl Function {
                 const {
                     Spec {
                         name: "update-customer",
-                        trigger: Trigger::Http { method: "PATCH", path: "/customers/{id}" },
+                        trigger: Trigger::Http { method: "PATCH", path: "/customers/{id}", auth: Auth::Token },
                         env: &[CUSTOMERS_TABLE],
                         permissions: &CUSTOMER_WRITE,
                     }
@@ -374,7 +401,11 @@ impl Function {
                 const {
                     Spec {
                         name: "change-credit-limit",
-                        trigger: Trigger::Http { method: "PUT", path: "/customers/{id}/credit-limit" },
+                        trigger: Trigger::Http {
+                            method: "PUT",
+                            path: "/customers/{id}/credit-limit",
+                            auth: Auth::Token,
+                        },
                         env: &[CUSTOMERS_TABLE],
                         permissions: &CUSTOMER_WRITE,
                     }
@@ -536,11 +567,11 @@ mod tests {
         let routes: BTreeSet<_> = Function::ALL
             .iter()
             .filter_map(|f| match f.trigger() {
-                Trigger::Http { method, path } => Some((method, path)),
+                Trigger::Http { method, path, .. } => Some((method, path)),
                 _ => None,
             })
             .collect();
-        assert_eq!(routes.len(), 15);
+        assert_eq!(routes.len(), 16);
     }
 
     #[test]

@@ -110,8 +110,12 @@ pub fn wire(function: Function, config: &Config, res: &dyn Resources, env: Share
     let saga = || Ok::<_, WireError>(OrderSaga::new(res.orders()?, env.clone()));
     let replica = || Ok::<_, WireError>(ReplicaService::new(res.orders()?, env.clone()));
     Ok(match function {
-        F::CreateCustomer => http(customers()?, |s, r| async move { h::create_customer(&s, r).await }),
+        F::CreateCustomer => {
+            let registration = (customers()?, config.default_credit_limit()?);
+            http(registration, |(s, limit), r| async move { h::create_customer(&s, limit, r).await })
+        }
         F::GetCustomer => http(customers()?, |s, r| async move { h::get_customer(&s, r).await }),
+        F::GetMe => http(customers()?, |s, r| async move { h::get_me(&s, r).await }),
         F::FindOrderHistory => http(orders()?, |s, r| async move { h::find_order_history(&s, r).await }),
         F::CreateProduct => http(products()?, |s, r| async move { h::create_product(&s, r).await }),
         F::GetProduct => http(products()?, |s, r| async move { h::get_product(&s, r).await }),

@@ -3,10 +3,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use app::access::Caller;
 use app::memory::{InMemoryCustomerRepository, InMemoryOrderRepository, InMemoryProductRepository, MemoryOutbox};
 use app::SystemEnvironment;
-use bundle::manifest::Trigger;
+use bundle::manifest::{Auth, Trigger};
 use bundle::{wire, Config, Function, Handler, Stores};
+use handlers::claims::{claims_of, with_claims};
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{json, Value};
 
@@ -30,6 +32,7 @@ fn app() -> HttpApp {
         Some(match name {
             "WAREHOUSE_REGION" => "OH".to_owned(),
             "WAREHOUSE_COUNTRY" => "US".to_owned(),
+            "DEFAULT_CREDIT_LIMIT" => "50000 USD".to_owned(),
             table => table.to_lowercase(),
         })
     };
@@ -77,6 +80,7 @@ struct Call<'a> {
     query: &'a [(&'a str, &'a str)],
     headers: &'a [(&'a str, &'a str)],
     body: Option<String>,
+    caller: Option<Caller>,
 }
 
 impl<'a> Call<'a> {
@@ -89,7 +93,13 @@ impl<'a> Call<'a> {
             query: &[],
             headers: &[("content-type", "application/json")],
             body: None,
+            caller: None,
         }
+    }
+    /// As `caller`, whose token the authorizer verified (no caller: no claims at all).
+    fn by(mut self, caller: Caller) -> Self {
+        self.caller = Some(caller);
+        self
     }
     fn id(mut self, id: &'a str) -> Self {
         self.id = Some(id);
@@ -117,6 +127,9 @@ impl<'a> Call<'a> {
             b = b.header(*k, *v);
         }
         let mut req: Request = b.body(self.body.map_or(Body::Empty, Body::from)).unwrap();
+        if let Some(c) = self.caller {
+            req = with_claims(req, claims_of(&c));
+        }
         if let Some(id) = self.id {
             req = req.with_path_parameters(HashMap::from([("id".to_owned(), id.to_owned())]));
         }
@@ -135,7 +148,20 @@ fn address() -> Value {
 }
 
 fn customer_body(email: &str) -> Value {
-    json!({"name": "Ada", "email": email, "creditLimit": {"amount": 100000, "currency": "USD"}, "address": address()})
+    json!({"name": "Ada", "email": email, "address": address()})
+}
+
+fn newcomer() -> Caller {
+    Caller::new(uuid::Uuid::new_v4(), false)
+}
+
+fn admin() -> Caller {
+    Caller::new(uuid::Uuid::new_v4(), true)
+}
+
+/// The caller who is customer `id`.
+fn as_customer(id: &str) -> Caller {
+    Caller::customer(id.parse().unwrap())
 }
 
 fn product_body() -> Value {
@@ -144,10 +170,13 @@ fn product_body() -> Value {
 }
 
 async fn setup(app: &HttpApp) -> (String, String) {
-    let (s, _, c) =
-        Call::new("create-customer", "POST", "/customers").json(customer_body("ada@example.com")).send(app).await;
+    let (s, _, c) = Call::new("create-customer", "POST", "/customers")
+        .by(newcomer())
+        .json(customer_body("ada@example.com"))
+        .send(app)
+        .await;
     assert_eq!(s, 201, "{c}");
-    let (s, _, p) = Call::new("create-product", "POST", "/products").json(product_body()).send(app).await;
+    let (s, _, p) = Call::new("create-product", "POST", "/products").by(admin()).json(product_body()).send(app).await;
     assert_eq!(s, 201, "{p}");
     app.replicate().await;
     (c["id"].as_str().unwrap().to_owned(), p["id"].as_str().unwrap().to_owned())
@@ -168,27 +197,49 @@ fn assert_problem(status: u16, body: &Value, want_status: u16, kind: &str) {
 #[tokio::test]
 async fn creating_a_customer_answers_201_with_a_location() {
     let app = app();
-    let (s, h, c) =
-        Call::new("create-customer", "POST", "/customers").json(customer_body("Ada@Example.com")).send(&app).await;
+    let me = newcomer();
+    let (s, h, c) = Call::new("create-customer", "POST", "/customers")
+        .by(me)
+        .json(customer_body("Ada@Example.com"))
+        .send(&app)
+        .await;
     assert_eq!(s, 201);
+    assert_eq!(c["id"], me.subject().to_string(), "the customer is the token's subject");
     assert_eq!(h["location"], format!("/customers/{}", c["id"].as_str().unwrap()));
     assert_eq!(c["email"], "ada@example.com");
-    assert_eq!(c["availableCredit"], json!({"amount": 100000, "currency": "USD"}));
-    let (s, _, got) = Call::new("get-customer", "GET", "/customers/x").id(c["id"].as_str().unwrap()).send(&app).await;
-    assert_eq!((s, got), (200, c));
+    assert_eq!(c["availableCredit"], json!({"amount": 50000, "currency": "USD"}), "the configured default");
+    let (s, _, got) =
+        Call::new("get-customer", "GET", "/customers/x").by(me).id(c["id"].as_str().unwrap()).send(&app).await;
+    assert_eq!((s, &got), (200, &c));
+    let (s, _, mine) = Call::new("get-me", "GET", "/me").by(me).send(&app).await;
+    assert_eq!((s, &mine), (200, &c));
+    let (s, _, b) = Call::new("create-customer", "POST", "/customers")
+        .by(me)
+        .json(customer_body("other@example.com"))
+        .send(&app)
+        .await;
+    assert_problem(s, &b, 409, "already-registered");
+    let with_limit = json!({"name": "Ada", "email": "x@example.com", "address": address(),
+                            "creditLimit": {"amount": 9_999_999, "currency": "USD"}});
+    let (s, _, b) = Call::new("create-customer", "POST", "/customers").by(newcomer()).json(with_limit).send(&app).await;
+    assert_problem(s, &b, 400, "invalid-body");
+    assert!(b["detail"].as_str().unwrap().contains("creditLimit"), "{b}");
 }
 
 #[tokio::test]
 async fn an_order_is_created_pending_and_readable() {
     let app = app();
     let (c, p) = setup(&app).await;
-    let (s, h, o) = Call::new("create-order", "POST", "/orders").json(order_body(&c, &p, 2)).send(&app).await;
+    let (s, h, o) =
+        Call::new("create-order", "POST", "/orders").by(as_customer(&c)).json(order_body(&c, &p, 2)).send(&app).await;
     assert_eq!(s, 201, "{o}");
     assert_eq!(o["state"], "PENDING");
     assert!(h["location"].starts_with("/orders/"));
-    let (s, _, got) = Call::new("get-order", "GET", "/orders/x").id(o["id"].as_str().unwrap()).send(&app).await;
+    let (s, _, got) =
+        Call::new("get-order", "GET", "/orders/x").by(as_customer(&c)).id(o["id"].as_str().unwrap()).send(&app).await;
     assert_eq!((s, got["state"].clone()), (200, json!("PENDING")));
-    let (s, _, page) = Call::new("find-order-history", "GET", "/customers/x/orders").id(&c).send(&app).await;
+    let (s, _, page) =
+        Call::new("find-order-history", "GET", "/customers/x/orders").by(as_customer(&c)).id(&c).send(&app).await;
     assert_eq!((s, page["items"].as_array().map(Vec::len)), (200, Some(1)));
 }
 
@@ -197,18 +248,36 @@ async fn the_same_idempotency_key_returns_the_same_order_and_a_different_body_is
     let app = app();
     let (c, p) = setup(&app).await;
     let key = [("content-type", "application/json"), ("idempotency-key", "k-1")];
-    let first = Call::new("create-order", "POST", "/orders").headers(&key).json(order_body(&c, &p, 1)).send(&app).await;
-    let again = Call::new("create-order", "POST", "/orders").headers(&key).json(order_body(&c, &p, 1)).send(&app).await;
+    let first = Call::new("create-order", "POST", "/orders")
+        .by(as_customer(&c))
+        .headers(&key)
+        .json(order_body(&c, &p, 1))
+        .send(&app)
+        .await;
+    let again = Call::new("create-order", "POST", "/orders")
+        .by(as_customer(&c))
+        .headers(&key)
+        .json(order_body(&c, &p, 1))
+        .send(&app)
+        .await;
     assert_eq!(first.0, 201);
     assert_eq!(again.0, 201);
     assert_eq!(first.2, again.2);
     assert_eq!(again.1.get("idempotent-replayed").map(String::as_str), Some("true"));
-    let (s, _, b) =
-        Call::new("create-order", "POST", "/orders").headers(&key).json(order_body(&c, &p, 2)).send(&app).await;
+    let (s, _, b) = Call::new("create-order", "POST", "/orders")
+        .by(as_customer(&c))
+        .headers(&key)
+        .json(order_body(&c, &p, 2))
+        .send(&app)
+        .await;
     assert_problem(s, &b, 422, "idempotency-key-reused");
     let bad_key = [("content-type", "application/json"), ("idempotency-key", "has space")];
-    let (s, _, b) =
-        Call::new("create-order", "POST", "/orders").headers(&bad_key).json(order_body(&c, &p, 1)).send(&app).await;
+    let (s, _, b) = Call::new("create-order", "POST", "/orders")
+        .by(as_customer(&c))
+        .headers(&bad_key)
+        .json(order_body(&c, &p, 1))
+        .send(&app)
+        .await;
     assert_problem(s, &b, 400, "invalid-idempotency-key");
 }
 
@@ -217,57 +286,73 @@ async fn bad_input_is_a_problem_json_4xx() {
     let app = app();
     let (c, p) = setup(&app).await;
     let mut bad_email = customer_body("nope");
-    let (s, _, b) = Call::new("create-customer", "POST", "/customers").json(bad_email.take()).send(&app).await;
+    let (s, _, b) =
+        Call::new("create-customer", "POST", "/customers").by(newcomer()).json(bad_email.take()).send(&app).await;
     assert_problem(s, &b, 400, "invalid-field");
     assert_eq!(b["field"], "email");
 
-    let (s, _, b) = Call::new("create-customer", "POST", "/customers").raw("{\"name\":").send(&app).await;
+    let (s, _, b) =
+        Call::new("create-customer", "POST", "/customers").by(newcomer()).raw("{\"name\":").send(&app).await;
     assert_problem(s, &b, 400, "malformed-json");
 
-    let (s, _, b) = Call::new("create-product", "POST", "/products")
+    let (s, _, b) = Call::new("create-product", "POST", "/products").by(admin())
         .json(json!({"name": "Lamp", "price": {"amount": "5", "currency": "USD"}, "weightGrams": 1, "dimensionsCm": {"length": 1, "width": 1, "height": 1}, "stock": 1}))
         .send(&app)
         .await;
     assert_problem(s, &b, 400, "invalid-body");
 
     let text = [("content-type", "text/plain")];
-    let (s, _, b) =
-        Call::new("create-order", "POST", "/orders").headers(&text).json(order_body(&c, &p, 1)).send(&app).await;
+    let (s, _, b) = Call::new("create-order", "POST", "/orders")
+        .by(as_customer(&c))
+        .headers(&text)
+        .json(order_body(&c, &p, 1))
+        .send(&app)
+        .await;
     assert_problem(s, &b, 415, "unsupported-media-type");
 
     let huge = json!({"name": "x".repeat(20_000)});
-    let (s, _, b) = Call::new("create-product", "POST", "/products").json(huge).send(&app).await;
+    let (s, _, b) = Call::new("create-product", "POST", "/products").by(admin()).json(huge).send(&app).await;
     assert_problem(s, &b, 413, "payload-too-large");
 
-    let (s, _, b) = Call::new("create-order", "POST", "/orders").json(order_body(&c, &p, 0)).send(&app).await;
+    let (s, _, b) =
+        Call::new("create-order", "POST", "/orders").by(as_customer(&c)).json(order_body(&c, &p, 0)).send(&app).await;
     assert_problem(s, &b, 400, "invalid-field");
     assert_eq!(b["field"], "quantity");
 
     let ghost = "00000000-0000-4000-8000-000000000001";
-    let (s, _, b) = Call::new("create-order", "POST", "/orders").json(order_body(&c, ghost, 1)).send(&app).await;
+    let (s, _, b) = Call::new("create-order", "POST", "/orders")
+        .by(as_customer(&c))
+        .json(order_body(&c, ghost, 1))
+        .send(&app)
+        .await;
     assert_problem(s, &b, 422, "unknown-reference");
 
-    let (s, _, b) = Call::new("get-order", "GET", "/orders/x").id("not-a-uuid").send(&app).await;
+    let (s, _, b) = Call::new("get-order", "GET", "/orders/x").by(as_customer(&c)).id("not-a-uuid").send(&app).await;
     assert_problem(s, &b, 400, "invalid-path-parameter");
 
-    let (s, _, b) = Call::new("get-order", "GET", "/orders/x").id(ghost).send(&app).await;
+    let (s, _, b) = Call::new("get-order", "GET", "/orders/x").by(as_customer(&c)).id(ghost).send(&app).await;
     assert_problem(s, &b, 404, "not-found");
 
     let (s, _, b) = Call::new("find-order-history", "GET", "/customers/x/orders")
+        .by(as_customer(&c))
         .id(&c)
         .query(&[("cursor", "abc")])
         .send(&app)
         .await;
     assert_problem(s, &b, 400, "invalid-cursor");
 
-    let (s, _, b) =
-        Call::new("find-order-history", "GET", "/customers/x/orders").id(&c).query(&[("limit", "0")]).send(&app).await;
+    let (s, _, b) = Call::new("find-order-history", "GET", "/customers/x/orders")
+        .by(as_customer(&c))
+        .id(&c)
+        .query(&[("limit", "0")])
+        .send(&app)
+        .await;
     assert_problem(s, &b, 400, "invalid-query-parameter");
 
     let mut abroad = order_body(&c, &p, 1);
     abroad["shippingAddress"]["country"] = json!("CA");
     abroad["shippingSpeed"] = json!("overnight");
-    let (s, _, b) = Call::new("create-order", "POST", "/orders").json(abroad).send(&app).await;
+    let (s, _, b) = Call::new("create-order", "POST", "/orders").by(as_customer(&c)).json(abroad).send(&app).await;
     assert_problem(s, &b, 422, "shipping-unavailable");
 }
 
@@ -275,9 +360,13 @@ async fn bad_input_is_a_problem_json_4xx() {
 async fn cancelling_a_pending_order_is_a_conflict() {
     let app = app();
     let (c, p) = setup(&app).await;
-    let (_, _, o) = Call::new("create-order", "POST", "/orders").json(order_body(&c, &p, 1)).send(&app).await;
-    let (s, _, b) =
-        Call::new("cancel-order", "POST", "/orders/x/cancel").id(o["id"].as_str().unwrap()).send(&app).await;
+    let (_, _, o) =
+        Call::new("create-order", "POST", "/orders").by(as_customer(&c)).json(order_body(&c, &p, 1)).send(&app).await;
+    let (s, _, b) = Call::new("cancel-order", "POST", "/orders/x/cancel")
+        .by(as_customer(&c))
+        .id(o["id"].as_str().unwrap())
+        .send(&app)
+        .await;
     assert_problem(s, &b, 409, "invalid-state");
 }
 
@@ -291,4 +380,105 @@ async fn a_shipping_quote_follows_the_tariff() {
     assert_eq!(s, 200, "{q}");
     assert_eq!(q["zone"], "local");
     assert_eq!(q["cost"], json!({"amount": 999 + 2 * 150, "currency": "USD"}));
+}
+
+/// The authorization rules through the real handlers: who gets what on whose resources, and that
+/// a refused request writes nothing.
+#[tokio::test]
+async fn a_customer_sees_and_spends_only_their_own_account() {
+    let app = app();
+    let (a, p) = setup(&app).await;
+    let mallory = newcomer();
+    let (s, _, m) = Call::new("create-customer", "POST", "/customers")
+        .by(mallory)
+        .json(customer_body("mallory@example.com"))
+        .send(&app)
+        .await;
+    assert_eq!(s, 201, "{m}");
+    app.replicate().await;
+    let (s, _, order) =
+        Call::new("create-order", "POST", "/orders").by(as_customer(&a)).json(order_body(&a, &p, 1)).send(&app).await;
+    assert_eq!(s, 201, "{order}");
+    let oid = order["id"].as_str().unwrap().to_owned();
+
+    // Mallory on Ada's resources: 404 as for nothing, 403 for spending Ada's credit.
+    let ghost = "00000000-0000-4000-8000-0000000000aa";
+    for (f, method, id) in [
+        ("get-customer", "GET", a.as_str()),
+        ("find-order-history", "GET", a.as_str()),
+        ("get-order", "GET", oid.as_str()),
+        ("cancel-order", "POST", oid.as_str()),
+        ("get-order", "GET", ghost),
+    ] {
+        let (s, _, b) = Call::new(f, method, "/x").by(mallory).id(id).send(&app).await;
+        assert_problem(s, &b, 404, "not-found");
+    }
+    let (s, _, b) = Call::new("update-customer", "PATCH", "/x")
+        .by(mallory)
+        .id(&a)
+        .json(json!({"name": "Mallory"}))
+        .send(&app)
+        .await;
+    assert_problem(s, &b, 404, "not-found");
+    let (s, _, b) =
+        Call::new("create-order", "POST", "/orders").by(mallory).json(order_body(&a, &p, 1)).send(&app).await;
+    assert_problem(s, &b, 403, "forbidden");
+    // Without a customerId, the order is the caller's own.
+    let mut own = order_body(&a, &p, 1);
+    own.as_object_mut().unwrap().remove("customerId");
+    let (s, _, b) = Call::new("create-order", "POST", "/orders").by(mallory).json(own).send(&app).await;
+    assert_eq!((s, b["customerId"].as_str()), (201, m["id"].as_str()), "{b}");
+    // Credit limits and the catalogue are an admin's.
+    let limit = json!({"creditLimit": {"amount": 10_000_000, "currency": "USD"}});
+    let (s, _, b) = Call::new("change-credit-limit", "PUT", "/x")
+        .by(mallory)
+        .id(m["id"].as_str().unwrap())
+        .json(limit.clone())
+        .send(&app)
+        .await;
+    assert_problem(s, &b, 403, "forbidden");
+    let (s, _, b) = Call::new("create-product", "POST", "/products").by(mallory).json(product_body()).send(&app).await;
+    assert_problem(s, &b, 403, "forbidden");
+    for (f, method, body) in [
+        ("update-product", "PATCH", json!({"price": {"amount": 0, "currency": "USD"}})),
+        ("restock-product", "POST", json!({"quantity": 5})),
+        ("discontinue-product", "POST", Value::Null),
+    ] {
+        let (s, _, b) = Call::new(f, method, "/x").by(mallory).id(&p).json(body).send(&app).await;
+        assert_problem(s, &b, 403, "forbidden");
+    }
+    let (s, _, b) = Call::new("change-credit-limit", "PUT", "/x")
+        .by(admin())
+        .id(m["id"].as_str().unwrap())
+        .json(limit)
+        .send(&app)
+        .await;
+    assert_eq!((s, &b["creditLimit"]["amount"]), (200, &json!(10_000_000)), "{b}");
+
+    // Ada's things are as they were; an admin sees them.
+    let (s, _, got) = Call::new("get-order", "GET", "/x").by(admin()).id(&oid).send(&app).await;
+    assert_eq!((s, &got), (200, &order));
+    let (_, _, ada) = Call::new("get-customer", "GET", "/x").by(as_customer(&a)).id(&a).send(&app).await;
+    assert_eq!(ada["name"], "Ada");
+    let (_, _, product) = Call::new("get-product", "GET", "/x").id(&p).send(&app).await;
+    assert_eq!((product["stock"].as_i64(), &product["price"]["amount"]), (Some(10), &json!(2500)));
+}
+
+/// A route behind the authorizer that gets no claims (a deployment without the authorizer) is a
+/// 401, never a 500 and never an anonymous success; the public routes need none.
+#[tokio::test]
+async fn without_claims_every_guarded_route_is_401_and_the_public_ones_answer() {
+    let app = app();
+    for f in Function::ALL {
+        let Trigger::Http { method, path, auth } = f.trigger() else { continue };
+        let id = "00000000-0000-4000-8000-000000000001";
+        let (s, h, b) = Call::new(f.name(), method, path).id(id).json(json!({})).send(&app).await;
+        match auth {
+            Auth::Token => {
+                assert_problem(s, &b, 401, "unauthenticated");
+                assert_eq!(h.get("www-authenticate").map(String::as_str), Some("Bearer"), "{f}");
+            }
+            Auth::Public => assert_ne!(s, 401, "{f} is public"),
+        }
+    }
 }

@@ -34,7 +34,6 @@ impl TryFrom<MoneyDto> for Money {
 pub struct CreateCustomerDto {
     pub name: String,
     pub email: String,
-    pub credit_limit: MoneyDto,
     pub address: RawAddress,
 }
 
@@ -45,7 +44,6 @@ impl TryFrom<CreateCustomerDto> for RegisterCustomer {
             name: CustomerName::parse(&d.name)?,
             email: Email::parse(&d.email)?,
             address: Address::try_from(d.address)?,
-            credit_limit: d.credit_limit.try_into()?,
         })
     }
 }
@@ -91,7 +89,8 @@ pub struct OrderLineDto {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateOrderDto {
-    pub customer_id: String,
+    #[serde(default)]
+    pub customer_id: Option<String>,
     pub lines: Vec<OrderLineDto>,
     pub shipping_address: RawAddress,
     pub shipping_speed: String,
@@ -111,7 +110,7 @@ impl TryFrom<CreateOrderDto> for PlaceOrder {
             })
             .collect::<Result<Vec<_>, DomainError>>()?;
         Ok(PlaceOrder {
-            customer_id: CustomerId::from_str(&d.customer_id)?,
+            customer_id: d.customer_id.as_deref().map(CustomerId::from_str).transpose()?,
             lines,
             shipping_address: Address::try_from(d.shipping_address)?,
             shipping_speed: ShippingSpeed::from_str(&d.shipping_speed)?,

@@ -13,13 +13,14 @@ use app::page::PageSize;
 use app::ports::IdempotencyKey;
 use app::products::ProductService;
 use app::AppError;
-use domain::{CustomerId, DomainError, OrderId, OrderStatus, ProductId, ShippingCostService};
+use domain::{CustomerId, DomainError, Money, OrderId, OrderStatus, ProductId, ShippingCostService};
 use lambda_http::http::header::CONTENT_TYPE;
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::claims::caller;
 use crate::dto::{
     CreateCustomerDto, CreateOrderDto, CreateProductDto, CreditLimitDto, QuoteDto, RestockDto, UpdateCustomerDto,
     UpdateProductDto,
@@ -112,12 +113,13 @@ fn finish(req: &Request, result: Result<Response<Body>, ApiError>) -> Response<B
     result.unwrap_or_else(|e| problem_response(&e, req.raw_http_path()))
 }
 
-/// POST /customers
-pub async fn create_customer(svc: &CustomerService, req: Request) -> Response<Body> {
+/// POST /customers: the caller registers themselves, with the configured credit limit.
+pub async fn create_customer(svc: &CustomerService, credit_limit: Money, req: Request) -> Response<Body> {
     let result = async {
+        let caller = caller(&req)?;
         let key = idempotency_key(&req)?;
         let cmd: RegisterCustomer = command::<CreateCustomerDto, _>(&req)?;
-        let c = svc.register(cmd, key.as_ref()).await?;
+        let c = svc.register(&caller, cmd, credit_limit, key.as_ref()).await?;
         created(&c, &CustomerView::from(&c.resource), format!("/customers/{}", c.resource.id()))
     };
     let result = result.await;
@@ -126,17 +128,31 @@ pub async fn create_customer(svc: &CustomerService, req: Request) -> Response<Bo
 
 /// GET /customers/{id}
 pub async fn get_customer(svc: &CustomerService, req: Request) -> Response<Body> {
-    let result =
-        async { json(StatusCode::OK, &CustomerView::from(&svc.get(path_id::<CustomerId>(&req)?).await?)) }.await;
+    let result = async {
+        let caller = caller(&req)?;
+        json(StatusCode::OK, &CustomerView::from(&svc.get(&caller, path_id::<CustomerId>(&req)?).await?))
+    }
+    .await;
+    finish(&req, result)
+}
+
+/// GET /me: the caller's own customer.
+pub async fn get_me(svc: &CustomerService, req: Request) -> Response<Body> {
+    let result = async {
+        let caller = caller(&req)?;
+        json(StatusCode::OK, &CustomerView::from(&svc.get(&caller, caller.customer_id()).await?))
+    }
+    .await;
     finish(&req, result)
 }
 
 /// PATCH /customers/{id}
 pub async fn update_customer(svc: &CustomerService, req: Request) -> Response<Body> {
     let result = async {
+        let caller = caller(&req)?;
         let id: CustomerId = path_id(&req)?;
         let cmd: UpdateCustomer = command::<UpdateCustomerDto, _>(&req)?;
-        json(StatusCode::OK, &CustomerView::from(&svc.update(id, cmd).await?))
+        json(StatusCode::OK, &CustomerView::from(&svc.update(&caller, id, cmd).await?))
     }
     .await;
     finish(&req, result)
@@ -145,9 +161,10 @@ pub async fn update_customer(svc: &CustomerService, req: Request) -> Response<Bo
 /// PUT /customers/{id}/credit-limit
 pub async fn change_credit_limit(svc: &CustomerService, req: Request) -> Response<Body> {
     let result = async {
+        let caller = caller(&req)?;
         let id: CustomerId = path_id(&req)?;
         let cmd: ChangeCreditLimit = command::<CreditLimitDto, _>(&req)?;
-        json(StatusCode::OK, &CustomerView::from(&svc.change_credit_limit(id, cmd).await?))
+        json(StatusCode::OK, &CustomerView::from(&svc.change_credit_limit(&caller, id, cmd).await?))
     }
     .await;
     finish(&req, result)
@@ -156,11 +173,12 @@ pub async fn change_credit_limit(svc: &CustomerService, req: Request) -> Respons
 /// GET /customers/{id}/orders?status=&limit=&cursor=
 pub async fn find_order_history(svc: &OrderService, req: Request) -> Response<Body> {
     let result = async {
+        let caller = caller(&req)?;
         let customer: CustomerId = path_id(&req)?;
         let status = query(&req, "status").map(OrderStatus::from_str).transpose().map_err(|_| {
             ApiError::InvalidQuery { param: "status", reason: "must be PENDING, APPROVED, REJECTED or CANCELLED" }
         })?;
-        let page = svc.history(customer, status, page_size(&req)?, query(&req, "cursor")).await?;
+        let page = svc.history(&caller, customer, status, page_size(&req)?, query(&req, "cursor")).await?;
         json(StatusCode::OK, &PageView::<OrderView>::of(page))
     }
     .await;
@@ -170,8 +188,9 @@ pub async fn find_order_history(svc: &OrderService, req: Request) -> Response<Bo
 /// POST /products
 pub async fn create_product(svc: &ProductService, req: Request) -> Response<Body> {
     let result = async {
+        let caller = caller(&req)?;
         let cmd: AddProduct = command::<CreateProductDto, _>(&req)?;
-        let c = svc.add(cmd).await?;
+        let c = svc.add(&caller, cmd).await?;
         created(&c, &ProductView::from(&c.resource), format!("/products/{}", c.resource.id()))
     }
     .await;
@@ -187,9 +206,10 @@ pub async fn get_product(svc: &ProductService, req: Request) -> Response<Body> {
 /// PATCH /products/{id}
 pub async fn update_product(svc: &ProductService, req: Request) -> Response<Body> {
     let result = async {
+        let caller = caller(&req)?;
         let id: ProductId = path_id(&req)?;
         let cmd: UpdateProduct = command::<UpdateProductDto, _>(&req)?;
-        json(StatusCode::OK, &ProductView::from(&svc.update(id, cmd).await?))
+        json(StatusCode::OK, &ProductView::from(&svc.update(&caller, id, cmd).await?))
     }
     .await;
     finish(&req, result)
@@ -198,10 +218,11 @@ pub async fn update_product(svc: &ProductService, req: Request) -> Response<Body
 /// POST /products/{id}/restock (Idempotency-Key honoured: a retry adds once)
 pub async fn restock_product(svc: &ProductService, req: Request) -> Response<Body> {
     let result = async {
+        let caller = caller(&req)?;
         let id: ProductId = path_id(&req)?;
         let key = idempotency_key(&req)?;
         let cmd: Restock = command::<RestockDto, _>(&req)?;
-        let done = svc.restock(id, cmd, key.as_ref()).await?;
+        let done = svc.restock(&caller, id, cmd, key.as_ref()).await?;
         let mut r = json(StatusCode::OK, &ProductView::from(&done.resource))?;
         if done.replayed {
             r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
@@ -214,7 +235,11 @@ pub async fn restock_product(svc: &ProductService, req: Request) -> Response<Bod
 
 /// POST /products/{id}/discontinue
 pub async fn discontinue_product(svc: &ProductService, req: Request) -> Response<Body> {
-    let result = async { json(StatusCode::OK, &ProductView::from(&svc.discontinue(path_id(&req)?).await?)) }.await;
+    let result = async {
+        let caller = caller(&req)?;
+        json(StatusCode::OK, &ProductView::from(&svc.discontinue(&caller, path_id(&req)?).await?))
+    }
+    .await;
     finish(&req, result)
 }
 
@@ -230,9 +255,10 @@ pub async fn list_products(svc: &ProductService, req: Request) -> Response<Body>
 /// POST /orders
 pub async fn create_order(svc: &OrderPlacement, req: Request) -> Response<Body> {
     let result = async {
+        let caller = caller(&req)?;
         let key = idempotency_key(&req)?;
         let cmd: PlaceOrder = command::<CreateOrderDto, _>(&req)?;
-        let c = svc.place(cmd, key.as_ref()).await?;
+        let c = svc.place(&caller, cmd, key.as_ref()).await?;
         created(&c, &OrderView::from(&c.resource), format!("/orders/{}", c.resource.id()))
     }
     .await;
@@ -241,13 +267,21 @@ pub async fn create_order(svc: &OrderPlacement, req: Request) -> Response<Body> 
 
 /// GET /orders/{id}
 pub async fn get_order(svc: &OrderService, req: Request) -> Response<Body> {
-    let result = async { json(StatusCode::OK, &OrderView::from(&svc.get(path_id::<OrderId>(&req)?).await?)) }.await;
+    let result = async {
+        let caller = caller(&req)?;
+        json(StatusCode::OK, &OrderView::from(&svc.get(&caller, path_id::<OrderId>(&req)?).await?))
+    }
+    .await;
     finish(&req, result)
 }
 
 /// POST /orders/{id}/cancel
 pub async fn cancel_order(svc: &OrderService, req: Request) -> Response<Body> {
-    let result = async { json(StatusCode::OK, &OrderView::from(&svc.cancel(path_id::<OrderId>(&req)?).await?)) }.await;
+    let result = async {
+        let caller = caller(&req)?;
+        json(StatusCode::OK, &OrderView::from(&svc.cancel(&caller, path_id::<OrderId>(&req)?).await?))
+    }
+    .await;
     finish(&req, result)
 }
 

@@ -6,6 +6,7 @@
 // Nothing that comes from outside (requests, events, stored items, SDK answers) may panic.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod claims;
 pub mod dto;
 pub mod events;
 pub mod http;

@@ -32,6 +32,10 @@ pub enum ApiError {
     RouteNotFound { method: String, path: String },
     #[error("method {0} is not allowed here")]
     MethodNotAllowed(String),
+    /// No verified caller: no or a bad token at the edge, or (behind API Gateway) a route that
+    /// reached its function without the authorizer's claims, which is a misconfiguration.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
     #[error(transparent)]
     App(#[from] AppError),
 }
@@ -78,6 +82,7 @@ fn classify(e: &ApiError) -> (Kind, Option<&'static str>) {
         A::InvalidIdempotencyKey => (kind(400, "invalid-idempotency-key", "Invalid Idempotency-Key"), None),
         A::RouteNotFound { .. } => (kind(404, "route-not-found", "Route not found"), None),
         A::MethodNotAllowed(_) => (kind(405, "method-not-allowed", "Method not allowed"), None),
+        A::Unauthenticated(_) => (kind(401, "unauthenticated", "Authentication required"), None),
         A::App(app) => match app {
             AppError::Domain(d) => match d {
                 DomainError::Invalid { field, .. } => (kind(400, "invalid-field", "Invalid field"), Some(*field)),
@@ -101,6 +106,8 @@ fn classify(e: &ApiError) -> (Kind, Option<&'static str>) {
             AppError::NotFound(_) => (kind(404, "not-found", "Not found"), None),
             AppError::UnknownReference { .. } => (kind(422, "unknown-reference", "Unknown reference"), None),
             AppError::EmailTaken => (kind(409, "email-taken", "Email already registered"), Some("email")),
+            AppError::AlreadyRegistered => (kind(409, "already-registered", "Already registered"), None),
+            AppError::Forbidden(_) => (kind(403, "forbidden", "Forbidden"), None),
             AppError::Conflict => (kind(409, "conflict", "Concurrent modification"), None),
             AppError::IdempotencyKeyReused => (kind(422, "idempotency-key-reused", "Idempotency-Key reused"), None),
             AppError::InvalidCursor => (kind(400, "invalid-cursor", "Invalid cursor"), Some("cursor")),
@@ -127,6 +134,10 @@ pub fn problem_response(e: &ApiError, instance: &str) -> Response<Body> {
     let mut r = Response::new(Body::from(text));
     *r.status_mut() = StatusCode::from_u16(k.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    if k.status == 401 {
+        // RFC 6750: a bearer-token resource tells the client how to authenticate.
+        r.headers_mut().insert("www-authenticate", HeaderValue::from_static("Bearer"));
+    }
     if let Ok(v) = HeaderValue::from_str(instance) {
         if !instance.is_empty() {
             r.headers_mut().insert("content-location", v);

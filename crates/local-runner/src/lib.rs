@@ -10,6 +10,7 @@
 
 pub mod fixtures;
 pub mod functions;
+pub mod identity;
 pub mod local_aws;
 pub mod routes;
 pub mod rules;

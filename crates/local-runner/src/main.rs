@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::SystemEnvironment;
+use bundle::manifest::{Auth, Trigger};
 use local_runner::{seed, server, LocalSystem};
 use sam_template::Template;
 use tokio::sync::watch;
@@ -81,8 +82,10 @@ async fn main() -> ExitCode {
         let _ = rx.wait_for(|s| *s).await;
     };
     let background = tokio::spawn(system.clone().run_background(Duration::from_secs(10), stopped(stop_rx.clone())));
+    // The operator of this runner: an admin subject of its own, with a token printed below.
+    let admin = app::access::Caller::new(uuid::Uuid::new_v4(), true);
     let seeded = if args.seed {
-        match seed::seed(&system).await {
+        match seed::seed(&system, &admin).await {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("seeding failed: {e}");
@@ -93,7 +96,7 @@ async fn main() -> ExitCode {
         seed::Seeded::default()
     };
     let port = listener.local_addr().map_or(args.port, |a| a.port());
-    banner(port, &system, &seeded);
+    banner(port, &system, &seeded, &admin);
     let server = tokio::spawn(server::serve(listener, system.clone(), stopped(stop_rx)));
     wait_for_stop_signal().await;
     println!("\nstopping…");
@@ -136,30 +139,46 @@ async fn build(args: &Args) -> Result<LocalSystem, local_runner::RunnerError> {
     }
 }
 
-fn banner(port: u16, system: &LocalSystem, seeded: &seed::Seeded) {
+fn banner(port: u16, system: &LocalSystem, seeded: &seed::Seeded, admin: &app::access::Caller) {
     let url = format!("http://127.0.0.1:{port}");
     println!("\nshop-saga running offline at {url}  (Ctrl-C to stop)\n");
     println!("routes (from template.yaml):");
     for (method, path, function) in system.routes.list() {
-        println!("  {method:<5} {path:<28} → {function}");
+        let public = matches!(function.trigger(), Trigger::Http { auth: Auth::Public, .. });
+        println!("  {method:<5} {path:<28} → {function}{}", if public { "  (public)" } else { "" });
     }
     println!("saga rules: {}", system.rules.list().iter().map(|(f, _)| f.name()).collect::<Vec<_>>().join(", "));
-    let customer = seeded.customers.first().map_or("<customer-id>", |c| c.1.as_str());
+    let token = |sub: uuid::Uuid, groups: &[String]| system.identity.token(sub, groups).unwrap_or_default();
+    let admin_token = token(admin.subject(), &[app::access::ADMIN_GROUP.to_owned()]);
+    println!("\ndevelopment identity provider (tokens valid 1 h; more with POST {url}/_local/token):");
+    println!("  JWKS   {url}/.well-known/jwks.json");
+    println!("  admin  export ADMIN_TOKEN={admin_token}");
+    let mut customer = "<customer-id>".to_owned();
+    for (i, (name, id)) in seeded.customers.iter().enumerate() {
+        let t = id.parse().map(|sub| token(sub, &[])).unwrap_or_default();
+        println!("  {name:<14} {id}\n         export TOKEN_{}={t}", i + 1);
+        if i == 0 {
+            customer.clone_from(id);
+        }
+    }
     let product = seeded.products.first().map_or("<product-id>", |p| p.1.as_str());
     if !seeded.products.is_empty() {
-        println!("\nseeded:");
-        for (name, id) in seeded.customers.iter().chain(&seeded.products) {
+        println!("\nseeded products:");
+        for (name, id) in &seeded.products {
             println!("  {id}  {name}");
         }
     }
     let address =
         r#"{"street":"12 Analytical Way","city":"Columbus","region":"OH","postalCode":"43004","country":"US"}"#;
-    println!("\ntry:");
+    let auth = "-H \"authorization: Bearer $TOKEN_1\"";
+    println!("\ntry (after the exports above):");
     println!("  curl -s {url}/products");
+    println!("  curl -s {url}/me {auth}");
     println!(
-        "  curl -s -X POST {url}/orders -H 'content-type: application/json' -H 'Idempotency-Key: demo-1' \\\n    -d '{{\"customerId\":\"{customer}\",\"lines\":[{{\"productId\":\"{product}\",\"quantity\":2}}],\"shippingAddress\":{address},\"shippingSpeed\":\"standard\"}}'"
+        "  curl -s -X POST {url}/orders {auth} -H 'content-type: application/json' -H 'Idempotency-Key: demo-1' \\\n    -d '{{\"lines\":[{{\"productId\":\"{product}\",\"quantity\":2}}],\"shippingAddress\":{address},\"shippingSpeed\":\"standard\"}}'"
     );
-    println!("  curl -s {url}/orders/<order-id>          # APPROVED a moment later");
-    println!("  curl -s {url}/customers/{customer}/orders");
-    println!("  curl -s -X POST {url}/orders/<order-id>/cancel\n");
+    println!("  curl -s {url}/orders/<order-id> {auth}          # APPROVED a moment later");
+    println!("  curl -s {url}/customers/{customer}/orders {auth}");
+    println!("  curl -s -X POST {url}/orders/<order-id>/cancel {auth}");
+    println!("  curl -s -X POST {url}/_local/token -d '{{\"sub\":\"'$(uuidgen)'\"}}'   # a new customer's token\n");
 }

@@ -1,5 +1,6 @@
 //! A small sample catalogue and two customers, so the API has something to order right away.
 
+use app::access::Caller;
 use app::commands::{AddProduct, RegisterCustomer};
 use app::customers::CustomerService;
 use app::products::ProductService;
@@ -11,6 +12,7 @@ use crate::system::LocalSystem;
 /// What was seeded, for the start-up banner.
 #[derive(Debug, Clone, Default)]
 pub struct Seeded {
+    /// (name, customer id = the token subject to sign in as).
     pub customers: Vec<(String, String)>,
     pub products: Vec<(String, String)>,
 }
@@ -19,7 +21,9 @@ fn usd(cents: i64) -> Result<Money, AppError> {
     Ok(Money::new(cents, Currency::USD)?)
 }
 
-pub async fn seed(system: &LocalSystem) -> Result<Seeded, AppError> {
+/// Seeds as `admin` (the catalogue) and as two new customers, each bound to a subject of its own
+/// (the operator's seeding sets their credit limits, as an admin would afterwards).
+pub async fn seed(system: &LocalSystem, admin: &Caller) -> Result<Seeded, AppError> {
     let mut out = Seeded::default();
     let products = ProductService::new(system.stores.products.clone(), system.env.clone());
     let customers = CustomerService::new(system.stores.customers.clone(), system.env.clone());
@@ -40,7 +44,7 @@ pub async fn seed(system: &LocalSystem) -> Result<Seeded, AppError> {
             dimensions: Dimensions::new(l, w, h)?,
             stock: StockLevel::new(stock)?,
         };
-        let p = products.add(cmd).await?;
+        let p = products.add(admin, cmd).await?;
         out.products.push((name.to_owned(), p.resource.id().to_string()));
     }
     let people = [
@@ -52,9 +56,9 @@ pub async fn seed(system: &LocalSystem) -> Result<Seeded, AppError> {
             name: CustomerName::parse(name)?,
             email: Email::parse(email)?,
             address: Address::new(street, city, region, zip, country)?,
-            credit_limit: usd(limit)?,
         };
-        let c = customers.register(cmd, None).await?;
+        let me = Caller::new(system.env.new_uuid(), false);
+        let c = customers.register(&me, cmd, usd(limit)?, None).await?;
         out.customers.push((name.to_owned(), c.resource.id().to_string()));
     }
     Ok(out)

@@ -6,6 +6,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 
+use bundle::manifest::{Auth, Trigger};
 use bytes::Bytes;
 use handlers::problem::{problem_response, ApiError};
 use http_body_util::{BodyExt, Full, Limited};
@@ -14,9 +15,11 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use lambda_http::aws_lambda_events::query_map::QueryMap;
+use lambda_http::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use lambda_http::{Body, RequestExt};
 use tokio::net::TcpListener;
 
+use crate::identity;
 use crate::routes::Resolution;
 use crate::system::LocalSystem;
 
@@ -39,6 +42,9 @@ async fn handle(
         Ok(c) => c.to_bytes(),
         Err(_) => return Ok(to_hyper(problem_response(&ApiError::PayloadTooLarge { max: MAX_REQUEST_BYTES }, &path))),
     };
+    if let Some(r) = identity_route(&system, parts.method.as_str(), &path, &bytes) {
+        return Ok(to_hyper(r));
+    }
     let function = match system.routes.resolve(parts.method.as_str(), &path) {
         Resolution::Found { function, params } => (function, params),
         Resolution::MethodNotAllowed => {
@@ -51,10 +57,27 @@ async fn handle(
     };
     let query: QueryMap = parts.uri.query().unwrap_or("").parse().unwrap_or_default();
     let body = if bytes.is_empty() { Body::Empty } else { Body::Binary(bytes.to_vec()) };
-    let request = lambda_http::Request::from_parts(parts, body)
+    // The JWT authorizer, for every route the manifest does not make public.
+    let claims = match function.0.trigger() {
+        Trigger::Http { auth: Auth::Public, .. } => None,
+        _ => {
+            let header = parts.headers.get(AUTHORIZATION).map(|v| v.to_str().unwrap_or("\u{fffd}"));
+            match system.identity.verify(header) {
+                Ok(claims) => Some(claims),
+                Err(rejected) => {
+                    tracing::info!(function = %function.0, %path, status = 401, reason = %rejected, "request");
+                    return Ok(to_hyper(problem_response(&ApiError::Unauthenticated(rejected.detail()), &path)));
+                }
+            }
+        }
+    };
+    let mut request = lambda_http::Request::from_parts(parts, body)
         .with_path_parameters(function.1)
         .with_query_string_parameters(query)
         .with_raw_http_path(path.clone());
+    if let Some(claims) = claims {
+        request = identity::with_claims(request, claims);
+    }
     let started = std::time::Instant::now();
     let response = match system.functions.http(function.0, request).await {
         Some(r) => r,
@@ -63,6 +86,37 @@ async fn handle(
     tracing::info!(function = %function.0, %path, status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
     Ok(to_hyper(response))
 }
+
+/// The development identity provider's own routes (never in the template): its key set, and a
+/// token for any subject, so that requests can be made as any customer or as an admin.
+fn identity_route(system: &LocalSystem, method: &str, path: &str, body: &[u8]) -> Option<lambda_http::Response<Body>> {
+    match (method, path) {
+        ("GET", JWKS_PATH) => Some(json_response(200, &serde_json::to_value(system.identity.jwks()).ok()?)),
+        ("POST", TOKEN_PATH) => Some(match serde_json::from_slice::<identity::TokenRequest>(body) {
+            Ok(r) => match system.identity.token(r.sub, &r.groups) {
+                Ok(t) => json_response(200, &serde_json::json!({ "accessToken": t, "tokenType": "Bearer" })),
+                Err(e) => problem_response(
+                    &ApiError::App(app::AppError::Store(app::ports::StoreError::Unavailable(e.into()))),
+                    path,
+                ),
+            },
+            Err(e) => problem_response(&ApiError::InvalidBody(e), path),
+        }),
+        _ => None,
+    }
+}
+
+fn json_response(status: u16, body: &serde_json::Value) -> lambda_http::Response<Body> {
+    let mut r = lambda_http::Response::new(Body::from(body.to_string()));
+    *r.status_mut() = lambda_http::http::StatusCode::from_u16(status).unwrap_or_default();
+    r.headers_mut().insert(CONTENT_TYPE, lambda_http::http::HeaderValue::from_static("application/json"));
+    r
+}
+
+/// Where the runner serves its public key set.
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+/// Where the runner mints tokens: `{"sub": "<uuid>", "groups": ["admin"]}` → `{"accessToken"}`.
+pub const TOKEN_PATH: &str = "/_local/token";
 
 /// Serves until `shutdown` resolves; connections in flight finish on their own.
 pub async fn serve(

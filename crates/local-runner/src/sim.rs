@@ -16,6 +16,7 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use app::access::Caller;
 use app::commands::{AddProduct, RegisterCustomer};
 use app::customers::CustomerService;
 use app::memory::{InMemoryCustomerRepository, InMemoryOrderRepository, InMemoryProductRepository, MemoryOutbox};
@@ -35,6 +36,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::functions::{Functions, FunctionsError};
+use crate::identity;
 use crate::rules::{bus_event, RuleTable};
 
 /// A virtual clock and seeded ids.
@@ -94,6 +96,8 @@ pub struct Stats {
     pub reprices: usize,
     pub discontinued: usize,
     pub limit_changes: usize,
+    /// Cancellations tried by a caller who does not own the order (each a 404, nothing changed).
+    pub refused_strangers: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -104,6 +108,8 @@ struct Delivery {
 
 struct World {
     env: Arc<SimEnv>,
+    /// The catalogue and credit-limit operator.
+    admin: Caller,
     rng: fastrand::Rng,
     faults: Faults,
     rules: RuleTable,
@@ -147,6 +153,7 @@ fn sim_config(f: Function) -> Result<Config, FunctionsError> {
             vars::WAREHOUSE_REGION => "OH",
             vars::WAREHOUSE_COUNTRY => "US",
             vars::PENDING_TIMEOUT_SECONDS => timeout.as_str(),
+            vars::DEFAULT_CREDIT_LIMIT => "50000 USD",
             other => other,
         };
         Some(value.to_owned())
@@ -163,6 +170,7 @@ impl World {
         let customers = Arc::new(InMemoryCustomerRepository::default());
         let stores = Stores { orders: orders.clone(), products: products.clone(), customers: customers.clone() };
         Ok(World {
+            admin: Caller::new(shared.new_uuid(), true),
             rng: fastrand::Rng::with_seed(seed),
             faults,
             rules,
@@ -185,8 +193,16 @@ impl World {
         })
     }
 
-    /// Calls the HTTP function `f` as API Gateway would, with `id` as the path's `{id}`.
-    async fn call(&self, f: Function, path: &str, id: Option<uuid::Uuid>, body: Value) -> Result<(u16, Value), String> {
+    /// Calls the HTTP function `f` as API Gateway would, with `id` as the path's `{id}`, for
+    /// `caller` (whose claims the authorizer would have verified).
+    async fn call(
+        &self,
+        f: Function,
+        path: &str,
+        id: Option<uuid::Uuid>,
+        body: Value,
+        caller: Caller,
+    ) -> Result<(u16, Value), String> {
         let method = match f.trigger() {
             bundle::manifest::Trigger::Http { method, .. } => method,
             _ => return Err(format!("{f} is not an HTTP function")),
@@ -197,7 +213,7 @@ impl World {
             .header("content-type", "application/json")
             .body(Body::from(body.to_string()))
             .map_err(|e| e.to_string())?;
-        let mut req: Request = req;
+        let mut req: Request = identity::with_claims(req, identity::claims_of(&caller));
         if let Some(id) = id {
             req = req.with_path_parameters(std::collections::HashMap::from([("id".to_owned(), id.to_string())]));
         }
@@ -277,9 +293,11 @@ impl World {
                 name: CustomerName::parse("Sim Customer").map_err(|e| e.to_string())?,
                 email: Email::parse(&format!("c{i}@sim.example.com")).map_err(|e| e.to_string())?,
                 address: address()?,
-                credit_limit: usd(self.rng.i64(0..=150_000)),
             };
-            let c = CustomerService::new(self.customers.clone(), self.env_shared.clone()).register(cmd, None).await;
+            let limit = usd(self.rng.i64(0..=150_000));
+            let me = Caller::new(self.env_shared.new_uuid(), false);
+            let svc = CustomerService::new(self.customers.clone(), self.env_shared.clone());
+            let c = svc.register(&me, cmd, limit, None).await;
             customers.push(c.map_err(|e| e.to_string())?.resource.id());
         }
         let mut products = vec![];
@@ -291,7 +309,7 @@ impl World {
                 dimensions: Dimensions::new(10, 10, 10).map_err(|e| e.to_string())?,
                 stock: StockLevel::new(self.rng.i64(0..=15)).map_err(|e| e.to_string())?,
             };
-            let p = ProductService::new(self.products.clone(), self.env_shared.clone()).add(cmd).await;
+            let p = ProductService::new(self.products.clone(), self.env_shared.clone()).add(&self.admin, cmd).await;
             let p = p.map_err(|e| e.to_string())?.resource;
             self.stock_added.insert(p.id(), p.on_hand());
             products.push(p.id());
@@ -307,14 +325,18 @@ impl World {
         let lines: Vec<Value> =
             chosen.into_iter().map(|p| json!({"productId": p.to_string(), "quantity": self.rng.i64(1..=4)})).collect();
         let customer = customers[self.rng.usize(..customers.len())];
-        let body = json!({
-            "customerId": customer.to_string(),
+        let mut body = json!({
             "lines": lines,
             "shippingAddress": {"street": "1 Main St", "city": "Dayton", "region": "OH", "postalCode": "45402", "country": "US"},
             "shippingSpeed": "standard",
         });
+        // The customer comes from the token; naming it in the body is allowed when it is the caller's.
+        if self.chance(50) {
+            body["customerId"] = json!(customer.to_string());
+        }
         let listed = self.listed(&chosen_ids).await?;
-        let (status, order) = self.call(Function::CreateOrder, "/orders", None, body).await?;
+        let (status, order) =
+            self.call(Function::CreateOrder, "/orders", None, body, Caller::customer(customer)).await?;
         if status == 422 && order["type"].as_str().is_some_and(|t| t.ends_with("/unknown-reference")) {
             // A product the replica no longer lists as sold (discontinued): refused, nothing written.
             return Ok(());
@@ -367,7 +389,7 @@ impl World {
             }
             _ => None,
         };
-        let (status, answer) = self.call(f, &path, Some(id), body).await?;
+        let (status, answer) = self.call(f, &path, Some(id), body, self.admin).await?;
         match (f, status) {
             (Function::RestockProduct, 200) => {
                 let quantity = body_quantity;
@@ -399,7 +421,7 @@ impl World {
 
     /// Cancels a random approved order; now and then tries one in another state, which must
     /// be refused (PENDING, REJECTED) or be a no-op (CANCELLED).
-    async fn cancel_random(&mut self) {
+    async fn cancel_random(&mut self) -> Result<(), String> {
         let mut candidates = self.placed.clone();
         self.rng.shuffle(&mut candidates);
         let try_any = self.chance(25);
@@ -408,10 +430,25 @@ impl World {
                 matches!(self.orders.get(id).await, Ok(Some(o)) if o.value.status() == OrderStatus::Approved);
             if approved || try_any {
                 let path = format!("/orders/{id}/cancel");
-                let _ = self.call(Function::CancelOrder, &path, Some(id.as_uuid()), Value::Null).await;
-                return;
+                let Ok(Some(order)) = self.orders.get(id).await else { return Ok(()) };
+                if self.chance(10) {
+                    // Someone else's order: told it does not exist, and it stays as it was.
+                    let stranger = Caller::new(self.env_shared.new_uuid(), false);
+                    let (status, _) =
+                        self.call(Function::CancelOrder, &path, Some(id.as_uuid()), Value::Null, stranger).await?;
+                    let after = self.orders.get(id).await.map_err(|e| e.to_string())?.map(|o| o.version);
+                    if status != 404 || after != Some(order.version) {
+                        return Err(format!("a stranger cancelling order {id} got {status} and changed it"));
+                    }
+                    self.stats.refused_strangers += 1;
+                    return Ok(());
+                }
+                let owner = Caller::customer(order.value.customer_id());
+                let _ = self.call(Function::CancelOrder, &path, Some(id.as_uuid()), Value::Null, owner).await;
+                return Ok(());
             }
         }
+        Ok(())
     }
 
     async fn quiesce(&mut self) -> Result<(), String> {
@@ -548,7 +585,7 @@ pub async fn run_schedule(seed: u64, rules: &RuleTable, faults: Faults) -> Resul
                 to_place -= 1;
             }
             15..=22 if cancels > 0 && !w.placed.is_empty() => {
-                w.cancel_random().await;
+                w.cancel_random().await?;
                 cancels -= 1;
             }
             43..=47 if changes > 0 => {

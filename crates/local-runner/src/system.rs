@@ -18,6 +18,7 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::functions::{Functions, FunctionsError};
+use crate::identity::{DevIdentityProvider, IdentityError};
 use crate::routes::{RouteError, RouteTable};
 use crate::rules::{bus_event, RuleError, RuleTable};
 
@@ -35,6 +36,8 @@ pub enum RunnerError {
     Config { function: Function, source: ConfigError },
     #[error("template.yaml has no function {0}")]
     MissingFunction(Function),
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
     #[error("storage set-up failed")]
     Storage(#[source] aws_adapters::SetupError),
 }
@@ -101,6 +104,8 @@ pub struct LocalSystem {
     pub functions: Functions,
     pub routes: RouteTable,
     pub rules: RuleTable,
+    /// The development identity provider: the key set, the tokens, the authorizer's check.
+    pub identity: Arc<DevIdentityProvider>,
     pub env: SharedEnv,
     feeds: Vec<Box<dyn OutboxFeed>>,
     /// Woken after every commit, so events go out at once rather than at the next poll.
@@ -175,6 +180,7 @@ impl LocalSystem {
             functions,
             routes: RouteTable::from_template(t)?,
             rules: RuleTable::from_template(t)?,
+            identity: DevIdentityProvider::shared()?,
             env,
             feeds,
             committed,

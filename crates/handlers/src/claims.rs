@@ -1,0 +1,118 @@
+//! The caller of a request, as the HttpApi JWT authorizer hands it over: the verified token's
+//! claims in `requestContext.authorizer.jwt.claims`, each flattened to a string. Handlers read the
+//! caller here and nowhere else; the local runner (after verifying a token as the authorizer
+//! does) and tests put claims in the same place with [`with_claims`].
+
+use std::collections::HashMap;
+
+use app::access::{Caller, ADMIN_GROUP};
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
+use serde_json::json;
+
+use crate::problem::ApiError;
+
+/// A verified token's claims as API Gateway passes them: every value a string.
+pub type Claims = HashMap<String, String>;
+
+/// The claim that lists a Cognito user's groups.
+pub const GROUPS_CLAIM: &str = "cognito:groups";
+
+/// The groups of a groups claim as an HttpApi JWT authorizer passes it: an array claim becomes
+/// one string, `[admin other]` (a JSON-looking `["admin","other"]` is read the same way).
+fn groups(claim: &str) -> impl Iterator<Item = &str> {
+    claim
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split([' ', ','])
+        .map(|g| g.trim().trim_matches('"'))
+        .filter(|g| !g.is_empty())
+}
+
+/// The caller, from the claims the JWT authorizer verified and put in the request context (the
+/// local runner puts them in the same fields). Never from the body. No claims on a route that
+/// needs a caller means the route is not behind the authorizer: 401, not 500.
+pub fn caller(req: &Request) -> Result<Caller, ApiError> {
+    let claims = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()),
+        _ => None,
+    }
+    .map(|jwt| &jwt.claims)
+    .ok_or(ApiError::Unauthenticated("this route needs a bearer token (Authorization: Bearer <JWT>)"))?;
+    let subject = claims
+        .get("sub")
+        .and_then(|s| uuid::Uuid::parse_str(s).ok())
+        .ok_or(ApiError::Unauthenticated("the token's subject must be a UUID"))?;
+    let admin = claims.get(GROUPS_CLAIM).is_some_and(|g| groups(g).any(|g| g == ADMIN_GROUP));
+    Ok(Caller::new(subject, admin))
+}
+
+/// The claims API Gateway passes for `caller`'s token: `sub`, and `cognito:groups` for an admin.
+pub fn claims_of(caller: &Caller) -> Claims {
+    let mut c = Claims::from([("sub".to_owned(), caller.subject().to_string())]);
+    if caller.is_admin() {
+        c.insert(GROUPS_CLAIM.to_owned(), format!("[{ADMIN_GROUP}]"));
+    }
+    c
+}
+
+/// The request as API Gateway hands it to a function behind the JWT authorizer, with `claims`
+/// in `requestContext.authorizer.jwt.claims`.
+pub fn with_claims(req: Request, claims: Claims) -> Request {
+    let context = json!({
+        "routeKey": "$default",
+        "stage": "$default",
+        "authorizer": {"jwt": {"claims": claims, "scopes": null}},
+        "http": {"method": req.method().as_str(), "path": req.uri().path(), "protocol": "HTTP/1.1",
+                 "sourceIp": "127.0.0.1", "userAgent": ""},
+        "timeEpoch": 0,
+    });
+    match serde_json::from_value(context) {
+        Ok(ctx) => req.with_request_context(RequestContext::ApiGatewayV2(ctx)),
+        // The context above always parses; should it not, the request goes on without claims
+        // and the handler answers 401: never more than the token allowed.
+        Err(_) => req,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::Body;
+    use uuid::Uuid;
+
+    fn request() -> Request {
+        lambda_http::http::Request::builder().uri("/me").body(Body::Empty).unwrap()
+    }
+
+    #[test]
+    fn the_caller_is_the_subject_and_admin_is_a_group() {
+        let sub = Uuid::new_v4();
+        for (groups, admin) in [
+            (None, false),
+            (Some("[admin]"), true),
+            (Some("[ops admin]"), true),
+            (Some("[\"admin\",\"ops\"]"), true),
+            (Some("[administrators]"), false),
+            (Some(""), false),
+        ] {
+            let mut claims = Claims::from([("sub".to_owned(), sub.to_string())]);
+            if let Some(g) = groups {
+                claims.insert(GROUPS_CLAIM.to_owned(), g.to_owned());
+            }
+            let c = caller(&with_claims(request(), claims)).unwrap();
+            assert_eq!((c.subject(), c.is_admin()), (sub, admin), "{groups:?}");
+        }
+        let admin = Caller::new(sub, true);
+        assert_eq!(caller(&with_claims(request(), claims_of(&admin))).unwrap(), admin);
+    }
+
+    #[test]
+    fn no_claims_or_a_subject_that_is_not_a_uuid_is_unauthenticated() {
+        assert!(matches!(caller(&request()), Err(ApiError::Unauthenticated(_))));
+        let odd = Claims::from([("sub".to_owned(), "auth0|123".to_owned())]);
+        assert!(matches!(caller(&with_claims(request(), odd)), Err(ApiError::Unauthenticated(_))));
+        assert!(matches!(caller(&with_claims(request(), Claims::new())), Err(ApiError::Unauthenticated(_))));
+    }
+}
