@@ -357,4 +357,34 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    // Least privilege below the table: every item a function reads or writes has a partition key
+    // its `dynamodb:LeadingKeys` condition allows, and it uses every prefix it is granted.
+    let keys = recorder.keys();
+    let mut problems = vec![];
+    for f in Function::ALL {
+        let allowed = f.leading_keys();
+        let matches = |pk: &str| {
+            allowed.iter().any(|a| match a.strip_suffix('*') {
+                Some(prefix) => pk.starts_with(prefix),
+                None => pk == a,
+            })
+        };
+        let touched: BTreeSet<&String> = keys
+            .get(f.name())
+            .into_iter()
+            .flatten()
+            .filter(|(table, _)| [&a, &b].iter().any(|w| w.resource_name(table).is_some()))
+            .map(|(_, pk)| pk)
+            .collect();
+        let outside: Vec<&&String> = touched.iter().filter(|pk| !matches(pk)).collect();
+        let unused: Vec<&String> = allowed
+            .iter()
+            .filter(|a| !touched.iter().any(|pk| a.strip_suffix('*').map_or(pk == a, |p| pk.starts_with(p))))
+            .collect();
+        if !outside.is_empty() || !unused.is_empty() {
+            problems.push(format!("{f}: keys outside {allowed:?}: {outside:?}; allowed but never touched: {unused:?}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -121,6 +121,34 @@ fn every_route_but_the_public_ones_is_behind_the_jwt_authorizer() {
     assert_eq!(public, expected, "only the catalogue reads and the shipping quote are public");
 }
 
+/// Below the table: each function's statements on its table allow only the partition keys it
+/// uses (`dynamodb:LeadingKeys`, from the manifest; events_replay proves the code touches exactly
+/// those). Index statements carry none: a query on an index is checked against the index's keys.
+#[test]
+fn every_table_statement_is_limited_to_the_functions_key_prefixes() {
+    for spec in specs() {
+        let f = &template_functions()[spec.name];
+        let function = bundle::Function::from_name(spec.name).expect("a function");
+        let statements: Vec<&Value> = f.properties["Policies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|p| p["Statement"].as_array().into_iter().flatten())
+            .collect();
+        for st in statements {
+            let resource = st["Resource"].to_string();
+            let condition = &st["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+            if resource.contains("Table") && !resource.contains("/index/") {
+                let allowed: Vec<String> = serde_json::from_value(condition.clone())
+                    .unwrap_or_else(|_| panic!("{}: {resource} has no LeadingKeys condition", spec.name));
+                assert_eq!(allowed, function.leading_keys(), "{}: {resource}", spec.name);
+            } else {
+                assert!(st["Condition"].is_null(), "{}: {resource} needs no key condition", spec.name);
+            }
+        }
+    }
+}
+
 /// An event as the bus delivers it.
 fn event(source: &str, detail_type: &str, data: Value) -> Value {
     json!({"source": source, "detail-type": detail_type, "detail": {"metadata": {}, "data": data}})

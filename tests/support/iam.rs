@@ -15,26 +15,72 @@ use serde_json::Value;
 /// (IAM action, table name and index — or "bus" for EventBridge), as called.
 pub type Call = (String, String);
 
-/// Records every DynamoDB/EventBridge request per function name.
+/// (table name, partition key) of one item a request reads or writes: what IAM's
+/// `dynamodb:LeadingKeys` condition is checked against.
+pub type Key = (String, String);
+
+/// Records every DynamoDB/EventBridge request per function name, and every partition key each
+/// touches on a table (index queries are not subject to `LeadingKeys` and are not recorded).
 #[derive(Debug, Clone, Default)]
 pub struct Recorder {
     calls: Arc<Mutex<BTreeMap<String, BTreeSet<Call>>>>,
+    keys: Arc<Mutex<BTreeMap<String, BTreeSet<Key>>>>,
 }
 
 #[derive(Debug)]
 struct Tap {
     function: String,
     calls: Arc<Mutex<BTreeMap<String, BTreeSet<Call>>>>,
+    keys: Arc<Mutex<BTreeMap<String, BTreeSet<Key>>>>,
 }
 
 impl Recorder {
     /// An interceptor to attach to the clients of `function`.
     pub fn tap(&self, function: &str) -> impl Intercept + 'static {
-        Tap { function: function.to_owned(), calls: self.calls.clone() }
+        Tap { function: function.to_owned(), calls: self.calls.clone(), keys: self.keys.clone() }
     }
 
     pub fn calls(&self) -> BTreeMap<String, BTreeSet<Call>> {
         self.calls.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// Per function, every (table, partition key) it read or wrote.
+    pub fn keys(&self) -> BTreeMap<String, BTreeSet<Key>> {
+        self.keys.lock().map(|k| k.clone()).unwrap_or_default()
+    }
+}
+
+fn pk(item: &Value) -> String {
+    item["PK"]["S"].as_str().unwrap_or("<no PK>").to_owned()
+}
+
+/// The partition keys one DynamoDB request names, per table.
+fn keys_of(target: &str, body: &Value) -> Vec<Key> {
+    let op = target.split_once('.').map_or(target, |(_, op)| op);
+    let table = |v: &Value| v["TableName"].as_str().unwrap_or("?").to_owned();
+    match op {
+        "GetItem" | "DeleteItem" | "UpdateItem" => vec![(table(body), pk(&body["Key"]))],
+        "PutItem" => vec![(table(body), pk(&body["Item"]))],
+        "TransactWriteItems" => body["TransactItems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|item| {
+                let (kind, inner) = item.as_object()?.iter().next()?;
+                let key = if kind == "Put" { &inner["Item"] } else { &inner["Key"] };
+                Some((table(inner), pk(key)))
+            })
+            .collect(),
+        "BatchGetItem" => body["RequestItems"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .flat_map(|(t, r)| r["Keys"].as_array().into_iter().flatten().map(move |k| (t.clone(), pk(k))))
+            .collect(),
+        // A query on an index is checked against the index's own keys, not `LeadingKeys`; the
+        // bundle queries no table directly (the manifest grants Query on indexes only).
+        "Query" if body["IndexName"].is_string() => vec![],
+        other => vec![(table(body), format!("<{other}: keys not read>"))],
     }
 }
 
@@ -95,6 +141,11 @@ impl Intercept for Tap {
         let body: Value = req.body().bytes().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or(Value::Null);
         if let Ok(mut calls) = self.calls.lock() {
             calls.entry(self.function.clone()).or_default().extend(actions(&target, &body));
+        }
+        if target.starts_with("DynamoDB") {
+            if let Ok(mut keys) = self.keys.lock() {
+                keys.entry(self.function.clone()).or_default().extend(keys_of(&target, &body));
+            }
         }
         Ok(())
     }

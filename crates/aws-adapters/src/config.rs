@@ -6,6 +6,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::schema::{PK, SK};
 
+/// The partition (and sort) key of the cold start's warm-up read: no item has it.
+pub const WARM_UP_KEY: &str = "WARMUP";
+
 /// The shared SDK configuration: region, credentials and endpoint from the environment. It honours
 /// `AWS_ENDPOINT_URL` (and the per-service `AWS_ENDPOINT_URL_DYNAMODB`, ...), which is how the
 /// tests point every client at ministack.
@@ -45,13 +48,14 @@ impl Clients {
     /// bill the first request for it: one read of a key no item has. A failure is only logged;
     /// the first request will then pay for the connection.
     pub async fn warm_up(&self, table: &str) {
+        // An item that never exists, under a key each function's IAM allows (`LeadingKeys`).
         let started = std::time::Instant::now();
         let result = self
             .dynamo
             .get_item()
             .table_name(table)
-            .key(PK, AttributeValue::S("WARMUP".into()))
-            .key(SK, AttributeValue::S("WARMUP".into()))
+            .key(PK, AttributeValue::S(WARM_UP_KEY.into()))
+            .key(SK, AttributeValue::S(WARM_UP_KEY.into()))
             .send()
             .await;
         match result {

@@ -29,7 +29,7 @@ pub mod schema;
 mod table;
 mod transaction;
 
-pub use config::{load_sdk_config, local_sdk_config, Clients, LOCAL_REGION};
+pub use config::{load_sdk_config, local_sdk_config, Clients, LOCAL_REGION, WARM_UP_KEY};
 pub use customers::DynamoCustomerRepository;
 pub use orders::DynamoOrderRepository;
 pub use outbox::{outbox_record_from_image, scan_outbox};

@@ -104,6 +104,8 @@ use Resource::{Bus, Index, Table as T};
 use Table::{Customers, Orders, Products};
 
 const GET: &str = "dynamodb:GetItem";
+/// The partition key the cold start's warm-up read asks for.
+pub use aws_adapters::WARM_UP_KEY;
 const BATCH_GET: &str = "dynamodb:BatchGetItem";
 const QUERY: &str = "dynamodb:Query";
 const CONDITION_CHECK: &str = "dynamodb:ConditionCheckItem";
@@ -175,6 +177,9 @@ pub struct Spec {
     pub name: &'static str,
     pub trigger: Trigger,
     pub env: &'static [&'static str],
+    /// The partition-key prefixes (`CUSTOMER` for `CUSTOMER#<id>`) of every item it reads or
+    /// writes on its table: the `dynamodb:LeadingKeys` condition of its table statements.
+    pub keys: &'static [&'static str],
     pub permissions: &'static [Permission],
 }
 
@@ -233,6 +238,16 @@ impl Function {
         Function::ALL.into_iter().find(|f| f.name() == name)
     }
 
+    /// The `dynamodb:LeadingKeys` values its table statements allow: each prefix as `P#*`, and
+    /// the cold start's warm-up key (a read of an item that never exists).
+    pub fn leading_keys(self) -> Vec<String> {
+        let mut keys: Vec<String> = self.spec().keys.iter().map(|k| format!("{k}#*")).collect();
+        if self.warm_up_table().is_some() {
+            keys.push(WARM_UP_KEY.to_owned());
+        }
+        keys
+    }
+
     /// The table the cold start opens its connection to: the first it may `GetItem` on.
     pub fn warm_up_table(self) -> Option<Table> {
         self.permissions().iter().find_map(|p| match p.resource {
@@ -249,6 +264,7 @@ impl Function {
                         name: "create-customer",
                         trigger: Trigger::Http { method: "POST", path: "/customers", auth: Auth::Token },
                         env: &[CUSTOMERS_TABLE, DEFAULT_CREDIT_LIMIT],
+                        keys: &["CUSTOMER", "EMAIL", "IDEMPOTENCY", "OUTBOX"],
                         permissions: &CUSTOMER_WRITE,
                     }
                 }
@@ -259,6 +275,7 @@ impl Function {
                         name: "get-customer",
                         trigger: Trigger::Http { method: "GET", path: "/customers/{id}", auth: Auth::Token },
                         env: &[CUSTOMERS_TABLE],
+                        keys: &["CUSTOMER"],
                         permissions: &[on(GET, T(Customers))],
                     }
                 }
@@ -269,6 +286,7 @@ impl Function {
                         name: "get-me",
                         trigger: Trigger::Http { method: "GET", path: "/me", auth: Auth::Token },
                         env: &[CUSTOMERS_TABLE],
+                        keys: &["CUSTOMER"],
                         permissions: &[on(GET, T(Customers))],
                     }
                 }
@@ -279,6 +297,7 @@ impl Function {
                         name: "find-order-history",
                         trigger: Trigger::Http { method: "GET", path: "/customers/{id}/orders", auth: Auth::Token },
                         env: &[ORDERS_TABLE],
+                        keys: &[],
                         permissions: &[on(QUERY, Index(Orders, "ByCustomer")), on(GET, T(Orders))],
                     }
                 }
@@ -289,6 +308,7 @@ impl Function {
                         name: "create-product",
                         trigger: Trigger::Http { method: "POST", path: "/products", auth: Auth::Token },
                         env: &[PRODUCTS_TABLE],
+                        keys: &["PRODUCT", "OUTBOX"],
                         permissions: &[writes(Products), on(GET, T(Products))],
                     }
                 }
@@ -299,6 +319,7 @@ impl Function {
                         name: "get-product",
                         trigger: Trigger::Http { method: "GET", path: "/products/{id}", auth: Auth::Public },
                         env: &[PRODUCTS_TABLE],
+                        keys: &["PRODUCT"],
                         permissions: &[on(GET, T(Products))],
                     }
                 }
@@ -309,6 +330,7 @@ impl Function {
                         name: "list-products",
                         trigger: Trigger::Http { method: "GET", path: "/products", auth: Auth::Public },
                         env: &[PRODUCTS_TABLE],
+                        keys: &[],
                         permissions: &[on(QUERY, Index(Products, "Catalogue")), on(GET, T(Products))],
                     }
                 }
@@ -319,6 +341,7 @@ impl Function {
                         name: "create-order",
                         trigger: Trigger::Http { method: "POST", path: "/orders", auth: Auth::Token },
                         env: &[ORDERS_TABLE, WAREHOUSE_REGION, WAREHOUSE_COUNTRY],
+                        keys: &["ORDER", "CATALOGUE", "KNOWN_CUSTOMER", "IDEMPOTENCY", "OUTBOX"],
                         permissions: &[writes(Orders), on(GET, T(Orders)), on(BATCH_GET, T(Orders))],
                     }
                 }
@@ -329,6 +352,7 @@ impl Function {
                         name: "get-order",
                         trigger: Trigger::Http { method: "GET", path: "/orders/{id}", auth: Auth::Token },
                         env: &[ORDERS_TABLE],
+                        keys: &["ORDER"],
                         permissions: &[on(GET, T(Orders))],
                     }
                 }
@@ -339,6 +363,7 @@ impl Function {
                         name: "cancel-order",
                         trigger: Trigger::Http { method: "POST", path: "/orders/{id}/cancel", auth: Auth::Token },
                         env: &[ORDERS_TABLE],
+                        keys: &["ORDER", "OUTBOX"],
                         permissions: &ORDER_WRITE,
                     }
                 }
@@ -349,6 +374,7 @@ impl Function {
                         name: "quote-shipping",
                         trigger: Trigger::Http { method: "POST", path: "/shipping/quote", auth: Auth::Public },
                         env: &[WAREHOUSE_REGION, WAREHOUSE_COUNTRY],
+                        keys: &[],
                         permissions: &[],
                     }
                 }
@@ -359,6 +385,7 @@ impl Function {
                         name: "update-product",
                         trigger: Trigger::Http { method: "PATCH", path: "/products/{id}", auth: Auth::Token },
                         env: &[PRODUCTS_TABLE],
+                        keys: &["PRODUCT", "OUTBOX"],
                         permissions: &PRODUCT_WRITE,
                     }
                 }
@@ -369,6 +396,7 @@ impl Function {
                         name: "restock-product",
                         trigger: Trigger::Http { method: "POST", path: "/products/{id}/restock", auth: Auth::Token },
                         env: &[PRODUCTS_TABLE],
+                        keys: &["PRODUCT", "IDEMPOTENCY", "OUTBOX"],
                         permissions: &PRODUCT_WRITE,
                     }
                 }
@@ -383,6 +411,7 @@ impl Function {
                             auth: Auth::Token,
                         },
                         env: &[PRODUCTS_TABLE],
+                        keys: &["PRODUCT", "OUTBOX"],
                         permissions: &PRODUCT_WRITE,
                     }
                 }
@@ -393,6 +422,7 @@ impl Function {
                         name: "update-customer",
                         trigger: Trigger::Http { method: "PATCH", path: "/customers/{id}", auth: Auth::Token },
                         env: &[CUSTOMERS_TABLE],
+                        keys: &["CUSTOMER", "OUTBOX"],
                         permissions: &CUSTOMER_WRITE,
                     }
                 }
@@ -407,6 +437,7 @@ impl Function {
                             auth: Auth::Token,
                         },
                         env: &[CUSTOMERS_TABLE],
+                        keys: &["CUSTOMER", "OUTBOX"],
                         permissions: &CUSTOMER_WRITE,
                     }
                 }
@@ -417,6 +448,7 @@ impl Function {
                         name: "reserve-stock",
                         trigger: Trigger::Bus(&[from(Context::Orders, "OrderCreated")]),
                         env: &[PRODUCTS_TABLE],
+                        keys: &["PRODUCT", "RESERVATION", "APPLIED", "OUTBOX"],
                         permissions: &PRODUCT_STEP,
                     }
                 }
@@ -427,6 +459,7 @@ impl Function {
                         name: "price-order",
                         trigger: Trigger::Bus(&[from(Context::Products, "StockReserved")]),
                         env: &[ORDERS_TABLE, WAREHOUSE_REGION, WAREHOUSE_COUNTRY],
+                        keys: &["ORDER", "APPLIED", "OUTBOX"],
                         permissions: &ORDER_COMPENSATING,
                     }
                 }
@@ -437,6 +470,7 @@ impl Function {
                         name: "reserve-credit",
                         trigger: Trigger::Bus(&[from(Context::Orders, "OrderPriced")]),
                         env: &[CUSTOMERS_TABLE],
+                        keys: &["CUSTOMER", "CREDIT", "APPLIED", "OUTBOX"],
                         permissions: &CUSTOMER_WRITE,
                     }
                 }
@@ -447,6 +481,7 @@ impl Function {
                         name: "approve-order",
                         trigger: Trigger::Bus(&[from(Context::Customers, "CreditReserved")]),
                         env: &[ORDERS_TABLE],
+                        keys: &["ORDER", "APPLIED", "OUTBOX"],
                         permissions: &ORDER_COMPENSATING,
                     }
                 }
@@ -460,6 +495,7 @@ impl Function {
                             from(Context::Customers, "CreditReservationFailed"),
                         ]),
                         env: &[ORDERS_TABLE],
+                        keys: &["ORDER", "APPLIED", "OUTBOX"],
                         permissions: &ORDER_WRITE,
                     }
                 }
@@ -478,6 +514,7 @@ impl Function {
                             from(Context::Orders, "StockReleaseRequested"),
                         ]),
                         env: &[PRODUCTS_TABLE],
+                        keys: &["PRODUCT", "RESERVATION", "APPLIED", "OUTBOX"],
                         permissions: &PRODUCT_STEP,
                     }
                 }
@@ -496,6 +533,7 @@ impl Function {
                             from(Context::Orders, "CreditReleaseRequested"),
                         ]),
                         env: &[CUSTOMERS_TABLE],
+                        keys: &["CUSTOMER", "CREDIT", "APPLIED", "OUTBOX"],
                         permissions: &CUSTOMER_WRITE,
                     }
                 }
@@ -510,6 +548,7 @@ impl Function {
                             from(Context::Products, "ProductDiscontinued"),
                         ]),
                         env: &[ORDERS_TABLE],
+                        keys: &["CATALOGUE", "APPLIED"],
                         permissions: &[writes(Orders), on(GET, T(Orders)), on(BATCH_GET, T(Orders))],
                     }
                 }
@@ -520,6 +559,7 @@ impl Function {
                         name: "replicate-customers",
                         trigger: Trigger::Bus(&[from(Context::Customers, "CustomerRegistered")]),
                         env: &[ORDERS_TABLE],
+                        keys: &["KNOWN_CUSTOMER", "APPLIED"],
                         permissions: &ORDER_WRITE,
                     }
                 }
@@ -530,6 +570,7 @@ impl Function {
                         name: "outbox-relay",
                         trigger: Trigger::OutboxStream,
                         env: &[EVENT_BUS_NAME],
+                        keys: &[],
                         permissions: &[on(PUT_EVENTS, Bus)],
                     }
                 }
@@ -540,6 +581,7 @@ impl Function {
                         name: "sweep-orders",
                         trigger: Trigger::Schedule,
                         env: &[ORDERS_TABLE, PENDING_TIMEOUT_SECONDS],
+                        keys: &["ORDER", "OUTBOX"],
                         permissions: &[writes(Orders), on(QUERY, Index(Orders, "Pending")), on(GET, T(Orders))],
                     }
                 }
