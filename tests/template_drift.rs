@@ -347,6 +347,58 @@ fn every_dead_letter_queue_has_an_alarm() {
     }
 }
 
+/// The operator hears of a failing or throttled function, a dead letter left for hours and a
+/// failing or slow API before customers do: one alarm per function on its errors and throttles,
+/// one per queue on the age of its oldest message, and the API's 5xx rate and p99 latency.
+#[test]
+fn every_function_queue_and_the_api_have_their_alarms() {
+    let t = system_tests::template();
+    let alarms = t.resources_of("AWS::CloudWatch::Alarm");
+    let text = |v: &Value| v.to_string();
+    for f in template_functions().values() {
+        for metric in ["Errors", "Throttles"] {
+            let watched = alarms.values().any(|a| {
+                a["Properties"]["MetricName"] == metric
+                    && text(&a["Properties"]["Dimensions"]).contains(&format!("\"{}\"", f.logical_id))
+            });
+            assert!(watched, "no {metric} alarm on {}", f.binary);
+        }
+    }
+    for q in t.resources_of("AWS::SQS::Queue").keys() {
+        let aged = alarms.values().any(|a| {
+            a["Properties"]["MetricName"] == "ApproximateAgeOfOldestMessage"
+                && text(&a["Properties"]["Dimensions"]).contains(&format!("{q}.QueueName"))
+        });
+        assert!(aged, "no age alarm on {q}");
+    }
+    let on_api = |metric: &str| {
+        alarms.values().any(|a| {
+            let p = &a["Properties"];
+            p["MetricName"] == metric && text(&p["Dimensions"]).contains("HttpApi")
+        })
+    };
+    assert!(on_api("5xx") && on_api("Latency"), "the API's 5xx rate and latency need alarms");
+}
+
+/// The dashboard shows the saga funnel, its duration, the relay's lag and every dead-letter
+/// queue, under the names the code measures (`app::measure`).
+#[test]
+fn the_dashboard_shows_what_the_code_measures() {
+    use app::measure as m;
+    let t = system_tests::template();
+    let dashboards = t.resources_of("AWS::CloudWatch::Dashboard");
+    let body = dashboards.values().next().expect("a dashboard")["Properties"]["DashboardBody"].to_string();
+    for name in
+        [m::ORDERS_CREATED, m::ORDERS_APPROVED, m::ORDERS_REJECTED, m::ORDERS_CANCELLED, m::SAGA_DURATION, m::RELAY_LAG]
+    {
+        assert!(body.contains(name), "the dashboard does not show {name}");
+    }
+    assert!(body.contains(bundle::telemetry::METRICS_NAMESPACE) && body.contains("IteratorAge"));
+    for q in t.resources_of("AWS::SQS::Queue").keys() {
+        assert!(body.contains(&format!("{q}.QueueName")), "the dashboard does not show {q}");
+    }
+}
+
 /// Database per service: every function's permissions, variables and template grants name the
 /// table of one context at most (the relay names only the bus). Together with the event replays,
 /// which require the calls each function makes to equal its grants, no function can read or

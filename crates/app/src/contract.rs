@@ -412,10 +412,10 @@ pub async fn pending_orders_before_a_cutoff_come_oldest_first(f: Fixture) {
     let orders = stored_orders(&f, c, 6).await;
     let cutoff = orders[4].created_at();
     let got: Vec<OrderId> =
-        f.orders.pending_before(cutoff, 10).await.unwrap().into_iter().map(|o| o.value.id()).collect();
+        f.orders.pending_before(cutoff, 10).await.unwrap().orders.into_iter().map(|o| o.value.id()).collect();
     // indexes 0 and 3 are rejected; 4 is not before the cutoff
     assert_eq!(got, vec![orders[1].id(), orders[2].id()]);
-    assert_eq!(f.orders.pending_before(cutoff, 1).await.unwrap().len(), 1);
+    assert_eq!(f.orders.pending_before(cutoff, 1).await.unwrap().orders.len(), 1);
 }
 
 pub async fn the_catalogue_pages_by_name(f: Fixture) {

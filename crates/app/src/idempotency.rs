@@ -41,9 +41,12 @@ pub async fn check<V: DeserializeOwned>(
     let Some(key) = key else { return Ok(Prior::Fresh) };
     match ledger.idempotency(scope, key).await? {
         None => Ok(Prior::Fresh),
-        Some(r) if r.fingerprint == fingerprint => serde_json::from_value(r.response).map(Prior::Replay).map_err(|e| {
-            AppError::Store(StoreError::Corrupt { key: format!("{scope}/{}", key.as_str()), source: e.into() })
-        }),
+        Some(r) if r.fingerprint == fingerprint => {
+            crate::measure::idempotent_replay(scope.split(':').next().unwrap_or(scope));
+            serde_json::from_value(r.response).map(Prior::Replay).map_err(|e| {
+                AppError::Store(StoreError::Corrupt { key: format!("{scope}/{}", key.as_str()), source: e.into() })
+            })
+        }
         Some(_) => Err(AppError::IdempotencyKeyReused),
     }
 }

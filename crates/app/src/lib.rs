@@ -14,6 +14,7 @@ pub mod customers;
 pub mod env;
 pub mod error;
 pub mod idempotency;
+pub mod measure;
 pub mod memory;
 pub mod orders;
 pub mod page;

@@ -15,8 +15,8 @@ use domain::{
 use crate::page::{composite_key, order_position, product_position, Page, PageRequest, Position};
 use crate::ports::{
     AppliedEvent, Commit, CustomerRepository, CustomerWrite, Duplicate, EventLedger, HistoryQuery, IdempotencyKey,
-    IdempotencyRecord, Item, OrderRepository, OrderWrite, OutboxRecord, ProductRepository, ProductWrite, StoreError,
-    Transactional, Versioned,
+    IdempotencyRecord, Item, OrderRepository, OrderWrite, OutboxRecord, Overdue, ProductRepository, ProductWrite,
+    StoreError, Transactional, Versioned,
 };
 
 /// Called after every successful commit (the runner wakes its outbox dispatcher with it).
@@ -310,7 +310,7 @@ impl OrderRepository for InMemoryOrderRepository {
         Ok(inner.versioned(Item::KnownCustomer(id), inner.state.customers.get(&id)))
     }
 
-    async fn pending_before(&self, cutoff: DateTime<Utc>, limit: usize) -> Result<Vec<Versioned<Order>>, StoreError> {
+    async fn pending_before(&self, cutoff: DateTime<Utc>, limit: usize) -> Result<Overdue, StoreError> {
         let inner = self.0.lock();
         let mut v: Vec<_> = inner
             .state
@@ -321,7 +321,8 @@ impl OrderRepository for InMemoryOrderRepository {
             .collect();
         v.sort_by_key(|o| (o.value.created_at(), o.value.id()));
         v.truncate(limit);
-        Ok(v)
+        // Typed in memory: nothing here can fail to decode.
+        Ok(Overdue { orders: v, unreadable: vec![] })
     }
 }
 

@@ -17,7 +17,9 @@ use crate::env::SharedEnv;
 use crate::error::{AppError, StepError};
 use crate::idempotency::{self, Created, Prior};
 use crate::page::{self, Listing, PageRequest, PageSize};
-use crate::ports::{Commit, HistoryQuery, IdempotencyKey, Item, OrderRepository, OrderWrite, StoreError, Versioned};
+use crate::ports::{
+    Commit, HistoryQuery, IdempotencyKey, Item, OrderRepository, OrderWrite, Overdue, StoreError, Versioned,
+};
 use crate::step::{self, Attempt, Consumer, StepOutcome};
 
 const SCOPE: &str = "orders";
@@ -75,6 +77,7 @@ impl OrderService {
         let envelope = EventEnvelope::new(DomainEvent::OrderCancelled(event), self.env.as_ref());
         let write = OrderWrite::Put { order: order.clone(), expected_version: version };
         self.repo.commit(Commit::new(vec![write], &[envelope])).await?;
+        crate::measure::order_cancelled();
         Ok(order)
     }
 }
@@ -125,6 +128,9 @@ impl OrderPlacement {
         let record = idempotency::record(&scope, key, &fp, id.as_uuid(), &order)?;
         let write = OrderWrite::Put { order: order.clone(), expected_version: 0 };
         let committed = self.repo.commit(Commit::new(vec![write], &[envelope]).answering(record)).await;
+        if committed.is_ok() {
+            crate::measure::order_created();
+        }
         idempotency::settle(self.repo.as_ref(), &scope, key, &fp, committed, order, AppError::from).await
     }
 
@@ -276,16 +282,26 @@ impl OrderSaga {
         order_id: OrderId,
         decide: impl Fn(&Order, chrono::DateTime<chrono::Utc>) -> Step<Order>,
     ) -> Result<StepOutcome, StepError> {
-        step::run(self.repo.as_ref(), consumer, ev, &self.env, || async {
+        let created = std::sync::Mutex::new(None);
+        let outcome = step::run(self.repo.as_ref(), consumer, ev, &self.env, || async {
             // The order is written before its first event is published, so a missing order is a
             // replication lag or a foreign event: retry, and let the DLQ catch the latter.
             let Versioned { value: order, version } =
                 self.repo.get(order_id).await?.ok_or(StepError::Missing(Item::Order(order_id)))?;
+            if let Ok(mut c) = created.lock() {
+                *c = Some(order.created_at());
+            }
             let decision = decide(&order, self.env.now())
                 .map(|state| vec![OrderWrite::Put { order: state, expected_version: version }]);
             Ok(Attempt { decision, guard: vec![OrderWrite::Check { id: order_id, version }] })
         })
-        .await
+        .await?;
+        let ended = matches!(&outcome, StepOutcome::Applied { emitted }
+            if emitted.iter().any(|e| *e == "OrderApproved" || *e == "OrderRejected"));
+        if let (true, Ok(Some(at))) = (ended, created.lock().map(|c| *c)) {
+            crate::measure::saga_ended(at, self.env.now());
+        }
+        Ok(outcome)
     }
 }
 
@@ -294,6 +310,8 @@ impl OrderSaga {
 pub struct SweepReport {
     pub examined: usize,
     pub rejected: usize,
+    /// Items of the PENDING index that did not decode: each logged at ERROR and skipped.
+    pub unreadable: usize,
 }
 
 /// Rejects orders left PENDING past the timeout, so no saga stays open forever. The rejection
@@ -315,8 +333,12 @@ impl Sweeper {
 
     pub async fn sweep(&self) -> Result<SweepReport, StoreError> {
         let now = self.env.now();
-        let stuck = self.repo.pending_before(now - self.timeout, Self::BATCH).await?;
-        let mut report = SweepReport { examined: stuck.len(), rejected: 0 };
+        let Overdue { orders: stuck, unreadable } = self.repo.pending_before(now - self.timeout, Self::BATCH).await?;
+        for e in &unreadable {
+            // One bad item must not hold up every other order's rejection; the operator is told.
+            tracing::error!(error = %e, cause = ?std::error::Error::source(e), "sweep skipped an unreadable PENDING item");
+        }
+        let mut report = SweepReport { examined: stuck.len(), rejected: 0, unreadable: unreadable.len() };
         for Versioned { value: order, version } in stuck {
             let Step::Apply { state, events } = sweep_order(&order, now, self.timeout) else { continue };
             let envelopes: Vec<EventEnvelope> =
@@ -326,7 +348,11 @@ impl Sweeper {
                 .commit(Commit::new(vec![OrderWrite::Put { order: state, expected_version: version }], &envelopes))
                 .await
             {
-                Ok(()) => report.rejected += 1,
+                Ok(()) => {
+                    report.rejected += 1;
+                    crate::measure::rejected(domain::RejectionReason::TimedOut);
+                    crate::measure::saga_ended(order.created_at(), now);
+                }
                 // The saga moved the order meanwhile: it is not stuck.
                 Err(StoreError::Conflict { .. }) => {}
                 Err(e) => return Err(e),

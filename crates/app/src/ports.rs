@@ -286,8 +286,18 @@ pub trait OrderRepository: Transactional<OrderWrite> {
     async fn catalogue(&self, ids: &[ProductId]) -> Result<Vec<Versioned<CatalogueEntry>>, StoreError>;
     /// The replica of a customer, when orders knows it.
     async fn known_customer(&self, id: CustomerId) -> Result<Option<Versioned<KnownCustomer>>, StoreError>;
-    /// PENDING orders created before `cutoff`, oldest first, at most `limit`.
-    async fn pending_before(&self, cutoff: DateTime<Utc>, limit: usize) -> Result<Vec<Versioned<Order>>, StoreError>;
+    /// PENDING orders created before `cutoff`, oldest first, at most `limit`; an item that does
+    /// not decode is named in `unreadable` instead of failing the whole read.
+    async fn pending_before(&self, cutoff: DateTime<Utc>, limit: usize) -> Result<Overdue, StoreError>;
+}
+
+/// What [`OrderRepository::pending_before`] found.
+#[derive(Debug, Default)]
+pub struct Overdue {
+    pub orders: Vec<Versioned<Order>>,
+    /// Items in the PENDING index that do not decode into an order (a bug or a foreign writer):
+    /// each is reported for an operator and skipped.
+    pub unreadable: Vec<StoreError>,
 }
 
 #[async_trait]

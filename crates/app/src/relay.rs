@@ -19,7 +19,18 @@ impl OutboxRelay {
         if records.is_empty() {
             return Ok(0);
         }
-        self.publisher.publish(records).await?;
+        let published = self.publisher.publish(records).await;
+        let failed = match &published {
+            Err(PublishError::Rejected { failed, .. }) => *failed,
+            _ => 0,
+        };
+        let now = chrono::Utc::now();
+        let lags: Vec<i64> = match &published {
+            Ok(()) => records.iter().map(|r| (now - r.occurred_at).num_milliseconds()).collect(),
+            Err(_) => vec![],
+        };
+        crate::measure::relayed(records.len(), failed, lags);
+        published?;
         Ok(records.len())
     }
 }

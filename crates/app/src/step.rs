@@ -10,6 +10,7 @@ use domain::{DomainEvent, EventEnvelope};
 
 use crate::env::SharedEnv;
 use crate::error::StepError;
+use crate::measure;
 use crate::ports::{AppliedEvent, Commit, Duplicate, StoreError, Transactional};
 
 /// Conflicting attempts before a step gives up and lets Lambda deliver the event again.
@@ -77,6 +78,7 @@ where
 {
     let applied = AppliedEvent { consumer: consumer.name(), event_id: ev.id() };
     if store.is_applied(&applied).await? {
+        measure::duplicate_delivery(consumer.name());
         return Ok(StepOutcome::AlreadyApplied);
     }
     let mut backoff = Backoff::new(env);
@@ -88,16 +90,26 @@ where
             Step::Skip(s) => return Ok(StepOutcome::Skipped(s)),
         };
         let emitted = events.iter().map(DomainEvent::event_type).collect();
+        let counted = events.clone();
         let envelopes: Vec<EventEnvelope> =
             events.into_iter().map(|e| EventEnvelope::caused_by(e, &ev.metadata, env.as_ref())).collect();
         match store.commit(Commit::new(writes, &envelopes).applying(applied.clone())).await {
-            Ok(()) => return Ok(StepOutcome::Applied { emitted }),
-            Err(StoreError::Conflict { item }) => tracing::debug!(%item, "version conflict, retrying the step"),
+            Ok(()) => {
+                measure::emitted(&counted);
+                return Ok(StepOutcome::Applied { emitted });
+            }
+            Err(StoreError::Conflict { item }) => {
+                measure::version_conflict(consumer.name());
+                tracing::debug!(%item, "version conflict, retrying the step")
+            }
             // A concurrent delivery of the same event won the race.
-            Err(StoreError::Duplicate(Duplicate::AppliedEvent)) => return Ok(StepOutcome::AlreadyApplied),
+            Err(StoreError::Duplicate(Duplicate::AppliedEvent)) => {
+                measure::duplicate_delivery(consumer.name());
+                return Ok(StepOutcome::AlreadyApplied);
+            }
             Err(e) => return Err(StepError::Store(e)),
         }
-        backoff.wait().await?;
+        backoff.wait().await.inspect_err(|_| measure::step_gave_up(consumer.name()))?;
     }
 }
 

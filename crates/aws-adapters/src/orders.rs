@@ -1,7 +1,9 @@
 //! The orders table: orders, with the indexes behind a customer's history and the sweeper.
 
 use app::page::{composite_key, order_position, Page, Position};
-use app::ports::{Commit, HistoryQuery, Item, OrderRepository, OrderWrite, StoreError, Transactional, Versioned};
+use app::ports::{
+    Commit, HistoryQuery, Item, OrderRepository, OrderWrite, Overdue, StoreError, Transactional, Versioned,
+};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -92,7 +94,7 @@ impl OrderRepository for DynamoOrderRepository {
         self.table.get_versioned(&Key::of(Item::KnownCustomer(id))).await
     }
 
-    async fn pending_before(&self, cutoff: DateTime<Utc>, limit: usize) -> Result<Vec<Versioned<Order>>, StoreError> {
+    async fn pending_before(&self, cutoff: DateTime<Utc>, limit: usize) -> Result<Overdue, StoreError> {
         let query = IndexQuery {
             index: PENDING_INDEX,
             hash: (GSI2PK, PENDING_PARTITION.to_owned()),
@@ -100,11 +102,16 @@ impl OrderRepository for DynamoOrderRepository {
             forward: true,
             status: None,
         };
-        self.table
-            .query(&query, limit, |o: &Versioned<Order>| {
-                o.value.status() == OrderStatus::Pending && o.value.created_at() < cutoff
+        let mut unreadable = vec![];
+        let keep = |o: &Versioned<Order>| o.value.status() == OrderStatus::Pending && o.value.created_at() < cutoff;
+        let orders = self
+            .table
+            .query_reporting(&query, limit, keep, |e| {
+                unreadable.push(e);
+                Ok(())
             })
-            .await
+            .await?;
+        Ok(Overdue { orders, unreadable })
     }
 }
 

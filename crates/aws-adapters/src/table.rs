@@ -122,6 +122,18 @@ impl DynamoTable {
         want: usize,
         keep: impl Fn(&Versioned<T>) -> bool,
     ) -> Result<Vec<Versioned<T>>, StoreError> {
+        self.query_reporting(q, want, keep, Err).await
+    }
+
+    /// [`Self::query`], with each item that does not decode handed to `unreadable`: returning
+    /// the error stops the query with it, returning `Ok` skips the item.
+    pub async fn query_reporting<T: DeserializeOwned>(
+        &self,
+        q: &IndexQuery,
+        want: usize,
+        keep: impl Fn(&Versioned<T>) -> bool,
+        mut unreadable: impl FnMut(StoreError) -> Result<(), StoreError>,
+    ) -> Result<Vec<Versioned<T>>, StoreError> {
         let mut out: Vec<Versioned<T>> = Vec::with_capacity(want);
         if want == 0 {
             return Ok(out);
@@ -162,7 +174,13 @@ impl DynamoTable {
                 .await
                 .map_err(unavailable)?;
             for item in page.items.unwrap_or_default() {
-                let value = decode_versioned::<T>(item)?;
+                let value = match decode_versioned::<T>(item) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        unreadable(e)?;
+                        continue;
+                    }
+                };
                 if keep(&value) {
                     out.push(value);
                     if out.len() == want {

@@ -329,12 +329,12 @@ async fn pending_before_reads_the_sparse_index_oldest_first() {
     assert!(item.contains_key("GSI1PK") && item.contains_key("GSI1SK"), "still in the history");
 
     let ids = |v: Vec<app::ports::Versioned<Order>>| v.into_iter().map(|o| o.value.id()).collect::<Vec<_>>();
-    assert_eq!(ids(repo.pending_before(at(3), 10).await.unwrap()), vec![orders[0].id(), orders[2].id()]);
-    assert_eq!(ids(repo.pending_before(at(3), 1).await.unwrap()), vec![orders[0].id()]);
-    assert_eq!(ids(repo.pending_before(at(3) + chrono::Duration::nanoseconds(1), 10).await.unwrap()).len(), 3);
-    assert!(repo.pending_before(at(0), 10).await.unwrap().is_empty());
-    assert!(repo.pending_before(at(9), 0).await.unwrap().is_empty());
-    assert_eq!(repo.pending_before(at(9), 10).await.unwrap()[0].version, 1);
+    assert_eq!(ids(repo.pending_before(at(3), 10).await.unwrap().orders), vec![orders[0].id(), orders[2].id()]);
+    assert_eq!(ids(repo.pending_before(at(3), 1).await.unwrap().orders), vec![orders[0].id()]);
+    assert_eq!(ids(repo.pending_before(at(3) + chrono::Duration::nanoseconds(1), 10).await.unwrap().orders).len(), 3);
+    assert!(repo.pending_before(at(0), 10).await.unwrap().orders.is_empty());
+    assert!(repo.pending_before(at(9), 0).await.unwrap().orders.is_empty());
+    assert_eq!(repo.pending_before(at(9), 10).await.unwrap().orders[0].version, 1);
 }
 
 #[tokio::test]
@@ -676,4 +676,35 @@ async fn refused_entries_are_resent_alone_and_finally_rejected() {
     let mut sorted = got.clone();
     sorted.sort();
     assert_eq!(sorted, vec![0, 1, 2], "the accepted entries were delivered once each, not re-sent: {got:?}");
+}
+
+/// One PENDING item that does not decode (a bug, a foreign writer) is reported and skipped: the
+/// sweep still rejects every other overdue order.
+#[tokio::test]
+async fn an_unreadable_pending_item_does_not_stop_the_sweep() {
+    let client = common::dynamo().await;
+    let names = common::fresh_tables(&client).await;
+    let repo = std::sync::Arc::new(DynamoOrderRepository::new(client.clone(), &names.orders));
+    let customer = CustomerId::from_uuid(Uuid::new_v4());
+    let hour_ago = Utc::now() - chrono::Duration::hours(1);
+    let (good, bad) = (new_order(customer, hour_ago), new_order(customer, hour_ago + chrono::Duration::seconds(1)));
+    for o in [&good, &bad] {
+        let put = OrderWrite::Put { order: o.clone(), expected_version: 0 };
+        repo.commit(Commit::new(vec![put], &[])).await.unwrap();
+    }
+    let mut item = raw(&client, &names.orders, &format!("ORDER#{}", bad.id()), "ORDER").await.unwrap();
+    item.insert("data".to_owned(), AttributeValue::S("{\"not\": \"an order\"}".to_owned()));
+    client.put_item().table_name(&names.orders).set_item(Some(item)).send().await.unwrap();
+
+    let overdue = repo.pending_before(Utc::now(), 10).await.unwrap();
+    assert_eq!(overdue.orders.iter().map(|o| o.value.id()).collect::<Vec<_>>(), vec![good.id()]);
+    assert_eq!(overdue.unreadable.len(), 1);
+    assert!(overdue.unreadable[0].to_string().contains(&bad.id().to_string()), "{}", overdue.unreadable[0]);
+
+    let sweeper =
+        app::orders::Sweeper::new(repo.clone(), chrono::Duration::seconds(1), app::SystemEnvironment::shared());
+    let report = sweeper.sweep().await.unwrap();
+    assert_eq!((report.examined, report.rejected, report.unreadable), (1, 1, 1));
+    let swept = repo.get(good.id()).await.unwrap().unwrap().value;
+    assert_eq!(swept.status(), OrderStatus::Rejected);
 }

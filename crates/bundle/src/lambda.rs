@@ -64,6 +64,8 @@ pub fn main(function: Function) -> ExitCode {
 /// The cold start and the runtime loop of `function`.
 pub async fn run(function: Function) -> Result<(), lambda_runtime::Error> {
     crate::telemetry::init_json();
+    let metrics = crate::telemetry::init_metrics(function.name());
+    app::measure::cold_start();
     let config = Config::load(function).inspect_err(|e| tracing::error!(error = %e, "bad configuration"))?;
     let clients = Clients::new(&aws_adapters::load_sdk_config().await);
     let handler =
@@ -71,20 +73,34 @@ pub async fn run(function: Function) -> Result<(), lambda_runtime::Error> {
     if let Some(table) = function.warm_up_table() {
         clients.warm_up(&config.table(table)?).await;
     }
-    serve(function, handler).await
+    serve(function, handler, metrics).await
 }
 
-/// The runtime loop around a wired handler.
-pub async fn serve(function: Function, handler: Handler) -> Result<(), lambda_runtime::Error> {
+/// The runtime loop around a wired handler; what each invocation measured is flushed after it.
+pub async fn serve(
+    function: Function,
+    handler: Handler,
+    metrics: Option<&'static metrics_cloudwatch_embedded::Collector>,
+) -> Result<(), lambda_runtime::Error> {
+    use crate::telemetry::flush_metrics;
     if let Handler::Http(h) = handler {
         return lambda_http::run(lambda_http::service_fn(move |req| {
             let h = h.clone();
-            async move { Ok::<_, Infallible>(h(req).await) }
+            async move {
+                let response = h(req).await;
+                flush_metrics(metrics);
+                Ok::<_, Infallible>(response)
+            }
         }))
         .await;
     }
     let handler = &handler;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| invoke(function, handler, event.payload))).await
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let answer = invoke(function, handler, event.payload).await;
+        flush_metrics(metrics);
+        answer
+    }))
+    .await
 }
 
 /// One invocation of an event-triggered function with its Lambda payload (an EventBridge event,
@@ -108,7 +124,7 @@ pub async fn invoke(function: Function, handler: &Handler, payload: Value) -> Re
         Handler::Sweep(sweeper) => {
             let _: EventBridgeEvent<Value> = serde_json::from_value(payload)?;
             let r = handlers::events::sweep(sweeper).await?;
-            Ok(serde_json::json!({"examined": r.examined, "rejected": r.rejected}))
+            Ok(serde_json::json!({"examined": r.examined, "rejected": r.rejected, "unreadable": r.unreadable}))
         }
     }
 }

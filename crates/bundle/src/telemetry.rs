@@ -42,6 +42,31 @@ pub fn init_json() {
         .try_init();
 }
 
+/// The namespace of the bundle's own metrics in CloudWatch.
+pub const METRICS_NAMESPACE: &str = "ShopSaga";
+
+/// The CloudWatch Embedded Metric Format recorder behind the `metrics` facade, for `function`:
+/// every metric of `app::measure` carries a `Function` dimension, and [`flush_metrics`] writes
+/// them to stdout as one JSON document, which CloudWatch Logs turns into metrics with no API
+/// call. Installed once per process; `None` if a recorder is already installed.
+pub fn init_metrics(function: &str) -> Option<&'static metrics_cloudwatch_embedded::Collector> {
+    metrics_cloudwatch_embedded::Builder::new()
+        .cloudwatch_namespace(METRICS_NAMESPACE)
+        .with_dimension("Function", function.to_owned())
+        .init()
+        .inspect_err(|e| tracing::warn!(error = %e, "metrics are off: no recorder"))
+        .ok()
+}
+
+/// Writes what was measured since the last flush (once per invocation, after it).
+pub fn flush_metrics(collector: Option<&'static metrics_cloudwatch_embedded::Collector>) {
+    if let Some(c) = collector {
+        if let Err(e) = c.flush(std::io::stdout().lock()) {
+            tracing::warn!(error = %e, "metrics could not be written");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

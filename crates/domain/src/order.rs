@@ -29,6 +29,20 @@ pub enum RejectionReason {
     TimedOut,
 }
 
+impl RejectionReason {
+    /// The name on the wire (`OUT_OF_STOCK`...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectionReason::OutOfStock => "OUT_OF_STOCK",
+            RejectionReason::UnknownProduct => "UNKNOWN_PRODUCT",
+            RejectionReason::CreditLimitExceeded => "CREDIT_LIMIT_EXCEEDED",
+            RejectionReason::UnknownCustomer => "UNKNOWN_CUSTOMER",
+            RejectionReason::PricingFailed => "PRICING_FAILED",
+            RejectionReason::TimedOut => "TIMED_OUT",
+        }
+    }
+}
+
 /// The four states of an order, without their data; used in errors, filters and indexes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
