@@ -96,6 +96,10 @@ async fn the_deployed_bundle_runs_the_saga_end_to_end() {
     let o = settled(&api, &approved_id).await;
     assert_eq!(o["state"], "APPROVED", "{o}");
     let total = amount(&o["total"]);
+    let timeline = api.as_customer(&rich).get(&format!("/orders/{approved_id}/timeline")).await;
+    let events: Vec<&str> =
+        timeline.body["steps"].as_array().into_iter().flatten().filter_map(|s| s["event"].as_str()).collect();
+    assert_eq!(events, ["OrderCreated", "OrderPriced", "OrderApproved"], "{}", timeline.body);
 
     // Over the credit limit: REJECTED for credit, its stock released again.
     let over = api.order(&poor, &[(&lamp, 1)]).await.body["id"].as_str().expect("id").to_owned();

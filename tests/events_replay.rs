@@ -239,6 +239,10 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
     a.expect("reserve-credit.json", Expect::Applied(&["CreditReserved"])).await;
     a.expect("approve-order.json", Expect::Applied(&["OrderApproved"])).await;
     assert_eq!(a.expect("get-order.json", Expect::Status(200)).await["state"], "APPROVED");
+    let timeline = a.expect("get-order-timeline.json", Expect::Status(200)).await;
+    let events: Vec<&str> =
+        timeline["steps"].as_array().into_iter().flatten().filter_map(|s| s["event"].as_str()).collect();
+    assert_eq!(events, ["OrderCreated", "OrderPriced", "OrderApproved"], "{timeline}");
     let hidden = a.expect("get-order.another-customer.json", Expect::Status(404)).await;
     assert_eq!(hidden["type"], "https://shop-saga.dev/problems/not-found", "as for an order that does not exist");
     a.expect("cancel-order.no-claims.json", Expect::Status(401)).await;
@@ -307,6 +311,7 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
         "reserve-credit.json",
         "approve-order.json",
         "get-order.json",
+        "get-order-timeline.json",
         "find-order-history.json",
         "find-order-history.tampered-cursor.json",
         "cancel-order.json",

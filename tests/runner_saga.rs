@@ -24,6 +24,23 @@ async fn an_order_within_stock_and_credit_is_approved_within_a_second() {
     assert_eq!(amount(&o["total"]), 2_599);
     assert_eq!(r.get(&format!("/products/{p}")).await.body["available"], 3);
     assert_eq!(amount(&r.get(&format!("/customers/{c}")).await.body["availableCredit"]), 100_000 - 2_599);
+
+    // Its timeline, for its customer: each step with its time and outcome; anyone else: 404.
+    let path = format!("/orders/{}/timeline", o["id"].as_str().unwrap());
+    let t = r.as_customer(&c).get(&path).await;
+    assert_eq!(t.status, 200, "{}", t.body);
+    let steps: Vec<(&str, &str)> = t.body["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["event"].as_str().unwrap(), s["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(steps, [("OrderCreated", "PENDING"), ("OrderPriced", "PENDING"), ("OrderApproved", "APPROVED")]);
+    let elapsed: Vec<i64> =
+        t.body["steps"].as_array().unwrap().iter().map(|s| s["elapsedMs"].as_i64().unwrap()).collect();
+    assert!(elapsed[0] == 0 && elapsed.windows(2).all(|w| w[0] <= w[1]), "{elapsed:?}");
+    let other = r.customer("other@example.com", 100).await;
+    assert_eq!(r.as_customer(&other).get(&path).await.status, 404);
 }
 
 #[tokio::test]

@@ -148,6 +148,7 @@ pub enum Function {
     ListProducts,
     CreateOrder,
     GetOrder,
+    GetOrderTimeline,
     CancelOrder,
     QuoteShipping,
     UpdateProduct,
@@ -184,7 +185,7 @@ pub struct Spec {
 }
 
 impl Function {
-    pub const ALL: [Function; 27] = [
+    pub const ALL: [Function; 28] = [
         Function::CreateCustomer,
         Function::GetCustomer,
         Function::GetMe,
@@ -194,6 +195,7 @@ impl Function {
         Function::ListProducts,
         Function::CreateOrder,
         Function::GetOrder,
+        Function::GetOrderTimeline,
         Function::CancelOrder,
         Function::QuoteShipping,
         Function::UpdateProduct,
@@ -351,6 +353,17 @@ impl Function {
                     Spec {
                         name: "get-order",
                         trigger: Trigger::Http { method: "GET", path: "/orders/{id}", auth: Auth::Token },
+                        env: &[ORDERS_TABLE],
+                        keys: &["ORDER"],
+                        permissions: &[on(GET, T(Orders))],
+                    }
+                }
+            }
+            Function::GetOrderTimeline => {
+                const {
+                    Spec {
+                        name: "get-order-timeline",
+                        trigger: Trigger::Http { method: "GET", path: "/orders/{id}/timeline", auth: Auth::Token },
                         env: &[ORDERS_TABLE],
                         keys: &["ORDER"],
                         permissions: &[on(GET, T(Orders))],
@@ -613,7 +626,7 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(routes.len(), 16);
+        assert_eq!(routes.len(), 17);
     }
 
     #[test]

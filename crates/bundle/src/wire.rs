@@ -125,6 +125,7 @@ pub fn wire(function: Function, config: &Config, res: &dyn Resources, env: Share
             http(placement, |s, r| async move { h::create_order(&s, r).await })
         }
         F::GetOrder => http(orders()?, |s, r| async move { h::get_order(&s, r).await }),
+        F::GetOrderTimeline => http(orders()?, |s, r| async move { h::get_order_timeline(&s, r).await }),
         F::CancelOrder => http(orders()?, |s, r| async move { h::cancel_order(&s, r).await }),
         F::QuoteShipping => http(config.shipping()?, |s, r| async move { h::quote_shipping(&s, r).await }),
         F::UpdateProduct => http(products()?, |s, r| async move { h::update_product(&s, r).await }),

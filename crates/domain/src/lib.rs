@@ -29,7 +29,7 @@ pub use events::{Context, DomainEvent, Environment, EventEnvelope, EventMetadata
 pub use ids::{CustomerId, EventId, OrderId, ProductId};
 pub use measures::{Dimensions, Quantity, RestockQuantity, StockLevel, Weight};
 pub use money::{Currency, Money};
-pub use order::{Order, OrderLine, OrderState, OrderStatus, Pricing, RejectionReason};
+pub use order::{Milestone, Order, OrderLine, OrderState, OrderStatus, Pricing, RejectionReason};
 pub use product::{Product, StockOutcome, StockReservation};
 pub use reservation::{ReleaseOutcome, ReservationStatus};
 pub use shipping::{ShippingCostService, ShippingItem, ShippingQuote, ShippingSpeed, Zone};

@@ -122,6 +122,18 @@ pub struct Pricing {
     pub total: Money,
 }
 
+/// One step an order went through, as the orders context recorded it: when, the event it
+/// emitted, and the state it left the order in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Milestone {
+    pub at: DateTime<Utc>,
+    pub event: String,
+    pub status: OrderStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<RejectionReason>,
+}
+
 /// An order. Invariants: 1..=[`Order::MAX_LINES`] lines with distinct products; `pricing` is set
 /// at most once and only while PENDING; APPROVED implies priced; only the transitions of the
 /// module doc happen, each through a method that returns the event it caused.
@@ -137,6 +149,8 @@ pub struct Order {
     pricing: Option<Pricing>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    /// Every transition, oldest first (orders stored before it was kept start empty).
+    timeline: Vec<Milestone>,
 }
 
 /// An order as stored, before its invariants are checked: the only way back into an [`Order`].
@@ -152,6 +166,8 @@ struct OrderSnapshot {
     pricing: Option<Pricing>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    #[serde(default)]
+    timeline: Vec<Milestone>,
 }
 
 impl TryFrom<OrderSnapshot> for Order {
@@ -184,6 +200,7 @@ impl TryFrom<OrderSnapshot> for Order {
             pricing: s.pricing,
             created_at: s.created_at,
             updated_at: s.updated_at,
+            timeline: s.timeline,
         })
     }
 }
@@ -222,7 +239,10 @@ impl Order {
             pricing: None,
             created_at: now,
             updated_at: now,
+            timeline: vec![],
         };
+        let mut order = order;
+        order.record(now, "OrderCreated", None);
         let event = OrderCreated { order_id: id, customer_id, lines, shipping_address, shipping_speed };
         Ok((order, event))
     }
@@ -281,6 +301,15 @@ impl Order {
         self.lines.iter().map(|l| LineRequest { product_id: l.product_id, quantity: l.quantity }).collect()
     }
 
+    /// The steps the order went through, oldest first.
+    pub fn timeline(&self) -> &[Milestone] {
+        &self.timeline
+    }
+
+    fn record(&mut self, at: DateTime<Utc>, event: &str, reason: Option<RejectionReason>) {
+        self.timeline.push(Milestone { at, event: event.to_owned(), status: self.status(), reason });
+    }
+
     fn refuse(&self, action: &'static str) -> DomainError {
         DomainError::InvalidTransition { from: self.status(), action }
     }
@@ -324,6 +353,7 @@ impl Order {
         self.lines = priced;
         self.pricing = Some(pricing);
         self.updated_at = now;
+        self.record(now, "OrderPriced", None);
         Ok(OrderPriced { order_id: self.id, customer_id: self.customer_id, subtotal, shipping_cost: quote.cost, total })
     }
 
@@ -335,6 +365,7 @@ impl Order {
         let pricing = self.pricing.ok_or(DomainError::NotPriced)?;
         self.state = OrderState::Approved;
         self.updated_at = now;
+        self.record(now, "OrderApproved", None);
         Ok(OrderApproved { order_id: self.id, customer_id: self.customer_id, total: pricing.total })
     }
 
@@ -345,6 +376,7 @@ impl Order {
         }
         self.state = OrderState::Rejected { reason };
         self.updated_at = now;
+        self.record(now, "OrderRejected", Some(reason));
         Ok(OrderRejected { order_id: self.id, customer_id: self.customer_id, reason })
     }
 
@@ -355,6 +387,7 @@ impl Order {
             OrderState::Approved => {
                 self.state = OrderState::Cancelled;
                 self.updated_at = now;
+                self.record(now, "OrderCancelled", None);
                 Ok(Some(OrderCancelled { order_id: self.id, customer_id: self.customer_id }))
             }
             OrderState::Cancelled => Ok(None),

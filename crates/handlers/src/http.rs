@@ -26,7 +26,7 @@ use crate::dto::{
     UpdateProductDto,
 };
 use crate::problem::{problem_response, ApiError};
-use crate::views::{CustomerView, OrderView, PageView, ProductView, QuoteView};
+use crate::views::{CustomerView, OrderView, PageView, ProductView, QuoteView, TimelineView};
 
 /// Request bodies above this size are refused before parsing: the largest valid order (50
 /// lines) is a few kilobytes.
@@ -270,6 +270,16 @@ pub async fn get_order(svc: &OrderService, req: Request) -> Response<Body> {
     let result = async {
         let caller = caller(&req)?;
         json(StatusCode::OK, &OrderView::from(&svc.get(&caller, path_id::<OrderId>(&req)?).await?))
+    }
+    .await;
+    finish(&req, result)
+}
+
+/// GET /orders/{id}/timeline: the steps of the order's saga, to its customer or an admin.
+pub async fn get_order_timeline(svc: &OrderService, req: Request) -> Response<Body> {
+    let result = async {
+        let caller = caller(&req)?;
+        json(StatusCode::OK, &TimelineView::from(&svc.get(&caller, path_id::<OrderId>(&req)?).await?))
     }
     .await;
     finish(&req, result)

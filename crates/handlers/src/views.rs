@@ -112,6 +112,47 @@ pub struct OrderView {
     pub updated_at: DateTime<Utc>,
 }
 
+/// `GET /orders/{id}/timeline`: the steps the order went through, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineView {
+    pub order_id: OrderId,
+    pub state: OrderStatus,
+    pub steps: Vec<StepView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepView {
+    pub at: DateTime<Utc>,
+    /// The event the step emitted (`OrderCreated`, `OrderPriced` once the stock was reserved,
+    /// `OrderApproved` once the credit was, `OrderRejected`, `OrderCancelled`).
+    pub event: String,
+    /// The order's state after it.
+    pub state: OrderStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<RejectionReason>,
+    /// Milliseconds since the order was created.
+    pub elapsed_ms: i64,
+}
+
+impl From<&Order> for TimelineView {
+    fn from(o: &Order) -> Self {
+        let steps = o
+            .timeline()
+            .iter()
+            .map(|m| StepView {
+                at: m.at,
+                event: m.event.clone(),
+                state: m.status,
+                reason: m.reason,
+                elapsed_ms: (m.at - o.created_at()).num_milliseconds(),
+            })
+            .collect();
+        TimelineView { order_id: o.id(), state: o.status(), steps }
+    }
+}
+
 impl From<&Order> for OrderView {
     fn from(o: &Order) -> Self {
         let pricing = o.pricing();

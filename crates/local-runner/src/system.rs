@@ -241,6 +241,7 @@ impl LocalSystem {
                 tasks.spawn(async move {
                     let mut r = RelayReport::default();
                     me.deliver(&record, &mut r).await;
+                    me.summarise_saga(&record).await;
                     me.feeds[i].mark_published(&[record.event_id]).await;
                     me.published.fetch_add(1, Ordering::SeqCst);
                     r.published = 1;
@@ -255,6 +256,33 @@ impl LocalSystem {
                 }
             }
         }
+    }
+
+    /// One line per saga that ended (approved, rejected, cancelled): its steps and their times,
+    /// from the order's own timeline.
+    async fn summarise_saga(&self, record: &OutboxRecord) {
+        if !matches!(record.detail_type.as_str(), "OrderApproved" | "OrderRejected" | "OrderCancelled") {
+            return;
+        }
+        let id = serde_json::from_str::<Value>(&record.detail)
+            .ok()
+            .and_then(|d| d["data"]["orderId"].as_str().and_then(|s| s.parse::<domain::OrderId>().ok()));
+        let Some(Ok(Some(order))) = (match id {
+            Some(id) => Some(self.stores.orders.get(id).await),
+            None => None,
+        }) else {
+            return;
+        };
+        let order = order.value;
+        let steps: Vec<String> = order
+            .timeline()
+            .iter()
+            .map(|m| {
+                let reason = m.reason.map(|r| format!("({})", r.as_str())).unwrap_or_default();
+                format!("{}{reason} +{}ms", m.event, (m.at - order.created_at()).num_milliseconds())
+            })
+            .collect();
+        tracing::info!(order = %order.id(), outcome = order.status().as_str(), steps = %steps.join(" → "), "saga");
     }
 
     /// The relay and the sweeper, until `shutdown` resolves.
