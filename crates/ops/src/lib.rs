@@ -1,4 +1,5 @@
-//! Operator commands. `redrive` empties a rule's dead-letter queue back onto the event bus.
+//! Operator commands. `redrive` empties a rule's dead-letter queue back onto the event bus;
+//! `republish` puts a time window of the outbox back on it.
 //!
 //! EventBridge drops an event in a rule's dead-letter queue, whole, when its target kept failing
 //! (the function was down, throttled, or failed on it until the retry policy gave up). Putting it
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 use app::ports::{EventPublisher, OutboxRecord, PublishError};
 use aws_sdk_sqs::types::Message;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 /// How long a received message stays hidden while a run works on it.
@@ -26,8 +28,10 @@ const VISIBILITY_SECONDS: i32 = 60;
 pub enum OpsError {
     #[error("the queue could not be read or changed")]
     Queue(#[source] Box<dyn std::error::Error + Send + Sync>),
-    #[error("the bus did not accept the events; they stay in the queue")]
+    #[error("the bus did not accept the events (a queue keeps its messages, the outbox its records)")]
     Publish(#[source] PublishError),
+    #[error("the outbox could not be read")]
+    Outbox(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 fn queue_error(e: impl std::error::Error + Send + Sync + 'static) -> OpsError {
@@ -164,5 +168,66 @@ impl Redrive {
                 .map_err(queue_error)?;
         }
         Ok(())
+    }
+}
+
+/// What a `republish` run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepublishReport {
+    pub dry_run: bool,
+    /// Outbox records in the window, oldest first (their event ids).
+    pub events: Vec<String>,
+}
+
+impl std::fmt::Display for RepublishReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let verb = if self.dry_run { "would republish" } else { "republished" };
+        writeln!(f, "{verb} {} event(s) from the outbox", self.events.len())?;
+        for id in &self.events {
+            writeln!(f, "  {verb} event {id}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Republishes what the outboxes of `tables` committed in a time window: the recovery for an
+/// outage of the bus (or of the relay) longer than the stream relay's retries, for as long as the
+/// outbox keeps its records (7 days). Every consumer is idempotent, so events that did reach the
+/// bus the first time are applied once all the same. It scans each table whole (its cost is the
+/// table's size in read units): an operator's command, not a routine.
+pub struct Republish {
+    dynamo: aws_sdk_dynamodb::Client,
+    publisher: Arc<dyn EventPublisher>,
+}
+
+impl Republish {
+    pub fn new(dynamo: aws_sdk_dynamodb::Client, publisher: Arc<dyn EventPublisher>) -> Self {
+        Republish { dynamo, publisher }
+    }
+
+    /// The records of `tables` that occurred in `[since, until)`, oldest first; unless `dry_run`,
+    /// put on the bus. A record that does not decode stops the run before anything is published.
+    pub async fn run(
+        &self,
+        tables: &[String],
+        since: DateTime<Utc>,
+        until: Option<DateTime<Utc>>,
+        dry_run: bool,
+    ) -> Result<RepublishReport, OpsError> {
+        let mut records = vec![];
+        for table in tables {
+            let all =
+                aws_adapters::scan_outbox(&self.dynamo, table).await.map_err(|e| OpsError::Outbox(Box::new(e)))?;
+            records
+                .extend(all.into_iter().filter(|r| r.occurred_at >= since && until.is_none_or(|u| r.occurred_at < u)));
+        }
+        records.sort_by_key(|r| r.occurred_at);
+        let report = RepublishReport { dry_run, events: records.iter().map(|r| r.event_id.to_string()).collect() };
+        if !dry_run {
+            for chunk in records.chunks(10) {
+                self.publisher.publish(chunk).await.map_err(OpsError::Publish)?;
+            }
+        }
+        Ok(report)
     }
 }

@@ -68,19 +68,25 @@ async fn drain(sqs: &aws_sdk_sqs::Client, url: &str, at_least: usize) -> Vec<Val
     got
 }
 
-#[tokio::test]
-async fn a_dead_letter_queue_is_redriven_onto_the_bus_and_foreign_messages_stay() {
-    let sdk = sdk().await;
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let events = aws_sdk_eventbridge::Client::new(&sdk);
+/// A new bus with a rule that sends OrderCancelled events to a new queue: (bus, queue URL).
+async fn bus_to_queue(events: &aws_sdk_eventbridge::Client, sqs: &aws_sdk_sqs::Client) -> (String, String) {
     let bus = unique("bus");
     events.create_event_bus().name(&bus).send().await.unwrap();
-    let (target_url, target_arn) = queue(&sqs).await;
+    let (target_url, target_arn) = queue(sqs).await;
     let rule = unique("rule");
     let pattern = json!({"source": ["shop.orders"], "detail-type": ["OrderCancelled"]}).to_string();
     events.put_rule().name(&rule).event_bus_name(&bus).event_pattern(pattern).send().await.unwrap();
     let target = aws_sdk_eventbridge::types::Target::builder().id("q").arn(target_arn).build().unwrap();
     events.put_targets().rule(&rule).event_bus_name(&bus).targets(target).send().await.unwrap();
+    (bus, target_url)
+}
+
+#[tokio::test]
+async fn a_dead_letter_queue_is_redriven_onto_the_bus_and_foreign_messages_stay() {
+    let sdk = sdk().await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let events = aws_sdk_eventbridge::Client::new(&sdk);
+    let (bus, target_url) = bus_to_queue(&events, &sqs).await;
 
     let (dlq, _) = queue(&sqs).await;
     let (a, b) = (cancelled(), cancelled());
@@ -108,4 +114,43 @@ async fn a_dead_letter_queue_is_redriven_onto_the_bus_and_foreign_messages_stay(
     let remaining = drain(&sqs, &dlq, 1).await;
     assert_eq!(remaining.len(), 1, "only the foreign message is left: {remaining:?}");
     assert_eq!(remaining[0]["source"], "aws.elsewhere");
+}
+
+/// After an outage longer than the relay's retries: the events the outbox committed in a window go
+/// back on the bus (a dry run changes nothing; records outside the window stay out).
+#[tokio::test]
+async fn a_window_of_the_outbox_is_republished_onto_the_bus() {
+    use app::ports::{Commit, OrderWrite, Transactional};
+    let sdk = sdk().await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let events = aws_sdk_eventbridge::Client::new(&sdk);
+    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    let names = aws_adapters::TableNames::with_prefix(&unique("t"));
+    aws_adapters::create_tables(&dynamo, &names).await.unwrap();
+    let (bus, target_url) = bus_to_queue(&events, &sqs).await;
+
+    let orders = aws_adapters::DynamoOrderRepository::new(dynamo.clone(), &names.orders);
+    let early = cancelled();
+    orders.commit(Commit::<OrderWrite>::new(vec![], std::slice::from_ref(&early))).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let since = chrono::Utc::now();
+    let (a, b) = (cancelled(), cancelled());
+    orders.commit(Commit::<OrderWrite>::new(vec![], &[a.clone(), b.clone()])).await.unwrap();
+
+    let publisher = Arc::new(aws_adapters::EventBridgePublisher::new(events.clone(), bus.clone()));
+    let republish = ops::Republish::new(dynamo.clone(), publisher);
+    let tables = [names.orders.clone(), names.products.clone(), names.customers.clone()];
+    let dry = republish.run(&tables, since, None, true).await.unwrap();
+    assert_eq!(dry.events.len(), 2, "{dry}");
+    assert!(drain(&sqs, &target_url, 0).await.is_empty(), "a dry run puts nothing on the bus");
+
+    let done = republish.run(&tables, since, None, false).await.unwrap();
+    let delivered = drain(&sqs, &target_url, 2).await;
+    let mut ids: Vec<&str> = delivered.iter().filter_map(|e| e["detail"]["metadata"]["eventId"].as_str()).collect();
+    ids.sort_unstable();
+    let mut want = vec![a.id().to_string(), b.id().to_string()];
+    want.sort_unstable();
+    assert_eq!(ids, want, "the window's events, not the earlier one: {done}");
+    let none = republish.run(&tables, chrono::Utc::now() + chrono::Duration::hours(1), None, false).await.unwrap();
+    assert!(none.events.is_empty());
 }

@@ -1,29 +1,45 @@
-//! `cargo run -p ops -- redrive --queue URL --bus NAME [--dry-run] [--max N] [--endpoint URL]`
+//! Operator commands; credentials and region come from the usual AWS chain, `--endpoint` points at
+//! a local emulator (ministack) instead, with placeholder credentials.
 //!
-//! Puts the events of a rule's dead-letter queue back on the bus and deletes their messages (see
-//! the crate's documentation for why that is safe). `--dry-run` reports what it would redrive and
-//! changes nothing. Credentials and region come from the usual AWS chain; `--endpoint` points at a
-//! local emulator (ministack) instead, with placeholder credentials.
+//! `ops redrive --queue URL --bus NAME [--dry-run] [--max N] [--endpoint URL]` puts the events of
+//! a rule's dead-letter queue back on the bus and deletes their messages.
+//!
+//! `ops republish --table NAME [--table NAME…] --bus NAME --since RFC3339 [--until RFC3339]
+//! [--dry-run] [--endpoint URL]` puts what the tables' outboxes committed in the window back on
+//! the bus (after an outage longer than the relay's retries).
+//!
+//! Both are safe to repeat: every consumer is idempotent (see the crate's documentation).
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
+const USAGE: &str = "usage: ops redrive --queue URL --bus NAME [--dry-run] [--max N] [--endpoint URL]\n       ops republish --table NAME [--table NAME...] --bus NAME --since RFC3339 [--until RFC3339] [--dry-run] [--endpoint URL]";
+
+enum Command {
+    Redrive { queue: String, max: usize },
+    Republish { tables: Vec<String>, since: DateTime<Utc>, until: Option<DateTime<Utc>> },
+}
+
 struct Args {
-    queue: String,
+    command: Command,
     bus: String,
     dry_run: bool,
-    max: usize,
     endpoint: Option<String>,
 }
 
-const USAGE: &str = "usage: ops redrive --queue URL --bus NAME [--dry-run] [--max N] [--endpoint URL]";
+fn time(v: Option<String>, flag: &str) -> Result<DateTime<Utc>, String> {
+    v.and_then(|v| DateTime::parse_from_rfc3339(&v).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or(format!("{flag} needs an RFC 3339 time, e.g. 2026-12-01T10:00:00Z"))
+}
 
 fn args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
-    if it.next().as_deref() != Some("redrive") {
-        return Err(USAGE.into());
-    }
+    let which = it.next().unwrap_or_default();
     let (mut queue, mut bus, mut dry_run, mut max, mut endpoint) = (None, None, false, 1_000usize, None);
+    let (mut tables, mut since, mut until) = (vec![], None, None);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--queue" => queue = it.next(),
@@ -31,16 +47,31 @@ fn args() -> Result<Args, String> {
             "--dry-run" => dry_run = true,
             "--max" => max = it.next().and_then(|v| v.parse().ok()).ok_or("--max needs a whole number")?,
             "--endpoint" => endpoint = it.next(),
+            "--table" => tables.push(it.next().ok_or("--table needs a table name")?),
+            "--since" => since = Some(time(it.next(), "--since")?),
+            "--until" => until = Some(time(it.next(), "--until")?),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
-    Ok(Args {
-        queue: queue.ok_or(format!("--queue is required\n{USAGE}"))?,
-        bus: bus.ok_or(format!("--bus is required\n{USAGE}"))?,
-        dry_run,
-        max,
-        endpoint,
-    })
+    let command = match which.as_str() {
+        "redrive" => Command::Redrive { queue: queue.ok_or(format!("--queue is required\n{USAGE}"))?, max },
+        "republish" if !tables.is_empty() => {
+            Command::Republish { tables, since: since.ok_or(format!("--since is required\n{USAGE}"))?, until }
+        }
+        "republish" => return Err(format!("--table is required\n{USAGE}")),
+        _ => return Err(USAGE.into()),
+    };
+    Ok(Args { command, bus: bus.ok_or(format!("--bus is required\n{USAGE}"))?, dry_run, endpoint })
+}
+
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        msg.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    msg
 }
 
 #[tokio::main]
@@ -58,20 +89,23 @@ async fn main() -> ExitCode {
     };
     let clients = aws_adapters::Clients::new(&sdk);
     let publisher = Arc::new(aws_adapters::EventBridgePublisher::new(clients.events, a.bus));
-    let redrive = ops::Redrive::new(aws_sdk_sqs::Client::new(&sdk), a.queue, publisher);
-    match redrive.run(a.dry_run, a.max).await {
+    let done = match a.command {
+        Command::Redrive { queue, max } => {
+            let redrive = ops::Redrive::new(aws_sdk_sqs::Client::new(&sdk), queue, publisher);
+            redrive.run(a.dry_run, max).await.map(|r| r.to_string())
+        }
+        Command::Republish { tables, since, until } => {
+            let republish = ops::Republish::new(clients.dynamo, publisher);
+            republish.run(&tables, since, until, a.dry_run).await.map(|r| r.to_string())
+        }
+    };
+    match done {
         Ok(report) => {
             print!("{report}");
             ExitCode::SUCCESS
         }
         Err(e) => {
-            let mut msg = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                msg.push_str(&format!(": {s}"));
-                source = s.source();
-            }
-            eprintln!("redrive failed: {msg}");
+            eprintln!("failed: {}", chain(&e));
             ExitCode::FAILURE
         }
     }
