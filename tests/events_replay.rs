@@ -209,7 +209,9 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
     a.expect("get-customer.malformed-id.json", Expect::Status(400)).await;
     assert_eq!(a.expect("get-me.json", Expect::Status(200)).await["id"], local_runner::fixtures::CUSTOMER);
     a.expect("create-product.not-admin.json", Expect::Status(403)).await;
-    a.expect("create-product.json", Expect::Status(201)).await;
+    let added = a.expect("create-product.json", Expect::Status(201)).await;
+    let again = a.expect("create-product.json", Expect::Status(201)).await;
+    assert_eq!(added["id"], again["id"], "the same Idempotency-Key adds the product once");
     a.expect("create-product.negative-stock.json", Expect::Status(400)).await;
     a.expect("get-product.json", Expect::Status(200)).await;
     a.expect("list-products.json", Expect::Status(200)).await;

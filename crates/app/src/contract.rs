@@ -103,7 +103,7 @@ async fn product(f: &Fixture, name: &str, stock: i64) -> ProductId {
         dimensions: Dimensions::new(10, 10, 10).unwrap(),
         stock: StockLevel::new(stock).unwrap(),
     };
-    let p = f.product_service().add(&admin(f), cmd).await.unwrap().resource;
+    let p = f.product_service().add(&admin(f), cmd, None).await.unwrap().resource;
     let entry = CatalogueEntry {
         product_id: p.id(),
         name: p.name().as_str().to_owned(),
@@ -526,7 +526,7 @@ pub async fn an_order_is_placed_at_the_replica_price_and_only_for_what_the_repli
         dimensions: Dimensions::new(1, 1, 1).unwrap(),
         stock: StockLevel::new(1).unwrap(),
     };
-    let unseen = f.product_service().add(&admin(&f), cmd).await.unwrap().resource.id();
+    let unseen = f.product_service().add(&admin(&f), cmd, None).await.unwrap().resource.id();
     let err = f.placement().place(&me(c), place_cmd(c, vec![line(unseen, 1)]), None).await.unwrap_err();
     assert!(matches!(err, AppError::UnknownReference(Item::Product(id)) if id == unseen), "{err:?}");
     assert_eq!(f.order_service().history(&me(c), c, None, page(10), None).await.unwrap().items.len(), 1);

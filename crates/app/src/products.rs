@@ -30,15 +30,28 @@ impl ProductService {
         ProductService { repo, env }
     }
 
-    pub async fn add(&self, caller: &Caller, cmd: AddProduct) -> Result<Created<Product>, AppError> {
+    /// Adds a product to the catalogue; with an Idempotency-Key, a retry adds it once and answers
+    /// as the first request did.
+    pub async fn add(
+        &self,
+        caller: &Caller,
+        cmd: AddProduct,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Created<Product>, AppError> {
         authorize(caller, Action::WriteCatalogue)?;
+        let scope = idempotency::scope(CATALOGUE_SCOPE, caller);
+        let fp = idempotency::fingerprint(&cmd)?;
+        if let Prior::Replay(resource) = idempotency::check(self.repo.as_ref(), &scope, key, &fp).await? {
+            return Ok(Created { resource, replayed: true });
+        }
         let id = ProductId::from_uuid(self.env.new_uuid());
         let (product, event) =
             Product::add(id, cmd.name, cmd.price, cmd.weight, cmd.dimensions, cmd.stock, self.env.now());
         let envelope = EventEnvelope::new(DomainEvent::ProductAdded(event), self.env.as_ref());
+        let record = idempotency::record(&scope, key, &fp, id.as_uuid(), &product)?;
         let write = ProductWrite::Product { product: product.clone(), expected_version: 0 };
-        self.repo.commit(Commit::new(vec![write], &[envelope])).await?;
-        Ok(Created { resource: product, replayed: false })
+        let committed = self.repo.commit(Commit::new(vec![write], &[envelope]).answering(record)).await;
+        idempotency::settle(self.repo.as_ref(), &scope, key, &fp, committed, product, AppError::from).await
     }
 
     /// Loads the product, lets `change` decide, and commits the product with the event it

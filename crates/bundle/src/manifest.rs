@@ -310,7 +310,7 @@ impl Function {
                         name: "create-product",
                         trigger: Trigger::Http { method: "POST", path: "/products", auth: Auth::Token },
                         env: &[PRODUCTS_TABLE],
-                        keys: &["PRODUCT", "OUTBOX"],
+                        keys: &["PRODUCT", "IDEMPOTENCY", "OUTBOX"],
                         permissions: &[writes(Products), on(GET, T(Products))],
                     }
                 }

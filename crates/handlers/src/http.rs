@@ -185,12 +185,13 @@ pub async fn find_order_history(svc: &OrderService, req: Request) -> Response<Bo
     finish(&req, result)
 }
 
-/// POST /products
+/// POST /products (admins; Idempotency-Key honoured: a retry adds once)
 pub async fn create_product(svc: &ProductService, req: Request) -> Response<Body> {
     let result = async {
         let caller = caller(&req)?;
+        let key = idempotency_key(&req)?;
         let cmd: AddProduct = command::<CreateProductDto, _>(&req)?;
-        let c = svc.add(&caller, cmd).await?;
+        let c = svc.add(&caller, cmd, key.as_ref()).await?;
         created(&c, &ProductView::from(&c.resource), format!("/products/{}", c.resource.id()))
     }
     .await;

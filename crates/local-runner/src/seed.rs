@@ -44,7 +44,7 @@ pub async fn seed(system: &LocalSystem, admin: &Caller) -> Result<Seeded, AppErr
             dimensions: Dimensions::new(l, w, h)?,
             stock: StockLevel::new(stock)?,
         };
-        let p = products.add(admin, cmd).await?;
+        let p = products.add(admin, cmd, None).await?;
         out.products.push((name.to_owned(), p.resource.id().to_string()));
     }
     let people = [

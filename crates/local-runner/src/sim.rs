@@ -309,7 +309,8 @@ impl World {
                 dimensions: Dimensions::new(10, 10, 10).map_err(|e| e.to_string())?,
                 stock: StockLevel::new(self.rng.i64(0..=15)).map_err(|e| e.to_string())?,
             };
-            let p = ProductService::new(self.products.clone(), self.env_shared.clone()).add(&self.admin, cmd).await;
+            let p =
+                ProductService::new(self.products.clone(), self.env_shared.clone()).add(&self.admin, cmd, None).await;
             let p = p.map_err(|e| e.to_string())?.resource;
             self.stock_added.insert(p.id(), p.on_hand());
             products.push(p.id());
