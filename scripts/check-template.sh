@@ -112,6 +112,7 @@ allowed = {
     "AWSLambdaBasicExecutionRole": "every",
     "AWSXrayWriteOnlyAccess": "every",
     "AWSLambdaDynamoDBExecutionRole": {"OutboxRelayFunctionRole"},
+    "AWSLambdaSQSQueueExecutionRole": {"RedriveOutboxFunctionRole"},
 }
 problems = []
 for lid, r in out["Resources"].items():

@@ -152,6 +152,22 @@ async fn the_deployed_bundle_runs_the_saga_end_to_end() {
     assert_eq!(seen, newest_first);
     assert_eq!(seen.len(), 3, "approved, out of stock, idempotent: {seen:?}");
 
+    // The relay cannot reach the bus for longer than its retries: each stream event source gives
+    // up on its batch and leaves the batch's range in the relay's failure queue; redrive-outbox
+    // reads the range back from the stream and publishes it. Every hop of this saga goes that
+    // way, and it completes with no one acting.
+    let down = harness(&["outage", &stack, "on"]);
+    assert_eq!(down["mappings"], 3, "{down}");
+    let through = api.order(&rich, &[(&lamp, 1)]).await.body["id"].as_str().expect("id").to_owned();
+    let outage = Duration::from_secs(180);
+    let o = api.eventually_within(&format!("/orders/{through}"), outage, |o| o["state"] != "PENDING").await;
+    assert_eq!(o["state"], "APPROVED", "the saga went through the redrive while the relay was down: {o}");
+    harness(&["outage", &stack, "off"]);
+    let failed = harness(&["logs", &stack, "relay failed"]);
+    let redrove = harness(&["logs", &stack, "redrove a stream range"]);
+    assert!(failed["outbox-relay"].as_u64() >= Some(4), "the relay failed on every hop: {failed}");
+    assert!(redrove["redrive-outbox"].as_u64() >= Some(4), "each hop was redriven: {redrove}");
+
     // The catalogue and the accounts change. Restock, then order: the rare vase is back in stock.
     let buyer = api.customer("buyer@example.com", 10_000).await;
     let restocked = api.post(&format!("/products/{rare}/restock"), json!({"quantity": 2})).await;

@@ -58,6 +58,7 @@ fn manifest_name(r: Resource) -> String {
     match r {
         Resource::Table(t) => format!("{t:?}"),
         Resource::Index(t, i) => format!("{t:?}/index/{i}"),
+        Resource::Stream(t) => format!("{t:?}/stream"),
         Resource::Bus => "bus".to_owned(),
     }
 }
@@ -68,6 +69,8 @@ fn leak(s: &str) -> &'static str {
 }
 
 struct World {
+    /// The outbox records the redrive replay's ranges hold, counted from the streams.
+    expected_redrive: std::sync::atomic::AtomicUsize,
     names: TableNames,
     bus: String,
     sdk: aws_config::SdkConfig,
@@ -82,7 +85,7 @@ impl World {
         aws_adapters::create_tables(&aws_sdk_dynamodb::Client::new(&sdk), &names).await.expect("tables");
         let bus = format!("{prefix}bus");
         aws_sdk_eventbridge::Client::new(&sdk).create_event_bus().name(&bus).send().await.expect("bus");
-        let w = World { names, bus, sdk, recorder };
+        let w = World { expected_redrive: Default::default(), names, bus, sdk, recorder };
         w.seed().await;
         w
     }
@@ -108,9 +111,11 @@ impl World {
         let tap = || self.recorder.tap(function.name());
         let dynamo = aws_sdk_dynamodb::config::Builder::from(&self.sdk).interceptor(tap()).build();
         let events = aws_sdk_eventbridge::config::Builder::from(&self.sdk).interceptor(tap()).build();
+        let streams = aws_sdk_dynamodbstreams::config::Builder::from(&self.sdk).interceptor(tap()).build();
         let clients = aws_adapters::Clients {
             dynamo: aws_sdk_dynamodb::Client::from_conf(dynamo),
             events: aws_sdk_eventbridge::Client::from_conf(events),
+            streams: aws_sdk_dynamodbstreams::Client::from_conf(streams),
         };
         let handler =
             wire(function, &config, &AwsResources { config: &config, clients: &clients }, SystemEnvironment::shared())
@@ -145,7 +150,12 @@ impl World {
             let body = serde_json::from_slice(resp.body().as_ref()).unwrap_or(Value::Null);
             return (Expect::Status(resp.status().as_u16()), body);
         }
-        let payload: Value = serde_json::from_str(&text).expect("JSON");
+        let mut payload: Value = serde_json::from_str(&text).expect("JSON");
+        if function == Function::RedriveOutbox {
+            let outbox = self.point_at_streams(&mut payload).await;
+            assert!(outbox > 3, "the ranges hold the outbox records of the replays so far");
+            self.expected_redrive.store(outbox, std::sync::atomic::Ordering::SeqCst);
+        }
         let answer = bundle::lambda::invoke(function, &handler, payload)
             .await
             .unwrap_or_else(|e| panic!("{file}: the invocation failed: {e}"));
@@ -155,9 +165,55 @@ impl World {
                 _ => (Expect::Skipped, answer["emitted"].clone()),
             },
             Trigger::OutboxStream => (Expect::Relayed(answer["sent"].as_u64().unwrap_or(0) as usize), Value::Null),
+            Trigger::RelayFailures => (Expect::Relayed(answer["sent"].as_u64().unwrap_or(0) as usize), answer),
             Trigger::Schedule => (Expect::Swept(answer["rejected"].as_u64().unwrap_or(0) as usize), Value::Null),
             Trigger::Http { .. } => unreachable!("answered above"),
         }
+    }
+
+    /// Rewrites the on-failure messages in `payload` to point at this world's streams (orders,
+    /// products, customers), each from its first record to its last (the sample names a deployed
+    /// stack's); answers how many outbox records those ranges hold.
+    async fn point_at_streams(&self, payload: &mut Value) -> usize {
+        let streams = aws_sdk_dynamodbstreams::Client::new(&self.sdk);
+        let mut outbox = 0;
+        let tables = [&self.names.orders, &self.names.products, &self.names.customers];
+        for (i, table) in tables.into_iter().enumerate() {
+            let described = self.plain().describe_table().table_name(table).send().await.expect("table");
+            let arn = described.table().and_then(|t| t.latest_stream_arn()).expect("a stream").to_owned();
+            let stream = streams.describe_stream().stream_arn(&arn).send().await.expect("stream");
+            let shard = stream.stream_description().and_then(|d| d.shards().first()).expect("a shard");
+            let shard_id = shard.shard_id().expect("shard id").to_owned();
+            let it = streams
+                .get_shard_iterator()
+                .stream_arn(&arn)
+                .shard_id(&shard_id)
+                .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
+                .send()
+                .await
+                .expect("iterator");
+            let page = streams.get_records().set_shard_iterator(it.shard_iterator).send().await.expect("records");
+            let seqs: Vec<&str> =
+                page.records().iter().filter_map(|r| r.dynamodb().and_then(|d| d.sequence_number())).collect();
+            outbox += page
+                .records()
+                .iter()
+                .filter(|r| r.event_name() == Some(&aws_sdk_dynamodbstreams::types::OperationType::Insert))
+                .filter(|r| {
+                    let pk = r.dynamodb().and_then(|d| d.keys()).and_then(|k| k.get("PK"));
+                    matches!(pk, Some(aws_sdk_dynamodbstreams::types::AttributeValue::S(pk)) if pk.starts_with("OUTBOX#"))
+                })
+                .count();
+            let record = &mut payload["Records"][i];
+            let mut body: Value = serde_json::from_str(record["body"].as_str().expect("body")).expect("JSON body");
+            let info = &mut body["DDBStreamBatchInfo"];
+            info["streamArn"] = arn.into();
+            info["shardId"] = shard_id.into();
+            info["startSequenceNumber"] = seqs.first().copied().expect("records").into();
+            info["endSequenceNumber"] = seqs.last().copied().expect("records").into();
+            record["body"] = body.to_string().into();
+        }
+        outbox
     }
 
     /// A recorded resource in the manifest's terms (`Orders`, `Orders/index/ByCustomer`, `bus`),
@@ -166,9 +222,10 @@ impl World {
         if recorded == "bus" {
             return Some("bus".to_owned());
         }
-        let (table, index) = match recorded.split_once("/index/") {
-            Some((t, i)) => (t, Some(i)),
-            None => (recorded, None),
+        let (table, index, stream) = match (recorded.split_once("/index/"), recorded.strip_suffix("/stream")) {
+            (Some((t, i)), _) => (t, Some(i), false),
+            (None, Some(t)) => (t, None, true),
+            (None, None) => (recorded, None, false),
         };
         let t = [
             (&self.names.customers, Table::Customers),
@@ -180,6 +237,7 @@ impl World {
         .1;
         Some(manifest_name(match index {
             Some(i) => Resource::Index(t, leak(i)),
+            None if stream => Resource::Stream(t),
             None => Resource::Table(t),
         }))
     }
@@ -261,6 +319,11 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
     a.expect("replicate-customers.json", Expect::Applied(&[])).await;
     a.expect("outbox-relay.json", Expect::Relayed(2)).await;
     a.expect("outbox-relay.products.json", Expect::Relayed(1)).await;
+    // Every outbox record the three tables have streamed so far, read back and published.
+    let (got, redriven) = a.replay("redrive-outbox.json").await;
+    let want = a.expected_redrive.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(got, Expect::Relayed(want), "{redriven}");
+    assert_eq!(redriven["batchItemFailures"], serde_json::json!([]), "{redriven}");
 
     // Rejections, compensations and the sweeper.
     let b = World::new(recorder.clone()).await;
@@ -338,6 +401,7 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
         "release-stock.order-rejected.json",
         "release-credit.order-rejected.json",
         "sweep-orders.json",
+        "redrive-outbox.json",
     ]);
     let replayed: BTreeSet<String> = replayed.into_iter().map(str::to_owned).collect();
     assert_eq!(all, replayed, "a new event file needs an expectation here");

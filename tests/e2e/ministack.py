@@ -11,7 +11,11 @@ credentials and region come from there; boto3 and sam honour AWS_ENDPOINT_URL):
                         asked), signs it in, prints {"accessToken"}
   invoke STACK BINARY FILE
                         invokes a function synchronously with the JSON in FILE; prints its answer
-  logs STACK            prints {binary: number of log events} for every function
+  logs STACK [TEXT]     prints {binary: number of log events (containing TEXT)} for every function
+  outage STACK on|off   on: the outbox relay can no longer reach EventBridge (its endpoint a
+                        closed local port), and its stream event sources give up on a failing
+                        batch after 5 s instead of the template's hour (AWS's minimum is 60 s;
+                        the test would wait minutes); off: as deployed again
 
 ministack ignores the OpenAPI body SAM generates for an HttpApi, so the API has no routes and no
 authorizer after the deploy: the harness creates what API Gateway would have created from it,
@@ -183,19 +187,38 @@ def invoke(stack, binary, file):
     print(json.dumps({"status": r["StatusCode"], "error": r.get("FunctionError"), "payload": body}))
 
 
-def logs(stack):
+def logs(stack, pattern=None):
     resources = stack_resources(stack)
     cwl = client("logs")
     out = {}
     for logical, binary, _ in functions_of_template():
         group = f"/aws/lambda/{resources[logical]['PhysicalResourceId']}"
         try:
-            out[binary] = len(cwl.filter_log_events(logGroupName=group).get("events", []))
+            events = cwl.filter_log_events(logGroupName=group).get("events", [])
+            out[binary] = len([e for e in events if pattern is None or pattern in e["message"]])
         except cwl.exceptions.ResourceNotFoundException:
             out[binary] = 0
     print(json.dumps(out))
 
 
+def outage(stack, state):
+    resources = stack_resources(stack)
+    lam = client("lambda")
+    relay = resources["OutboxRelayFunction"]["PhysicalResourceId"]
+    env = lam.get_function_configuration(FunctionName=relay).get("Environment", {}).get("Variables", {})
+    if state == "on":
+        env["AWS_ENDPOINT_URL_EVENTBRIDGE"] = "http://127.0.0.1:9"  # nothing listens there
+        age = 5
+    else:
+        env.pop("AWS_ENDPOINT_URL_EVENTBRIDGE", None)
+        age = 3600
+    lam.update_function_configuration(FunctionName=relay, Environment={"Variables": env})
+    mappings = lam.list_event_source_mappings(FunctionName=relay)["EventSourceMappings"]
+    for m in mappings:
+        lam.update_event_source_mapping(UUID=m["UUID"], MaximumRecordAgeInSeconds=age)
+    print(json.dumps({"relay": relay, "mappings": len(mappings), "maximumRecordAgeInSeconds": age}))
+
+
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
-    {"deploy": deploy, "invoke": invoke, "logs": logs, "token": token}[cmd](*args)
+    {"deploy": deploy, "invoke": invoke, "logs": logs, "token": token, "outage": outage}[cmd](*args)

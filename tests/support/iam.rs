@@ -30,6 +30,8 @@ pub struct Recorder {
 #[derive(Debug)]
 struct Tap {
     function: String,
+    /// The stream of the last `GetShardIterator`: a `GetRecords` names only the iterator.
+    stream: Mutex<String>,
     calls: Arc<Mutex<BTreeMap<String, BTreeSet<Call>>>>,
     keys: Arc<Mutex<BTreeMap<String, BTreeSet<Key>>>>,
 }
@@ -37,7 +39,12 @@ struct Tap {
 impl Recorder {
     /// An interceptor to attach to the clients of `function`.
     pub fn tap(&self, function: &str) -> impl Intercept + 'static {
-        Tap { function: function.to_owned(), calls: self.calls.clone(), keys: self.keys.clone() }
+        Tap {
+            function: function.to_owned(),
+            stream: Mutex::default(),
+            calls: self.calls.clone(),
+            keys: self.keys.clone(),
+        }
     }
 
     pub fn calls(&self) -> BTreeMap<String, BTreeSet<Call>> {
@@ -139,6 +146,17 @@ impl Intercept for Tap {
         let req = ctx.request();
         let target = req.headers().get("x-amz-target").unwrap_or("").to_owned();
         let body: Value = req.body().bytes().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or(Value::Null);
+        if let Some(op) = target.strip_prefix("DynamoDBStreams_20120810.") {
+            // `arn:...:table/<name>/stream/<label>` read as `<name>/stream`.
+            let mut last = self.stream.lock().map_err(|_| "poisoned")?;
+            if let Some(arn) = body["StreamArn"].as_str() {
+                *last = arn.split('/').nth(1).map_or_else(|| "?".to_owned(), |t| format!("{t}/stream"));
+            }
+            if let Ok(mut calls) = self.calls.lock() {
+                calls.entry(self.function.clone()).or_default().insert((format!("dynamodb:{op}"), last.clone()));
+            }
+            return Ok(());
+        }
         if let Ok(mut calls) = self.calls.lock() {
             calls.entry(self.function.clone()).or_default().extend(actions(&target, &body));
         }

@@ -29,6 +29,8 @@ pub const RELAY_ENTRIES_FAILED: &str = "RelayEntriesFailed";
 /// Milliseconds from an event's commit to its acceptance by the bus.
 pub const RELAY_LAG: &str = "RelayLagMs";
 pub const COLD_STARTS: &str = "ColdStarts";
+/// Events put back on the bus from a stream range the relay had given up on.
+pub const EVENTS_REDRIVEN: &str = "EventsRedriven";
 
 pub fn order_created() {
     counter!(ORDERS_CREATED).increment(1);
@@ -83,6 +85,10 @@ pub fn relayed(batch: usize, failed: usize, lags_ms: impl IntoIterator<Item = i6
     for lag in lags_ms {
         histogram!(RELAY_LAG).record(lag.max(0) as f64);
     }
+}
+
+pub fn redriven(events: usize) {
+    counter!(EVENTS_REDRIVEN).increment(events as u64);
 }
 
 pub fn cold_start() {

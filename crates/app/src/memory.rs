@@ -2,7 +2,7 @@
 //! commits, applied markers, idempotency records, pagination), for the offline runner, the
 //! simulation and fast tests. The contract suite runs against both.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -15,8 +15,8 @@ use domain::{
 use crate::page::{composite_key, order_position, product_position, Page, PageRequest, Position};
 use crate::ports::{
     AppliedEvent, Commit, CustomerRepository, CustomerWrite, Duplicate, EventLedger, HistoryQuery, IdempotencyKey,
-    IdempotencyRecord, Item, OrderRepository, OrderWrite, OutboxRecord, Overdue, ProductRepository, ProductWrite,
-    StoreError, Transactional, Versioned,
+    IdempotencyRecord, Item, OrderRepository, OrderWrite, OutboxRecord, OutboxStream, Overdue, ProductRepository,
+    ProductWrite, StoreError, StreamError, StreamRange, Transactional, Versioned,
 };
 
 /// Called after every successful commit (the runner wakes its outbox dispatcher with it).
@@ -31,7 +31,15 @@ struct Ledger {
     /// (DynamoDB keeps them until their TTL; nothing reads them after publication either way),
     /// so a long-running offline runner does not grow with every event.
     outbox: Vec<OutboxRecord>,
+    /// The table's change stream, as far as the relay reads it: every outbox record committed,
+    /// with its sequence number, the oldest dropped past [`STREAM_RETENTION`] (DynamoDB keeps 24
+    /// hours; a bound on records does the same job offline).
+    stream: VecDeque<(u64, OutboxRecord)>,
+    next_sequence: u64,
 }
+
+/// Outbox records an in-memory table's stream keeps.
+pub const STREAM_RETENTION: usize = 100_000;
 
 impl Ledger {
     fn check<W>(&self, c: &Commit<W>) -> Result<(), StoreError> {
@@ -55,7 +63,39 @@ impl Ledger {
         if let Some(r) = idem {
             self.idempotency.insert((r.scope.clone(), r.key.clone()), r);
         }
+        for e in &events {
+            self.next_sequence += 1;
+            self.stream.push_back((self.next_sequence, e.clone()));
+        }
+        while self.stream.len() > STREAM_RETENTION {
+            self.stream.pop_front();
+        }
         self.outbox.extend(events);
+    }
+
+    /// The range of the stream the records `ids` occupy (what an event source that gave up on
+    /// them writes to its on-failure queue), `None` if none is in the stream.
+    fn stream_range(&self, stream: &str, ids: &[EventId]) -> Option<StreamRange> {
+        let ids: HashSet<_> = ids.iter().collect();
+        let mut seqs = self.stream.iter().filter(|(_, r)| ids.contains(&r.event_id)).map(|(s, _)| *s);
+        let first = seqs.next()?;
+        let last = seqs.next_back().unwrap_or(first);
+        Some(StreamRange {
+            stream: stream.to_owned(),
+            shard: "shard-0".to_owned(),
+            first: first.to_string(),
+            last: last.to_string(),
+        })
+    }
+
+    fn read_stream(&self, range: &StreamRange) -> Result<Vec<OutboxRecord>, StreamError> {
+        let number = |s: &str| s.parse::<u64>().map_err(|_| StreamError::Invalid(format!("sequence number {s:?}")));
+        let (first, last) = (number(&range.first)?, number(&range.last)?);
+        let oldest = self.stream.front().map_or(self.next_sequence + 1, |(s, _)| *s);
+        if first < oldest {
+            return Err(StreamError::Trimmed(format!("{} from {first}", range.stream)));
+        }
+        Ok(self.stream.iter().filter(|(s, _)| (first..=last).contains(s)).map(|(_, r)| r.clone()).collect())
     }
 }
 
@@ -154,9 +194,27 @@ pub trait MemoryOutbox: Send + Sync {
     fn mark_published(&self, ids: &[EventId]);
     /// Runs `hook` after every successful commit.
     fn on_commit(&self, hook: CommitHook);
+    /// The name of the table's stream, as a [`StreamRange`] names it.
+    fn stream_name(&self) -> &'static str;
+    /// The stream range the records `ids` occupy, as a stream's event source reports a batch it
+    /// gave up on.
+    fn stream_range(&self, ids: &[EventId]) -> Option<StreamRange>;
+    /// The outbox records of `range`, in stream order.
+    fn read_stream(&self, range: &StreamRange) -> Result<Vec<OutboxRecord>, StreamError>;
 }
 
-impl<S: Send> MemoryOutbox for MemoryTable<S> {
+/// The streams of in-memory tables, each range read from the table it names.
+pub struct MemoryStreams(pub Vec<Arc<dyn MemoryOutbox>>);
+
+#[async_trait]
+impl OutboxStream for MemoryStreams {
+    async fn outbox_records(&self, range: &StreamRange) -> Result<Vec<OutboxRecord>, StreamError> {
+        let table = self.0.iter().find(|t| t.stream_name() == range.stream);
+        table.ok_or_else(|| StreamError::Invalid(format!("no stream {}", range.stream)))?.read_stream(range)
+    }
+}
+
+impl<S: Send> MemoryTable<S> {
     fn unpublished(&self) -> Vec<OutboxRecord> {
         self.lock().ledger.outbox.clone()
     }
@@ -170,7 +228,7 @@ impl<S: Send> MemoryOutbox for MemoryTable<S> {
 }
 
 macro_rules! ledger_and_outbox {
-    ($repo:ident, $write:ty) => {
+    ($repo:ident, $write:ty, $stream:literal) => {
         #[async_trait]
         impl Transactional<$write> for $repo {
             async fn commit(&self, c: Commit<$write>) -> Result<(), StoreError> {
@@ -201,6 +259,15 @@ macro_rules! ledger_and_outbox {
             }
             fn on_commit(&self, hook: CommitHook) {
                 self.0.on_commit(hook)
+            }
+            fn stream_name(&self) -> &'static str {
+                $stream
+            }
+            fn stream_range(&self, ids: &[EventId]) -> Option<StreamRange> {
+                self.0.lock().ledger.stream_range($stream, ids)
+            }
+            fn read_stream(&self, range: &StreamRange) -> Result<Vec<OutboxRecord>, StreamError> {
+                self.0.lock().ledger.read_stream(range)
             }
         }
     };
@@ -271,7 +338,7 @@ impl TableState<OrderWrite> for OrdersState {
 #[derive(Default)]
 pub struct InMemoryOrderRepository(MemoryTable<OrdersState>);
 
-ledger_and_outbox!(InMemoryOrderRepository, OrderWrite);
+ledger_and_outbox!(InMemoryOrderRepository, OrderWrite, "orders");
 
 #[async_trait]
 impl OrderRepository for InMemoryOrderRepository {
@@ -359,7 +426,7 @@ impl TableState<ProductWrite> for ProductsState {
 #[derive(Default)]
 pub struct InMemoryProductRepository(MemoryTable<ProductsState>);
 
-ledger_and_outbox!(InMemoryProductRepository, ProductWrite);
+ledger_and_outbox!(InMemoryProductRepository, ProductWrite, "products");
 
 #[async_trait]
 impl ProductRepository for InMemoryProductRepository {
@@ -436,7 +503,7 @@ impl TableState<CustomerWrite> for CustomersState {
 #[derive(Default)]
 pub struct InMemoryCustomerRepository(MemoryTable<CustomersState>);
 
-ledger_and_outbox!(InMemoryCustomerRepository, CustomerWrite);
+ledger_and_outbox!(InMemoryCustomerRepository, CustomerWrite, "customers");
 
 #[async_trait]
 impl CustomerRepository for InMemoryCustomerRepository {

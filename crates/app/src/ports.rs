@@ -335,3 +335,41 @@ pub enum PublishError {
 pub trait EventPublisher: Send + Sync {
     async fn publish(&self, records: &[OutboxRecord]) -> Result<(), PublishError>;
 }
+
+/// A contiguous range of one table's change stream: what the stream's event source hands to the
+/// relay's on-failure queue when it gives up on a batch (the shard and the first and last
+/// sequence numbers, never the records themselves).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StreamRange {
+    /// The stream's ARN (a memory store's name offline).
+    pub stream: String,
+    pub shard: String,
+    /// Sequence numbers, decimal, inclusive.
+    pub first: String,
+    pub last: String,
+}
+
+/// Why a stream range could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    /// The range is older than the stream's retention (24 hours on DynamoDB) or the stream was
+    /// replaced: only the outbox items (TTL 7 days) still hold its records (`ops republish`).
+    #[error("the stream no longer holds {0}")]
+    Trimmed(String),
+    /// A sequence number that is not a decimal number, or a stream that is not one of ours.
+    #[error("not a readable stream range: {0}")]
+    Invalid(String),
+    /// A record in the range is an outbox item that does not decode.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The stream could not be reached; retrying may help.
+    #[error("stream unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Reads back, from a table's change stream, the outbox records a range holds.
+#[async_trait]
+pub trait OutboxStream: Send + Sync {
+    /// The outbox records inserted in `range`, in stream order (other items' changes skipped).
+    async fn outbox_records(&self, range: &StreamRange) -> Result<Vec<OutboxRecord>, StreamError>;
+}

@@ -37,11 +37,16 @@ pub async fn local_sdk_config(endpoint: &str) -> SdkConfig {
 pub struct Clients {
     pub dynamo: aws_sdk_dynamodb::Client,
     pub events: aws_sdk_eventbridge::Client,
+    pub streams: aws_sdk_dynamodbstreams::Client,
 }
 
 impl Clients {
     pub fn new(sdk: &SdkConfig) -> Clients {
-        Clients { dynamo: aws_sdk_dynamodb::Client::new(sdk), events: aws_sdk_eventbridge::Client::new(sdk) }
+        Clients {
+            dynamo: aws_sdk_dynamodb::Client::new(sdk),
+            events: aws_sdk_eventbridge::Client::new(sdk),
+            streams: aws_sdk_dynamodbstreams::Client::new(sdk),
+        }
     }
 
     /// Opens the DynamoDB connection (DNS, TCP, TLS) to `table` during init, when Lambda does not

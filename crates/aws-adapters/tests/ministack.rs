@@ -708,3 +708,86 @@ async fn an_unreadable_pending_item_does_not_stop_the_sweep() {
     let swept = repo.get(good.id()).await.unwrap().unwrap().value;
     assert_eq!(swept.status(), OrderStatus::Rejected);
 }
+
+// ---------------------------------------------------------------- the stream, read back
+
+/// The stream of `table`: its ARN, its (one) shard, and every record's (sequence number, PK).
+async fn stream_of(config: &aws_config::SdkConfig, table: &str) -> (String, String, Vec<(String, String)>) {
+    let dynamo = aws_sdk_dynamodb::Client::new(config);
+    let streams = aws_sdk_dynamodbstreams::Client::new(config);
+    let described = dynamo.describe_table().table_name(table).send().await.unwrap();
+    let arn = described.table().and_then(|t| t.latest_stream_arn()).unwrap().to_owned();
+    let stream = streams.describe_stream().stream_arn(&arn).send().await.unwrap();
+    let shard = stream.stream_description().unwrap().shards()[0].shard_id().unwrap().to_owned();
+    let it = streams
+        .get_shard_iterator()
+        .stream_arn(&arn)
+        .shard_id(&shard)
+        .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap();
+    let page = streams.get_records().set_shard_iterator(it.shard_iterator).send().await.unwrap();
+    let records = page
+        .records()
+        .iter()
+        .filter_map(|r| {
+            let d = r.dynamodb()?;
+            let pk = match d.keys()?.get("PK")? {
+                aws_sdk_dynamodbstreams::types::AttributeValue::S(s) => s.clone(),
+                _ => return None,
+            };
+            Some((d.sequence_number()?.to_owned(), pk))
+        })
+        .collect();
+    (arn, shard, records)
+}
+
+#[tokio::test]
+async fn a_stream_range_reads_back_exactly_its_outbox_records_and_redrives_them_onto_the_bus() {
+    use app::ports::{OutboxStream, StreamError, StreamRange};
+    let config = common::sdk_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let names = common::fresh_tables(&client).await;
+    let repo = DynamoOrderRepository::new(client.clone(), &names.orders);
+    // Outbox records with other changes of the table between them (orders, markers).
+    let customer = CustomerId::from_uuid(Uuid::new_v4());
+    let mut emitted = vec![];
+    for i in 0..5 {
+        let e = envelope();
+        let order = new_order(customer, at(i));
+        let write = OrderWrite::Put { order, expected_version: 0 };
+        repo.commit(Commit::new(vec![write], std::slice::from_ref(&e))).await.unwrap();
+        emitted.push(e.id());
+    }
+    let (arn, shard, records) = stream_of(&config, &names.orders).await;
+    let seq_of = |id: EventId| records.iter().find(|(_, pk)| *pk == format!("OUTBOX#{id}")).unwrap().0.clone();
+    let range =
+        StreamRange { stream: arn.clone(), shard: shard.clone(), first: seq_of(emitted[1]), last: seq_of(emitted[3]) };
+
+    let stream = aws_adapters::DynamoOutboxStream::new(aws_sdk_dynamodbstreams::Client::new(&config));
+    let got = stream.outbox_records(&range).await.unwrap();
+    assert_eq!(got.iter().map(|r| r.event_id).collect::<Vec<_>>(), emitted[1..4].to_vec(), "in commit order");
+    assert!(got.iter().all(|r| r.detail_type == "OrderCancelled" && r.source == "shop.orders"));
+
+    // What a redrive function does with it: the records reach the bus's targets.
+    let w = wiring("shop.orders", &["OrderCancelled"]).await;
+    let redrive = app::relay::Redrive::new(std::sync::Arc::new(stream.clone()), std::sync::Arc::new(w.publisher()));
+    assert_eq!(redrive.redrive(&range).await.unwrap(), 3);
+    let delivered = w.receive(3).await;
+    let mut ids: Vec<String> =
+        delivered.iter().map(|e| e["detail"]["metadata"]["eventId"].as_str().unwrap_or_default().to_owned()).collect();
+    ids.sort();
+    let mut want: Vec<String> = emitted[1..4].iter().map(|i| i.to_string()).collect();
+    want.sort();
+    assert_eq!(ids, want, "{delivered:?}");
+
+    // A sequence number the stream does not hold (trimmed past 24 hours) and a range that is no
+    // range are permanent; a stream that does not exist is too.
+    let gone = StreamRange { first: "1".into(), last: "2".into(), ..range.clone() };
+    assert!(matches!(stream.outbox_records(&gone).await, Err(StreamError::Trimmed(_))), "trimmed");
+    let reversed = StreamRange { first: range.last.clone(), last: range.first.clone(), ..range.clone() };
+    assert!(matches!(stream.outbox_records(&reversed).await, Err(StreamError::Invalid(_))));
+    let elsewhere = StreamRange { stream: arn.replace(&names.orders, "no-such-table"), ..range };
+    assert!(stream.outbox_records(&elsewhere).await.is_err_and(|e| matches!(e, StreamError::Trimmed(_))));
+}

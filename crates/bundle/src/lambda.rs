@@ -11,7 +11,7 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use std::sync::Arc;
 
-use app::ports::{CustomerRepository, EventPublisher, OrderRepository, ProductRepository};
+use app::ports::{CustomerRepository, EventPublisher, OrderRepository, OutboxStream, ProductRepository};
 
 use crate::config::Config;
 use crate::manifest::{Function, Table};
@@ -39,6 +39,9 @@ impl Resources for AwsResources<'_> {
     fn publisher(&self) -> Result<Arc<dyn EventPublisher>, WireError> {
         let bus = self.config.bus_name()?;
         Ok(Arc::new(aws_adapters::EventBridgePublisher::new(self.clients.events.clone(), bus)))
+    }
+    fn outbox_stream(&self) -> Result<Arc<dyn OutboxStream>, WireError> {
+        Ok(Arc::new(aws_adapters::DynamoOutboxStream::new(self.clients.streams.clone())))
     }
 }
 
@@ -120,6 +123,13 @@ pub async fn invoke(function: Function, handler: &Handler, payload: Value) -> Re
                 tracing::error!(error = %e, cause = ?std::error::Error::source(e), "relay failed; the batch will be retried")
             })?;
             Ok(serde_json::json!({ "sent": sent }))
+        }
+        Handler::Redrive(redrive) => {
+            let batch: aws_lambda_events::sqs::SqsEvent = serde_json::from_value(payload)?;
+            let (sent, response) = crate::relay::redrive_failures(redrive, batch).await;
+            let mut answer = serde_json::to_value(response)?;
+            answer["sent"] = sent.into();
+            Ok(answer)
         }
         Handler::Sweep(sweeper) => {
             let _: EventBridgeEvent<Value> = serde_json::from_value(payload)?;

@@ -43,6 +43,8 @@ impl Table {
 pub enum Resource {
     Table(Table),
     Index(Table, &'static str),
+    /// The table's DynamoDB stream.
+    Stream(Table),
     Bus,
 }
 
@@ -95,12 +97,14 @@ pub enum Trigger {
     Bus(&'static [Consumes]),
     /// The tables' streams, filtered to outbox records.
     OutboxStream,
+    /// The relay's on-failure queue: pointers to the stream ranges it gave up on.
+    RelayFailures,
     /// A schedule.
     Schedule,
 }
 
 use vars::*;
-use Resource::{Bus, Index, Table as T};
+use Resource::{Bus, Index, Stream, Table as T};
 use Table::{Customers, Orders, Products};
 
 const GET: &str = "dynamodb:GetItem";
@@ -111,6 +115,8 @@ const QUERY: &str = "dynamodb:Query";
 const CONDITION_CHECK: &str = "dynamodb:ConditionCheckItem";
 const PUT: &str = "dynamodb:PutItem";
 const PUT_EVENTS: &str = "events:PutEvents";
+const SHARD_ITERATOR: &str = "dynamodb:GetShardIterator";
+const GET_RECORDS: &str = "dynamodb:GetRecords";
 
 /// TransactWriteItems has no IAM action of its own: each item is authorised as the single-item
 /// call it stands for, so a Put needs PutItem. Our commits only put, except a compensation that
@@ -166,6 +172,7 @@ pub enum Function {
     ReplicateCatalogue,
     ReplicateCustomers,
     OutboxRelay,
+    RedriveOutbox,
     SweepOrders,
 }
 
@@ -185,7 +192,7 @@ pub struct Spec {
 }
 
 impl Function {
-    pub const ALL: [Function; 28] = [
+    pub const ALL: [Function; 29] = [
         Function::CreateCustomer,
         Function::GetCustomer,
         Function::GetMe,
@@ -213,6 +220,7 @@ impl Function {
         Function::ReplicateCatalogue,
         Function::ReplicateCustomers,
         Function::OutboxRelay,
+        Function::RedriveOutbox,
         Function::SweepOrders,
     ];
 
@@ -585,6 +593,25 @@ impl Function {
                         env: &[EVENT_BUS_NAME],
                         keys: &[],
                         permissions: &[on(PUT_EVENTS, Bus)],
+                    }
+                }
+            }
+            Function::RedriveOutbox => {
+                const {
+                    Spec {
+                        name: "redrive-outbox",
+                        trigger: Trigger::RelayFailures,
+                        env: &[EVENT_BUS_NAME],
+                        keys: &[],
+                        permissions: &[
+                            on(SHARD_ITERATOR, Stream(Customers)),
+                            on(SHARD_ITERATOR, Stream(Products)),
+                            on(SHARD_ITERATOR, Stream(Orders)),
+                            on(GET_RECORDS, Stream(Customers)),
+                            on(GET_RECORDS, Stream(Products)),
+                            on(GET_RECORDS, Stream(Orders)),
+                            on(PUT_EVENTS, Bus),
+                        ],
                     }
                 }
             }

@@ -29,3 +29,44 @@ pub async fn relay_stream(relay: &OutboxRelay, event: aws_lambda_events::dynamod
     tracing::info!(sent, "relayed outbox records");
     Ok(sent)
 }
+
+/// Redrives every pointer in a batch of the relay's on-failure queue. A message whose range was
+/// published is done; any other is reported as a batch item failure, so SQS delivers it again
+/// after its visibility timeout until the queue's redrive policy moves it to the dead-letter
+/// queue (the stream keeps its records for 24 hours; the retries span that).
+pub async fn redrive_failures(
+    redrive: &app::relay::Redrive,
+    event: aws_lambda_events::sqs::SqsEvent,
+) -> (usize, aws_lambda_events::sqs::SqsBatchResponse) {
+    use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
+    let mut sent = 0;
+    let mut response = SqsBatchResponse::default();
+    for message in event.records {
+        let id = message.message_id.clone().unwrap_or_default();
+        let outcome = match aws_adapters::StreamBatchInfo::parse(message.body.as_deref().unwrap_or_default()) {
+            Err(e) => {
+                tracing::error!(message = %id, error = %e, permanent = true, "not a stream batch pointer");
+                Err(())
+            }
+            Ok(batch) => match redrive.redrive(&batch.range()).await {
+                Ok(n) => {
+                    tracing::info!(message = %id, sent = n, stream = %batch.stream_arn, first = %batch.start_sequence_number, last = %batch.end_sequence_number, "redrove a stream range the relay gave up on");
+                    Ok(n)
+                }
+                Err(e) => {
+                    tracing::error!(message = %id, error = %e, cause = ?std::error::Error::source(&e), permanent = e.is_permanent(), stream = %batch.stream_arn, first = %batch.start_sequence_number, "redrive failed; the message will be delivered again");
+                    Err(())
+                }
+            },
+        };
+        match outcome {
+            Ok(n) => sent += n,
+            Err(()) => {
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id;
+                response.batch_item_failures.push(failure);
+            }
+        }
+    }
+    (sent, response)
+}

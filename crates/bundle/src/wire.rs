@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use app::customers::CustomerService;
 use app::orders::{OrderPlacement, OrderSaga, OrderService, ReplicaService, Sweeper};
-use app::ports::{CustomerRepository, EventPublisher, OrderRepository, ProductRepository};
+use app::ports::{CustomerRepository, EventPublisher, OrderRepository, OutboxStream, ProductRepository};
 use app::products::ProductService;
-use app::relay::OutboxRelay;
+use app::relay::{OutboxRelay, Redrive};
 use app::step::{Consumer, StepOutcome};
 use app::{SharedEnv, StepError};
 use domain::EventEnvelope;
@@ -35,6 +35,7 @@ pub enum Handler {
     Http(HttpHandler),
     Step(StepHandler),
     Relay(OutboxRelay),
+    Redrive(Redrive),
     Sweep(Sweeper),
 }
 
@@ -46,6 +47,10 @@ pub enum WireError {
     /// The resources at hand have no event publisher (the local runner relays on its own).
     #[error("{0} needs an event publisher, and none is configured")]
     NoPublisher(Function),
+    /// The resources at hand cannot read the tables' streams back (the local runner's relay
+    /// never gives up, so it has nothing to redrive).
+    #[error("{0} needs to read the tables' streams, and no reader is configured")]
+    NoStream(Function),
 }
 
 /// The stores and the bus a function may be wired to. Each is asked for only by the functions
@@ -55,6 +60,7 @@ pub trait Resources {
     fn products(&self) -> Result<Arc<dyn ProductRepository>, WireError>;
     fn customers(&self) -> Result<Arc<dyn CustomerRepository>, WireError>;
     fn publisher(&self) -> Result<Arc<dyn EventPublisher>, WireError>;
+    fn outbox_stream(&self) -> Result<Arc<dyn OutboxStream>, WireError>;
 }
 
 /// Three repositories shared by every function of a process (the local runner, the simulation,
@@ -78,6 +84,9 @@ impl Resources for Stores {
     }
     fn publisher(&self) -> Result<Arc<dyn EventPublisher>, WireError> {
         Err(WireError::NoPublisher(Function::OutboxRelay))
+    }
+    fn outbox_stream(&self) -> Result<Arc<dyn OutboxStream>, WireError> {
+        Err(WireError::NoStream(Function::RedriveOutbox))
     }
 }
 
@@ -147,6 +156,10 @@ pub fn wire(function: Function, config: &Config, res: &dyn Resources, env: Share
         F::ReplicateCustomers => step(replica()?, move |s, ev| async move { s.replicate_customer(me, &ev).await }),
         F::OutboxRelay => {
             Handler::Relay(OutboxRelay::new(res.publisher().map_err(|_| WireError::NoPublisher(function))?))
+        }
+        F::RedriveOutbox => {
+            let publisher = res.publisher().map_err(|_| WireError::NoPublisher(function))?;
+            Handler::Redrive(Redrive::new(res.outbox_stream()?, publisher))
         }
         F::SweepOrders => Handler::Sweep(Sweeper::new(res.orders()?, config.pending_timeout()?, env)),
     })

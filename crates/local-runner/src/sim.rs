@@ -3,7 +3,11 @@
 //! Random customers, products, orders and cancellations are driven through the application
 //! services over in-memory stores, while the "bus" duplicates, reorders, delays and
 //! drops-then-redelivers events, and the relay crashes between a commit and its publication
-//! (the records stay in the outbox and go out again later, so consumers see them twice).
+//! (the records stay in the outbox and go out again later, so consumers see them twice), or
+//! gives up on a batch after its retries, as the stream's event source does when the bus refuses
+//! for an hour: the batch's position moves on unpublished, a pointer to its stream range goes to
+//! the "on-failure queue", and the redrive function's service (`app::relay::Redrive`) later reads
+//! the range back from the table's stream and publishes it.
 //! Events are routed to steps by the template's rules, as in the runner.
 //!
 //! After quiescence the invariants must hold: reserved stock never exceeds on-hand and equals the
@@ -19,9 +23,14 @@ use std::sync::{Arc, Mutex};
 use app::access::Caller;
 use app::commands::{AddProduct, RegisterCustomer};
 use app::customers::CustomerService;
-use app::memory::{InMemoryCustomerRepository, InMemoryOrderRepository, InMemoryProductRepository, MemoryOutbox};
-use app::ports::{CustomerRepository, OrderRepository, OutboxRecord, ProductRepository};
+use app::memory::{
+    InMemoryCustomerRepository, InMemoryOrderRepository, InMemoryProductRepository, MemoryOutbox, MemoryStreams,
+};
+use app::ports::{
+    CustomerRepository, EventPublisher, OrderRepository, OutboxRecord, ProductRepository, PublishError, StreamRange,
+};
 use app::products::ProductService;
+use app::relay::Redrive;
 use app::step::StepOutcome;
 use app::SharedEnv;
 use bundle::manifest::vars;
@@ -70,11 +79,26 @@ pub struct Faults {
     pub duplicate: u8,
     pub drop_then_redeliver: u8,
     pub relay_crash: u8,
+    /// Per relay pass: the relay gives up on the batch (its stream range goes to the failure
+    /// queue, for the redrive).
+    pub relay_gives_up: u8,
 }
 
 impl Default for Faults {
     fn default() -> Self {
-        Faults { duplicate: 20, drop_then_redeliver: 15, relay_crash: 15 }
+        Faults { duplicate: 20, drop_then_redeliver: 15, relay_crash: 15, relay_gives_up: 10 }
+    }
+}
+
+/// The bus as the redrive sees it: whatever it publishes is routed by the rules afterwards.
+#[derive(Default)]
+struct Published(Mutex<Vec<OutboxRecord>>);
+
+#[async_trait::async_trait]
+impl EventPublisher for Published {
+    async fn publish(&self, records: &[OutboxRecord]) -> Result<(), PublishError> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(records);
+        Ok(())
     }
 }
 
@@ -91,6 +115,9 @@ pub struct Stats {
     pub duplicates: usize,
     pub drops: usize,
     pub relay_crashes: usize,
+    /// Batches the relay gave up on, and the events the redrive published from their ranges.
+    pub relay_give_ups: usize,
+    pub redriven: usize,
     /// Catalogue and account changes made during the schedules.
     pub restocks: usize,
     pub reprices: usize,
@@ -119,6 +146,12 @@ struct World {
     env_shared: SharedEnv,
     functions: Functions,
     in_flight: Vec<Delivery>,
+    /// The relay's on-failure queue: stream ranges it gave up on.
+    failed: Vec<StreamRange>,
+    /// Events the relay gave up on, not yet redriven.
+    given_up: HashSet<EventId>,
+    redrive: Redrive,
+    redriven: Arc<Published>,
     applied: HashSet<(Function, EventId)>,
     placed: Vec<OrderId>,
     /// What the replica listed for each line of each order when it was placed.
@@ -169,7 +202,13 @@ impl World {
         let products = Arc::new(InMemoryProductRepository::default());
         let customers = Arc::new(InMemoryCustomerRepository::default());
         let stores = Stores { orders: orders.clone(), products: products.clone(), customers: customers.clone() };
+        let streams = MemoryStreams(vec![orders.clone(), products.clone(), customers.clone()]);
+        let redriven = Arc::new(Published::default());
         Ok(World {
+            failed: vec![],
+            given_up: HashSet::new(),
+            redrive: Redrive::new(Arc::new(streams), redriven.clone()),
+            redriven,
             admin: Caller::new(shared.new_uuid(), true),
             rng: fastrand::Rng::with_seed(seed),
             faults,
@@ -238,6 +277,17 @@ impl World {
         if records.is_empty() {
             return;
         }
+        let ids: Vec<EventId> = records.iter().map(|r| r.event_id).collect();
+        if self.chance(self.faults.relay_gives_up) {
+            // Nothing published; the stream moves on, and the range goes to the failure queue.
+            if let Some(range) = outbox.stream_range(&ids) {
+                self.stats.relay_give_ups += 1;
+                self.given_up.extend(ids.iter().copied());
+                self.failed.push(range);
+                outbox.mark_published(&ids);
+                return;
+            }
+        }
         for r in &records {
             for target in self.rules.targets(&bus_event(r)) {
                 self.in_flight.push(Delivery { record: r.clone(), target });
@@ -246,8 +296,27 @@ impl World {
         if self.chance(self.faults.relay_crash) {
             self.stats.relay_crashes += 1;
         } else {
-            outbox.mark_published(&records.iter().map(|r| r.event_id).collect::<Vec<_>>());
+            outbox.mark_published(&ids);
         }
+    }
+
+    /// The redrive function on one message of the relay's failure queue: the range's records
+    /// go to the bus, and from it to every rule's target.
+    async fn redrive_one(&mut self) -> Result<(), String> {
+        if self.failed.is_empty() {
+            return Ok(());
+        }
+        let range = self.failed.swap_remove(self.rng.usize(..self.failed.len()));
+        self.redrive.redrive(&range).await.map_err(|e| format!("redriving {range:?}: {e}"))?;
+        let records = std::mem::take(&mut *self.redriven.0.lock().unwrap_or_else(|p| p.into_inner()));
+        for r in records {
+            self.stats.redriven += 1;
+            self.given_up.remove(&r.event_id);
+            for target in self.rules.targets(&bus_event(&r)) {
+                self.in_flight.push(Delivery { record: r.clone(), target });
+            }
+        }
+        Ok(())
     }
 
     /// Delivers one random in-flight event (so the bus reorders), maybe twice, maybe not yet.
@@ -457,7 +526,14 @@ impl World {
             for t in 0..3 {
                 self.relay(t);
             }
-            if self.in_flight.is_empty() && self.outboxes().iter().all(|o| o.unpublished().is_empty()) {
+            self.redrive_one().await?;
+            if self.in_flight.is_empty()
+                && self.failed.is_empty()
+                && self.outboxes().iter().all(|o| o.unpublished().is_empty())
+            {
+                if let Some(lost) = self.given_up.iter().next() {
+                    return Err(format!("event {lost} was given up on by the relay and never redriven"));
+                }
                 return Ok(());
             }
             self.deliver_one(false).await?;
@@ -578,7 +654,8 @@ pub async fn run_schedule(seed: u64, rules: &RuleTable, faults: Faults) -> Resul
     let mut cancels = w.rng.usize(0..=6);
     let mut changes = w.rng.usize(0..=4);
     let mut budget = 2_000;
-    while (to_place > 0 || cancels > 0 || changes > 0 || !w.in_flight.is_empty()) && budget > 0 {
+    while (to_place > 0 || cancels > 0 || changes > 0 || !w.in_flight.is_empty() || !w.failed.is_empty()) && budget > 0
+    {
         budget -= 1;
         match w.rng.u8(0..100) {
             0..=14 if to_place > 0 => {
@@ -589,6 +666,7 @@ pub async fn run_schedule(seed: u64, rules: &RuleTable, faults: Faults) -> Resul
                 w.cancel_random().await?;
                 cancels -= 1;
             }
+            48..=50 => w.redrive_one().await?,
             43..=47 if changes > 0 => {
                 w.change_random(&customers, &products).await?;
                 changes -= 1;
@@ -628,6 +706,8 @@ pub async fn run_many(first_seed: u64, count: u64, rules: &RuleTable, faults: Fa
         total.duplicates += s.duplicates;
         total.drops += s.drops;
         total.relay_crashes += s.relay_crashes;
+        total.relay_give_ups += s.relay_give_ups;
+        total.redriven += s.redriven;
         total.restocks += s.restocks;
         total.reprices += s.reprices;
         total.discontinued += s.discontinued;

@@ -1,5 +1,6 @@
-//! Operator commands. `redrive` empties a rule's dead-letter queue back onto the event bus;
-//! `republish` puts a time window of the outbox back on it.
+//! Operator commands. `redrive` empties a rule's dead-letter queue back onto the event bus (or
+//! the relay's failure queues: their messages point at stream ranges, which it reads back from
+//! the stream); `republish` puts a time window of the outbox back on it.
 //!
 //! EventBridge drops an event in a rule's dead-letter queue, whole, when its target kept failing
 //! (the function was down, throttled, or failed on it until the retry policy gave up). Putting it
@@ -16,7 +17,8 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use app::ports::{EventPublisher, OutboxRecord, PublishError};
+use app::ports::{EventPublisher, OutboxRecord, OutboxStream, PublishError};
+use aws_adapters::StreamBatchInfo;
 use aws_sdk_sqs::types::Message;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -58,8 +60,8 @@ impl std::fmt::Display for Report {
             self.redriven.len(),
             self.left.len()
         )?;
-        for id in &self.redriven {
-            writeln!(f, "  {verb} event {id}")?;
+        for what in &self.redriven {
+            writeln!(f, "  {verb} {what}")?;
         }
         for (message, why) in &self.left {
             writeln!(f, "  left message {message}: {why}")?;
@@ -73,6 +75,8 @@ pub struct Redrive {
     sqs: aws_sdk_sqs::Client,
     queue_url: String,
     publisher: Arc<dyn EventPublisher>,
+    /// Reads back the stream ranges of the relay's failure messages.
+    streams: Option<app::relay::Redrive>,
 }
 
 /// Our event in a dead-lettered message body, as its outbox record; why not otherwise.
@@ -86,7 +90,37 @@ fn event_of(message: &Message) -> Result<OutboxRecord, String> {
 
 impl Redrive {
     pub fn new(sqs: aws_sdk_sqs::Client, queue_url: impl Into<String>, publisher: Arc<dyn EventPublisher>) -> Self {
-        Redrive { sqs, queue_url: queue_url.into(), publisher }
+        Redrive { sqs, queue_url: queue_url.into(), publisher, streams: None }
+    }
+
+    /// Also redrives the relay's failure messages (pointers to stream ranges), reading each
+    /// range back through `stream` while the stream still holds it (24 hours).
+    pub fn reading_streams(mut self, stream: Arc<dyn OutboxStream>) -> Self {
+        self.streams = Some(app::relay::Redrive::new(stream, self.publisher.clone()));
+        self
+    }
+
+    /// A relay failure message: republishes its range (unless `dry_run`); `Ok` with what was
+    /// done, `Err` with why the message stays.
+    async fn stream_range(&self, batch: &StreamBatchInfo, dry_run: bool) -> Result<String, String> {
+        let what = format!(
+            "stream range {}..{} of {}",
+            batch.start_sequence_number, batch.end_sequence_number, batch.stream_arn
+        );
+        let Some(redrive) = &self.streams else {
+            return Err(format!("{what}: this run reads no streams"));
+        };
+        if dry_run {
+            return Ok(what);
+        }
+        match redrive.redrive(&batch.range()).await {
+            Ok(n) => Ok(format!("{what} ({n} events)")),
+            Err(e) if e.is_permanent() => Err(format!(
+                "{what}: {e}; publish its events from the outbox: ops republish --since {}",
+                batch.approximate_arrival_of_first_record.as_deref().unwrap_or("<the message's timestamp>")
+            )),
+            Err(e) => Err(format!("{what}: {e}")),
+        }
     }
 
     /// Receives up to `max` messages; unless `dry_run`, puts their events back on the bus and
@@ -119,9 +153,26 @@ impl Redrive {
             for m in fresh {
                 report.examined += 1;
                 let id = m.message_id().unwrap_or_default().to_owned();
+                if let Ok(batch) = StreamBatchInfo::parse(m.body().unwrap_or_default()) {
+                    match self.stream_range(&batch, dry_run).await {
+                        Ok(done) if dry_run => {
+                            report.redriven.push(done);
+                            keep.push(m);
+                        }
+                        Ok(done) => {
+                            report.redriven.push(done);
+                            self.delete(&m).await?;
+                        }
+                        Err(why) => {
+                            report.left.push((id, why));
+                            keep.push(m);
+                        }
+                    }
+                    continue;
+                }
                 match event_of(&m) {
                     Ok(record) => {
-                        report.redriven.push(record.event_id.to_string());
+                        report.redriven.push(format!("event {}", record.event_id));
                         records.push(record);
                         handled.push(m);
                     }
@@ -141,18 +192,22 @@ impl Redrive {
                 return Err(OpsError::Publish(e));
             }
             for m in handled {
-                let receipt = m.receipt_handle().unwrap_or_default();
-                self.sqs
-                    .delete_message()
-                    .queue_url(&self.queue_url)
-                    .receipt_handle(receipt)
-                    .send()
-                    .await
-                    .map_err(queue_error)?;
+                self.delete(&m).await?;
             }
         }
         self.release(&keep).await?;
         Ok(report)
+    }
+
+    async fn delete(&self, m: &Message) -> Result<(), OpsError> {
+        self.sqs
+            .delete_message()
+            .queue_url(&self.queue_url)
+            .receipt_handle(m.receipt_handle().unwrap_or_default())
+            .send()
+            .await
+            .map_err(queue_error)?;
+        Ok(())
     }
 
     /// Makes `messages` visible again at once, for the next run or a person.

@@ -154,3 +154,66 @@ async fn a_window_of_the_outbox_is_republished_onto_the_bus() {
     let none = republish.run(&tables, chrono::Utc::now() + chrono::Duration::hours(1), None, false).await.unwrap();
     assert!(none.events.is_empty());
 }
+
+/// The relay's failure queue: each message points at a stream range. Within the stream's 24
+/// hours its events go back on the bus; a range the stream no longer holds stays, with the
+/// republish command to run.
+#[tokio::test]
+async fn a_relay_failure_message_is_redriven_from_the_stream_and_a_trimmed_one_stays() {
+    use app::ports::{Commit, OrderWrite, Transactional};
+    let sdk = sdk().await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let events = aws_sdk_eventbridge::Client::new(&sdk);
+    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
+    let names = aws_adapters::TableNames::with_prefix(&unique("t"));
+    aws_adapters::create_tables(&dynamo, &names).await.unwrap();
+    let (bus, target_url) = bus_to_queue(&events, &sqs).await;
+    let orders = aws_adapters::DynamoOrderRepository::new(dynamo.clone(), &names.orders);
+    let (a, b) = (cancelled(), cancelled());
+    orders.commit(Commit::<OrderWrite>::new(vec![], &[a.clone(), b.clone()])).await.unwrap();
+
+    // The pointer the stream's event source would write, for the records just committed.
+    let table = dynamo.describe_table().table_name(&names.orders).send().await.unwrap();
+    let arn = table.table().unwrap().latest_stream_arn().unwrap().to_owned();
+    let shard = streams.describe_stream().stream_arn(&arn).send().await.unwrap();
+    let shard = shard.stream_description().unwrap().shards()[0].shard_id().unwrap().to_owned();
+    let it = streams
+        .get_shard_iterator()
+        .stream_arn(&arn)
+        .shard_id(&shard)
+        .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap();
+    let page = streams.get_records().set_shard_iterator(it.shard_iterator).send().await.unwrap();
+    let seqs: Vec<&str> = page.records().iter().filter_map(|r| r.dynamodb()?.sequence_number()).collect();
+    let pointer = |first: &str, last: &str| {
+        json!({"version": "1.0", "requestContext": {"condition": "RetryAttemptsExhausted"},
+            "DDBStreamBatchInfo": {"shardId": shard, "startSequenceNumber": first, "endSequenceNumber": last,
+            "approximateArrivalOfFirstRecord": "2026-12-02T09:00:00Z", "batchSize": 2, "streamArn": arn}})
+        .to_string()
+    };
+    let (failures, _) = queue(&sqs).await;
+    let within = pointer(seqs[0], seqs[seqs.len() - 1]);
+    for body in [within, pointer("1", "2")] {
+        sqs.send_message().queue_url(&failures).message_body(body).send().await.unwrap();
+    }
+    let publisher = Arc::new(aws_adapters::EventBridgePublisher::new(events.clone(), bus.clone()));
+    let redrive = ops::Redrive::new(sqs.clone(), failures.clone(), publisher)
+        .reading_streams(Arc::new(aws_adapters::DynamoOutboxStream::new(streams.clone())));
+
+    let done = redrive.run(false, 100).await.unwrap();
+    assert_eq!((done.examined, done.redriven.len(), done.left.len()), (2, 1, 1), "{done}");
+    assert!(done.redriven[0].contains("(2 events)"), "{done}");
+    assert!(done.left[0].1.contains("ops republish --since 2026-12-02T09:00:00Z"), "{done}");
+    let delivered = drain(&sqs, &target_url, 2).await;
+    let mut ids: Vec<&str> = delivered.iter().filter_map(|e| e["detail"]["metadata"]["eventId"].as_str()).collect();
+    ids.sort_unstable();
+    let mut want = [a.id().to_string(), b.id().to_string()];
+    want.sort_unstable();
+    assert_eq!(ids, want.iter().map(String::as_str).collect::<Vec<_>>(), "{delivered:?}");
+    let remaining = drain(&sqs, &failures, 1).await;
+    assert_eq!(remaining.len(), 1, "only the trimmed pointer is left: {remaining:?}");
+    assert_eq!(remaining[0]["DDBStreamBatchInfo"]["startSequenceNumber"], "1");
+}

@@ -2,7 +2,8 @@
 //! a local emulator (ministack) instead, with placeholder credentials.
 //!
 //! `ops redrive --queue URL --bus NAME [--dry-run] [--max N] [--endpoint URL]` puts the events of
-//! a rule's dead-letter queue back on the bus and deletes their messages.
+//! a rule's dead-letter queue back on the bus and deletes their messages; a message of the relay's
+//! failure queues (a pointer to a stream range) has its range read back from the stream.
 //!
 //! `ops republish --table NAME [--table NAME…] --bus NAME --since RFC3339 [--until RFC3339]
 //! [--dry-run] [--endpoint URL]` puts what the tables' outboxes committed in the window back on
@@ -91,7 +92,8 @@ async fn main() -> ExitCode {
     let publisher = Arc::new(aws_adapters::EventBridgePublisher::new(clients.events, a.bus));
     let done = match a.command {
         Command::Redrive { queue, max } => {
-            let redrive = ops::Redrive::new(aws_sdk_sqs::Client::new(&sdk), queue, publisher);
+            let streams = Arc::new(aws_adapters::DynamoOutboxStream::new(clients.streams));
+            let redrive = ops::Redrive::new(aws_sdk_sqs::Client::new(&sdk), queue, publisher).reading_streams(streams);
             redrive.run(a.dry_run, max).await.map(|r| r.to_string())
         }
         Command::Republish { tables, since, until } => {
