@@ -464,3 +464,38 @@ fn relay_lag_and_timed_out_orders_have_alarms() {
     let source = include_str!("../crates/handlers/src/events.rs");
     assert!(source.contains("rejected = report.rejected, \"sweep done\""), "the sweeper's log line changed");
 }
+
+/// The sweeper never rejects an order one of whose steps is still legitimately being retried:
+/// every saga step's retry window is bounded (the rule's retries for events EventBridge could not
+/// hand over, Lambda's async window once it did), and `PendingTimeoutSeconds` may not be set below
+/// their sum along the saga's longest path to a decision, with a minute of relay per hop.
+#[test]
+fn the_pending_timeout_covers_every_retry_window_on_the_saga_path() {
+    const RELAY_PER_HOP: i64 = 60;
+    let fns = template_functions();
+    let window = |f: bundle::Function| -> i64 {
+        let t = &fns[f.name()];
+        let rule = &t.properties["Events"][&t.rules[0].name]["Properties"]["RetryPolicy"];
+        let invoke = &t.properties["EventInvokeConfig"];
+        let rule_age = rule["MaximumEventAgeInSeconds"].as_i64().unwrap_or_else(|| panic!("{f}: rule age"));
+        let async_age = invoke["MaximumEventAgeInSeconds"].as_i64().unwrap_or_else(|| panic!("{f}: async age"));
+        assert!(invoke["MaximumRetryAttempts"].as_i64().is_some(), "{f}: Lambda's retries stated");
+        rule_age + async_age + RELAY_PER_HOP
+    };
+    for spec in specs() {
+        if let Trigger::Bus(_) = spec.trigger {
+            let f = bundle::Function::from_name(spec.name).expect("function");
+            assert!(window(f) <= 600, "{f}: one hop settles or is dead-lettered within minutes");
+        }
+    }
+    use bundle::Function as F;
+    let path = window(F::ReserveStock)
+        + window(F::PriceOrder)
+        + window(F::ReserveCredit)
+        + window(F::ApproveOrder).max(window(F::RejectOrder));
+    let param = system_tests::template().parameter("PendingTimeoutSeconds").clone();
+    let min = param["MinValue"].as_i64().expect("a MinValue");
+    let default = param["Default"].as_i64().expect("a Default");
+    assert!(min >= path, "PendingTimeoutSeconds MinValue {min} < the saga's retry windows {path}");
+    assert!(default >= min, "the default {default} is below the minimum {min}");
+}

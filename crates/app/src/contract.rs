@@ -476,6 +476,95 @@ pub async fn concurrent_reservations_never_oversell(f: Fixture) {
     assert_eq!((stored.reserved(), stored.available()), (3, 0));
 }
 
+/// The consumer name the contract's credit steps record their markers under.
+const CREDIT: Consumer = Consumer::new("contract-reserve-credit");
+
+/// A flash sale: many orders for one product at once, half of them servable. Every step settles
+/// in its own invocation (no step exhausts its attempts, whatever the interleaving), exactly the
+/// units on hand are reserved, and the rest are told at once that the product sold out.
+pub async fn a_hot_product_settles_every_concurrent_order_without_exhausting_a_step(f: Fixture) {
+    const ORDERS: usize = 40;
+    let p = product(&f, "Flash Sale", (ORDERS / 2) as i64).await;
+    let c = CustomerId::from_uuid(f.env.new_uuid());
+    let mut tasks = vec![];
+    for _ in 0..ORDERS {
+        let svc = f.product_service();
+        let ev = order_created(OrderId::from_uuid(f.env.new_uuid()), c, vec![line(p, 1)], &f);
+        tasks.push(tokio::spawn(async move { svc.reserve_stock(STOCK, &ev).await }));
+    }
+    let (mut reserved, mut sold_out) = (0, 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(StepOutcome::Applied { emitted }) if emitted == ["StockReserved"] => reserved += 1,
+            Ok(StepOutcome::Applied { emitted }) if emitted == ["StockReservationFailed"] => sold_out += 1,
+            other => panic!("a step did not settle in its invocation: {other:?}"),
+        }
+    }
+    assert_eq!((reserved, sold_out), (ORDERS / 2, ORDERS / 2));
+    let stored = f.products.get(p).await.unwrap().unwrap().value;
+    assert_eq!((stored.reserved(), stored.available()), ((ORDERS / 2) as u32, 0));
+}
+
+/// A buyer placing many orders at once, with credit for half: the same as for a hot product.
+pub async fn one_customers_concurrent_orders_settle_within_their_credit_without_exhausting_a_step(f: Fixture) {
+    const ORDERS: usize = 40;
+    let c = customer(&f, "b2b@example.com").await; // 100,000 of credit
+    let admin = admin(&f);
+    let limit = crate::commands::ChangeCreditLimit { credit_limit: usd(2_500 * (ORDERS / 2) as i64) };
+    f.customer_service().change_credit_limit(&admin, c, limit).await.unwrap();
+    let mut tasks = vec![];
+    for _ in 0..ORDERS {
+        let svc = f.customer_service();
+        let e = domain::events::OrderPriced {
+            order_id: OrderId::from_uuid(f.env.new_uuid()),
+            customer_id: c,
+            subtotal: usd(2_000),
+            shipping_cost: usd(500),
+            total: usd(2_500),
+        };
+        let ev = EventEnvelope::new(DomainEvent::OrderPriced(e), f.env.as_ref());
+        tasks.push(tokio::spawn(async move { svc.reserve_credit(CREDIT, &ev).await }));
+    }
+    let (mut reserved, mut refused) = (0, 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(StepOutcome::Applied { emitted }) if emitted == ["CreditReserved"] => reserved += 1,
+            Ok(StepOutcome::Applied { emitted }) if emitted == ["CreditReservationFailed"] => refused += 1,
+            other => panic!("a step did not settle in its invocation: {other:?}"),
+        }
+    }
+    assert_eq!((reserved, refused), (ORDERS / 2, ORDERS / 2));
+    let stored = f.customers.get(c).await.unwrap().unwrap().value;
+    assert_eq!(stored.available_credit(), usd(0));
+}
+
+/// A hold is applied on the invariant alone, the same way by every store: within the bound it
+/// lands (and moves the version, so a put read before it conflicts); past it, against a bound
+/// that moved, or releasing more than is held, it is refused and writes nothing.
+pub async fn a_hold_lands_within_the_invariant_and_is_refused_past_it(f: Fixture) {
+    use domain::Hold;
+    let p = product(&f, "Held", 5).await;
+    let before = f.products.get(p).await.unwrap().unwrap();
+    let hold = |delta, basis| Commit::new(vec![ProductWrite::Hold { product_id: p, hold: Hold { delta, basis } }], &[]);
+    f.products.commit(hold(3, 5)).await.unwrap();
+    for (delta, basis, why) in [(3, 5, "past the bound"), (1, 6, "the bound moved"), (-4, 5, "more than is held")] {
+        match f.products.commit(hold(delta, basis)).await {
+            Err(StoreError::Refused { item }) => assert_eq!(item, Item::Product(p), "{why}"),
+            other => panic!("{why}: {other:?}"),
+        }
+    }
+    let ghost = ProductId::from_uuid(f.env.new_uuid());
+    let missing = Commit::new(vec![ProductWrite::Hold { product_id: ghost, hold: Hold { delta: 1, basis: 5 } }], &[]);
+    assert!(matches!(f.products.commit(missing).await, Err(StoreError::Refused { .. })), "no such product");
+    let after = f.products.get(p).await.unwrap().unwrap();
+    assert_eq!((after.value.reserved(), after.value.on_hand()), (3, 5));
+    assert!(after.version > before.version, "a hold moves the version");
+    let stale = ProductWrite::Product { product: before.value, expected_version: before.version };
+    assert!(matches!(f.products.commit(Commit::new(vec![stale], &[])).await, Err(StoreError::Conflict { .. })));
+    f.products.commit(hold(-3, 5)).await.unwrap();
+    assert_eq!(f.products.get(p).await.unwrap().unwrap().value.reserved(), 0);
+}
+
 pub async fn an_unknown_id_is_not_found(f: Fixture) {
     let id = OrderId::from_str("00000000-0000-4000-8000-000000000000").unwrap();
     assert!(matches!(f.order_service().get(&admin(&f), id).await, Err(AppError::NotFound(Item::Order(_)))));
@@ -557,6 +646,9 @@ macro_rules! contract_suite {
             get_many_returns_existing_products_once,
             one_short_line_reserves_nothing,
             concurrent_reservations_never_oversell,
+            a_hot_product_settles_every_concurrent_order_without_exhausting_a_step,
+            one_customers_concurrent_orders_settle_within_their_credit_without_exhausting_a_step,
+            a_hold_lands_within_the_invariant_and_is_refused_past_it,
             an_unknown_id_is_not_found,
             an_order_is_placed_at_the_replica_price_and_only_for_what_the_replica_sells,
         );

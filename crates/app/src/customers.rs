@@ -67,20 +67,28 @@ impl CustomerService {
     }
 
     /// Loads the customer, lets `change` decide, and commits the customer with the event it
-    /// returned, conditional on the version it was read at (a concurrent change: 409). No event:
+    /// returned, conditional on the version it was read at. A concurrent write (a credit hold,
+    /// another change) sends it back to read and decide again, a few times, then 409. No event:
     /// nothing to write, the customer as it is.
     async fn change(
         &self,
         id: CustomerId,
-        change: impl FnOnce(&mut Customer) -> Result<Option<DomainEvent>, AppError>,
+        change: impl Fn(&mut Customer) -> Result<Option<DomainEvent>, AppError>,
     ) -> Result<Customer, AppError> {
-        let Versioned { value: mut customer, version } =
-            self.repo.get(id).await?.ok_or(AppError::NotFound(Item::Customer(id)))?;
-        let Some(event) = change(&mut customer)? else { return Ok(customer) };
-        let envelope = EventEnvelope::new(event, self.env.as_ref());
-        let write = CustomerWrite::Customer { customer: customer.clone(), expected_version: version };
-        self.repo.commit(Commit::new(vec![write], &[envelope])).await?;
-        Ok(customer)
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let Versioned { value: mut customer, version } =
+                self.repo.get(id).await?.ok_or(AppError::NotFound(Item::Customer(id)))?;
+            let Some(event) = change(&mut customer)? else { return Ok(customer) };
+            let envelope = EventEnvelope::new(event, self.env.as_ref());
+            let write = CustomerWrite::Customer { customer: customer.clone(), expected_version: version };
+            match self.repo.commit(Commit::new(vec![write], &[envelope])).await {
+                Err(StoreError::Conflict { .. }) if attempts < crate::step::HTTP_ATTEMPTS => continue,
+                committed => committed?,
+            }
+            return Ok(customer);
+        }
     }
 
     /// PUT the credit limit. Below what is reserved it holds nothing back, and blocks new
@@ -98,7 +106,7 @@ impl CustomerService {
     /// PATCH the name and/or the default shipping address.
     pub async fn update(&self, caller: &Caller, id: CustomerId, cmd: UpdateCustomer) -> Result<Customer, AppError> {
         authorize(caller, Action::UpdateCustomer(id))?;
-        self.change(id, |c| Ok(c.update(cmd.name, cmd.address).map(DomainEvent::CustomerUpdated))).await
+        self.change(id, |c| Ok(c.update(cmd.name.clone(), cmd.address.clone()).map(DomainEvent::CustomerUpdated))).await
     }
 
     /// The customer, to its owner or an admin; anyone else is told it does not exist.
@@ -123,8 +131,11 @@ impl CustomerService {
                 reservation: change.reservation,
                 expected_version: existing.map_or(0, |r| r.version),
             }];
-            if let Some(next) = change.customer {
-                w.push(CustomerWrite::Customer { customer: next, expected_version: customer.map_or(0, |c| c.version) });
+            // The counter moves by a hold on the invariant, not a versioned put: one customer's
+            // concurrent orders do not conflict with each other.
+            let before = customer.as_ref().map(|c| &c.value);
+            if let Some(hold) = change.customer.zip(before).and_then(|(next, before)| next.hold_since(before)) {
+                w.push(CustomerWrite::Hold { customer_id, hold });
             }
             w
         });

@@ -22,6 +22,9 @@ pub const IDEMPOTENT_REPLAYS: &str = "IdempotentReplays";
 pub const DUPLICATE_DELIVERIES: &str = "DuplicateDeliveriesSkipped";
 /// Label `step`: a commit lost to a concurrent writer, retried.
 pub const VERSION_CONFLICTS: &str = "VersionConflicts";
+/// Label `step`: a hold the invariant refused (the stock or credit was taken since the read), so
+/// the step decided again.
+pub const HOLDS_REFUSED: &str = "HoldsRefused";
 /// Label `step`: a step that gave up after its attempts (the delivery is retried).
 pub const STEP_GAVE_UP: &str = "StepGaveUp";
 pub const RELAY_BATCH_SIZE: &str = "RelayBatchSize";
@@ -50,6 +53,10 @@ pub fn duplicate_delivery(step: &'static str) {
 
 pub fn version_conflict(step: &'static str) {
     counter!(VERSION_CONFLICTS, "step" => step).increment(1);
+}
+
+pub fn hold_refused(step: &'static str) {
+    counter!(HOLDS_REFUSED, "step" => step).increment(1);
 }
 
 pub fn step_gave_up(step: &'static str) {

@@ -102,9 +102,11 @@ impl Ledger {
 /// How the writes of one context land in its in-memory state. The table checks every write's
 /// version and applies the ledger; the state only says what a write is about and stores it.
 trait TableState<W>: Send {
-    /// The item `w` is conditional on, and the version it expects there (0: absent).
-    fn guard(w: &W) -> (Item, u64);
-    /// A uniqueness `w` would break besides its version (a customer's email).
+    /// The item `w` writes, and the version it expects there (0: absent; `None`: a hold, which
+    /// is conditional on the item's invariant instead, checked by `unique`).
+    fn guard(w: &W) -> (Item, Option<u64>);
+    /// A uniqueness `w` would break besides its version (a customer's email), or the invariant a
+    /// hold would break ([`StoreError::Refused`]).
     fn unique(&self, _w: &W) -> Result<(), StoreError> {
         Ok(())
     }
@@ -155,7 +157,8 @@ impl<S> MemoryTable<S> {
             let mut inner = self.lock();
             for w in &c.writes {
                 let (item, expected) = S::guard(w);
-                if inner.versions.get(&item).copied().unwrap_or(0) != expected {
+                let stored = inner.versions.get(&item).copied().unwrap_or(0);
+                if expected.is_some_and(|e| e != stored) {
                     return Err(StoreError::Conflict { item });
                 }
                 inner.state.unique(w)?;
@@ -165,8 +168,9 @@ impl<S> MemoryTable<S> {
             let events = events.iter().map(OutboxRecord::of).collect::<Result<Vec<_>, _>>()?;
             for w in writes {
                 let (item, expected) = S::guard(&w);
+                let stored = inner.versions.get(&item).copied().unwrap_or(0);
                 if inner.state.store(w) {
-                    inner.versions.insert(item, expected + 1);
+                    inner.versions.insert(item, expected.unwrap_or(stored) + 1);
                 }
             }
             inner.ledger.apply(events, applied, idempotency);
@@ -307,12 +311,12 @@ struct OrdersState {
 }
 
 impl TableState<OrderWrite> for OrdersState {
-    fn guard(w: &OrderWrite) -> (Item, u64) {
+    fn guard(w: &OrderWrite) -> (Item, Option<u64>) {
         match w {
             OrderWrite::Put { expected_version, .. }
             | OrderWrite::Catalogue { expected_version, .. }
-            | OrderWrite::Customer { expected_version, .. } => (w.item(), *expected_version),
-            OrderWrite::Check { version, .. } => (w.item(), *version),
+            | OrderWrite::Customer { expected_version, .. } => (w.item(), Some(*expected_version)),
+            OrderWrite::Check { version, .. } => (w.item(), Some(*version)),
         }
     }
     fn store(&mut self, w: OrderWrite) -> bool {
@@ -402,11 +406,21 @@ struct ProductsState {
 }
 
 impl TableState<ProductWrite> for ProductsState {
-    fn guard(w: &ProductWrite) -> (Item, u64) {
+    fn guard(w: &ProductWrite) -> (Item, Option<u64>) {
         match w {
             ProductWrite::Product { expected_version, .. } | ProductWrite::Reservation { expected_version, .. } => {
-                (w.item(), *expected_version)
+                (w.item(), Some(*expected_version))
             }
+            ProductWrite::Hold { .. } => (w.item(), None),
+        }
+    }
+    fn unique(&self, w: &ProductWrite) -> Result<(), StoreError> {
+        match w {
+            ProductWrite::Hold { product_id, hold } => {
+                let mut p = self.products.get(product_id).cloned().ok_or(StoreError::Refused { item: w.item() })?;
+                p.apply_hold(*hold).map_err(|_| StoreError::Refused { item: w.item() })
+            }
+            _ => Ok(()),
         }
     }
     fn store(&mut self, w: ProductWrite) -> bool {
@@ -416,6 +430,12 @@ impl TableState<ProductWrite> for ProductsState {
             }
             ProductWrite::Reservation { reservation, .. } => {
                 self.reservations.insert(reservation.order_id, reservation);
+            }
+            ProductWrite::Hold { product_id, hold } => {
+                // Checked by `unique` under the same lock.
+                if let Some(p) = self.products.get_mut(&product_id) {
+                    let _ = p.apply_hold(hold);
+                }
             }
         }
         true
@@ -466,15 +486,20 @@ struct CustomersState {
 }
 
 impl TableState<CustomerWrite> for CustomersState {
-    fn guard(w: &CustomerWrite) -> (Item, u64) {
+    fn guard(w: &CustomerWrite) -> (Item, Option<u64>) {
         match w {
             CustomerWrite::Customer { expected_version, .. } | CustomerWrite::Reservation { expected_version, .. } => {
-                (w.item(), *expected_version)
+                (w.item(), Some(*expected_version))
             }
+            CustomerWrite::Hold { .. } => (w.item(), None),
         }
     }
     fn unique(&self, w: &CustomerWrite) -> Result<(), StoreError> {
         match w {
+            CustomerWrite::Hold { customer_id, hold } => {
+                let mut c = self.customers.get(customer_id).cloned().ok_or(StoreError::Refused { item: w.item() })?;
+                c.apply_hold(*hold).map_err(|_| StoreError::Refused { item: w.item() })
+            }
             CustomerWrite::Customer { customer, expected_version: 0 }
                 if self.emails.contains_key(customer.email().as_str()) =>
             {
@@ -493,6 +518,12 @@ impl TableState<CustomerWrite> for CustomersState {
             }
             CustomerWrite::Reservation { reservation, .. } => {
                 self.reservations.insert(reservation.order_id, reservation);
+            }
+            CustomerWrite::Hold { customer_id, hold } => {
+                // Checked by `unique` under the same lock.
+                if let Some(c) = self.customers.get_mut(&customer_id) {
+                    let _ = c.apply_hold(hold);
+                }
             }
         }
         true

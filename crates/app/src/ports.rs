@@ -11,8 +11,8 @@ use std::fmt;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
-    CatalogueEntry, CreditReservation, Customer, CustomerId, EventEnvelope, EventId, KnownCustomer, Order, OrderId,
-    OrderStatus, Product, ProductId, StockReservation,
+    CatalogueEntry, CreditReservation, Customer, CustomerId, EventEnvelope, EventId, Hold, KnownCustomer, Order,
+    OrderId, OrderStatus, Product, ProductId, StockReservation,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -143,16 +143,41 @@ pub enum OrderWrite {
 /// A write to the products table.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProductWrite {
-    Product { product: Product, expected_version: u64 },
-    Reservation { reservation: StockReservation, expected_version: u64 },
+    Product {
+        product: Product,
+        expected_version: u64,
+    },
+    Reservation {
+        reservation: StockReservation,
+        expected_version: u64,
+    },
+    /// Moves the product's reserved units by `hold.delta`, on the invariant alone (no version):
+    /// refused with [`StoreError::Refused`] when the stored product would break it. Concurrent
+    /// reservations of one hot product do not conflict with each other.
+    Hold {
+        product_id: ProductId,
+        hold: Hold,
+    },
 }
 
 /// A write to the customers table. Storing a new customer (expected version 0) also claims its
 /// email; an email already claimed fails the commit with [`Duplicate::Email`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum CustomerWrite {
-    Customer { customer: Customer, expected_version: u64 },
-    Reservation { reservation: CreditReservation, expected_version: u64 },
+    Customer {
+        customer: Customer,
+        expected_version: u64,
+    },
+    Reservation {
+        reservation: CreditReservation,
+        expected_version: u64,
+    },
+    /// Moves the customer's reserved credit by `hold.delta` minor units, on the invariant alone
+    /// (see [`ProductWrite::Hold`]).
+    Hold {
+        customer_id: CustomerId,
+        hold: Hold,
+    },
 }
 
 /// A stored aggregate or reservation record, named by kind and id: what a version conflict is
@@ -204,6 +229,7 @@ impl ProductWrite {
         match self {
             ProductWrite::Product { product, .. } => Item::Product(product.id()),
             ProductWrite::Reservation { reservation, .. } => Item::StockReservation(reservation.order_id),
+            ProductWrite::Hold { product_id, .. } => Item::Product(*product_id),
         }
     }
 }
@@ -214,6 +240,7 @@ impl CustomerWrite {
         match self {
             CustomerWrite::Customer { customer, .. } => Item::Customer(customer.id()),
             CustomerWrite::Reservation { reservation, .. } => Item::CreditReservation(reservation.order_id),
+            CustomerWrite::Hold { customer_id, .. } => Item::Customer(*customer_id),
         }
     }
 }
@@ -242,6 +269,10 @@ pub enum StoreError {
     /// A version condition failed: someone wrote `item` since it was read. Reload and retry.
     #[error("conflict on {item}")]
     Conflict { item: Item },
+    /// A hold's invariant failed on the stored `item` (not enough stock or credit left now, or
+    /// its bound moved since the decision): decide again on what is stored now.
+    #[error("the invariant of {item} refused the hold")]
+    Refused { item: Item },
     /// A uniqueness condition failed.
     #[error("duplicate {0}")]
     Duplicate(Duplicate),

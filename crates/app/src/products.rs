@@ -58,26 +58,36 @@ impl ProductService {
     /// returned (and the idempotency record `answering` makes of the result), conditional on the
     /// version it was read at. Returns the product as changed and how the commit went (a
     /// concurrent change is a conflict: 409); no event means nothing to write.
+    ///
+    /// A concurrent write (a stock hold of the saga, another change) sends it back to read and
+    /// decide again, a few times, before the conflict is answered.
     async fn change(
         &self,
         id: ProductId,
-        change: impl FnOnce(&mut Product) -> Result<Option<DomainEvent>, AppError>,
-        answering: impl FnOnce(&Product) -> Result<Option<IdempotencyRecord>, AppError>,
+        change: impl Fn(&mut Product) -> Result<Option<DomainEvent>, AppError>,
+        answering: impl Fn(&Product) -> Result<Option<IdempotencyRecord>, AppError>,
     ) -> Result<(Product, Result<(), StoreError>), AppError> {
-        let Versioned { value: mut product, version } =
-            self.repo.get(id).await?.ok_or(AppError::NotFound(Item::Product(id)))?;
-        let Some(event) = change(&mut product)? else { return Ok((product, Ok(()))) };
-        let envelope = EventEnvelope::new(event, self.env.as_ref());
-        let record = answering(&product)?;
-        let write = ProductWrite::Product { product: product.clone(), expected_version: version };
-        let committed = self.repo.commit(Commit::new(vec![write], &[envelope]).answering(record)).await;
-        Ok((product, committed))
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let Versioned { value: mut product, version } =
+                self.repo.get(id).await?.ok_or(AppError::NotFound(Item::Product(id)))?;
+            let Some(event) = change(&mut product)? else { return Ok((product, Ok(()))) };
+            let envelope = EventEnvelope::new(event, self.env.as_ref());
+            let record = answering(&product)?;
+            let write = ProductWrite::Product { product: product.clone(), expected_version: version };
+            let committed = self.repo.commit(Commit::new(vec![write], &[envelope]).answering(record)).await;
+            if matches!(committed, Err(StoreError::Conflict { .. })) && attempts < crate::step::HTTP_ATTEMPTS {
+                continue;
+            }
+            return Ok((product, committed));
+        }
     }
 
     /// PATCH: a new name and/or price. Orders already placed keep theirs.
     pub async fn update(&self, caller: &Caller, id: ProductId, cmd: UpdateProduct) -> Result<Product, AppError> {
         authorize(caller, Action::WriteCatalogue)?;
-        let update = |p: &mut Product| Ok(p.update(cmd.name, cmd.price).map(DomainEvent::ProductUpdated));
+        let update = |p: &mut Product| Ok(p.update(cmd.name.clone(), cmd.price).map(DomainEvent::ProductUpdated));
         let (product, committed) = self.change(id, update, |_| Ok(None)).await?;
         committed?;
         Ok(product)
@@ -143,7 +153,6 @@ impl ProductService {
             None => existing.iter().flat_map(|r| r.value.lines.iter().map(|l| l.product_id)).collect(),
         };
         let loaded = self.repo.get_many(&ids).await?;
-        let versions: BTreeMap<ProductId, u64> = loaded.iter().map(|p| (p.value.id(), p.version)).collect();
         let products: BTreeMap<ProductId, Product> = loaded.into_iter().map(|p| (p.value.id(), p.value)).collect();
         let reservation_version = existing.as_ref().map_or(0, |r| r.version);
         let decision = decide(&products, existing.as_ref().map(|r| &r.value)).map(|change| {
@@ -151,9 +160,12 @@ impl ProductService {
                 reservation: change.reservation,
                 expected_version: reservation_version,
             }];
+            // Each product's counter moves by a hold on the invariant, not a versioned put: the
+            // reservations of one hot product do not conflict with each other.
             for product in change.products {
-                let expected_version = versions.get(&product.id()).copied().unwrap_or(0);
-                w.push(ProductWrite::Product { product, expected_version });
+                if let Some(hold) = products.get(&product.id()).and_then(|before| product.hold_since(before)) {
+                    w.push(ProductWrite::Hold { product_id: product.id(), hold });
+                }
             }
             w
         });

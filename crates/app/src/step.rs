@@ -16,6 +16,10 @@ use crate::ports::{AppliedEvent, Commit, Duplicate, StoreError, Transactional};
 /// Conflicting attempts before a step gives up and lets Lambda deliver the event again.
 pub const MAX_ATTEMPTS: u32 = 12;
 
+/// Attempts of an HTTP write that meets a concurrent write (a saga's stock or credit hold on the
+/// same aggregate) before it answers 409.
+pub const HTTP_ATTEMPTS: u32 = 5;
+
 /// What a step did with one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepOutcome {
@@ -102,6 +106,14 @@ where
                 measure::version_conflict(consumer.name());
                 tracing::debug!(%item, "version conflict, retrying the step")
             }
+            // The stock or credit was taken since the read: decide again on what is stored now,
+            // at once (the next decision sees less left, and refuses if it is not enough).
+            Err(StoreError::Refused { item }) => {
+                measure::hold_refused(consumer.name());
+                tracing::debug!(%item, "hold refused by the invariant, deciding again");
+                backoff.count().inspect_err(|_| measure::step_gave_up(consumer.name()))?;
+                continue;
+            }
             // A concurrent delivery of the same event won the race.
             Err(StoreError::Duplicate(Duplicate::AppliedEvent)) => {
                 measure::duplicate_delivery(consumer.name());
@@ -124,13 +136,19 @@ impl<'a> Backoff<'a> {
         Backoff { n: 1, env }
     }
 
-    async fn wait(&mut self) -> Result<(), StepError> {
+    /// One more attempt, at once; an error once the attempts are spent.
+    fn count(&mut self) -> Result<(), StepError> {
         if self.n >= MAX_ATTEMPTS {
             return Err(StepError::Contention { attempts: self.n });
         }
-        let cap_ms = (5u64 << self.n.min(7)).min(400);
-        let jitter = (self.env.new_uuid().as_u128() % u128::from(cap_ms + 1)) as u64;
         self.n += 1;
+        Ok(())
+    }
+
+    async fn wait(&mut self) -> Result<(), StepError> {
+        let cap_ms = (5u64 << self.n.min(7)).min(400);
+        self.count()?;
+        let jitter = (self.env.new_uuid().as_u128() % u128::from(cap_ms + 1)) as u64;
         tokio::time::sleep(Duration::from_millis(jitter)).await;
         Ok(())
     }

@@ -60,6 +60,10 @@ impl Transactional<CustomerWrite> for DynamoCustomerRepository {
                         aggregate_item(&key, "CREDIT", expected_version + 1, IndexAttrs::default(), reservation)?;
                     tx.put_versioned(w.item(), item, *expected_version)?;
                 }
+                CustomerWrite::Hold { hold, .. } => {
+                    let (counter, bound) = (["data", "reserved", "amount"], ["data", "creditLimit", "amount"]);
+                    tx.hold(w.item(), &counter, &bound, *hold)?
+                }
             }
         }
         tx.ledger(&commit, Utc::now())?;

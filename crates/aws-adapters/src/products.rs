@@ -90,6 +90,9 @@ impl Transactional<ProductWrite> for DynamoProductRepository {
                         aggregate_item(&key, "RESERVATION", expected_version + 1, IndexAttrs::default(), reservation)?;
                     tx.put_versioned(w.item(), item, *expected_version)?;
                 }
+                ProductWrite::Hold { hold, .. } => {
+                    tx.hold(w.item(), &["data", "reserved"], &["data", "onHand"], *hold)?
+                }
             }
         }
         tx.ledger(&commit, Utc::now())?;

@@ -5,9 +5,10 @@ use std::collections::HashMap;
 
 use app::ports::{Commit, Duplicate, Item, OutboxRecord, StoreError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, ConditionCheck, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, ConditionCheck, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
+use domain::Hold;
 
 use crate::items::{applied_item, encode, expiry, idempotency_item, Attrs, Key, OUTBOX_TTL};
 use crate::outbox::OutboxItem;
@@ -31,11 +32,34 @@ pub(crate) enum Guard {
     Unique(Duplicate),
     /// Unconditional.
     Free,
+    /// A hold: conditional on the item's invariant (the expression in its [`Action::Update`]).
+    /// Failure: [`StoreError::Refused`] naming the item.
+    Invariant(Item),
 }
 
 enum Action {
     Put(Attrs),
     Check,
+    /// `SET` expression, its condition, and their names and values.
+    Update {
+        set: String,
+        condition: String,
+        names: HashMap<String, String>,
+        values: HashMap<String, AttributeValue>,
+    },
+}
+
+/// An attribute path (`data.reserved.amount`) as expression names (`#p0.#p1.#p2`).
+fn path(names: &mut HashMap<String, String>, segments: &[&str]) -> String {
+    segments
+        .iter()
+        .map(|s| {
+            let name = format!("#p{}", names.len());
+            names.insert(name.clone(), (*s).to_owned());
+            name
+        })
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 struct Entry {
@@ -66,6 +90,36 @@ impl Transaction {
     /// Writes `item` provided no item has its key yet.
     pub fn put_unique(&mut self, key: Key, item: Attrs, duplicate: Duplicate) -> Result<(), StoreError> {
         self.push(Entry { key, guard: Guard::Unique(duplicate), action: Action::Put(item) })
+    }
+
+    /// Moves the number at `counter` of `item` by `hold.delta`, in one `Update` conditional on the
+    /// invariant alone: for a hold, the number at `bound` is still the hold's basis and the counter
+    /// at most `basis - delta` (so after the update it is at most the bound); for a release, the
+    /// counter at least `-delta`. The item's version moves on, so a versioned put of the same item
+    /// read before the hold conflicts instead of overwriting it. Expresses `Hold::allowed`.
+    pub fn hold(&mut self, item: Item, counter: &[&str], bound: &[&str], hold: Hold) -> Result<(), StoreError> {
+        let threshold = hold.threshold().ok_or(StoreError::Refused { item })?;
+        let mut names = HashMap::new();
+        let c = path(&mut names, counter);
+        let n = |v: i64| AttributeValue::N(v.to_string());
+        let mut values = HashMap::from([
+            (":delta".to_owned(), n(hold.delta)),
+            (":one".to_owned(), n(1)),
+            (":threshold".to_owned(), n(threshold)),
+        ]);
+        let condition = if hold.delta > 0 {
+            let b = path(&mut names, bound);
+            values.insert(":basis".to_owned(), n(hold.basis));
+            format!("attribute_exists(PK) AND {b} = :basis AND {c} <= :threshold")
+        } else {
+            format!("attribute_exists(PK) AND {c} >= :threshold")
+        };
+        let set = format!("SET {c} = {c} + :delta, version = version + :one");
+        self.push(Entry {
+            key: Key::of(item),
+            guard: Guard::Invariant(item),
+            action: Action::Update { set, condition, names, values },
+        })
     }
 
     /// Adds what every commit may carry besides its aggregate writes: the applied marker, the
@@ -110,7 +164,7 @@ impl Transaction {
             (_, Guard::Unique(d)) => Err(StoreError::Duplicate(d)),
             // The same outbox record twice: one item either way.
             (_, Guard::Free) => Ok(()),
-            (_, Guard::Version(item, _)) => Err(StoreError::Conflict { item }),
+            (_, Guard::Version(item, _) | Guard::Invariant(item)) => Err(StoreError::Conflict { item }),
         }
     }
 
@@ -146,7 +200,7 @@ fn condition(guard: Guard) -> Option<(&'static str, Option<AttributeValue>)> {
     match guard {
         Guard::Version(_, 0) | Guard::Unique(_) => Some(("attribute_not_exists(PK)", None)),
         Guard::Version(_, v) => Some(("version = :expected", Some(AttributeValue::N(v.to_string())))),
-        Guard::Free => None,
+        Guard::Free | Guard::Invariant(_) => None,
     }
 }
 
@@ -174,6 +228,18 @@ fn transact_item(table: &str, entry: &Entry) -> Result<TransactWriteItem, StoreE
                 .map_err(unavailable)?;
             Ok(TransactWriteItem::builder().condition_check(check).build())
         }
+        Action::Update { set, condition, names, values } => {
+            let update = Update::builder()
+                .table_name(table)
+                .set_key(Some(entry.key.attrs()))
+                .update_expression(set)
+                .condition_expression(condition)
+                .set_expression_attribute_names(Some(names.clone()))
+                .set_expression_attribute_values(Some(values.clone()))
+                .build()
+                .map_err(unavailable)?;
+            Ok(TransactWriteItem::builder().update(update).build())
+        }
     }
 }
 
@@ -184,9 +250,17 @@ fn transact_item(table: &str, entry: &Entry) -> Result<TransactWriteItem, StoreE
 /// caller's.
 fn cancellation_error(reasons: &[CancellationReason], entries: &[Entry]) -> Option<StoreError> {
     let first = |code: &str| reasons.iter().zip(entries).find(|(r, _)| r.code() == Some(code)).map(|(_, e)| e);
-    let e = first("ConditionalCheckFailed").or_else(|| first("TransactionConflict"))?;
-    match e.guard {
-        Guard::Version(item, _) => Some(StoreError::Conflict { item }),
+    if let Some(e) = first("ConditionalCheckFailed") {
+        return match e.guard {
+            Guard::Version(item, _) => Some(StoreError::Conflict { item }),
+            Guard::Unique(d) => Some(StoreError::Duplicate(d)),
+            Guard::Invariant(item) => Some(StoreError::Refused { item }),
+            Guard::Free => None,
+        };
+    }
+    // Another transaction on the same item at the same moment: try again.
+    match first("TransactionConflict")?.guard {
+        Guard::Version(item, _) | Guard::Invariant(item) => Some(StoreError::Conflict { item }),
         Guard::Unique(d) => Some(StoreError::Duplicate(d)),
         Guard::Free => None,
     }

@@ -114,14 +114,17 @@ const BATCH_GET: &str = "dynamodb:BatchGetItem";
 const QUERY: &str = "dynamodb:Query";
 const CONDITION_CHECK: &str = "dynamodb:ConditionCheckItem";
 const PUT: &str = "dynamodb:PutItem";
+/// A stock or credit hold: an `Update` in the step's transaction, conditional on the invariant.
+const UPDATE: &str = "dynamodb:UpdateItem";
 const PUT_EVENTS: &str = "events:PutEvents";
 const SHARD_ITERATOR: &str = "dynamodb:GetShardIterator";
 const GET_RECORDS: &str = "dynamodb:GetRecords";
 
 /// TransactWriteItems has no IAM action of its own: each item is authorised as the single-item
-/// call it stands for, so a Put needs PutItem. Our commits only put, except a compensation that
-/// emits without a state change: it guards on the order's version with a ConditionCheck, which
-/// needs ConditionCheckItem (price-order and approve-order only).
+/// call it stands for, so a Put needs PutItem. Our commits put, except a compensation that emits
+/// without a state change: it guards on the order's version with a ConditionCheck, which needs
+/// ConditionCheckItem (price-order and approve-order only); and a stock or credit hold, an Update
+/// conditional on the invariant, which needs UpdateItem (the four reservation steps).
 const fn writes(t: Table) -> Permission {
     on(PUT, T(t))
 }
@@ -135,7 +138,9 @@ const REJECTIONS_WITHOUT_CREDIT: AnythingBut = AnythingBut {
 
 const CUSTOMER_WRITE: [Permission; 2] = [writes(Customers), on(GET, T(Customers))];
 const PRODUCT_WRITE: [Permission; 2] = [writes(Products), on(GET, T(Products))];
-const PRODUCT_STEP: [Permission; 3] = [writes(Products), on(GET, T(Products)), on(BATCH_GET, T(Products))];
+const PRODUCT_STEP: [Permission; 4] =
+    [writes(Products), on(GET, T(Products)), on(BATCH_GET, T(Products)), on(UPDATE, T(Products))];
+const CUSTOMER_STEP: [Permission; 3] = [writes(Customers), on(GET, T(Customers)), on(UPDATE, T(Customers))];
 const ORDER_WRITE: [Permission; 2] = [writes(Orders), on(GET, T(Orders))];
 /// Order steps that may answer with a compensation request (see `writes`).
 const ORDER_COMPENSATING: [Permission; 3] = [ORDER_WRITE[0], ORDER_WRITE[1], on(CONDITION_CHECK, T(Orders))];
@@ -492,7 +497,7 @@ impl Function {
                         trigger: Trigger::Bus(&[from(Context::Orders, "OrderPriced")]),
                         env: &[CUSTOMERS_TABLE],
                         keys: &["CUSTOMER", "CREDIT", "APPLIED", "OUTBOX"],
-                        permissions: &CUSTOMER_WRITE,
+                        permissions: &CUSTOMER_STEP,
                     }
                 }
             }
@@ -555,7 +560,7 @@ impl Function {
                         ]),
                         env: &[CUSTOMERS_TABLE],
                         keys: &["CUSTOMER", "CREDIT", "APPLIED", "OUTBOX"],
-                        permissions: &CUSTOMER_WRITE,
+                        permissions: &CUSTOMER_STEP,
                     }
                 }
             }

@@ -7,7 +7,7 @@ use crate::error::{ensure, DomainError, Inconsistent};
 use crate::events::{CreditFailure, CreditLimitChanged, CustomerRegistered, CustomerUpdated};
 use crate::ids::{CustomerId, OrderId};
 use crate::money::Money;
-use crate::reservation::{ReleaseOutcome, ReservationStatus};
+use crate::reservation::{Hold, HoldRefused, ReleaseOutcome, ReservationStatus};
 use crate::text::{Address, CustomerName, Email};
 
 /// A customer. Invariant: `reserved` is the sum of the customer's active credit reservations, in
@@ -148,6 +148,24 @@ impl Customer {
             self.address = a;
         }
         Some(CustomerUpdated { customer_id: self.id })
+    }
+
+    /// The hold that moves this customer's reserved credit from what `before` had to what it has
+    /// now (minor units), against the credit limit the decision saw; `None` when nothing moved.
+    pub fn hold_since(&self, before: &Customer) -> Option<Hold> {
+        let delta = self.reserved.amount() - before.reserved.amount();
+        (delta != 0).then_some(Hold { delta, basis: before.credit_limit.amount() })
+    }
+
+    /// Applies `hold` to the reserved credit, only while the invariant allows it (a hold never
+    /// takes `reserved` above the limit the hold was decided on; a release never below zero).
+    pub fn apply_hold(&mut self, hold: Hold) -> Result<(), HoldRefused> {
+        if !hold.allowed(self.reserved.amount(), self.credit_limit.amount()) {
+            return Err(HoldRefused);
+        }
+        let after = self.reserved.amount() + hold.delta;
+        self.reserved = Money::new(after, self.reserved.currency()).map_err(|_| HoldRefused)?;
+        Ok(())
     }
 
     pub fn available_credit(&self) -> Money {

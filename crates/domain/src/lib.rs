@@ -31,6 +31,6 @@ pub use measures::{Dimensions, Quantity, RestockQuantity, StockLevel, Weight};
 pub use money::{Currency, Money};
 pub use order::{Milestone, Order, OrderLine, OrderState, OrderStatus, Pricing, RejectionReason};
 pub use product::{Product, StockOutcome, StockReservation};
-pub use reservation::{ReleaseOutcome, ReservationStatus};
+pub use reservation::{Hold, HoldRefused, ReleaseOutcome, ReservationStatus};
 pub use shipping::{ShippingCostService, ShippingItem, ShippingQuote, ShippingSpeed, Zone};
 pub use text::{Address, CountryCode, CustomerName, Email, ProductName};

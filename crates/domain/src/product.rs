@@ -13,7 +13,7 @@ use crate::events::{
 use crate::ids::{OrderId, ProductId};
 use crate::measures::{Dimensions, RestockQuantity, StockLevel, Weight};
 use crate::money::Money;
-use crate::reservation::{ReleaseOutcome, ReservationStatus};
+use crate::reservation::{Hold, HoldRefused, ReleaseOutcome, ReservationStatus};
 use crate::text::ProductName;
 
 /// A product. Invariant: `reserved <= on_hand`, so `available = on_hand - reserved` is never
@@ -255,6 +255,24 @@ impl Product {
     }
     pub fn created_at(&self) -> DateTime<Utc> {
         self.created_at
+    }
+
+    /// The hold that moves this product's reserved units from what `before` had to what it has
+    /// now, against the units on hand the decision saw; `None` when nothing moved.
+    pub fn hold_since(&self, before: &Product) -> Option<Hold> {
+        let delta = i64::from(self.reserved) - i64::from(before.reserved);
+        (delta != 0).then_some(Hold { delta, basis: i64::from(before.on_hand) })
+    }
+
+    /// Applies `hold` to the reserved units, only while the invariant allows it
+    /// (`reserved <= on_hand`, against the on-hand units the hold was decided on).
+    pub fn apply_hold(&mut self, hold: Hold) -> Result<(), HoldRefused> {
+        if !hold.allowed(i64::from(self.reserved), i64::from(self.on_hand)) {
+            return Err(HoldRefused);
+        }
+        let after = i64::from(self.reserved) + hold.delta;
+        self.reserved = u32::try_from(after).map_err(|_| HoldRefused)?;
+        Ok(())
     }
 }
 

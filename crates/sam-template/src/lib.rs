@@ -137,6 +137,11 @@ impl Template {
         }
     }
 
+    /// The declaration of the template parameter named `name` (`Null` when there is none).
+    pub fn parameter(&self, name: &str) -> &Value {
+        &self.root["Parameters"][name]
+    }
+
     /// Resources of `type_`, by logical id.
     pub fn resources_of(&self, type_: &str) -> BTreeMap<String, Value> {
         self.root["Resources"]
