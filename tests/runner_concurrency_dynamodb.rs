@@ -9,9 +9,9 @@ use serde_json::Value;
 use system_tests::ministack;
 
 async fn runner_on_dynamodb() -> system_tests::Running {
-    let client = aws_sdk_dynamodb::Client::new(&ministack::sdk_config().await);
+    let clients = aws_adapters::Clients::new(&ministack::sdk_config().await);
     let names = aws_adapters::TableNames::with_prefix(&ministack::unique("conc"));
-    let system = LocalSystem::on_dynamodb(&system_tests::template(), SystemEnvironment::shared(), client, &names)
+    let system = LocalSystem::on_dynamodb(&system_tests::template(), SystemEnvironment::shared(), &clients, &names)
         .await
         .expect("the system builds on DynamoDB");
     system_tests::start_with(system).await

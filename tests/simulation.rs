@@ -24,6 +24,7 @@ async fn the_saga_keeps_its_invariants_under_duplicates_reordering_drops_relay_c
                 "every fault occurs: {stats:?}"
             );
             assert!(stats.redriven > 0, "the redrive published what the relay gave up on: {stats:?}");
+            assert!(stats.hot_schedules > 0, "flash sales on one or two products: {stats:?}");
             assert!(
                 stats.restocks > 0 && stats.reprices > 0 && stats.discontinued > 0 && stats.limit_changes > 0,
                 "the catalogue and the accounts change: {stats:?}"

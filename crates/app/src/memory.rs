@@ -30,7 +30,9 @@ struct Ledger {
     /// Outbox records not yet published, in commit order. Published ones are dropped at once
     /// (DynamoDB keeps them until their TTL; nothing reads them after publication either way),
     /// so a long-running offline runner does not grow with every event.
-    outbox: Vec<OutboxRecord>,
+    /// By stream sequence number, so publishing one record costs a lookup, not a pass over all.
+    outbox: BTreeMap<u64, OutboxRecord>,
+    outbox_positions: HashMap<EventId, u64>,
     /// The table's change stream, as far as the relay reads it: every outbox record committed,
     /// with its sequence number, the oldest dropped past [`STREAM_RETENTION`] (DynamoDB keeps 24
     /// hours; a bound on records does the same job offline).
@@ -63,14 +65,15 @@ impl Ledger {
         if let Some(r) = idem {
             self.idempotency.insert((r.scope.clone(), r.key.clone()), r);
         }
-        for e in &events {
+        for e in events {
             self.next_sequence += 1;
             self.stream.push_back((self.next_sequence, e.clone()));
+            self.outbox_positions.insert(e.event_id, self.next_sequence);
+            self.outbox.insert(self.next_sequence, e);
         }
         while self.stream.len() > STREAM_RETENTION {
             self.stream.pop_front();
         }
-        self.outbox.extend(events);
     }
 
     /// The range of the stream the records `ids` occupy (what an event source that gave up on
@@ -220,11 +223,15 @@ impl OutboxStream for MemoryStreams {
 
 impl<S: Send> MemoryTable<S> {
     fn unpublished(&self) -> Vec<OutboxRecord> {
-        self.lock().ledger.outbox.clone()
+        self.lock().ledger.outbox.values().cloned().collect()
     }
     fn mark_published(&self, ids: &[EventId]) {
-        let ids: HashSet<_> = ids.iter().collect();
-        self.lock().ledger.outbox.retain(|r| !ids.contains(&r.event_id));
+        let ledger = &mut self.lock().ledger;
+        for id in ids {
+            if let Some(seq) = ledger.outbox_positions.remove(id) {
+                ledger.outbox.remove(&seq);
+            }
+        }
     }
     fn on_commit(&self, hook: CommitHook) {
         *self.hook.lock().unwrap_or_else(|p| p.into_inner()) = Some(hook);

@@ -132,9 +132,9 @@ async fn build(args: &Args) -> Result<LocalSystem, local_runner::RunnerError> {
     match &args.dynamodb {
         None => LocalSystem::in_memory(&template, env),
         Some(url) => {
-            let client = aws_adapters::Clients::new(&aws_adapters::local_sdk_config(url).await).dynamo;
+            let clients = aws_adapters::Clients::new(&aws_adapters::local_sdk_config(url).await);
             let names = aws_adapters::TableNames::with_prefix("shop-local-");
-            LocalSystem::on_dynamodb(&template, env, client, &names).await
+            LocalSystem::on_dynamodb(&template, env, &clients, &names).await
         }
     }
 }

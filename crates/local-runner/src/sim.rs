@@ -115,6 +115,8 @@ pub struct Stats {
     pub duplicates: usize,
     pub drops: usize,
     pub relay_crashes: usize,
+    /// Schedules of a flash sale: many orders on one or two products with little stock.
+    pub hot_schedules: usize,
     /// Batches the relay gave up on, and the events the redrive published from their ranges.
     pub relay_give_ups: usize,
     pub redriven: usize,
@@ -165,6 +167,8 @@ struct World {
     steps: usize,
     /// Customers whose limit was lowered during the schedule (their reserved credit may exceed it).
     limit_lowered: HashSet<CustomerId>,
+    /// A flash sale: every order names only the first one or two products.
+    hot: Option<usize>,
     stats: Stats,
 }
 
@@ -228,6 +232,7 @@ impl World {
             placed_at: BTreeMap::new(),
             steps: 0,
             limit_lowered: HashSet::new(),
+            hot: None,
             stats: Stats::default(),
         })
     }
@@ -388,6 +393,10 @@ impl World {
     }
 
     async fn place_random(&mut self, customers: &[CustomerId], products: &[ProductId]) -> Result<(), String> {
+        let products = match self.hot {
+            Some(n) => &products[..n.min(products.len())],
+            None => products,
+        };
         let mut chosen: Vec<ProductId> = products.to_vec();
         self.rng.shuffle(&mut chosen);
         chosen.truncate(self.rng.usize(1..=products.len().min(3)));
@@ -650,7 +659,14 @@ pub async fn run_schedule(seed: u64, rules: &RuleTable, faults: Faults) -> Resul
     // The orders replica learns of the catalogue and the customers from their events: let them
     // arrive (duplicated and reordered like any other) before the first order.
     w.quiesce().await?;
-    let mut to_place = w.rng.usize(3..=12);
+    // One schedule in four is a flash sale: many orders on one or two products.
+    let mut to_place = if seed.is_multiple_of(4) {
+        w.hot = Some(w.rng.usize(1..=2));
+        w.stats.hot_schedules += 1;
+        w.rng.usize(15..=40)
+    } else {
+        w.rng.usize(3..=12)
+    };
     let mut cancels = w.rng.usize(0..=6);
     let mut changes = w.rng.usize(0..=4);
     let mut budget = 2_000;
@@ -707,6 +723,7 @@ pub async fn run_many(first_seed: u64, count: u64, rules: &RuleTable, faults: Fa
         total.drops += s.drops;
         total.relay_crashes += s.relay_crashes;
         total.relay_give_ups += s.relay_give_ups;
+        total.hot_schedules += s.hot_schedules;
         total.redriven += s.redriven;
         total.restocks += s.restocks;
         total.reprices += s.reprices;

@@ -76,23 +76,104 @@ fn template_config(t: &Template, function: Function) -> Result<Config, RunnerErr
     .map_err(|source| RunnerError::Config { function, source })
 }
 
-/// An outbox feed over a DynamoDB table, by scan, remembering what it already published (a
-/// restart republishes; consumers are idempotent).
+/// An outbox feed over a DynamoDB table's stream, read as the deployed relay's event source reads
+/// it: from the start of the stream, each record once, so a pass costs what was committed since
+/// the last one (not a scan of every outbox item). Records handed out stay pending until marked
+/// published. An expired iterator (15 minutes idle) resumes after the last record read.
 struct DynamoFeed {
-    client: aws_sdk_dynamodb::Client,
+    dynamo: aws_sdk_dynamodb::Client,
+    streams: aws_sdk_dynamodbstreams::Client,
     table: String,
-    published: std::sync::Mutex<std::collections::HashSet<EventId>>,
+    cursor: tokio::sync::Mutex<StreamCursor>,
+    pending: std::sync::Mutex<Vec<OutboxRecord>>,
+}
+
+#[derive(Default)]
+struct StreamCursor {
+    shard: Option<(String, String)>,
+    iterator: Option<String>,
+    last: Option<String>,
+}
+
+fn stream_error(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Unavailable(Box::new(e))
+}
+
+impl DynamoFeed {
+    /// The table's stream and its first shard (a local emulator's stream has one).
+    async fn shard(&self) -> Result<(String, String), StoreError> {
+        let table = self.dynamo.describe_table().table_name(&self.table).send().await.map_err(stream_error)?;
+        let arn = table.table().and_then(|t| t.latest_stream_arn()).map(str::to_owned);
+        let arn = arn.ok_or_else(|| StoreError::Unavailable(format!("{} has no stream", self.table).into()))?;
+        let stream = self.streams.describe_stream().stream_arn(&arn).send().await.map_err(stream_error)?;
+        let shard = stream.stream_description().and_then(|d| d.shards().first()).and_then(|s| s.shard_id());
+        let shard = shard.ok_or_else(|| StoreError::Unavailable(format!("{arn} has no shard").into()))?;
+        Ok((arn, shard.to_owned()))
+    }
+
+    async fn iterator(&self, cursor: &mut StreamCursor) -> Result<String, StoreError> {
+        use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+        if let Some(it) = &cursor.iterator {
+            return Ok(it.clone());
+        }
+        if cursor.shard.is_none() {
+            cursor.shard = Some(self.shard().await?);
+        }
+        let Some((arn, shard)) = &cursor.shard else { return Err(StoreError::Unavailable("no shard".into())) };
+        let request = self.streams.get_shard_iterator().stream_arn(arn).shard_id(shard);
+        let request = match &cursor.last {
+            Some(seq) => request.shard_iterator_type(ShardIteratorType::AfterSequenceNumber).sequence_number(seq),
+            None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
+        };
+        let it = request.send().await.map_err(stream_error)?.shard_iterator;
+        it.ok_or_else(|| StoreError::Unavailable(format!("{arn} gave no iterator").into()))
+    }
+
+    /// The outbox records committed since the last read.
+    async fn read_new(&self) -> Result<Vec<OutboxRecord>, StoreError> {
+        let mut cursor = self.cursor.lock().await;
+        let mut fresh = vec![];
+        loop {
+            let it = self.iterator(&mut cursor).await?;
+            let page = match self.streams.get_records().shard_iterator(it).send().await {
+                Ok(page) => page,
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_expired_iterator_exception()) => {
+                    cursor.iterator = None;
+                    continue;
+                }
+                Err(e) => return Err(stream_error(e)),
+            };
+            for r in page.records() {
+                let Some(change) = r.dynamodb() else { continue };
+                cursor.last = change.sequence_number().map(str::to_owned);
+                if r.event_name() != Some(&aws_sdk_dynamodbstreams::types::OperationType::Insert) {
+                    continue;
+                }
+                let image = serde_dynamo::Item::from(change.new_image().cloned().unwrap_or_default());
+                if let Some(record) = aws_adapters::outbox_record_from_image(image)? {
+                    fresh.push(record);
+                }
+            }
+            let done = page.records().is_empty();
+            cursor.iterator = page.next_shard_iterator;
+            if done || cursor.iterator.is_none() {
+                return Ok(fresh);
+            }
+        }
+    }
 }
 
 #[async_trait]
 impl OutboxFeed for DynamoFeed {
     async fn unpublished(&self) -> Result<Vec<OutboxRecord>, StoreError> {
-        let all = aws_adapters::scan_outbox(&self.client, &self.table).await?;
-        let seen = self.published.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(all.into_iter().filter(|r| !seen.contains(&r.event_id)).collect())
+        let fresh = self.read_new().await?;
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        pending.extend(fresh);
+        Ok(pending.clone())
     }
     async fn mark_published(&self, ids: &[EventId]) {
-        self.published.lock().unwrap_or_else(|p| p.into_inner()).extend(ids.iter().copied());
+        let ids: std::collections::HashSet<&EventId> = ids.iter().collect();
+        self.pending.lock().unwrap_or_else(|p| p.into_inner()).retain(|r| !ids.contains(&r.event_id));
     }
 }
 
@@ -144,13 +225,15 @@ impl LocalSystem {
         Self::build(t, env, Stores { orders, products, customers }, feeds, committed)
     }
 
-    /// The system on DynamoDB tables `names` (created when missing) at the client's endpoint.
+    /// The system on DynamoDB tables `names` (created when missing) at the clients' endpoint; the
+    /// relay reads the tables' streams.
     pub async fn on_dynamodb(
         t: &Template,
         env: SharedEnv,
-        client: aws_sdk_dynamodb::Client,
+        clients: &aws_adapters::Clients,
         names: &aws_adapters::TableNames,
     ) -> Result<LocalSystem, RunnerError> {
+        let client = clients.dynamo.clone();
         aws_adapters::create_tables(&client, names).await.map_err(RunnerError::Storage)?;
         let stores = Stores {
             orders: Arc::new(aws_adapters::DynamoOrderRepository::new(client.clone(), names.orders.clone())),
@@ -160,8 +243,13 @@ impl LocalSystem {
         let feeds: Vec<Box<dyn OutboxFeed>> = [&names.orders, &names.products, &names.customers]
             .into_iter()
             .map(|table| {
-                Box::new(DynamoFeed { client: client.clone(), table: table.clone(), published: Default::default() })
-                    as Box<dyn OutboxFeed>
+                Box::new(DynamoFeed {
+                    dynamo: client.clone(),
+                    streams: clients.streams.clone(),
+                    table: table.clone(),
+                    cursor: Default::default(),
+                    pending: Default::default(),
+                }) as Box<dyn OutboxFeed>
             })
             .collect();
         Self::build(t, env, stores, feeds, Arc::new(Notify::new()))

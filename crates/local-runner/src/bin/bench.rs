@@ -9,17 +9,33 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use app::access::Caller;
 use app::SystemEnvironment;
 use bundle::Function;
 use lambda_http::{Body, Request};
-use local_runner::LocalSystem;
+use local_runner::{identity, LocalSystem};
 use sam_template::Template;
 use serde_json::{json, Value};
 
-fn request(method: &str, path: &str, body: Option<Value>) -> Request {
+/// The bench's one buyer and its operator, as the authorizer would have verified them.
+fn buyer() -> &'static Caller {
+    static BUYER: std::sync::OnceLock<Caller> = std::sync::OnceLock::new();
+    BUYER.get_or_init(|| Caller::new(uuid::Uuid::new_v4(), false))
+}
+
+fn admin() -> &'static Caller {
+    static ADMIN: std::sync::OnceLock<Caller> = std::sync::OnceLock::new();
+    ADMIN.get_or_init(|| Caller::new(uuid::Uuid::new_v4(), true))
+}
+
+fn request_as(caller: &Caller, method: &str, path: &str, body: Option<Value>) -> Request {
     let b = lambda_http::http::Request::builder().method(method).uri(path).header("content-type", "application/json");
     let body = body.map_or(Body::Empty, |v| Body::from(v.to_string()));
-    b.body(body).unwrap_or_default()
+    identity::with_claims(b.body(body).unwrap_or_default(), identity::claims_of(caller))
+}
+
+fn request(method: &str, path: &str, body: Option<Value>) -> Request {
+    request_as(buyer(), method, path, body)
 }
 
 async fn call(system: &LocalSystem, function: Function, req: Request) -> Value {
@@ -54,19 +70,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let customer = call(
         &system,
         Function::CreateCustomer,
-        request(
-            "POST",
-            "/customers",
-            Some(json!({"name": "Bench", "email": "bench@example.com",
-            "creditLimit": {"amount": 90_000_000_000_000i64, "currency": "USD"}, "address": address})),
-        ),
+        request("POST", "/customers", Some(json!({"name": "Bench", "email": "bench@example.com", "address": address}))),
     )
     .await["id"]
         .clone();
+    let id = customer.as_str().unwrap_or_default().to_owned();
+    call(
+        &system,
+        Function::ChangeCreditLimit,
+        request_as(
+            admin(),
+            "PUT",
+            "/customers/x/credit-limit",
+            Some(json!({"creditLimit": {"amount": 90_000_000_000_000i64, "currency": "USD"}})),
+        )
+        .with_id(&id),
+    )
+    .await;
     let product = call(
         &system,
         Function::CreateProduct,
-        request(
+        request_as(
+            admin(),
             "POST",
             "/products",
             Some(json!({"name": "Bench", "price": {"amount": 100, "currency": "USD"},

@@ -1,0 +1,384 @@
+//! `cargo run -p local-runner --release --bin flash-sale -- [--orders 100,300,1000] [--scenario stock|credit]
+//! [--dynamodb http://127.0.0.1:PORT]`: a flash sale, measured rather than asserted.
+//!
+//! - `stock`: N concurrent orders of one unit for one product with N/2 units on hand (20 buyers
+//!   with ample credit);
+//! - `credit`: N concurrent orders of one buyer whose credit covers N/2 of them (ample stock).
+//!
+//! Each N runs on a fresh system, in memory or on DynamoDB at `--dynamodb` (a ministack), with the
+//! runner's relay delivering every event to its step concurrently, as EventBridge invokes Lambda,
+//! and redelivering a failed step as Lambda would. It reports the time from the first create to
+//! the last order settled, the outcomes, what the steps met (version conflicts, holds refused by
+//! the invariant, steps that exhausted their attempts, dead letters), DynamoDB requests per order,
+//! and checks the books after each run: no order PENDING, the units or the credit held are exactly
+//! what the APPROVED orders hold. A run whose books do not balance exits with an error.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use app::access::Caller;
+use app::SystemEnvironment;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use bundle::Function;
+use domain::{CustomerId, OrderId, OrderStatus, ProductId};
+use lambda_http::{Body, Request, RequestExt};
+use local_runner::{identity, LocalSystem};
+use sam_template::Template;
+use serde_json::{json, Value};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+// ---------------------------------------------------------------- what the steps counted
+
+/// A `metrics` recorder that sums every counter by name (labels folded), for the report.
+#[derive(Default)]
+struct Counts(Mutex<BTreeMap<String, Arc<Count>>>);
+
+#[derive(Default)]
+struct Count(AtomicU64);
+
+impl metrics::CounterFn for Count {
+    fn increment(&self, value: u64) {
+        self.0.fetch_add(value, Ordering::Relaxed);
+    }
+    fn absolute(&self, value: u64) {
+        self.0.store(value, Ordering::Relaxed);
+    }
+}
+
+impl Counts {
+    fn get(&self, name: &str) -> u64 {
+        self.0.lock().map(|m| m.get(name).map_or(0, |c| c.0.load(Ordering::Relaxed))).unwrap_or(0)
+    }
+    fn reset(&self) {
+        if let Ok(m) = self.0.lock() {
+            m.values().for_each(|c| c.0.store(0, Ordering::Relaxed));
+        }
+    }
+}
+
+impl metrics::Recorder for Counts {
+    fn describe_counter(&self, _: metrics::KeyName, _: Option<metrics::Unit>, _: metrics::SharedString) {}
+    fn describe_gauge(&self, _: metrics::KeyName, _: Option<metrics::Unit>, _: metrics::SharedString) {}
+    fn describe_histogram(&self, _: metrics::KeyName, _: Option<metrics::Unit>, _: metrics::SharedString) {}
+    fn register_counter(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        metrics::Counter::from_arc(m.entry(key.name().to_owned()).or_default().clone())
+    }
+    fn register_gauge(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        metrics::Gauge::noop()
+    }
+    fn register_histogram(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Histogram {
+        metrics::Histogram::noop()
+    }
+}
+
+/// Counts DynamoDB requests as they go to the wire, reads and writes apart.
+#[derive(Debug, Default)]
+struct Requests {
+    reads: AtomicU64,
+    writes: AtomicU64,
+}
+
+#[derive(Debug)]
+struct Tap(Arc<Requests>);
+
+impl Intercept for Tap {
+    fn name(&self) -> &'static str {
+        "request-counter"
+    }
+    fn read_before_transmit(
+        &self,
+        ctx: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let target = ctx.request().headers().get("x-amz-target").unwrap_or("");
+        let op = target.rsplit('.').next().unwrap_or("");
+        let counter = match op {
+            "GetItem" | "BatchGetItem" | "Query" | "Scan" => &self.0.reads,
+            _ => &self.0.writes,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- the system under load
+
+struct Bench {
+    system: Arc<LocalSystem>,
+    admin: Caller,
+}
+
+fn request(method: &str, path: &str, id: Option<String>, body: Value, caller: &Caller) -> Request {
+    let req = lambda_http::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap_or_default();
+    let req = identity::with_claims(req, identity::claims_of(caller));
+    match id {
+        Some(id) => req.with_path_parameters(std::collections::HashMap::from([("id".to_owned(), id)])),
+        None => req,
+    }
+}
+
+fn address() -> Value {
+    json!({"street": "1 Main St", "city": "Dayton", "region": "OH", "postalCode": "45402", "country": "US"})
+}
+
+impl Bench {
+    async fn call(&self, f: Function, path: &str, id: Option<String>, body: Value, caller: &Caller) -> (u16, Value) {
+        let method = match f.trigger() {
+            bundle::manifest::Trigger::Http { method, .. } => method,
+            _ => "POST",
+        };
+        let Some(resp) = self.system.functions.http(f, request(method, path, id, body, caller)).await else {
+            return (500, Value::Null);
+        };
+        (resp.status().as_u16(), serde_json::from_slice(resp.body().as_ref()).unwrap_or(Value::Null))
+    }
+
+    async fn customer(&self, n: usize, credit: i64) -> Result<Caller, Error> {
+        let me = Caller::new(uuid::Uuid::new_v4(), false);
+        let body = json!({"name": "Flash Buyer", "email": format!("buyer{n}@example.com"), "address": address()});
+        let (status, c) = self.call(Function::CreateCustomer, "/customers", None, body, &me).await;
+        if status != 201 {
+            return Err(format!("registering a buyer: {status} {c}").into());
+        }
+        let id = me.subject().to_string();
+        let limit = json!({"creditLimit": {"amount": credit, "currency": "USD"}});
+        let path = format!("/customers/{id}/credit-limit");
+        let (status, c) = self.call(Function::ChangeCreditLimit, &path, Some(id), limit, &self.admin).await;
+        if status != 200 {
+            return Err(format!("setting a credit limit: {status} {c}").into());
+        }
+        Ok(me)
+    }
+
+    async fn product(&self, stock: usize) -> Result<String, Error> {
+        let body = json!({"name": "Flash Sale Item", "price": {"amount": 1_000, "currency": "USD"}, "weightGrams": 500,
+                          "dimensionsCm": {"length": 10, "width": 10, "height": 10}, "stock": stock});
+        let (status, p) = self.call(Function::CreateProduct, "/products", None, body, &self.admin).await;
+        p["id"].as_str().map(str::to_owned).ok_or_else(|| format!("adding the product: {status} {p}").into())
+    }
+
+    fn order_body(product: &str) -> Value {
+        json!({"lines": [{"productId": product, "quantity": 1}], "shippingAddress": address(), "shippingSpeed": "standard"})
+    }
+}
+
+/// What one run found.
+struct Run {
+    orders: usize,
+    settled: Duration,
+    approved: usize,
+    refused: usize,
+    pending: usize,
+    conflicts: u64,
+    holds_refused: u64,
+    gave_up: u64,
+    dead_lettered: usize,
+    reads: u64,
+    writes: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scenario {
+    Stock,
+    Credit,
+}
+
+async fn system(template: &Template, dynamodb: Option<&str>, requests: &Arc<Requests>) -> Result<LocalSystem, Error> {
+    let env = SystemEnvironment::shared();
+    Ok(match dynamodb {
+        None => LocalSystem::in_memory(template, env)?,
+        Some(endpoint) => {
+            let sdk = aws_adapters::local_sdk_config(endpoint).await;
+            let conf = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(Tap(requests.clone())).build();
+            let mut clients = aws_adapters::Clients::new(&sdk);
+            clients.dynamo = aws_sdk_dynamodb::Client::from_conf(conf);
+            let prefix = format!("flash-{}-", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+            LocalSystem::on_dynamodb(template, env, &clients, &aws_adapters::TableNames::with_prefix(&prefix)).await?
+        }
+    })
+}
+
+async fn run(
+    template: &Template,
+    dynamodb: Option<&str>,
+    scenario: Scenario,
+    n: usize,
+    counts: &Counts,
+) -> Result<Run, Error> {
+    let requests = Arc::new(Requests::default());
+    let system = Arc::new(system(template, dynamodb, &requests).await?);
+    let bench = Bench { system: system.clone(), admin: Caller::new(uuid::Uuid::new_v4(), true) };
+    let half = n / 2;
+
+    // The catalogue and the buyers, replicated to orders before the sale opens.
+    let (product, buyers) = match scenario {
+        Scenario::Stock => {
+            let mut buyers = vec![];
+            for i in 0..20 {
+                buyers.push(bench.customer(i, 1_000_000_000).await?);
+            }
+            (bench.product(half).await?, buyers)
+        }
+        Scenario::Credit => {
+            // One probe order prices the item; the buyer's credit then covers exactly half.
+            let product = bench.product(n + 1).await?;
+            let probe = bench.customer(999_999, 1_000_000_000).await?;
+            system.relay_until_quiet().await;
+            let (_, o) = bench.call(Function::CreateOrder, "/orders", None, Bench::order_body(&product), &probe).await;
+            system.relay_until_quiet().await;
+            let id = o["id"].as_str().unwrap_or_default().to_owned();
+            let (_, o) = bench.call(Function::GetOrder, "/orders/x", Some(id), Value::Null, &probe).await;
+            let total = o["total"]["amount"].as_i64().ok_or(format!("the probe order was not priced: {o}"))?;
+            (product, vec![bench.customer(0, total * half as i64).await?])
+        }
+    };
+    system.relay_until_quiet().await;
+    counts.reset();
+    let (reads0, writes0) = (requests.reads.load(Ordering::Relaxed), requests.writes.load(Ordering::Relaxed));
+
+    // The sale: every order created at once, then every saga run to its end.
+    let started = Instant::now();
+    let mut placing = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let (bench, buyer) = (Bench { system: system.clone(), admin: bench.admin }, buyers[i % buyers.len()]);
+        let body = Bench::order_body(&product);
+        placing.spawn(async move { bench.call(Function::CreateOrder, "/orders", None, body, &buyer).await });
+    }
+    let mut ids = vec![];
+    while let Some(placed) = placing.join_next().await {
+        let (status, o) = placed?;
+        let id = o["id"].as_str().and_then(|s| s.parse::<OrderId>().ok());
+        ids.push(id.ok_or_else(|| format!("an order was not placed: {status} {o}"))?);
+    }
+    let relayed = system.relay_until_quiet().await;
+    let settled = started.elapsed();
+    let (reads, writes) =
+        (requests.reads.load(Ordering::Relaxed) - reads0, requests.writes.load(Ordering::Relaxed) - writes0);
+
+    // The books.
+    let (mut approved, mut refused, mut pending, mut approved_total) = (0, 0, 0, 0);
+    for id in &ids {
+        let o = system.stores.orders.get(*id).await?.ok_or("a placed order vanished")?.value;
+        match o.status() {
+            OrderStatus::Approved => {
+                approved += 1;
+                approved_total += o.pricing().map_or(0, |p| p.total.amount());
+            }
+            OrderStatus::Rejected => refused += 1,
+            _ => pending += 1,
+        }
+    }
+    let product_id: ProductId = product.parse()?;
+    let held_units = system.stores.products.get(product_id).await?.ok_or("the product vanished")?.value.reserved();
+    let mut held_credit = 0;
+    for b in &buyers {
+        let id = CustomerId::from_uuid(b.subject());
+        held_credit +=
+            system.stores.customers.get(id).await?.ok_or("a buyer vanished")?.value.reserved_credit().amount();
+    }
+    // The credit scenario's probe order holds one unit of its own.
+    let probe_units = usize::from(scenario == Scenario::Credit);
+    let balanced = pending == 0
+        && approved == half
+        && refused == n - half
+        && held_units as usize == approved + probe_units
+        && held_credit == approved_total;
+    if !balanced {
+        return Err(format!(
+            "N={n}: the books do not balance: {approved} approved, {refused} refused, {pending} pending; \
+             {held_units} units and {held_credit} credit held for {approved_total} approved"
+        )
+        .into());
+    }
+    Ok(Run {
+        orders: n,
+        settled,
+        approved,
+        refused,
+        pending,
+        conflicts: counts.get(app::measure::VERSION_CONFLICTS),
+        holds_refused: counts.get(app::measure::HOLDS_REFUSED),
+        gave_up: counts.get(app::measure::STEP_GAVE_UP),
+        dead_lettered: relayed.dead_lettered,
+        reads,
+        writes,
+    })
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> Result<(), Error> {
+    let mut sizes = vec![100, 300, 1_000];
+    let mut scenario = Scenario::Stock;
+    let mut dynamodb = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match (a.as_str(), args.next()) {
+            ("--orders", Some(v)) => sizes = v.split(',').map(str::parse).collect::<Result<_, _>>()?,
+            ("--scenario", Some(v)) if v == "stock" => scenario = Scenario::Stock,
+            ("--scenario", Some(v)) if v == "credit" => scenario = Scenario::Credit,
+            ("--dynamodb", Some(v)) => dynamodb = Some(v),
+            _ => {
+                return Err(
+                    "usage: flash-sale [--orders 100,300,1000] [--scenario stock|credit] [--dynamodb URL]".into()
+                )
+            }
+        }
+    }
+    let counts: &'static Counts = Box::leak(Box::default());
+    metrics::set_global_recorder(counts).map_err(|e| e.to_string())?;
+    let template = Template::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml"))?;
+    let store = dynamodb.as_deref().map_or("in memory".to_owned(), |e| format!("DynamoDB at {e}"));
+    let what = match scenario {
+        Scenario::Stock => "N orders of 1 unit for one product with N/2 units",
+        Scenario::Credit => "N orders of one buyer with credit for N/2",
+    };
+    println!("flash sale, {what}, {store}:");
+    println!(
+        "| N | settled in | per order | x N (vs previous) | x time | approved | refused | pending | version conflicts | holds refused | steps gave up | dead letters | DynamoDB reads/order | writes/order |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut previous: Option<Run> = None;
+    for n in sizes {
+        let r = run(&template, dynamodb.as_deref(), scenario, n, counts).await?;
+        let (xn, xt) = match &previous {
+            Some(p) => (
+                format!("{:.2}", r.orders as f64 / p.orders as f64),
+                format!("{:.2}", r.settled.as_secs_f64() / p.settled.as_secs_f64()),
+            ),
+            None => ("-".to_owned(), "-".to_owned()),
+        };
+        let per = |v: u64| if dynamodb.is_some() { format!("{:.1}", v as f64 / n as f64) } else { "-".to_owned() };
+        println!(
+            "| {} | {:.2} s | {:.2} ms | {xn} | {xt} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.orders,
+            r.settled.as_secs_f64(),
+            r.settled.as_secs_f64() * 1e3 / n as f64,
+            r.approved,
+            r.refused,
+            r.pending,
+            r.conflicts,
+            r.holds_refused,
+            r.gave_up,
+            r.dead_lettered,
+            per(r.reads),
+            per(r.writes),
+        );
+        previous = Some(r);
+    }
+    println!("(books checked after every run: no order PENDING, held = what the APPROVED orders hold)");
+    Ok(())
+}
