@@ -100,6 +100,29 @@ async fn the_deployed_bundle_runs_the_saga_end_to_end() {
     let events: Vec<&str> =
         timeline.body["steps"].as_array().into_iter().flatten().filter_map(|s| s["event"].as_str()).collect();
     assert_eq!(events, ["OrderCreated", "OrderPriced", "OrderApproved"], "{}", timeline.body);
+    // One id finds the whole saga: every log line naming the order carries one trace id (the
+    // create request's X-Ray trace, carried on by every event), and that trace id finds the
+    // saga's lines in every function it went through, from the request to the approval.
+    let trace_of = |line: &Value| -> Option<String> {
+        let v: Value = serde_json::from_str(line.as_str()?).ok()?;
+        let t = v["span"]["trace_id"].as_str().or(v["fields"]["trace_id"].as_str())?;
+        (!t.is_empty()).then(|| t.to_owned())
+    };
+    let by_order = harness(&["grep", &stack, &approved_id]);
+    let lines: Vec<&Value> = by_order
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+        .flat_map(|v| v.as_array().into_iter().flatten())
+        .collect();
+    let traces: std::collections::BTreeSet<Option<String>> = lines.iter().map(|l| trace_of(l)).collect();
+    assert_eq!(traces.len(), 1, "one trace id on every line of order {approved_id}: {by_order}");
+    let trace = traces.into_iter().next().flatten().unwrap_or_else(|| panic!("no trace id: {by_order}"));
+    let by_trace = harness(&["grep", &stack, &trace]);
+    for f in ["create-order", "reserve-stock", "price-order", "reserve-credit", "approve-order"] {
+        let found = by_trace[f].as_array().map_or(0, Vec::len);
+        assert!(found > 0, "trace {trace} finds no line of {f}: {by_trace}");
+    }
 
     // Over the credit limit: REJECTED for credit, its stock released again.
     let over = api.order(&poor, &[(&lamp, 1)]).await.body["id"].as_str().expect("id").to_owned();

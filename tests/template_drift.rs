@@ -390,9 +390,18 @@ fn the_dashboard_shows_what_the_code_measures() {
     let t = system_tests::template();
     let dashboards = t.resources_of("AWS::CloudWatch::Dashboard");
     let body = dashboards.values().next().expect("a dashboard")["Properties"]["DashboardBody"].to_string();
-    for name in
-        [m::ORDERS_CREATED, m::ORDERS_APPROVED, m::ORDERS_REJECTED, m::ORDERS_CANCELLED, m::SAGA_DURATION, m::RELAY_LAG]
-    {
+    for name in [
+        m::ORDERS_CREATED,
+        m::ORDERS_APPROVED,
+        m::ORDERS_REJECTED,
+        m::ORDERS_CANCELLED,
+        m::SAGA_DURATION,
+        m::RELAY_LAG,
+        m::EVENTS_REDRIVEN,
+        m::HOLDS_REFUSED,
+        m::VERSION_CONFLICTS,
+        m::STEP_GAVE_UP,
+    ] {
         assert!(body.contains(name), "the dashboard does not show {name}");
     }
     assert!(body.contains(bundle::telemetry::METRICS_NAMESPACE) && body.contains("IteratorAge"));

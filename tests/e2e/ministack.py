@@ -12,6 +12,7 @@ credentials and region come from there; boto3 and sam honour AWS_ENDPOINT_URL):
   invoke STACK BINARY FILE
                         invokes a function synchronously with the JSON in FILE; prints its answer
   logs STACK [TEXT]     prints {binary: number of log events (containing TEXT)} for every function
+  grep STACK TEXT       prints {binary: [log lines containing TEXT]} for every function
   outage STACK on|off   on: the outbox relay can no longer reach EventBridge (its endpoint a
                         closed local port), and its stream event sources give up on a failing
                         batch after 5 s instead of the template's hour (AWS's minimum is 60 s;
@@ -201,6 +202,21 @@ def logs(stack, pattern=None):
     print(json.dumps(out))
 
 
+def grep(stack, text):
+    """Every log line of every function that contains `text`: {binary: [message, ...]}."""
+    resources = stack_resources(stack)
+    cwl = client("logs")
+    out = {}
+    for logical, binary, _ in functions_of_template():
+        group = f"/aws/lambda/{resources[logical]['PhysicalResourceId']}"
+        try:
+            events = cwl.filter_log_events(logGroupName=group).get("events", [])
+        except cwl.exceptions.ResourceNotFoundException:
+            events = []
+        out[binary] = [e["message"] for e in events if text in e["message"]]
+    print(json.dumps(out))
+
+
 def outage(stack, state):
     resources = stack_resources(stack)
     lam = client("lambda")
@@ -221,4 +237,4 @@ def outage(stack, state):
 
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
-    {"deploy": deploy, "invoke": invoke, "logs": logs, "token": token, "outage": outage}[cmd](*args)
+    {"deploy": deploy, "invoke": invoke, "logs": logs, "token": token, "outage": outage, "grep": grep}[cmd](*args)

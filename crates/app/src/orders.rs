@@ -125,11 +125,14 @@ impl OrderPlacement {
             self.env.now(),
         )?;
         let envelope = EventEnvelope::new(DomainEvent::OrderCreated(event), self.env.as_ref());
+        let trace_id = envelope.metadata.trace.as_ref().and_then(|t| t.root()).unwrap_or_default().to_owned();
         let record = idempotency::record(&scope, key, &fp, id.as_uuid(), &order)?;
         let write = OrderWrite::Put { order: order.clone(), expected_version: 0 };
         let committed = self.repo.commit(Commit::new(vec![write], &[envelope]).answering(record)).await;
         if committed.is_ok() {
             crate::measure::order_created();
+            // The saga's first line: the ids every later step's lines carry (no personal data).
+            tracing::info!(correlation_id = %order.id(), trace_id, "order placed");
         }
         idempotency::settle(self.repo.as_ref(), &scope, key, &fp, committed, order, AppError::from).await
     }

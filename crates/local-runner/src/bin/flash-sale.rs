@@ -26,7 +26,7 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use bundle::Function;
-use domain::{CustomerId, OrderId, OrderStatus, ProductId};
+use domain::{CustomerId, OrderId, OrderState, OrderStatus, ProductId, RejectionReason};
 use lambda_http::{Body, Request, RequestExt};
 use local_runner::{identity, LocalSystem};
 use sam_template::Template;
@@ -278,7 +278,17 @@ async fn run(
                 approved += 1;
                 approved_total += o.pricing().map_or(0, |p| p.total.amount());
             }
-            OrderStatus::Rejected => refused += 1,
+            OrderStatus::Rejected => {
+                // Told at once why: sold out, or over the limit; never timed out.
+                let want = match scenario {
+                    Scenario::Stock => RejectionReason::OutOfStock,
+                    Scenario::Credit => RejectionReason::CreditLimitExceeded,
+                };
+                if o.state() != (OrderState::Rejected { reason: want }) {
+                    return Err(format!("order {id} ended {:?}, not {want:?}", o.state()).into());
+                }
+                refused += 1
+            }
             _ => pending += 1,
         }
     }
