@@ -285,15 +285,14 @@ impl OrderSaga {
         order_id: OrderId,
         decide: impl Fn(&Order, chrono::DateTime<chrono::Utc>) -> Step<Order>,
     ) -> Result<StepOutcome, StepError> {
-        let created = std::sync::Mutex::new(None);
+        // When the order was created, for the saga's duration (immutable: the first read wins).
+        let created = std::sync::OnceLock::new();
         let outcome = step::run(self.repo.as_ref(), consumer, ev, &self.env, || async {
             // The order is written before its first event is published, so a missing order is a
             // replication lag or a foreign event: retry, and let the DLQ catch the latter.
             let Versioned { value: order, version } =
                 self.repo.get(order_id).await?.ok_or(StepError::Missing(Item::Order(order_id)))?;
-            if let Ok(mut c) = created.lock() {
-                *c = Some(order.created_at());
-            }
+            let _ = created.set(order.created_at());
             let decision = decide(&order, self.env.now())
                 .map(|state| vec![OrderWrite::Put { order: state, expected_version: version }]);
             Ok(Attempt { decision, guard: vec![OrderWrite::Check { id: order_id, version }] })
@@ -301,8 +300,8 @@ impl OrderSaga {
         .await?;
         let ended = matches!(&outcome, StepOutcome::Applied { emitted }
             if emitted.iter().any(|e| *e == "OrderApproved" || *e == "OrderRejected"));
-        if let (true, Ok(Some(at))) = (ended, created.lock().map(|c| *c)) {
-            crate::measure::saga_ended(at, self.env.now());
+        if let (true, Some(at)) = (ended, created.get()) {
+            crate::measure::saga_ended(*at, self.env.now());
         }
         Ok(outcome)
     }

@@ -2,16 +2,18 @@
 
 use std::sync::Arc;
 
+use crate::env::SharedEnv;
 use crate::ports::{EventPublisher, OutboxRecord, OutboxStream, PublishError, StoreError, StreamError, StreamRange};
 
 #[derive(Clone)]
 pub struct OutboxRelay {
     publisher: Arc<dyn EventPublisher>,
+    env: SharedEnv,
 }
 
 impl OutboxRelay {
-    pub fn new(publisher: Arc<dyn EventPublisher>) -> Self {
-        OutboxRelay { publisher }
+    pub fn new(publisher: Arc<dyn EventPublisher>, env: SharedEnv) -> Self {
+        OutboxRelay { publisher, env }
     }
 
     /// Publishes the records in order; an error means "deliver this batch again".
@@ -24,7 +26,7 @@ impl OutboxRelay {
             Err(PublishError::Rejected { failed, .. }) => *failed,
             _ => 0,
         };
-        let now = chrono::Utc::now();
+        let now = self.env.now();
         let lags: Vec<i64> = match &published {
             Ok(()) => records.iter().map(|r| (now - r.occurred_at).num_milliseconds()).collect(),
             Err(_) => vec![],
@@ -70,8 +72,8 @@ pub struct Redrive {
 }
 
 impl Redrive {
-    pub fn new(stream: Arc<dyn OutboxStream>, publisher: Arc<dyn EventPublisher>) -> Self {
-        Redrive { stream, relay: OutboxRelay::new(publisher) }
+    pub fn new(stream: Arc<dyn OutboxStream>, publisher: Arc<dyn EventPublisher>, env: SharedEnv) -> Self {
+        Redrive { stream, relay: OutboxRelay::new(publisher, env) }
     }
 
     /// Publishes the outbox records of `range`; answers how many went out.
@@ -139,7 +141,7 @@ mod tests {
         }
         let bus = Arc::new(Bus::default());
         let streams = MemoryStreams(vec![products.clone(), orders.clone()]);
-        let redrive = Redrive::new(Arc::new(streams), bus.clone());
+        let redrive = Redrive::new(Arc::new(streams), bus.clone(), SystemEnvironment::shared());
         let range = orders.stream_range(&emitted[1..4]).unwrap();
 
         *bus.down.lock().unwrap() = true;
@@ -159,7 +161,11 @@ mod tests {
     async fn a_range_that_cannot_be_read_is_a_permanent_failure() {
         let orders = Arc::new(InMemoryOrderRepository::default());
         let first = emit(&orders).await;
-        let redrive = Redrive::new(Arc::new(MemoryStreams(vec![orders.clone()])), Arc::new(Bus::default()));
+        let redrive = Redrive::new(
+            Arc::new(MemoryStreams(vec![orders.clone()])),
+            Arc::new(Bus::default()),
+            SystemEnvironment::shared(),
+        );
         let range = orders.stream_range(&[first]).unwrap();
         for bad in [
             StreamRange { stream: "elsewhere".into(), ..range.clone() },

@@ -772,7 +772,9 @@ async fn a_stream_range_reads_back_exactly_its_outbox_records_and_redrives_them_
 
     // What a redrive function does with it: the records reach the bus's targets.
     let w = wiring("shop.orders", &["OrderCancelled"]).await;
-    let redrive = app::relay::Redrive::new(std::sync::Arc::new(stream.clone()), std::sync::Arc::new(w.publisher()));
+    let publisher = std::sync::Arc::new(w.publisher());
+    let redrive =
+        app::relay::Redrive::new(std::sync::Arc::new(stream.clone()), publisher, app::SystemEnvironment::shared());
     assert_eq!(redrive.redrive(&range).await.unwrap(), 3);
     let delivered = w.receive(3).await;
     let mut ids: Vec<String> =

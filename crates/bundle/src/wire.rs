@@ -155,11 +155,12 @@ pub fn wire(function: Function, config: &Config, res: &dyn Resources, env: Share
         F::ReplicateCatalogue => step(replica()?, move |s, ev| async move { s.replicate_product(me, &ev).await }),
         F::ReplicateCustomers => step(replica()?, move |s, ev| async move { s.replicate_customer(me, &ev).await }),
         F::OutboxRelay => {
-            Handler::Relay(OutboxRelay::new(res.publisher().map_err(|_| WireError::NoPublisher(function))?))
+            let publisher = res.publisher().map_err(|_| WireError::NoPublisher(function))?;
+            Handler::Relay(OutboxRelay::new(publisher, env))
         }
         F::RedriveOutbox => {
             let publisher = res.publisher().map_err(|_| WireError::NoPublisher(function))?;
-            Handler::Redrive(Redrive::new(res.outbox_stream()?, publisher))
+            Handler::Redrive(Redrive::new(res.outbox_stream()?, publisher, env))
         }
         F::SweepOrders => Handler::Sweep(Sweeper::new(res.orders()?, config.pending_timeout()?, env)),
     })

@@ -211,7 +211,7 @@ impl World {
         Ok(World {
             failed: vec![],
             given_up: HashSet::new(),
-            redrive: Redrive::new(Arc::new(streams), redriven.clone()),
+            redrive: Redrive::new(Arc::new(streams), redriven.clone(), shared.clone()),
             redriven,
             admin: Caller::new(shared.new_uuid(), true),
             rng: fastrand::Rng::with_seed(seed),

@@ -96,7 +96,8 @@ impl Redrive {
     /// Also redrives the relay's failure messages (pointers to stream ranges), reading each
     /// range back through `stream` while the stream still holds it (24 hours).
     pub fn reading_streams(mut self, stream: Arc<dyn OutboxStream>) -> Self {
-        self.streams = Some(app::relay::Redrive::new(stream, self.publisher.clone()));
+        let clock = app::SystemEnvironment::shared();
+        self.streams = Some(app::relay::Redrive::new(stream, self.publisher.clone(), clock));
         self
     }
 
