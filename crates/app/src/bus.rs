@@ -68,6 +68,40 @@ pub fn decode(source_: &str, detail_type: &str, detail: &Value) -> Result<EventE
     Ok(EventEnvelope { metadata: parts.metadata, event })
 }
 
+/// The JSON Schemas of the events on the bus: one per event type, describing its `detail`
+/// (`metadata` at the envelope's schema version, and `data`), generated from the very types the
+/// domain emits. Each is `(file name, schema)`, the file name `<DetailType>.v<version>.json`.
+#[cfg(feature = "schema")]
+pub fn schemas() -> Vec<(String, Value)> {
+    let version = EventEnvelope::SCHEMA_VERSION;
+    DomainEvent::TYPES
+        .iter()
+        .filter_map(|(detail_type, context)| {
+            let mut generator = schemars::SchemaGenerator::default();
+            let metadata = generator.subschema_for::<EventMetadata>();
+            let data = DomainEvent::payload_schema(detail_type, &mut generator)?;
+            let file = format!("{detail_type}.v{version}.json");
+            let schema = serde_json::json!({
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "$id": format!("https://shop-saga.dev/schemas/events/{file}"),
+                "title": detail_type,
+                "description": format!(
+                    "The `detail` of a `{detail_type}` event (source `{}`), schema version {version}.",
+                    source(*context)
+                ),
+                "type": "object",
+                "properties": {
+                    "metadata": {"allOf": [metadata, {"properties": {"schemaVersion": {"const": version}}}]},
+                    "data": data,
+                },
+                "required": ["metadata", "data"],
+                "$defs": generator.definitions(),
+            });
+            Some((file, schema))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

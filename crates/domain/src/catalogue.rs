@@ -27,6 +27,7 @@ impl From<&ProductAdded> for Listing {
 
 /// A customer orders knows exists, and may take orders for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct KnownCustomer {
     pub customer_id: CustomerId,

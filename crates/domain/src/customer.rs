@@ -14,6 +14,7 @@ use crate::text::{Address, CustomerName, Email};
 /// the limit's currency. A reservation never takes it above `credit_limit`; a lowered limit may
 /// leave it above, and then no new reservation is made until enough is released.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", try_from = "CustomerSnapshot")]
 pub struct Customer {
     id: CustomerId,
@@ -27,6 +28,7 @@ pub struct Customer {
 
 /// A customer as stored, before its invariants are checked: the only way back into a [`Customer`].
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct CustomerSnapshot {
     id: CustomerId,
@@ -59,6 +61,7 @@ impl TryFrom<CustomerSnapshot> for Customer {
 /// Credit held for one order. Invariant: `amount` is in the customer's currency; only `Active`
 /// records count towards the customer's `reserved`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreditReservation {
     pub order_id: OrderId,

@@ -27,6 +27,7 @@ pub trait Environment {
 /// An AWS X-Ray trace header (`Root=1-…;Parent=…;Sampled=1`), as Lambda and API Gateway pass it.
 /// Invariant: 1 to 256 printable ASCII characters naming a `Root`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct TraceHeader(String);
 
@@ -87,6 +88,7 @@ impl From<TraceHeader> for String {
 
 /// The bounded context that emits an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Context {
     Orders,
@@ -96,6 +98,7 @@ pub enum Context {
 
 /// A requested line as the order states it, before prices are known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LineRequest {
     pub product_id: ProductId,
@@ -104,6 +107,7 @@ pub struct LineRequest {
 
 /// A line as products reserved it: with the unit price, weight and size pricing needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReservedLine {
     pub product_id: ProductId,
@@ -115,6 +119,7 @@ pub struct ReservedLine {
 
 /// Why products could not reserve an order's stock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "SCREAMING_SNAKE_CASE", rename_all_fields = "camelCase")]
 pub enum StockFailure {
     UnknownProduct { product_id: ProductId },
@@ -123,6 +128,7 @@ pub enum StockFailure {
 
 /// Why customers could not reserve an order's credit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "SCREAMING_SNAKE_CASE", rename_all_fields = "camelCase")]
 pub enum CreditFailure {
     UnknownCustomer,
@@ -132,6 +138,7 @@ pub enum CreditFailure {
 
 /// A customer was registered with a unique email and a credit limit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerRegistered {
     pub customer_id: CustomerId,
@@ -142,6 +149,7 @@ pub struct CustomerRegistered {
 /// A product entered the catalogue with its price, weight, size and initial stock, at catalogue
 /// revision 1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProductAdded {
     pub product_id: ProductId,
@@ -155,6 +163,7 @@ pub struct ProductAdded {
 /// How a product is listed in the catalogue after a change, whole, so a replica can take it as
 /// it is whatever it saw before: later `revision`s replace earlier ones.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Listing {
     pub product_id: ProductId,
@@ -170,6 +179,7 @@ pub struct Listing {
 
 /// A product's name or price changed. Orders placed before keep the price they were placed at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProductUpdated {
     #[serde(flatten)]
@@ -178,6 +188,7 @@ pub struct ProductUpdated {
 
 /// A product is no longer sold: no new orders; reservations of orders placed before are kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProductDiscontinued {
     #[serde(flatten)]
@@ -186,6 +197,7 @@ pub struct ProductDiscontinued {
 
 /// `quantity` units arrived: stock on hand is now `on_hand`; reservations are untouched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StockAdded {
     pub product_id: ProductId,
@@ -196,6 +208,7 @@ pub struct StockAdded {
 /// A customer's credit limit is now `credit_limit`. Below what is reserved, nothing held is taken
 /// back; new reservations are refused until enough is released.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreditLimitChanged {
     pub customer_id: CustomerId,
@@ -204,6 +217,7 @@ pub struct CreditLimitChanged {
 
 /// A customer's name or address changed (the event carries no personal data: read the customer).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerUpdated {
     pub customer_id: CustomerId,
@@ -211,6 +225,7 @@ pub struct CustomerUpdated {
 
 /// An order was placed and waits PENDING; it starts the saga. Lines are distinct products.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderCreated {
     pub order_id: OrderId,
@@ -222,6 +237,7 @@ pub struct OrderCreated {
 
 /// Every line of the order is held; the lines carry price, weight and size for pricing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StockReserved {
     pub order_id: OrderId,
@@ -230,6 +246,7 @@ pub struct StockReserved {
 
 /// Nothing of the order is held; `failure` names the first line that could not be.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StockReservationFailed {
     pub order_id: OrderId,
@@ -238,6 +255,7 @@ pub struct StockReservationFailed {
 
 /// The stock an order held is back on the shelf.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StockReleased {
     pub order_id: OrderId,
@@ -246,6 +264,7 @@ pub struct StockReleased {
 
 /// The order has its price: `total = subtotal + shipping_cost`, one currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderPriced {
     pub order_id: OrderId,
@@ -257,6 +276,7 @@ pub struct OrderPriced {
 
 /// `amount` (the order total) is held against the customer's limit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreditReserved {
     pub order_id: OrderId,
@@ -266,6 +286,7 @@ pub struct CreditReserved {
 
 /// No credit is held for the order; `failure` says why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreditReservationFailed {
     pub order_id: OrderId,
@@ -275,6 +296,7 @@ pub struct CreditReservationFailed {
 
 /// The credit an order held is available again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreditReleased {
     pub order_id: OrderId,
@@ -284,6 +306,7 @@ pub struct CreditReleased {
 
 /// Stock and credit are held: the order is accepted. Terminal until cancelled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderApproved {
     pub order_id: OrderId,
@@ -293,6 +316,7 @@ pub struct OrderApproved {
 
 /// The order will not be fulfilled; `reason` drives which compensations run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderRejected {
     pub order_id: OrderId,
@@ -302,6 +326,7 @@ pub struct OrderRejected {
 
 /// An approved order was cancelled; its stock and credit are to be released.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderCancelled {
     pub order_id: OrderId,
@@ -310,6 +335,7 @@ pub struct OrderCancelled {
 
 /// Compensation: a reservation arrived for an order that is already over; products must let it go.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StockReleaseRequested {
     pub order_id: OrderId,
@@ -317,6 +343,7 @@ pub struct StockReleaseRequested {
 
 /// Compensation: credit was reserved for an order that is already over; customers must let it go.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreditReleaseRequested {
     pub order_id: OrderId,
@@ -331,9 +358,25 @@ macro_rules! domain_events {
         /// Every event the system emits. The variant name is the event's type (its EventBridge
         /// `detail-type`).
         #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(tag = "type", content = "data")]
         pub enum DomainEvent {
             $($($event($event),)+)+
+        }
+
+        impl DomainEvent {
+            /// The JSON Schema of the payload (`detail.data`) of the events of `detail_type`,
+            /// registered with `generator` (which collects the definitions it refers to).
+            #[cfg(feature = "schema")]
+            pub fn payload_schema(
+                detail_type: &str,
+                generator: &mut schemars::SchemaGenerator,
+            ) -> Option<schemars::Schema> {
+                match detail_type {
+                    $($(stringify!($event) => Some(generator.subschema_for::<$event>()),)+)+
+                    _ => None,
+                }
+            }
         }
 
         impl DomainEvent {
@@ -417,6 +460,7 @@ impl DomainEvent {
 /// request that started the saga (absent when there was none), `traceparent` the same trace for
 /// OpenTelemetry; both are optional fields, so events without them stay valid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct EventMetadata {
     pub event_id: EventId,

@@ -8,6 +8,7 @@ macro_rules! bounded_int {
     ($(#[$doc:meta])* $name:ident, $field:literal, $min:expr, $max:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(try_from = "i64", into = "u32")]
         pub struct $name(u32);
 
@@ -83,6 +84,7 @@ bounded_int!(
 
 /// The outer size of one unit of a product. Each side is 1..=300 cm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Dimensions {
     pub length: Centimetres,
     pub width: Centimetres,

@@ -9,6 +9,7 @@ use crate::error::{DomainError, Problem};
 
 /// The currencies the shop prices in. Each has two minor-unit digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Currency {
     USD,
     EUR,
@@ -42,6 +43,7 @@ impl std::str::FromStr for Currency {
 /// The bound keeps every amount exactly representable as a JSON number (below 2^53), and every
 /// operation that could leave the range returns [`DomainError::Overflow`] instead of wrapping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(try_from = "RawMoney", into = "RawMoney")]
 pub struct Money {
     amount: i64,
@@ -49,6 +51,7 @@ pub struct Money {
 }
 
 #[derive(Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 struct RawMoney {
     amount: i64,
     currency: Currency,

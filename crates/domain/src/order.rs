@@ -19,6 +19,7 @@ use crate::text::Address;
 
 /// Why an order was rejected. Stable names: rules on the bus filter on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RejectionReason {
     OutOfStock,
@@ -45,6 +46,7 @@ impl RejectionReason {
 
 /// The four states of an order, without their data; used in errors, filters and indexes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OrderStatus {
     Pending,
@@ -85,6 +87,7 @@ impl std::str::FromStr for OrderStatus {
 
 /// An order's state with the data that only some states have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "status", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OrderState {
     Pending,
@@ -106,6 +109,7 @@ impl OrderState {
 
 /// One product on an order; `unit_price` is known once products reserved the stock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderLine {
     pub product_id: ProductId,
@@ -115,6 +119,7 @@ pub struct OrderLine {
 
 /// What the order costs: `total = subtotal + shipping_cost`, all in one currency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Pricing {
     pub subtotal: Money,
@@ -125,6 +130,7 @@ pub struct Pricing {
 /// One step an order went through, as the orders context recorded it: when, the event it
 /// emitted, and the state it left the order in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Milestone {
     pub at: DateTime<Utc>,
@@ -138,6 +144,7 @@ pub struct Milestone {
 /// at most once and only while PENDING; APPROVED implies priced; only the transitions of the
 /// module doc happen, each through a method that returns the event it caused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", try_from = "OrderSnapshot")]
 pub struct Order {
     id: OrderId,
@@ -155,6 +162,7 @@ pub struct Order {
 
 /// An order as stored, before its invariants are checked: the only way back into an [`Order`].
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct OrderSnapshot {
     id: OrderId,

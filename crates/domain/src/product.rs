@@ -19,6 +19,7 @@ use crate::text::ProductName;
 /// A product. Invariant: `reserved <= on_hand`, so `available = on_hand - reserved` is never
 /// negative; `reserved` is the sum of the quantities of this product's active reservations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", try_from = "ProductSnapshot")]
 pub struct Product {
     id: ProductId,
@@ -37,6 +38,7 @@ pub struct Product {
 
 /// A product as stored, before its invariants are checked: the only way back into a [`Product`].
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ProductSnapshot {
     id: ProductId,
@@ -83,6 +85,7 @@ impl TryFrom<ProductSnapshot> for Product {
 /// The stock held for one order, every line of it. Invariant: `lines` are exactly what was
 /// reserved (empty for a tombstone or a refusal); only `Active` records count as held.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", try_from = "StockReservationSnapshot")]
 pub struct StockReservation {
     pub order_id: OrderId,
@@ -92,6 +95,7 @@ pub struct StockReservation {
 
 /// A stock reservation as stored, before its invariants are checked.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct StockReservationSnapshot {
     order_id: OrderId,

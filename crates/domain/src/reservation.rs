@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// `Released` with nothing ever held is a tombstone: a release that overtook its reserve, which
 /// then finds the record and does nothing, so a late reservation cannot leak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ReservationStatus {
     Active,

@@ -15,6 +15,7 @@ use crate::text::{Address, CountryCode};
 
 /// How fast a parcel travels. Ordered from slowest to fastest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ShippingSpeed {
     Standard,
@@ -54,6 +55,7 @@ impl std::str::FromStr for ShippingSpeed {
 
 /// Distance class from the warehouse to the destination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Zone {
     /// Same region of the same country.
@@ -89,6 +91,7 @@ pub struct Rate {
 
 /// One kind of item in a parcel: a unit's weight and size, and how many units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ShippingItem {
     pub weight: Weight,
@@ -98,6 +101,7 @@ pub struct ShippingItem {
 
 /// The answer to "what does shipping cost": never negative, in the service's currency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ShippingQuote {
     pub zone: Zone,

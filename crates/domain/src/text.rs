@@ -48,6 +48,7 @@ macro_rules! text_value {
     ($(#[$doc:meta])* $name:ident, $field:literal, $max:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
@@ -92,6 +93,7 @@ text_value!(
 /// An email address, lower-cased: one `@`, a local part of 1..=64 and a dotted domain, at most 254
 /// characters in all. Lower-casing makes "one customer per email" hold across spellings.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
 
@@ -156,6 +158,7 @@ TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM
 
 /// An assigned ISO 3166-1 alpha-2 country code, upper case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct CountryCode([u8; 2]);
 
@@ -194,6 +197,7 @@ impl From<CountryCode> for String {
 /// A postal address. Every part is trimmed, non-empty and bounded; the postal code holds only
 /// letters, digits, spaces and hyphens; the country is an assigned ISO code.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(try_from = "RawAddress", into = "RawAddress")]
 pub struct Address {
     street: String,
@@ -205,6 +209,7 @@ pub struct Address {
 
 /// The unvalidated shape of an address, as it arrives on the wire.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RawAddress {
     pub street: String,
