@@ -17,7 +17,8 @@
 # them one after another, so that each one's time is its own.
 #
 # Nothing here contacts AWS: dummy credentials, a fixed region, no telemetry, no downloads.
-# The tools come from the project's venvs (scripts/venv.sh tools | checkov), built on first use.
+# The tools come from the project's venvs (scripts/venv.sh tools | checkov | contracts), built on
+# first use.
 set -uo pipefail
 template=$(realpath -- "${1:-$(dirname "$0")/../template.yaml}") || exit 2
 cd "$(dirname "$0")/.."
@@ -28,6 +29,7 @@ unset AWS_PROFILE AWS_ENDPOINT_URL
 
 tools=$(scripts/venv.sh tools) || { echo "check-template: cannot build the tools venv" >&2; exit 1; }
 checkov_venv=$(scripts/venv.sh checkov) || { echo "check-template: cannot build the checkov venv" >&2; exit 1; }
+contracts=$(scripts/venv.sh contracts) || { echo "check-template: cannot build the contracts venv" >&2; exit 1; }
 
 [[ -f $template ]] || { echo "check-template: no such file: $template" >&2; exit 2; }
 work=$(mktemp -d)
@@ -148,6 +150,9 @@ check "checkov" "$checkov_venv/bin/checkov" -f "$template" --framework cloudform
 check "sam validate --lint" "$tools/bin/sam" validate --lint --template-file "$template" --region us-east-1
 check "events/ samples match the functions" events_match_functions
 check "after the SAM transform" after_transform
+# The API's contract beside the template: docs/openapi.json (generated from the code, held to it by
+# tests/openapi.rs) is a valid OpenAPI 3.1 document.
+check "docs/openapi.json is valid OpenAPI 3.1" "$contracts/bin/openapi-spec-validator" docs/openapi.json
 
 wait
 failed=()

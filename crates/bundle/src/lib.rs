@@ -10,6 +10,8 @@
 pub mod config;
 pub mod lambda;
 pub mod manifest;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod relay;
 pub mod telemetry;
 pub mod wire;

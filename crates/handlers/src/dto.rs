@@ -16,6 +16,7 @@ use domain::{
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MoneyDto {
     pub amount: i64,
@@ -30,6 +31,7 @@ impl TryFrom<MoneyDto> for Money {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateCustomerDto {
     pub name: String,
@@ -49,6 +51,7 @@ impl TryFrom<CreateCustomerDto> for RegisterCustomer {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DimensionsDto {
     pub length: i64,
@@ -57,6 +60,7 @@ pub struct DimensionsDto {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateProductDto {
     pub name: String,
@@ -80,6 +84,7 @@ impl TryFrom<CreateProductDto> for AddProduct {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderLineDto {
     pub product_id: String,
@@ -87,6 +92,7 @@ pub struct OrderLineDto {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateOrderDto {
     #[serde(default)]
@@ -119,6 +125,7 @@ impl TryFrom<CreateOrderDto> for PlaceOrder {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct QuoteItemDto {
     pub weight_grams: i64,
@@ -127,6 +134,7 @@ pub struct QuoteItemDto {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct QuoteDto {
     pub destination: RawAddress,
@@ -186,11 +194,14 @@ fn at_least_one(any: bool) -> Result<(), DomainError> {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateProductDto {
     #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "openapi", schemars(with = "String"))]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "openapi", schemars(with = "MoneyDto"))]
     pub price: Option<MoneyDto>,
 }
 
@@ -206,6 +217,7 @@ impl TryFrom<UpdateProductDto> for UpdateProduct {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RestockDto {
     pub quantity: i64,
@@ -219,6 +231,7 @@ impl TryFrom<RestockDto> for Restock {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreditLimitDto {
     pub credit_limit: MoneyDto,
@@ -232,11 +245,14 @@ impl TryFrom<CreditLimitDto> for ChangeCreditLimit {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateCustomerDto {
     #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "openapi", schemars(with = "String"))]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "openapi", schemars(with = "RawAddress"))]
     pub address: Option<RawAddress>,
 }
 

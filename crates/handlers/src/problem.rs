@@ -46,9 +46,11 @@ impl From<DomainError> for ApiError {
     }
 }
 
+/// An RFC 9457 problem, as every error answers (`application/problem+json`).
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
-struct ProblemBody {
+pub struct ProblemBody {
     r#type: String,
     title: &'static str,
     status: u16,

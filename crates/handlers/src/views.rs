@@ -11,6 +11,7 @@ use domain::{
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerView {
     pub id: CustomerId,
@@ -37,6 +38,7 @@ impl From<&Customer> for CustomerView {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DimensionsView {
     pub length: u32,
     pub width: u32,
@@ -50,6 +52,7 @@ impl From<Dimensions> for DimensionsView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProductView {
     pub id: ProductId,
@@ -83,6 +86,7 @@ impl From<&Product> for ProductView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderLineView {
     pub product_id: ProductId,
@@ -92,6 +96,7 @@ pub struct OrderLineView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderView {
     pub id: OrderId,
@@ -114,6 +119,7 @@ pub struct OrderView {
 
 /// `GET /orders/{id}/timeline`: the steps the order went through, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TimelineView {
     pub order_id: OrderId,
@@ -122,6 +128,7 @@ pub struct TimelineView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StepView {
     pub at: DateTime<Utc>,
@@ -182,6 +189,8 @@ impl From<&Order> for OrderView {
 
 /// A page of items and, when more may follow, the cursor to ask for the next page with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "{T}Page"))]
 #[serde(rename_all = "camelCase")]
 pub struct PageView<T> {
     pub items: Vec<T>,
@@ -200,6 +209,7 @@ impl<T> PageView<T> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct QuoteView {
     pub zone: Zone,

@@ -148,6 +148,7 @@ fn banner(port: u16, system: &LocalSystem, seeded: &seed::Seeded, admin: &app::a
         println!("  {method:<5} {path:<28} → {function}{}", if public { "  (public)" } else { "" });
     }
     println!("saga rules: {}", system.rules.list().iter().map(|(f, _)| f.name()).collect::<Vec<_>>().join(", "));
+    println!("OpenAPI document: {url}/openapi.json");
     let token = |sub: uuid::Uuid, groups: &[String]| system.identity.token(sub, groups).unwrap_or_default();
     let admin_token = token(admin.subject(), &[app::access::ADMIN_GROUP.to_owned()]);
     println!("\ndevelopment identity provider (tokens valid 1 h; more with POST {url}/_local/token):");

@@ -87,11 +87,14 @@ async fn handle(
     Ok(to_hyper(response))
 }
 
-/// The development identity provider's own routes (never in the template): its key set, and a
-/// token for any subject, so that requests can be made as any customer or as an admin.
+/// The runner's own routes (never in the template): the OpenAPI document, and the development
+/// identity provider's key set and a token for any subject, so that requests can be made as any
+/// customer or as an admin.
 fn identity_route(system: &LocalSystem, method: &str, path: &str, body: &[u8]) -> Option<lambda_http::Response<Body>> {
     match (method, path) {
         ("GET", JWKS_PATH) => Some(json_response(200, &serde_json::to_value(system.identity.jwks()).ok()?)),
+        // The API's OpenAPI document, as generated from the code (docs/openapi.json).
+        ("GET", OPENAPI_PATH) => Some(json_response(200, &bundle::openapi::document())),
         ("POST", TOKEN_PATH) => Some(match serde_json::from_slice::<identity::TokenRequest>(body) {
             Ok(r) => match system.identity.token(r.sub, &r.groups) {
                 Ok(t) => json_response(200, &serde_json::json!({ "accessToken": t, "tokenType": "Bearer" })),
@@ -113,6 +116,8 @@ fn json_response(status: u16, body: &serde_json::Value) -> lambda_http::Response
     r
 }
 
+/// Where the runner serves the API's OpenAPI document.
+pub const OPENAPI_PATH: &str = "/openapi.json";
 /// Where the runner serves its public key set.
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 /// Where the runner mints tokens: `{"sub": "<uuid>", "groups": ["admin"]}` → `{"accessToken"}`.
