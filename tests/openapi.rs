@@ -34,3 +34,27 @@ async fn the_runner_serves_the_document() {
     assert_eq!(served.body, bundle::openapi::document());
     assert_eq!(served.body["openapi"], "3.1.0");
 }
+
+/// Every example in the document is an instance of its body's schema (the examples are the
+/// request bodies of the `events/` samples the replays send, so the schemas describe real input).
+#[test]
+fn every_request_example_matches_its_schema() {
+    let d = bundle::openapi::document();
+    let mut checked = 0;
+    for (path, item) in d["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("operations") {
+            let content = &op["requestBody"]["content"]["application/json"];
+            let Some(example) = content.get("example") else { continue };
+            let schema = serde_json::json!({
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "components": d["components"],
+                "allOf": [content["schema"]],
+            });
+            let v = jsonschema::draft202012::new(&schema).unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+            let errors: Vec<String> = v.iter_errors(example).map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "{method} {path}: the example does not match its schema: {errors:?}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 8, "every route with a body has a checked example");
+}

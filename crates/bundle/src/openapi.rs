@@ -134,6 +134,25 @@ fn doc(f: Function) -> Option<Route> {
     })
 }
 
+/// The request body of a route's sample event (`events/<function>.json`, an API Gateway event
+/// replayed by the tests), as the document's example of that body.
+fn example(f: Function) -> Option<Value> {
+    use Function as F;
+    let sample = match f {
+        F::CreateCustomer => include_str!("../../../events/create-customer.json"),
+        F::CreateOrder => include_str!("../../../events/create-order.json"),
+        F::CreateProduct => include_str!("../../../events/create-product.json"),
+        F::UpdateProduct => include_str!("../../../events/update-product.json"),
+        F::RestockProduct => include_str!("../../../events/restock-product.json"),
+        F::UpdateCustomer => include_str!("../../../events/update-customer.json"),
+        F::ChangeCreditLimit => include_str!("../../../events/change-credit-limit.json"),
+        F::QuoteShipping => include_str!("../../../events/quote-shipping.json"),
+        _ => return None,
+    };
+    let event: Value = serde_json::from_str(sample).ok()?;
+    serde_json::from_str(event["body"].as_str()?).ok()
+}
+
 /// Every problem type a route answers, by status: its own and those of its shape.
 fn problems(r: &Route, has_id: bool, auth: Auth) -> Vec<(u16, &'static str)> {
     let mut all: Vec<(u16, &'static str)> = r.problems.to_vec();
@@ -223,7 +242,11 @@ fn operation(f: Function, method: &str, path: &str, auth: Auth, r: &Route, g: &m
         "responses": responses,
     });
     if let Some(body) = r.body {
-        op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": body(g)}}});
+        let mut content = json!({"schema": body(g)});
+        if let Some(e) = example(f) {
+            content["example"] = e;
+        }
+        op["requestBody"] = json!({"required": true, "content": {"application/json": content}});
     }
     if auth == Auth::Public {
         op["security"] = json!([]);
@@ -294,6 +317,10 @@ mod tests {
             let op = &d["paths"][path][method.to_lowercase()];
             assert_eq!(op["operationId"], f.name(), "{method} {path}");
             assert_eq!(op["security"] == json!([]), auth == Auth::Public, "{f}");
+            if op.get("requestBody").is_some() {
+                let example = &op["requestBody"]["content"]["application/json"]["example"];
+                assert!(example.is_object(), "{f}: the request body has an example");
+            }
         }
     }
 }
