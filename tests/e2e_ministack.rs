@@ -68,6 +68,8 @@ async fn the_deployed_bundle_runs_the_saga_end_to_end() {
         t["accessToken"].as_str().expect("an access token").to_owned()
     }));
     let api = Api::with_issuer(deployed["apiUrl"].as_str().expect("apiUrl"), issuer);
+    // Every event on the bus, for the contract check at the end.
+    let tap = harness(&["tap", &stack]);
 
     // Catalogue and customers, through the API.
     let rich = api.customer("rich@example.com", 1_000_000).await;
@@ -269,6 +271,24 @@ async fn the_deployed_bundle_runs_the_saga_end_to_end() {
     assert_eq!(swept["error"], Value::Null, "{swept}");
     let report: Value = serde_json::from_str(swept["payload"].as_str().expect("payload")).expect("JSON");
     assert!(report["examined"].is_number(), "{report}");
+
+    // Every event the run put on the bus matches its published schema (schemas/events).
+    let validators: BTreeMap<String, jsonschema::Validator> = app::bus::schemas()
+        .into_iter()
+        .map(|(file, schema)| {
+            let detail_type = file.split('.').next().unwrap_or_default().to_owned();
+            (detail_type, jsonschema::draft202012::new(&schema).expect("a schema that compiles"))
+        })
+        .collect();
+    let emitted = harness(&["drain", tap["queueUrl"].as_str().expect("queueUrl")]);
+    let emitted = emitted.as_array().expect("events");
+    assert!(emitted.len() > 30, "the run emitted {} events", emitted.len());
+    for e in emitted {
+        let t = e["detail-type"].as_str().unwrap_or_default();
+        let v = validators.get(t).unwrap_or_else(|| panic!("an event of unknown type on the bus: {e}"));
+        let errors: Vec<String> = v.iter_errors(&e["detail"]).map(|x| x.to_string()).collect();
+        assert!(errors.is_empty(), "{t} does not match its schema: {errors:?}\n{e}");
+    }
 
     // Every function of the template ran at least once (ministack keeps their logs).
     let logs: BTreeMap<String, Value> = serde_json::from_value(harness(&["logs", &stack])).expect("logs");

@@ -12,6 +12,8 @@ credentials and region come from there; boto3 and sam honour AWS_ENDPOINT_URL):
   invoke STACK BINARY FILE
                         invokes a function synchronously with the JSON in FILE; prints its answer
   logs STACK [TEXT]     prints {binary: number of log events (containing TEXT)} for every function
+  tap STACK             a queue receiving every event on the stack's bus; prints {"queueUrl"}
+  drain URL             prints every event in that queue (and empties it)
   grep STACK TEXT       prints {binary: [log lines containing TEXT]} for every function
   outage STACK on|off   on: the outbox relay can no longer reach EventBridge (its endpoint a
                         closed local port), and its stream event sources give up on a failing
@@ -217,6 +219,31 @@ def grep(stack, text):
     print(json.dumps(out))
 
 
+def tap(stack):
+    """A queue that receives every event on the stack's bus (a catch-all rule on `shop.*`)."""
+    bus = stack_resources(stack)["EventBus"]["PhysicalResourceId"]
+    sqs, events = client("sqs"), client("events")
+    url = sqs.create_queue(QueueName=f"{stack}-tap")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name=f"{stack}-tap", EventBusName=bus, EventPattern=json.dumps({"source": [{"prefix": "shop."}]}))
+    events.put_targets(Rule=f"{stack}-tap", EventBusName=bus, Targets=[{"Id": "tap", "Arn": arn}])
+    print(json.dumps({"queueUrl": url}))
+
+
+def drain(url):
+    """Every event the tap queue holds, as the bus delivered it."""
+    sqs = client("sqs")
+    out = []
+    while True:
+        page = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        if not page:
+            break
+        for m in page:
+            out.append(json.loads(m["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    print(json.dumps(out))
+
+
 def outage(stack, state):
     resources = stack_resources(stack)
     lam = client("lambda")
@@ -237,4 +264,4 @@ def outage(stack, state):
 
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
-    {"deploy": deploy, "invoke": invoke, "logs": logs, "token": token, "outage": outage, "grep": grep}[cmd](*args)
+    {"deploy": deploy, "invoke": invoke, "logs": logs, "token": token, "outage": outage, "grep": grep, "tap": tap, "drain": drain}[cmd](*args)
