@@ -158,9 +158,24 @@ TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM
 
 /// An assigned ISO 3166-1 alpha-2 country code, upper case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct CountryCode([u8; 2]);
+
+/// The schema of a country code: one of the assigned codes.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for CountryCode {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "CountryCode".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let codes: Vec<&str> = COUNTRIES.split(' ').collect();
+        schemars::json_schema!({
+            "description": "An assigned ISO 3166-1 alpha-2 country code, upper case.",
+            "type": "string",
+            "enum": codes,
+        })
+    }
+}
 
 impl CountryCode {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
@@ -212,10 +227,15 @@ pub struct Address {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RawAddress {
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 200), pattern(r"\S")))]
     pub street: String,
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 100), pattern(r"\S")))]
     pub city: String,
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 100), pattern(r"\S")))]
     pub region: String,
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 12), pattern(r"^ *[A-Za-z0-9][A-Za-z0-9 -]* *$")))]
     pub postal_code: String,
+    #[cfg_attr(feature = "schema", schemars(with = "CountryCode"))]
     pub country: String,
 }
 

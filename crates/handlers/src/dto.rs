@@ -15,11 +15,29 @@ use domain::{
 };
 use serde::Deserialize;
 
+/// A whole number however JSON spells it (`841` or `841.0`), as JSON Schema's `integer` means.
+fn whole<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    use serde::de::Error;
+    let n = serde_json::Number::deserialize(d)?;
+    if let Some(i) = n.as_i64() {
+        return Ok(i);
+    }
+    match n.as_f64() {
+        // Below 2^53 every integral f64 is exact.
+        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
+        _ => Err(D::Error::custom("expected a whole number")),
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MoneyDto {
+    /// Minor units (cents).
+    #[cfg_attr(feature = "openapi", schemars(range(min = 0, max = domain::Money::MAX_MINOR)))]
+    #[serde(deserialize_with = "whole")]
     pub amount: i64,
+    #[cfg_attr(feature = "openapi", schemars(with = "domain::Currency"))]
     pub currency: String,
 }
 
@@ -34,7 +52,9 @@ impl TryFrom<MoneyDto> for Money {
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateCustomerDto {
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = CustomerName::MAX_CHARS), pattern(r"\S")))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schemars(length(min = 3, max = 254), pattern(r"^(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")))]
     pub email: String,
     pub address: RawAddress,
 }
@@ -54,8 +74,14 @@ impl TryFrom<CreateCustomerDto> for RegisterCustomer {
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DimensionsDto {
+    #[cfg_attr(feature = "openapi", schemars(range(min = domain::measures::Centimetres::MIN, max = domain::measures::Centimetres::MAX)))]
+    #[serde(deserialize_with = "whole")]
     pub length: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = domain::measures::Centimetres::MIN, max = domain::measures::Centimetres::MAX)))]
+    #[serde(deserialize_with = "whole")]
     pub width: i64,
+    #[cfg_attr(feature = "openapi", schemars(range(min = domain::measures::Centimetres::MIN, max = domain::measures::Centimetres::MAX)))]
+    #[serde(deserialize_with = "whole")]
     pub height: i64,
 }
 
@@ -63,10 +89,15 @@ pub struct DimensionsDto {
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateProductDto {
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = ProductName::MAX_CHARS), pattern(r"\S")))]
     pub name: String,
     pub price: MoneyDto,
+    #[cfg_attr(feature = "openapi", schemars(range(min = Weight::MIN, max = Weight::MAX)))]
+    #[serde(deserialize_with = "whole")]
     pub weight_grams: i64,
     pub dimensions_cm: DimensionsDto,
+    #[cfg_attr(feature = "openapi", schemars(range(min = StockLevel::MIN, max = StockLevel::MAX)))]
+    #[serde(deserialize_with = "whole")]
     pub stock: i64,
 }
 
@@ -87,7 +118,10 @@ impl TryFrom<CreateProductDto> for AddProduct {
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderLineDto {
+    #[cfg_attr(feature = "openapi", schemars(with = "ProductId"))]
     pub product_id: String,
+    #[cfg_attr(feature = "openapi", schemars(range(min = Quantity::MIN, max = Quantity::MAX)))]
+    #[serde(deserialize_with = "whole")]
     pub quantity: i64,
 }
 
@@ -96,9 +130,12 @@ pub struct OrderLineDto {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateOrderDto {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<CustomerId>"))]
     pub customer_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = domain::Order::MAX_LINES)))]
     pub lines: Vec<OrderLineDto>,
     pub shipping_address: RawAddress,
+    #[cfg_attr(feature = "openapi", schemars(with = "ShippingSpeed"))]
     pub shipping_speed: String,
 }
 
@@ -128,8 +165,12 @@ impl TryFrom<CreateOrderDto> for PlaceOrder {
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct QuoteItemDto {
+    #[cfg_attr(feature = "openapi", schemars(range(min = Weight::MIN, max = Weight::MAX)))]
+    #[serde(deserialize_with = "whole")]
     pub weight_grams: i64,
     pub dimensions_cm: DimensionsDto,
+    #[cfg_attr(feature = "openapi", schemars(range(min = Quantity::MIN, max = Quantity::MAX)))]
+    #[serde(deserialize_with = "whole")]
     pub quantity: i64,
 }
 
@@ -138,7 +179,9 @@ pub struct QuoteItemDto {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct QuoteDto {
     pub destination: RawAddress,
+    #[cfg_attr(feature = "openapi", schemars(with = "ShippingSpeed"))]
     pub shipping_speed: String,
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = MAX_QUOTE_ITEMS)))]
     pub items: Vec<QuoteItemDto>,
     pub subtotal: MoneyDto,
 }
@@ -195,10 +238,11 @@ fn at_least_one(any: bool) -> Result<(), DomainError> {
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(extend("minProperties" = 1)))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateProductDto {
     #[serde(default, deserialize_with = "present")]
-    #[cfg_attr(feature = "openapi", schemars(with = "String"))]
+    #[cfg_attr(feature = "openapi", schemars(with = "String", length(min = 1, max = ProductName::MAX_CHARS), pattern(r"\S")))]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "present")]
     #[cfg_attr(feature = "openapi", schemars(with = "MoneyDto"))]
@@ -220,6 +264,8 @@ impl TryFrom<UpdateProductDto> for UpdateProduct {
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RestockDto {
+    #[cfg_attr(feature = "openapi", schemars(range(min = RestockQuantity::MIN, max = RestockQuantity::MAX)))]
+    #[serde(deserialize_with = "whole")]
     pub quantity: i64,
 }
 
@@ -246,10 +292,11 @@ impl TryFrom<CreditLimitDto> for ChangeCreditLimit {
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(extend("minProperties" = 1)))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateCustomerDto {
     #[serde(default, deserialize_with = "present")]
-    #[cfg_attr(feature = "openapi", schemars(with = "String"))]
+    #[cfg_attr(feature = "openapi", schemars(with = "String", length(min = 1, max = CustomerName::MAX_CHARS), pattern(r"\S")))]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "present")]
     #[cfg_attr(feature = "openapi", schemars(with = "RawAddress"))]
@@ -264,5 +311,21 @@ impl TryFrom<UpdateCustomerDto> for UpdateCustomer {
             name: d.name.as_deref().map(CustomerName::parse).transpose()?,
             address: d.address.map(Address::try_from).transpose()?,
         })
+    }
+}
+
+#[cfg(test)]
+mod whole_number_tests {
+    use super::*;
+
+    #[test]
+    fn a_whole_number_may_be_written_with_a_zero_fraction_and_nothing_else() {
+        let read = |json: &str| serde_json::from_str::<RestockDto>(json).map(|d| d.quantity);
+        assert_eq!(read(r#"{"quantity": 841}"#).ok(), Some(841));
+        assert_eq!(read(r#"{"quantity": 841.0}"#).ok(), Some(841), "JSON Schema's integer includes 841.0");
+        assert_eq!(read(r#"{"quantity": -3.0}"#).ok(), Some(-3), "the range is the domain's to check");
+        assert!(read(r#"{"quantity": 841.5}"#).is_err());
+        assert!(read(r#"{"quantity": 1e300}"#).is_err());
+        assert!(read(r#"{"quantity": "841"}"#).is_err());
     }
 }
