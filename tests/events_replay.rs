@@ -179,11 +179,7 @@ impl World {
         let mut outbox = 0;
         let tables = [&self.names.orders, &self.names.products, &self.names.customers];
         for (i, table) in tables.into_iter().enumerate() {
-            let described = self.plain().describe_table().table_name(table).send().await.expect("table");
-            let arn = described.table().and_then(|t| t.latest_stream_arn()).expect("a stream").to_owned();
-            let stream = streams.describe_stream().stream_arn(&arn).send().await.expect("stream");
-            let shard = stream.stream_description().and_then(|d| d.shards().first()).expect("a shard");
-            let shard_id = shard.shard_id().expect("shard id").to_owned();
+            let (arn, shard_id) = aws_adapters::table_stream(&self.plain(), &streams, table).await.expect("a stream");
             let it = streams
                 .get_shard_iterator()
                 .stream_arn(&arn)

@@ -190,22 +190,8 @@ def invoke(stack, binary, file):
     print(json.dumps({"status": r["StatusCode"], "error": r.get("FunctionError"), "payload": body}))
 
 
-def logs(stack, pattern=None):
-    resources = stack_resources(stack)
-    cwl = client("logs")
-    out = {}
-    for logical, binary, _ in functions_of_template():
-        group = f"/aws/lambda/{resources[logical]['PhysicalResourceId']}"
-        try:
-            events = cwl.filter_log_events(logGroupName=group).get("events", [])
-            out[binary] = len([e for e in events if pattern is None or pattern in e["message"]])
-        except cwl.exceptions.ResourceNotFoundException:
-            out[binary] = 0
-    print(json.dumps(out))
-
-
-def grep(stack, text):
-    """Every log line of every function that contains `text`: {binary: [message, ...]}."""
+def log_lines(stack, text=None):
+    """{binary: [message, ...]} of every function, only the lines containing `text` if given."""
     resources = stack_resources(stack)
     cwl = client("logs")
     out = {}
@@ -215,8 +201,17 @@ def grep(stack, text):
             events = cwl.filter_log_events(logGroupName=group).get("events", [])
         except cwl.exceptions.ResourceNotFoundException:
             events = []
-        out[binary] = [e["message"] for e in events if text in e["message"]]
-    print(json.dumps(out))
+        out[binary] = [e["message"] for e in events if text is None or text in e["message"]]
+    return out
+
+
+def logs(stack, text=None):
+    print(json.dumps({b: len(lines) for b, lines in log_lines(stack, text).items()}))
+
+
+def grep(stack, text):
+    """Every log line of every function that contains `text`: {binary: [message, ...]}."""
+    print(json.dumps(log_lines(stack, text)))
 
 
 def tap(stack):

@@ -37,4 +37,4 @@ pub use outbox::{outbox_record_from_image, scan_outbox};
 pub use products::DynamoProductRepository;
 pub use publisher::{EventBridgePublisher, RetryPolicy};
 pub use schema::{create_tables, SetupError, TableNames};
-pub use stream::{compare_sequence_numbers, DynamoOutboxStream, StreamBatchInfo};
+pub use stream::{compare_sequence_numbers, table_stream, DynamoOutboxStream, StreamBatchInfo};

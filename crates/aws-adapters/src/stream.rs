@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use app::ports::{OutboxStream, StreamError, StreamRange};
+use app::ports::{OutboxStream, StoreError, StreamError, StreamRange};
 use async_trait::async_trait;
 use aws_sdk_dynamodbstreams::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodbstreams::types::{OperationType, ShardIteratorType};
@@ -29,6 +29,27 @@ impl DynamoOutboxStream {
     pub fn new(client: Client) -> Self {
         DynamoOutboxStream { client }
     }
+}
+
+/// A table's stream and its first shard, `(stream ARN, shard id)`: where a reader of the whole
+/// stream starts (a local emulator's stream has one shard; DynamoDB's first is the oldest).
+pub async fn table_stream(
+    dynamo: &aws_sdk_dynamodb::Client,
+    streams: &Client,
+    table: &str,
+) -> Result<(String, String), StoreError> {
+    let unavailable = |e: String| StoreError::Unavailable(e.into());
+    let described =
+        dynamo.describe_table().table_name(table).send().await.map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+    let arn = described
+        .table()
+        .and_then(|t| t.latest_stream_arn())
+        .ok_or_else(|| unavailable(format!("{table} has no stream")))?;
+    let stream =
+        streams.describe_stream().stream_arn(arn).send().await.map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+    let shard = stream.stream_description().and_then(|d| d.shards().first()).and_then(|s| s.shard_id());
+    let shard = shard.ok_or_else(|| unavailable(format!("{arn} has no shard")))?;
+    Ok((arn.to_owned(), shard.to_owned()))
 }
 
 /// Compares two sequence numbers: decimal strings of up to 40 digits, so by length, then text.

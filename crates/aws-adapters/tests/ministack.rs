@@ -715,10 +715,7 @@ async fn an_unreadable_pending_item_does_not_stop_the_sweep() {
 async fn stream_of(config: &aws_config::SdkConfig, table: &str) -> (String, String, Vec<(String, String)>) {
     let dynamo = aws_sdk_dynamodb::Client::new(config);
     let streams = aws_sdk_dynamodbstreams::Client::new(config);
-    let described = dynamo.describe_table().table_name(table).send().await.unwrap();
-    let arn = described.table().and_then(|t| t.latest_stream_arn()).unwrap().to_owned();
-    let stream = streams.describe_stream().stream_arn(&arn).send().await.unwrap();
-    let shard = stream.stream_description().unwrap().shards()[0].shard_id().unwrap().to_owned();
+    let (arn, shard) = aws_adapters::table_stream(&dynamo, &streams, table).await.unwrap();
     let it = streams
         .get_shard_iterator()
         .stream_arn(&arn)

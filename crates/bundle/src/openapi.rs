@@ -194,7 +194,7 @@ fn problem_response(status: u16, kinds: &[&str]) -> Value {
     })
 }
 
-fn operation(f: Function, method: &str, path: &str, auth: Auth, r: &Route, g: &mut SchemaGenerator) -> Value {
+fn operation(f: Function, path: &str, auth: Auth, r: &Route, g: &mut SchemaGenerator) -> Value {
     let has_id = path.contains("{id}");
     let mut parameters = vec![];
     if has_id {
@@ -251,7 +251,6 @@ fn operation(f: Function, method: &str, path: &str, auth: Auth, r: &Route, g: &m
     if auth == Auth::Public {
         op["security"] = json!([]);
     }
-    let _ = method;
     op
 }
 
@@ -280,7 +279,7 @@ pub fn document() -> Value {
     for f in Function::ALL {
         let Trigger::Http { method, path, auth } = f.trigger() else { continue };
         let Some(r) = doc(f) else { continue };
-        let op = operation(f, method, path, auth, &r, &mut g);
+        let op = operation(f, path, auth, &r, &mut g);
         paths.entry(path.to_owned()).or_default().insert(method.to_lowercase(), op);
     }
     g.subschema_for::<ProblemBody>();

@@ -100,24 +100,13 @@ fn stream_error(e: impl std::error::Error + Send + Sync + 'static) -> StoreError
 }
 
 impl DynamoFeed {
-    /// The table's stream and its first shard (a local emulator's stream has one).
-    async fn shard(&self) -> Result<(String, String), StoreError> {
-        let table = self.dynamo.describe_table().table_name(&self.table).send().await.map_err(stream_error)?;
-        let arn = table.table().and_then(|t| t.latest_stream_arn()).map(str::to_owned);
-        let arn = arn.ok_or_else(|| StoreError::Unavailable(format!("{} has no stream", self.table).into()))?;
-        let stream = self.streams.describe_stream().stream_arn(&arn).send().await.map_err(stream_error)?;
-        let shard = stream.stream_description().and_then(|d| d.shards().first()).and_then(|s| s.shard_id());
-        let shard = shard.ok_or_else(|| StoreError::Unavailable(format!("{arn} has no shard").into()))?;
-        Ok((arn, shard.to_owned()))
-    }
-
     async fn iterator(&self, cursor: &mut StreamCursor) -> Result<String, StoreError> {
         use aws_sdk_dynamodbstreams::types::ShardIteratorType;
         if let Some(it) = &cursor.iterator {
             return Ok(it.clone());
         }
         if cursor.shard.is_none() {
-            cursor.shard = Some(self.shard().await?);
+            cursor.shard = Some(aws_adapters::table_stream(&self.dynamo, &self.streams, &self.table).await?);
         }
         let Some((arn, shard)) = &cursor.shard else { return Err(StoreError::Unavailable("no shard".into())) };
         let request = self.streams.get_shard_iterator().stream_arn(arn).shard_id(shard);

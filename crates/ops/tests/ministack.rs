@@ -174,10 +174,7 @@ async fn a_relay_failure_message_is_redriven_from_the_stream_and_a_trimmed_one_s
     orders.commit(Commit::<OrderWrite>::new(vec![], &[a.clone(), b.clone()])).await.unwrap();
 
     // The pointer the stream's event source would write, for the records just committed.
-    let table = dynamo.describe_table().table_name(&names.orders).send().await.unwrap();
-    let arn = table.table().unwrap().latest_stream_arn().unwrap().to_owned();
-    let shard = streams.describe_stream().stream_arn(&arn).send().await.unwrap();
-    let shard = shard.stream_description().unwrap().shards()[0].shard_id().unwrap().to_owned();
+    let (arn, shard) = aws_adapters::table_stream(&dynamo, &streams, &names.orders).await.unwrap();
     let it = streams
         .get_shard_iterator()
         .stream_arn(&arn)
