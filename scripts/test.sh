@@ -5,7 +5,9 @@
 #   2. `sam build` of every function (x86_64, SAM's debug mode: see scripts/sam-build.sh), whose
 #      artifacts the end-to-end test deploys;
 #   3. every Rust test of the workspace against a private ministack (DynamoDB, Streams,
-#      EventBridge, SQS, Lambda, CloudFormation) on 127.0.0.1, stopped by PID when they end.
+#      EventBridge, SQS, Lambda, CloudFormation) on 127.0.0.1, stopped by PID when they end;
+#   4. the API fuzzed from its own OpenAPI document (Schemathesis, every phase and check) against
+#      the local runner, bounded in time (scripts/fuzz-api.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,3 +30,6 @@ else
   runner=(cargo test --workspace "${skip[@]}" --no-fail-fast)
 fi
 ./scripts/with-ministack.sh "${runner[@]}"
+
+step "API fuzzing"
+./scripts/fuzz-api.sh

@@ -297,6 +297,11 @@ async fn every_malformed_request_is_a_4xx_problem_and_writes_nothing() {
             && reply.body["type"].as_str().is_some_and(|t| t.starts_with("https://shop-saga.dev/problems/"))
             && reply.body["title"].is_string()
             && reply.body["detail"].is_string();
+        // RFC 9110: a 405 says which methods the path has.
+        let allow = reply.headers.get("allow").and_then(|v| v.to_str().ok()).unwrap_or("");
+        if reply.status == 405 && (allow.is_empty() || allow.contains(bad.method)) {
+            failures.push(format!("{} → 405 with Allow {allow:?}", bad.name));
+        }
         if !(400..500).contains(&reply.status) || ct != "application/problem+json" || !problem_ok {
             failures.push(format!("{} → {} {ct} {}", bad.name, reply.status, String::from_utf8_lossy(&reply.raw)));
         }

@@ -153,6 +153,37 @@ fn example(f: Function) -> Option<Value> {
     serde_json::from_str(event["body"].as_str()?).ok()
 }
 
+/// The OpenAPI links of a create's answer: where a client (or a stateful fuzzer) can go next with
+/// the id it was given. A link into `create-order` carries only the part of the body the id fills;
+/// the rest is the client's.
+fn links(f: Function) -> Value {
+    use Function as F;
+    let id = json!({"id": "$response.body#/id"});
+    let (targets, order_body): (&[Function], Value) = match f {
+        F::CreateCustomer => (
+            &[F::GetCustomer, F::UpdateCustomer, F::ChangeCreditLimit, F::FindOrderHistory],
+            json!({"customerId": "$response.body#/id"}),
+        ),
+        F::CreateProduct => (
+            &[F::GetProduct, F::UpdateProduct, F::RestockProduct, F::DiscontinueProduct],
+            json!({"lines": [{"productId": "$response.body#/id", "quantity": 1}]}),
+        ),
+        F::CreateOrder => (&[F::GetOrder, F::GetOrderTimeline, F::CancelOrder], Value::Null),
+        _ => return Value::Null,
+    };
+    let mut out = Map::new();
+    for t in targets {
+        out.insert(t.name().to_owned(), json!({"operationId": t.name(), "parameters": id}));
+    }
+    if !order_body.is_null() {
+        out.insert(
+            F::CreateOrder.name().to_owned(),
+            json!({"operationId": F::CreateOrder.name(), "requestBody": order_body}),
+        );
+    }
+    Value::Object(out)
+}
+
 /// Every problem type a route answers, by status: its own and those of its shape.
 fn problems(r: &Route, has_id: bool, auth: Auth) -> Vec<(u16, &'static str)> {
     let mut all: Vec<(u16, &'static str)> = r.problems.to_vec();
@@ -206,7 +237,8 @@ fn operation(f: Function, path: &str, auth: Auth, r: &Route, g: &mut SchemaGener
         parameters.push(json!({"name": "limit", "in": "query", "required": false,
             "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}}));
         parameters.push(json!({"name": "cursor", "in": "query", "required": false,
-            "description": "The `nextCursor` of the previous page.", "schema": {"type": "string"}}));
+            "description": "The `nextCursor` of the previous page of the same query, as it was given: an opaque token. Any other value, even one of the right shape, is a 400 `invalid-cursor`.",
+            "schema": {"type": "string", "minLength": 1, "maxLength": app::page::MAX_CURSOR_LEN, "pattern": "^[A-Za-z0-9_-]+$"}}));
     }
     if r.status_filter {
         let status = g.subschema_for::<domain::OrderStatus>();
@@ -214,8 +246,8 @@ fn operation(f: Function, path: &str, auth: Auth, r: &Route, g: &mut SchemaGener
     }
     if r.idempotent {
         parameters.push(json!({"name": "Idempotency-Key", "in": "header", "required": false,
-            "description": "A retry with the same key and body answers as the first request and writes nothing; the same key with another body is refused.",
-            "schema": {"type": "string", "minLength": 1, "maxLength": 128}}));
+            "description": "1 to 128 printable ASCII characters, no spaces. A retry with the same key and body answers as the first request and writes nothing; the same key with another body is refused.",
+            "schema": {"type": "string", "minLength": 1, "maxLength": app::ports::IdempotencyKey::MAX_LEN, "pattern": "^[!-~]+$"}}));
     }
     let (status, ok_body) = (r.ok.0, (r.ok.1)(g));
     let mut ok = json!({"description": r.summary, "content": {"application/json": {"schema": ok_body}}});
@@ -224,6 +256,10 @@ fn operation(f: Function, path: &str, auth: Auth, r: &Route, g: &mut SchemaGener
             "Location": {"schema": {"type": "string"}, "description": "The created resource."},
             "Idempotent-Replayed": {"schema": {"type": "string", "enum": ["true"]}, "description": "Present when the answer is a replay of an earlier request with the same Idempotency-Key."},
         });
+    }
+    let links = links(f);
+    if !links.is_null() {
+        ok["links"] = links;
     }
     let mut responses = Map::new();
     responses.insert(status.to_string(), ok);

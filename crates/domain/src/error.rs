@@ -29,6 +29,10 @@ pub enum DomainError {
     CurrencyMismatch { left: Currency, right: Currency },
     #[error("amount out of range")]
     Overflow,
+    /// A restock that would take the stock on hand past its ceiling: a fact of the product's
+    /// state, not of the request's shape.
+    #[error("stock on hand may not exceed {max}; at most {room} more can be added")]
+    StockCeiling { max: u32, room: u32 },
     #[error("an order in state {from} cannot be {action}")]
     InvalidTransition { from: OrderStatus, action: &'static str },
     #[error("an order needs between 1 and {max} lines")]

@@ -197,14 +197,9 @@ impl Product {
         if self.discontinued_at.is_some() {
             return Err(DomainError::Discontinued);
         }
-        let on_hand =
-            self.on_hand.checked_add(quantity.get()).filter(|n| *n <= StockLevel::MAX).ok_or(DomainError::Invalid {
-                field: "quantity",
-                problem: crate::error::Problem::OutOfRange {
-                    min: 1,
-                    max: i64::from(StockLevel::MAX.saturating_sub(self.on_hand)),
-                },
-            })?;
+        let on_hand = self.on_hand.checked_add(quantity.get()).filter(|n| *n <= StockLevel::MAX).ok_or(
+            DomainError::StockCeiling { max: StockLevel::MAX, room: StockLevel::MAX.saturating_sub(self.on_hand) },
+        )?;
         self.on_hand = on_hand;
         Ok(StockAdded { product_id: self.id, quantity: quantity.get(), on_hand })
     }

@@ -6,42 +6,110 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{DomainError, Problem};
 
-/// Trims `raw` and checks it is non-empty, at most `max` characters and free of control characters.
+/// Checks `raw` is at most `max` characters and free of control, invisible and direction-changing
+/// characters, then trims it and checks something is left. Both checks read `raw` as it arrived,
+/// so the published schema (`maxLength` and [`text_pattern`]) says exactly what is accepted.
 pub(crate) fn bounded_text(field: &'static str, raw: &str, max: usize) -> Result<String, DomainError> {
+    if raw.chars().count() > max {
+        return Err(DomainError::invalid(field, Problem::TooLong { max }));
+    }
+    if raw.chars().any(|c| in_ranges(CONTROL, c) || is_invisible_or_bidi(c)) {
+        return Err(DomainError::invalid(field, Problem::ControlCharacters));
+    }
     let t = raw.trim();
     if t.is_empty() {
         return Err(DomainError::invalid(field, Problem::Empty));
-    }
-    if t.chars().count() > max {
-        return Err(DomainError::invalid(field, Problem::TooLong { max }));
-    }
-    if t.chars().any(|c| c.is_control() || is_invisible_or_bidi(c)) {
-        return Err(DomainError::invalid(field, Problem::ControlCharacters));
     }
     Ok(t.to_owned())
 }
 
 /// Characters that render as nothing or reorder the text around them: a name holding one can
-/// display as another name (or hide a URL) in every screen and log that shows it.
+/// display as another name (or hide a URL) in every screen and log that shows it. Inclusive ranges;
+/// the one list both the check and the published schemas ([`text_pattern`]) read.
+const INVISIBLE_OR_BIDI: &[(char, char)] = &[
+    ('\u{00AD}', '\u{00AD}'),   // soft hyphen
+    ('\u{034F}', '\u{034F}'),   // combining grapheme joiner
+    ('\u{061C}', '\u{061C}'),   // Arabic letter mark
+    ('\u{115F}', '\u{1160}'),   // Hangul fillers
+    ('\u{17B4}', '\u{17B5}'),   // Khmer inherent vowels
+    ('\u{180E}', '\u{180E}'),   // Mongolian vowel separator
+    ('\u{200B}', '\u{200F}'),   // zero-width space/joiners, LRM, RLM
+    ('\u{2028}', '\u{2029}'),   // line and paragraph separators
+    ('\u{202A}', '\u{202E}'),   // bidi embeddings and overrides
+    ('\u{2060}', '\u{206F}'),   // word joiner, invisible operators, bidi isolates
+    ('\u{3164}', '\u{3164}'),   // Hangul filler
+    ('\u{FE00}', '\u{FE0F}'),   // variation selectors
+    ('\u{FEFF}', '\u{FEFF}'),   // zero-width no-break space (BOM)
+    ('\u{FFA0}', '\u{FFA0}'),   // halfwidth Hangul filler
+    ('\u{FFF9}', '\u{FFFB}'),   // interlinear annotations
+    ('\u{E0000}', '\u{E007F}'), // tag characters
+];
+
+/// The control characters (`char::is_control`, Unicode's Cc).
+const CONTROL: &[(char, char)] = &[('\u{0000}', '\u{001F}'), ('\u{007F}', '\u{009F}')];
+
+/// What `str::trim` takes away (`char::is_whitespace`, Unicode's White_Space).
+#[cfg(any(feature = "schema", test))]
+const WHITESPACE: &[(char, char)] = &[
+    ('\u{0009}', '\u{000D}'),
+    ('\u{0020}', '\u{0020}'),
+    ('\u{0085}', '\u{0085}'),
+    ('\u{00A0}', '\u{00A0}'),
+    ('\u{1680}', '\u{1680}'),
+    ('\u{2000}', '\u{200A}'),
+    ('\u{2028}', '\u{2029}'),
+    ('\u{202F}', '\u{202F}'),
+    ('\u{205F}', '\u{205F}'),
+    ('\u{3000}', '\u{3000}'),
+];
+
+fn in_ranges(ranges: &[(char, char)], c: char) -> bool {
+    ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&c))
+}
+
 fn is_invisible_or_bidi(c: char) -> bool {
-    matches!(c,
-        '\u{00AD}'                      // soft hyphen
-        | '\u{034F}'                    // combining grapheme joiner
-        | '\u{061C}'                    // Arabic letter mark
-        | '\u{115F}' | '\u{1160}'        // Hangul fillers
-        | '\u{17B4}' | '\u{17B5}'        // Khmer inherent vowels
-        | '\u{180E}'                    // Mongolian vowel separator
-        | '\u{200B}'..='\u{200F}'       // zero-width space/joiners, LRM, RLM
-        | '\u{2028}' | '\u{2029}'        // line and paragraph separators
-        | '\u{202A}'..='\u{202E}'       // bidi embeddings and overrides
-        | '\u{2060}'..='\u{206F}'       // word joiner, invisible operators, bidi isolates
-        | '\u{3164}'                    // Hangul filler
-        | '\u{FE00}'..='\u{FE0F}'       // variation selectors
-        | '\u{FEFF}'                    // zero-width no-break space (BOM)
-        | '\u{FFA0}'                    // halfwidth Hangul filler
-        | '\u{FFF9}'..='\u{FFFB}'       // interlinear annotations
-        | '\u{E0000}'..='\u{E007F}'     // tag characters
-    )
+    in_ranges(INVISIBLE_OR_BIDI, c)
+}
+
+/// The JSON Schema `pattern` of a text value: at least one character that is not white space, and
+/// no control, invisible or direction-changing character anywhere ([`bounded_text`]'s rules; the
+/// length is the schema's `maxLength`). Written so that ECMA-262 (with and without the `u` flag),
+/// Python's `re` and Rust's `regex` read it alike: `\uXXXX` escapes inside the Basic Multilingual
+/// Plane, and the one range beyond it (the tag characters) as literal characters, since the engines
+/// spell an escape beyond `\uFFFF` three different ways.
+#[cfg(feature = "schema")]
+pub fn text_pattern() -> String {
+    fn class(out: &mut String, sets: &[&[(char, char)]]) {
+        for &(lo, hi) in sets.iter().copied().flatten() {
+            for (i, c) in [lo, hi].into_iter().enumerate() {
+                if i == 1 {
+                    if lo == hi {
+                        break;
+                    }
+                    out.push('-');
+                }
+                if u32::from(c) <= 0xFFFF {
+                    out.push_str(&format!("\\u{:04X}", u32::from(c)));
+                } else {
+                    out.push(c);
+                }
+            }
+        }
+    }
+    let mut banned = String::new();
+    class(&mut banned, &[CONTROL, INVISIBLE_OR_BIDI]);
+    let mut blank = banned.clone();
+    class(&mut blank, &[WHITESPACE]);
+    format!("^[^{banned}]*[^{blank}][^{banned}]*$")
+}
+
+/// The JSON Schema `pattern` of an [`Email`], exactly the rule [`Email::parse`] applies: the
+/// WHATWG (HTML) address syntax with a local part of at most 64 characters and at least two
+/// domain labels, spaces around allowed.
+#[cfg(feature = "schema")]
+pub fn email_pattern() -> String {
+    let label = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+    format!("^ *[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@{label}(\\.{label})+ *$")
 }
 
 macro_rules! text_value {
@@ -78,13 +146,13 @@ macro_rules! text_value {
 }
 
 text_value!(
-    /// A person's or company's name: 1 to 100 characters after trimming, no control characters.
+    /// A person's or company's name: 1 to 100 characters as sent, trimmed, no control or invisible characters.
     CustomerName,
     "name",
     100
 );
 text_value!(
-    /// A product's display name: 1 to 120 characters after trimming, no control characters.
+    /// A product's display name: 1 to 120 characters as sent, trimmed, no control or invisible characters.
     ProductName,
     "name",
     120
@@ -98,21 +166,22 @@ text_value!(
 pub struct Email(String);
 
 impl Email {
+    /// As sent, the spaces around it included (they are trimmed away).
+    pub const MAX_CHARS: usize = 254;
+
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let bad = || DomainError::invalid("email", Problem::BadFormat);
-        let s = raw.trim();
+        if raw.chars().count() > Self::MAX_CHARS {
+            return Err(DomainError::invalid("email", Problem::TooLong { max: Self::MAX_CHARS }));
+        }
+        let s = raw.trim_matches(' ');
         if s.is_empty() {
             return Err(DomainError::invalid("email", Problem::Empty));
         }
-        if s.len() > 254 {
-            return Err(DomainError::invalid("email", Problem::TooLong { max: 254 }));
-        }
+        // The local part as HTML's address syntax has it (dots anywhere), at most 64 characters.
         let (local, domain) = s.split_once('@').ok_or_else(bad)?;
-        if local.is_empty() || local.len() > 64 || domain.contains('@') {
-            return Err(bad());
-        }
         let local_ok = local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
-        if !local_ok || local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+        if local.is_empty() || local.len() > 64 || !local_ok || domain.contains('@') {
             return Err(bad());
         }
         let labels: Vec<&str> = domain.split('.').collect();
@@ -179,7 +248,8 @@ impl schemars::JsonSchema for CountryCode {
 
 impl CountryCode {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        let s = raw.trim();
+        // Exactly as the schema's enum spells it: no case folding, no trimming.
+        let s = raw;
         if s.is_empty() {
             return Err(DomainError::invalid("country", Problem::Empty));
         }
@@ -227,13 +297,16 @@ pub struct Address {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RawAddress {
-    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 200), pattern(r"\S")))]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 200), pattern(crate::text::text_pattern())))]
     pub street: String,
-    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 100), pattern(r"\S")))]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 100), pattern(crate::text::text_pattern())))]
     pub city: String,
-    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 100), pattern(r"\S")))]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 100), pattern(crate::text::text_pattern())))]
     pub region: String,
-    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 12), pattern(r"^ *[A-Za-z0-9][A-Za-z0-9 -]* *$")))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(length(min = 1, max = 12), pattern(r"^[A-Za-z0-9 -]*[A-Za-z0-9-][A-Za-z0-9 -]*$"))
+    )]
     pub postal_code: String,
     #[cfg_attr(feature = "schema", schemars(with = "CountryCode"))]
     pub country: String,
@@ -260,10 +333,12 @@ impl From<Address> for RawAddress {
 
 impl Address {
     pub fn new(street: &str, city: &str, region: &str, postal_code: &str, country: &str) -> Result<Self, DomainError> {
-        let postal_code = bounded_text("postalCode", postal_code, 12)?;
+        // Letters, digits, spaces and hyphens, as sent (white space other than a space is refused,
+        // not trimmed).
         if !postal_code.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-') {
             return Err(DomainError::invalid("postalCode", Problem::BadFormat));
         }
+        let postal_code = bounded_text("postalCode", postal_code, 12)?;
         Ok(Address {
             street: bounded_text("street", street, 200)?,
             city: bounded_text("city", city, 100)?,
@@ -300,6 +375,14 @@ mod tests {
     }
 
     #[test]
+    fn the_character_sets_are_the_standard_library_s() {
+        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            assert_eq!(in_ranges(CONTROL, c), c.is_control(), "{:04X}", u32::from(c));
+            assert_eq!(in_ranges(WHITESPACE, c), c.is_whitespace(), "{:04X}", u32::from(c));
+        }
+    }
+
+    #[test]
     fn email_is_trimmed_and_lower_cased() {
         assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
     }
@@ -314,9 +397,6 @@ mod tests {
             "ada@@example.com",
             "ada@exa mple.com",
             "a da@example.com",
-            ".ada@example.com",
-            "ada.@example.com",
-            "a..da@example.com",
             "ada@-example.com",
             "ada@example..com",
             "ada@exämple.com",
@@ -324,6 +404,12 @@ mod tests {
             assert_eq!(Email::parse(bad), Err(invalid("email", Problem::BadFormat)), "{bad}");
         }
         assert_eq!(Email::parse("   "), Err(invalid("email", Problem::Empty)));
+        assert_eq!(Email::parse("\tada@example.com"), Err(invalid("email", Problem::BadFormat)));
+        // HTML's address syntax (what a browser's email field checks) puts dots anywhere in the
+        // local part; spaces around are trimmed.
+        for fine in [".ada@example.com", "a..da@example.com", "  Ada@Example.com "] {
+            assert!(Email::parse(fine).is_ok(), "{fine}");
+        }
     }
 
     #[test]
@@ -338,7 +424,14 @@ mod tests {
     fn names_are_trimmed_bounded_and_free_of_control_characters() {
         assert_eq!(CustomerName::parse("  Ada Lovelace ").unwrap().as_str(), "Ada Lovelace");
         assert_eq!(CustomerName::parse(""), Err(invalid("name", Problem::Empty)));
-        assert_eq!(CustomerName::parse(" \t "), Err(invalid("name", Problem::Empty)));
+        assert_eq!(CustomerName::parse(" \u{3000} "), Err(invalid("name", Problem::Empty)));
+        // Read as sent, so the published schema says the same: a tab is a control character even
+        // where trimming would take it away, and the bound counts the white space around.
+        assert_eq!(CustomerName::parse(" \t "), Err(invalid("name", Problem::ControlCharacters)));
+        assert_eq!(
+            CustomerName::parse(&format!(" {}", "x".repeat(100))),
+            Err(invalid("name", Problem::TooLong { max: 100 }))
+        );
         assert_eq!(CustomerName::parse(&"x".repeat(101)), Err(invalid("name", Problem::TooLong { max: 100 })));
         assert_eq!(CustomerName::parse("Ada\u{0}"), Err(invalid("name", Problem::ControlCharacters)));
         for sneaky in ["Ada\u{202E}ecalevoL", "Ad\u{200B}a", "Ada\u{2028}Admin", "\u{2066}Ada\u{2069}", "Ada\u{FEFF}"] {
@@ -355,7 +448,7 @@ mod tests {
     #[test]
     fn country_must_be_an_assigned_alpha2_code() {
         assert_eq!(CountryCode::parse("US").unwrap().as_str(), "US");
-        for bad in ["us", "USA", "U", "ZZ", "1A", "Üs"] {
+        for bad in ["us", "USA", "U", "ZZ", "1A", "Üs", " US", "US "] {
             assert!(CountryCode::parse(bad).is_err(), "{bad}");
         }
     }

@@ -52,9 +52,9 @@ impl TryFrom<MoneyDto> for Money {
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateCustomerDto {
-    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = CustomerName::MAX_CHARS), pattern(r"\S")))]
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = CustomerName::MAX_CHARS), pattern(domain::text::text_pattern())))]
     pub name: String,
-    #[cfg_attr(feature = "openapi", schemars(length(min = 3, max = 254), pattern(r"^(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")))]
+    #[cfg_attr(feature = "openapi", schemars(length(min = 3, max = domain::Email::MAX_CHARS), pattern(domain::text::email_pattern())))]
     pub email: String,
     pub address: RawAddress,
 }
@@ -89,7 +89,7 @@ pub struct DimensionsDto {
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateProductDto {
-    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = ProductName::MAX_CHARS), pattern(r"\S")))]
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = ProductName::MAX_CHARS), pattern(domain::text::text_pattern())))]
     pub name: String,
     pub price: MoneyDto,
     #[cfg_attr(feature = "openapi", schemars(range(min = Weight::MIN, max = Weight::MAX)))]
@@ -242,7 +242,7 @@ fn at_least_one(any: bool) -> Result<(), DomainError> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateProductDto {
     #[serde(default, deserialize_with = "present")]
-    #[cfg_attr(feature = "openapi", schemars(with = "String", length(min = 1, max = ProductName::MAX_CHARS), pattern(r"\S")))]
+    #[cfg_attr(feature = "openapi", schemars(with = "String", length(min = 1, max = ProductName::MAX_CHARS), pattern(domain::text::text_pattern())))]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "present")]
     #[cfg_attr(feature = "openapi", schemars(with = "MoneyDto"))]
@@ -296,7 +296,7 @@ impl TryFrom<CreditLimitDto> for ChangeCreditLimit {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateCustomerDto {
     #[serde(default, deserialize_with = "present")]
-    #[cfg_attr(feature = "openapi", schemars(with = "String", length(min = 1, max = CustomerName::MAX_CHARS), pattern(r"\S")))]
+    #[cfg_attr(feature = "openapi", schemars(with = "String", length(min = 1, max = CustomerName::MAX_CHARS), pattern(domain::text::text_pattern())))]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "present")]
     #[cfg_attr(feature = "openapi", schemars(with = "RawAddress"))]

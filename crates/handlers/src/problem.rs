@@ -92,7 +92,9 @@ fn classify(e: &ApiError) -> (Kind, Option<&'static str>) {
                     (kind(400, "invalid-field", "Invalid field"), Some("lines"))
                 }
                 DomainError::CurrencyMismatch { .. } => (kind(422, "currency-mismatch", "Currency mismatch"), None),
-                DomainError::Overflow => (kind(422, "amount-out-of-range", "Amount out of range"), None),
+                DomainError::Overflow | DomainError::StockCeiling { .. } => {
+                    (kind(422, "amount-out-of-range", "Amount out of range"), None)
+                }
                 DomainError::ShippingUnavailable { .. } => {
                     (kind(422, "shipping-unavailable", "Shipping speed not offered"), Some("shippingSpeed"))
                 }

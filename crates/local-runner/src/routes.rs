@@ -31,8 +31,14 @@ struct Route {
 /// Where a request goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolution {
-    Found { function: Function, params: HashMap<String, String> },
-    MethodNotAllowed,
+    Found {
+        function: Function,
+        params: HashMap<String, String>,
+    },
+    /// The path exists, with other methods: the methods it has, for the `Allow` header (RFC 9110).
+    MethodNotAllowed {
+        allow: Vec<String>,
+    },
     NotFound,
 }
 
@@ -78,7 +84,7 @@ impl RouteTable {
 
     pub fn resolve(&self, method: &str, path: &str) -> Resolution {
         let parts = segments(path);
-        let mut path_matched = false;
+        let mut allow: Vec<String> = vec![];
         for r in &self.routes {
             if r.segments.len() != parts.len() {
                 continue;
@@ -94,15 +100,17 @@ impl RouteTable {
             if !ok {
                 continue;
             }
-            path_matched = true;
             if r.method.eq_ignore_ascii_case(method) {
                 return Resolution::Found { function: r.function, params };
             }
+            allow.push(r.method.to_ascii_uppercase());
         }
-        if path_matched {
-            Resolution::MethodNotAllowed
-        } else {
+        if allow.is_empty() {
             Resolution::NotFound
+        } else {
+            allow.sort_unstable();
+            allow.dedup();
+            Resolution::MethodNotAllowed { allow }
         }
     }
 }

@@ -47,8 +47,12 @@ async fn handle(
     }
     let function = match system.routes.resolve(parts.method.as_str(), &path) {
         Resolution::Found { function, params } => (function, params),
-        Resolution::MethodNotAllowed => {
-            return Ok(to_hyper(problem_response(&ApiError::MethodNotAllowed(parts.method.to_string()), &path)))
+        Resolution::MethodNotAllowed { allow } => {
+            let mut r = to_hyper(problem_response(&ApiError::MethodNotAllowed(parts.method.to_string()), &path));
+            if let Ok(v) = hyper::header::HeaderValue::from_str(&allow.join(", ")) {
+                r.headers_mut().insert(hyper::header::ALLOW, v);
+            }
+            return Ok(r);
         }
         Resolution::NotFound => {
             let e = ApiError::RouteNotFound { method: parts.method.to_string(), path: path.clone() };
