@@ -153,24 +153,26 @@ fn example(f: Function) -> Option<Value> {
     serde_json::from_str(event["body"].as_str()?).ok()
 }
 
-/// The OpenAPI links of a create's answer: where a client (or a stateful fuzzer) can go next with
-/// the id it was given. A link into `create-order` carries only the part of the body the id fills;
-/// the rest is the client's.
+/// The OpenAPI links of an answer that names a resource: where a client (or a stateful fuzzer)
+/// can go next with the id it was given (a create's, `GET /me`'s, or the first item of a page).
+/// A link into `create-order` carries only the part of the body the id fills; the rest is the
+/// client's.
 fn links(f: Function) -> Value {
     use Function as F;
-    let id = json!({"id": "$response.body#/id"});
-    let (targets, order_body): (&[Function], Value) = match f {
-        F::CreateCustomer => (
-            &[F::GetCustomer, F::UpdateCustomer, F::ChangeCreditLimit, F::FindOrderHistory],
-            json!({"customerId": "$response.body#/id"}),
-        ),
-        F::CreateProduct => (
-            &[F::GetProduct, F::UpdateProduct, F::RestockProduct, F::DiscontinueProduct],
-            json!({"lines": [{"productId": "$response.body#/id", "quantity": 1}]}),
-        ),
-        F::CreateOrder => (&[F::GetOrder, F::GetOrderTimeline, F::CancelOrder], Value::Null),
+    const CUSTOMER: &[Function] = &[F::GetCustomer, F::UpdateCustomer, F::ChangeCreditLimit, F::FindOrderHistory];
+    const PRODUCT: &[Function] = &[F::GetProduct, F::UpdateProduct, F::RestockProduct, F::DiscontinueProduct];
+    const ORDER: &[Function] = &[F::GetOrder, F::GetOrderTimeline, F::CancelOrder];
+    let (pointer, targets, order_body) = match f {
+        F::CreateCustomer | F::GetMe => ("/id", CUSTOMER, json!({"customerId": "$response.body#/id"})),
+        F::CreateProduct => ("/id", PRODUCT, json!({"lines": [{"productId": "$response.body#/id", "quantity": 1}]})),
+        F::ListProducts => {
+            ("/items/0/id", PRODUCT, json!({"lines": [{"productId": "$response.body#/items/0/id", "quantity": 1}]}))
+        }
+        F::CreateOrder => ("/id", ORDER, Value::Null),
+        F::FindOrderHistory => ("/items/0/id", ORDER, Value::Null),
         _ => return Value::Null,
     };
+    let id = json!({"id": format!("$response.body#{pointer}")});
     let mut out = Map::new();
     for t in targets {
         out.insert(t.name().to_owned(), json!({"operationId": t.name(), "parameters": id}));
