@@ -15,7 +15,7 @@ use domain::events::LineRequest;
 use domain::{OrderId, ProductId, Quantity};
 use local_runner::fixtures::{self, ORDER, PRODUCTS};
 use serde_json::Value;
-use system_tests::iam::Recorder;
+use system_tests::iam::{Counts, Recorder};
 use system_tests::ministack;
 
 fn events_dir() -> std::path::PathBuf {
@@ -75,6 +75,8 @@ struct World {
     bus: String,
     sdk: aws_config::SdkConfig,
     recorder: Recorder,
+    /// The requests of each replay after its cold start, in replay order.
+    counts: std::sync::Mutex<Vec<(String, Counts)>>,
 }
 
 impl World {
@@ -85,7 +87,7 @@ impl World {
         aws_adapters::create_tables(&aws_sdk_dynamodb::Client::new(&sdk), &names).await.expect("tables");
         let bus = format!("{prefix}bus");
         aws_sdk_eventbridge::Client::new(&sdk).create_event_bus().name(&bus).send().await.expect("bus");
-        let w = World { expected_redrive: Default::default(), names, bus, sdk, recorder };
+        let w = World { expected_redrive: Default::default(), names, bus, sdk, recorder, counts: Default::default() };
         w.seed().await;
         w
     }
@@ -139,12 +141,21 @@ impl World {
         assert!(fixtures::place_order(&self.plain(), &self.names, id, lines, at).await.expect("order"), "a new order");
     }
 
-    /// Replays one file through its function, wired as its main wires it.
+    /// Replays one file through its function, wired as its main wires it, and counts the
+    /// requests the invocation made (after the cold start, which warms the connection).
     async fn replay(&self, file: &str) -> (Expect, Value) {
         let function = Function::from_name(function_of(file)).expect("a function of the bundle");
-        let text = std::fs::read_to_string(events_dir().join(file)).expect("event file");
         let handler = self.cold(function).await;
-        if let Handler::Http(h) = &handler {
+        let mark = self.recorder.mark();
+        let out = self.invoke(file, function, &handler).await;
+        let counts = Counts::of(&self.recorder.since(mark));
+        self.counts.lock().expect("counts").push((file.to_owned(), counts));
+        out
+    }
+
+    async fn invoke(&self, file: &str, function: Function, handler: &Handler) -> (Expect, Value) {
+        let text = std::fs::read_to_string(events_dir().join(file)).expect("event file");
+        if let Handler::Http(h) = handler {
             let req = lambda_http::request::from_str(&text).expect("an HTTP API payload 2.0 event");
             let resp = h(req).await;
             let body = serde_json::from_slice(resp.body().as_ref()).unwrap_or(Value::Null);
@@ -156,7 +167,7 @@ impl World {
             assert!(outbox > 3, "the ranges hold the outbox records of the replays so far");
             self.expected_redrive.store(outbox, std::sync::atomic::Ordering::SeqCst);
         }
-        let answer = bundle::lambda::invoke(function, &handler, payload)
+        let answer = bundle::lambda::invoke(function, handler, payload)
             .await
             .unwrap_or_else(|e| panic!("{file}: the invocation failed: {e}"));
         match function.trigger() {
@@ -402,6 +413,8 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
     let replayed: BTreeSet<String> = replayed.into_iter().map(str::to_owned).collect();
     assert_eq!(all, replayed, "a new event file needs an expectation here");
 
+    requests_per_operation(&[&a, &b]);
+
     // Least privilege: called == granted, per function, per resource.
     let calls = recorder.calls();
     let mut problems = vec![];
@@ -454,4 +467,75 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// DynamoDB read and write requests of each HTTP operation and saga step, first delivery, as the
+/// replays make them (after the cold start). A change that adds a request to one of them fails
+/// here; one that saves a request updates the table (BENCHMARKS.md reports it).
+const REQUESTS: &[(&str, usize, usize)] = &[
+    // (event file, read requests, write requests)
+    ("create-order.json", 1, 1),
+    ("reserve-stock.json", 1, 1),
+    ("price-order.json", 1, 1),
+    ("reserve-credit.json", 1, 1),
+    ("approve-order.json", 1, 1),
+    ("reject-order.json", 1, 1),
+    // A release learns the products from the reservation record, then reads them: the release
+    // events do not carry the lines.
+    ("release-stock.json", 2, 1),
+    ("release-credit.json", 1, 1),
+    ("replicate-catalogue.json", 1, 1),
+    ("replicate-customers.json", 1, 1),
+    ("sweep-orders.json", 1, 1),
+    ("create-customer.json", 1, 1),
+    ("create-product.json", 1, 1),
+    ("update-product.json", 1, 1),
+    ("restock-product.json", 2, 1),
+    ("discontinue-product.json", 1, 1),
+    ("update-customer.json", 1, 1),
+    ("change-credit-limit.json", 1, 1),
+    ("cancel-order.json", 1, 1),
+    ("get-order.json", 1, 0),
+    ("get-order-timeline.json", 1, 0),
+    ("get-customer.json", 1, 0),
+    ("get-me.json", 1, 0),
+    ("get-product.json", 1, 0),
+    ("list-products.json", 1, 0),
+    ("find-order-history.json", 1, 0),
+    ("quote-shipping.json", 0, 0),
+];
+
+/// The createOrder saga on its happy path: the request and the four steps it triggers.
+const SAGA: &[&str] =
+    &["create-order.json", "reserve-stock.json", "price-order.json", "reserve-credit.json", "approve-order.json"];
+
+fn requests_per_operation(worlds: &[&World]) {
+    let mut first: std::collections::BTreeMap<String, Counts> = Default::default();
+    for w in worlds {
+        for (file, c) in w.counts.lock().expect("counts").iter() {
+            first.entry(file.clone()).or_insert(*c);
+        }
+    }
+    let mut wrong = vec![];
+    for (file, reads, writes) in REQUESTS {
+        let got = first.get(*file).copied().unwrap_or_default();
+        if (got.reads, got.writes) != (*reads, *writes) {
+            wrong.push(format!(
+                "{file}: {} reads + {} writes, the table says {reads} + {writes}",
+                got.reads, got.writes
+            ));
+        }
+    }
+    let saga = SAGA.iter().map(|f| first.get(*f).copied().unwrap_or_default()).fold(Counts::default(), |a, b| a + b);
+    // Each saga event is one outbox record, published by the relay in one PutEvents entry.
+    let report = serde_json::json!({
+        "operations": first.iter().map(|(f, c)| (f.trim_end_matches(".json").to_owned(), serde_json::to_value(c).unwrap_or_default())).collect::<serde_json::Map<_, _>>(),
+        "createOrderSaga": {"dynamodb": saga, "events": SAGA.len(), "steps": SAGA},
+    });
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("request-counts.json");
+    if let Err(e) = std::fs::write(&path, serde_json::to_string_pretty(&report).unwrap_or_default()) {
+        eprintln!("cannot write {}: {e}", path.display());
+    }
+    assert!(wrong.is_empty(), "requests per operation changed:\n{}", wrong.join("\n"));
+    assert_eq!((saga.reads, saga.writes), (5, 5), "the createOrder saga: one read and one write per step");
 }

@@ -25,6 +25,80 @@ pub type Key = (String, String);
 pub struct Recorder {
     calls: Arc<Mutex<BTreeMap<String, BTreeSet<Call>>>>,
     keys: Arc<Mutex<BTreeMap<String, BTreeSet<Key>>>>,
+    requests: Arc<Mutex<Vec<Request>>>,
+}
+
+/// One request on the wire, as AWS bills and throttles it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub function: String,
+    /// The API operation (`GetItem`, `TransactWriteItems`, `PutEvents`, `GetRecords`...).
+    pub operation: String,
+    /// Items a DynamoDB request reads or writes, or entries of a `PutEvents`.
+    pub items: usize,
+}
+
+impl Request {
+    pub fn is_read(&self) -> bool {
+        matches!(self.operation.as_str(), "GetItem" | "BatchGetItem" | "Query" | "Scan" | "TransactGetItems")
+    }
+    pub fn is_write(&self) -> bool {
+        matches!(
+            self.operation.as_str(),
+            "PutItem" | "UpdateItem" | "DeleteItem" | "TransactWriteItems" | "BatchWriteItem"
+        )
+    }
+}
+
+/// The requests of one invocation, summed: what the request-count test holds each operation to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    /// DynamoDB read requests (GetItem, BatchGetItem, Query...).
+    pub reads: usize,
+    /// DynamoDB write requests (PutItem, UpdateItem, TransactWriteItems...).
+    pub writes: usize,
+    /// Items the reads and writes touch (a transaction's or a batch's items, one for a single-item call).
+    pub items: usize,
+    /// EventBridge PutEvents requests and the entries they carry.
+    pub put_events: usize,
+    pub entries: usize,
+    /// DynamoDB Streams requests (the relay's redrive reads its ranges back).
+    pub stream_reads: usize,
+}
+
+impl Counts {
+    pub fn of(requests: &[Request]) -> Counts {
+        let mut c = Counts::default();
+        for r in requests {
+            if r.is_read() {
+                c.reads += 1;
+                c.items += r.items;
+            } else if r.is_write() {
+                c.writes += 1;
+                c.items += r.items;
+            } else if r.operation == "PutEvents" {
+                c.put_events += 1;
+                c.entries += r.items;
+            } else {
+                c.stream_reads += 1;
+            }
+        }
+        c
+    }
+}
+
+impl std::ops::Add for Counts {
+    type Output = Counts;
+    fn add(self, o: Counts) -> Counts {
+        Counts {
+            reads: self.reads + o.reads,
+            writes: self.writes + o.writes,
+            items: self.items + o.items,
+            put_events: self.put_events + o.put_events,
+            entries: self.entries + o.entries,
+            stream_reads: self.stream_reads + o.stream_reads,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -34,6 +108,7 @@ struct Tap {
     stream: Mutex<String>,
     calls: Arc<Mutex<BTreeMap<String, BTreeSet<Call>>>>,
     keys: Arc<Mutex<BTreeMap<String, BTreeSet<Key>>>>,
+    requests: Arc<Mutex<Vec<Request>>>,
 }
 
 impl Recorder {
@@ -44,7 +119,18 @@ impl Recorder {
             stream: Mutex::default(),
             calls: self.calls.clone(),
             keys: self.keys.clone(),
+            requests: self.requests.clone(),
         }
+    }
+
+    /// How many requests have been recorded so far: a mark to take [`Recorder::since`] from.
+    pub fn mark(&self) -> usize {
+        self.requests.lock().map(|r| r.len()).unwrap_or(0)
+    }
+
+    /// Every request recorded after `mark`, in order.
+    pub fn since(&self, mark: usize) -> Vec<Request> {
+        self.requests.lock().map(|r| r.get(mark..).unwrap_or_default().to_vec()).unwrap_or_default()
     }
 
     pub fn calls(&self) -> BTreeMap<String, BTreeSet<Call>> {
@@ -88,6 +174,18 @@ fn keys_of(target: &str, body: &Value) -> Vec<Key> {
         // bundle queries no table directly (the manifest grants Query on indexes only).
         "Query" if body["IndexName"].is_string() => vec![],
         other => vec![(table(body), format!("<{other}: keys not read>"))],
+    }
+}
+
+/// Items one request reads or writes (entries, for PutEvents).
+fn items_of(operation: &str, body: &Value) -> usize {
+    let len = |v: &Value| v.as_array().map_or(0, Vec::len);
+    match operation {
+        "TransactWriteItems" | "TransactGetItems" => len(&body["TransactItems"]),
+        "BatchGetItem" => body["RequestItems"].as_object().map_or(0, |m| m.values().map(|r| len(&r["Keys"])).sum()),
+        "BatchWriteItem" => body["RequestItems"].as_object().map_or(0, |m| m.values().map(len).sum()),
+        "PutEvents" => len(&body["Entries"]),
+        _ => 1,
     }
 }
 
@@ -146,6 +244,10 @@ impl Intercept for Tap {
         let req = ctx.request();
         let target = req.headers().get("x-amz-target").unwrap_or("").to_owned();
         let body: Value = req.body().bytes().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or(Value::Null);
+        if let Ok(mut requests) = self.requests.lock() {
+            let operation = target.split_once('.').map_or(target.as_str(), |(_, op)| op).to_owned();
+            requests.push(Request { function: self.function.clone(), items: items_of(&operation, &body), operation });
+        }
         if let Some(op) = target.strip_prefix("DynamoDBStreams_20120810.") {
             // `arn:...:table/<name>/stream/<label>` read as `<name>/stream`.
             let mut last = self.stream.lock().map_err(|_| "poisoned")?;

@@ -621,6 +621,53 @@ pub async fn an_order_is_placed_at_the_replica_price_and_only_for_what_the_repli
     assert_eq!(f.order_service().history(&me(c), c, None, page(10), None).await.unwrap().items.len(), 1);
 }
 
+/// The reads a step or a create makes together (one request on DynamoDB) find what the single
+/// reads find: present, absent, repeated and unknown ids alike.
+pub async fn the_combined_reads_read_what_the_single_reads_read(f: Fixture) {
+    let c = customer(&f, "together@example.com").await;
+    let (p, q) = (product(&f, "Lamp", 5).await, product(&f, "Desk", 5).await);
+    let unknown = ProductId::from_uuid(f.env.new_uuid());
+    let order = OrderId::from_uuid(f.env.new_uuid());
+    f.product_service().reserve_stock(STOCK, &order_created(order, c, vec![line(p, 2)], &f)).await.unwrap();
+    let ids = [p, q, unknown, p];
+    let versions = |v: Vec<crate::ports::Versioned<domain::Product>>| {
+        let mut v: Vec<(ProductId, u64)> = v.into_iter().map(|p| (p.value.id(), p.version)).collect();
+        v.sort_unstable();
+        v
+    };
+
+    let (reservation, products) = f.products.reservation_and_products(order, &ids).await.unwrap();
+    let single = f.products.reservation(order).await.unwrap();
+    assert_eq!(reservation.map(|r| (r.version, r.value.lines)), single.map(|r| (r.version, r.value.lines)));
+    let products = versions(products);
+    assert_eq!(products, versions(f.products.get_many(&ids).await.unwrap()));
+    assert_eq!(products.len(), 2, "each existing product once");
+    let (none, empty) =
+        f.products.reservation_and_products(OrderId::from_uuid(f.env.new_uuid()), &[unknown]).await.unwrap();
+    assert!(none.is_none() && empty.is_empty());
+
+    let (customer, credit) = f.customers.customer_and_reservation(c, order).await.unwrap();
+    assert!(customer.is_some() && credit.is_none());
+    assert_eq!(customer.map(|c| c.version), f.customers.get(c).await.unwrap().map(|c| c.version));
+
+    let (caller, k) = (me(c), key("together-1"));
+    f.placement().place(&caller, place_cmd(c, vec![line(q, 1)]), Some(&k)).await.unwrap();
+    let scope = crate::idempotency::scope("orders", &caller);
+    let read = f.orders.placement(Some((&scope, &k)), c, &ids).await.unwrap();
+    assert!(read.prior.is_some());
+    assert_eq!(read.prior, f.orders.idempotency(&scope, &k).await.unwrap());
+    assert_eq!(read.customer.map(|c| c.version), f.orders.known_customer(c).await.unwrap().map(|c| c.version));
+    let entries = |v: Vec<crate::ports::Versioned<CatalogueEntry>>| {
+        let mut v: Vec<(ProductId, u64)> = v.into_iter().map(|e| (e.value.product_id, e.version)).collect();
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(entries(read.catalogue), entries(f.orders.catalogue(&ids).await.unwrap()));
+    let stranger = CustomerId::from_uuid(f.env.new_uuid());
+    let read = f.orders.placement(None, stranger, &[unknown]).await.unwrap();
+    assert!(read.prior.is_none() && read.customer.is_none() && read.catalogue.is_empty());
+}
+
 /// Expands to one `#[tokio::test]` per contract case, each with `$make().await` as its fixture.
 #[macro_export]
 macro_rules! contract_suite {
@@ -651,6 +698,7 @@ macro_rules! contract_suite {
             a_hold_lands_within_the_invariant_and_is_refused_past_it,
             an_unknown_id_is_not_found,
             an_order_is_placed_at_the_replica_price_and_only_for_what_the_replica_sells,
+            the_combined_reads_read_what_the_single_reads_read,
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {

@@ -124,8 +124,7 @@ impl CustomerService {
         order_id: OrderId,
         decide: impl FnOnce(Option<&Customer>, Option<&CreditReservation>) -> Step<CreditChange>,
     ) -> Result<Attempt<CustomerWrite>, StepError> {
-        let customer = self.repo.get(customer_id).await?;
-        let existing = self.repo.reservation(order_id).await?;
+        let (customer, existing) = self.repo.customer_and_reservation(customer_id, order_id).await?;
         let decision = decide(customer.as_ref().map(|c| &c.value), existing.as_ref().map(|r| &r.value)).map(|change| {
             let mut w = vec![CustomerWrite::Reservation {
                 reservation: change.reservation,

@@ -39,7 +39,18 @@ pub async fn check<V: DeserializeOwned>(
     fingerprint: &str,
 ) -> Result<Prior<V>, AppError> {
     let Some(key) = key else { return Ok(Prior::Fresh) };
-    match ledger.idempotency(scope, key).await? {
+    judge(ledger.idempotency(scope, key).await?, scope, key, fingerprint)
+}
+
+/// What a key's stored record (read by [`check`], or together with a create's other reads)
+/// means for this request: replay, refuse a reused key, or go ahead.
+pub fn judge<V: DeserializeOwned>(
+    record: Option<IdempotencyRecord>,
+    scope: &str,
+    key: &IdempotencyKey,
+    fingerprint: &str,
+) -> Result<Prior<V>, AppError> {
+    match record {
         None => Ok(Prior::Fresh),
         Some(r) if r.fingerprint == fingerprint => {
             crate::measure::idempotent_replay(scope.split(':').next().unwrap_or(scope));

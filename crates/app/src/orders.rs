@@ -109,11 +109,16 @@ impl OrderPlacement {
         authorize(caller, Action::PlaceOrder(customer_id))?;
         let scope = idempotency::scope(SCOPE, caller);
         let fp = idempotency::fingerprint(&cmd)?;
-        if let Prior::Replay(resource) = idempotency::check(self.repo.as_ref(), &scope, key, &fp).await? {
-            return Ok(Created { resource, replayed: true });
+        // One read for all of it: the key's record, the customer and the lines' replica entries.
+        let ids: Vec<ProductId> = cmd.lines.iter().map(|l| l.product_id).collect();
+        let read = self.repo.placement(key.map(|k| (scope.as_str(), k)), customer_id, &ids).await?;
+        if let Some(k) = key {
+            if let Prior::Replay(resource) = idempotency::judge(read.prior, &scope, k, &fp)? {
+                return Ok(Created { resource, replayed: true });
+            }
         }
         self.shipping.check_offered(&cmd.shipping_address, cmd.shipping_speed)?;
-        let prices = self.check_references(customer_id, &cmd).await?;
+        let prices = Self::check_references(customer_id, &ids, read.customer.is_some(), read.catalogue)?;
         let id = OrderId::from_uuid(self.env.new_uuid());
         let (order, event) = Order::place_at(
             id,
@@ -141,23 +146,17 @@ impl OrderPlacement {
     /// product. Anything it does not know is a client error, answered at once: the replica lags
     /// the catalogue by the time an event takes to arrive, so a product added a moment ago may be
     /// refused like an unknown one, with the same 422 (the client retries; nothing is written).
-    async fn check_references(
-        &self,
+    fn check_references(
         customer_id: CustomerId,
-        cmd: &PlaceOrder,
+        ids: &[ProductId],
+        customer_known: bool,
+        catalogue: Vec<Versioned<CatalogueEntry>>,
     ) -> Result<BTreeMap<ProductId, Money>, AppError> {
-        if self.repo.known_customer(customer_id).await?.is_none() {
+        if !customer_known {
             return Err(AppError::UnknownReference(Item::Customer(customer_id)));
         }
-        let ids: Vec<ProductId> = cmd.lines.iter().map(|l| l.product_id).collect();
-        let sold: BTreeMap<ProductId, Money> = self
-            .repo
-            .catalogue(&ids)
-            .await?
-            .into_iter()
-            .filter(|e| e.value.sold)
-            .map(|e| (e.value.product_id, e.value.price))
-            .collect();
+        let sold: BTreeMap<ProductId, Money> =
+            catalogue.into_iter().filter(|e| e.value.sold).map(|e| (e.value.product_id, e.value.price)).collect();
         if let Some(missing) = ids.iter().find(|id| !sold.contains_key(id)) {
             return Err(AppError::UnknownReference(Item::Product(*missing)));
         }

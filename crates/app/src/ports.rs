@@ -320,6 +320,30 @@ pub trait OrderRepository: Transactional<OrderWrite> {
     /// PENDING orders created before `cutoff`, oldest first, at most `limit`; an item that does
     /// not decode is named in `unreadable` instead of failing the whole read.
     async fn pending_before(&self, cutoff: DateTime<Utc>, limit: usize) -> Result<Overdue, StoreError>;
+
+    /// Everything placing an order reads, together: the caller's idempotency record (when a key
+    /// is given), the replica of the customer and the entries of `ids`. One read request on
+    /// DynamoDB (a `BatchGetItem`); the default makes the single reads.
+    async fn placement(
+        &self,
+        idempotency: Option<(&str, &IdempotencyKey)>,
+        customer: CustomerId,
+        ids: &[ProductId],
+    ) -> Result<Placement, StoreError> {
+        let prior = match idempotency {
+            Some((scope, key)) => self.idempotency(scope, key).await?,
+            None => None,
+        };
+        Ok(Placement { prior, customer: self.known_customer(customer).await?, catalogue: self.catalogue(ids).await? })
+    }
+}
+
+/// What [`OrderRepository::placement`] read.
+#[derive(Debug, Default)]
+pub struct Placement {
+    pub prior: Option<IdempotencyRecord>,
+    pub customer: Option<Versioned<KnownCustomer>>,
+    pub catalogue: Vec<Versioned<CatalogueEntry>>,
 }
 
 /// What [`OrderRepository::pending_before`] found.
@@ -339,12 +363,33 @@ pub trait ProductRepository: Transactional<ProductWrite> {
     /// The catalogue by name, then id.
     async fn list(&self, page: &PageRequest) -> Result<Page<Product>, StoreError>;
     async fn reservation(&self, order_id: OrderId) -> Result<Option<Versioned<StockReservation>>, StoreError>;
+
+    /// The reservation record of `order_id` and the products among `ids`, together: one read
+    /// request on DynamoDB; the default makes the single reads.
+    async fn reservation_and_products(
+        &self,
+        order_id: OrderId,
+        ids: &[ProductId],
+    ) -> Result<(Option<Versioned<StockReservation>>, Vec<Versioned<Product>>), StoreError> {
+        Ok((self.reservation(order_id).await?, self.get_many(ids).await?))
+    }
 }
 
 #[async_trait]
 pub trait CustomerRepository: Transactional<CustomerWrite> {
     async fn get(&self, id: CustomerId) -> Result<Option<Versioned<Customer>>, StoreError>;
     async fn reservation(&self, order_id: OrderId) -> Result<Option<Versioned<CreditReservation>>, StoreError>;
+
+    /// The customer and the credit reservation record of `order_id`, together: one read request
+    /// on DynamoDB; the default makes the single reads.
+    #[allow(clippy::type_complexity)]
+    async fn customer_and_reservation(
+        &self,
+        id: CustomerId,
+        order_id: OrderId,
+    ) -> Result<(Option<Versioned<Customer>>, Option<Versioned<CreditReservation>>), StoreError> {
+        Ok((self.get(id).await?, self.reservation(order_id).await?))
+    }
 }
 
 /// Why a publish did not deliver everything.

@@ -147,12 +147,18 @@ impl ProductService {
         ids: Option<&[ProductId]>,
         decide: impl FnOnce(&BTreeMap<ProductId, Product>, Option<&StockReservation>) -> Step<StockChange>,
     ) -> Result<Attempt<ProductWrite>, StepError> {
-        let existing = self.repo.reservation(order_id).await?;
-        let ids: Vec<ProductId> = match ids {
-            Some(ids) => ids.to_vec(),
-            None => existing.iter().flat_map(|r| r.value.lines.iter().map(|l| l.product_id)).collect(),
+        // With the ids known (a reservation), one read of the record and the products; a release
+        // learns them from the record, then reads the products.
+        let (existing, loaded) = match ids {
+            Some(ids) => self.repo.reservation_and_products(order_id, ids).await?,
+            None => {
+                let existing = self.repo.reservation(order_id).await?;
+                let ids: Vec<ProductId> =
+                    existing.iter().flat_map(|r| r.value.lines.iter().map(|l| l.product_id)).collect();
+                let loaded = self.repo.get_many(&ids).await?;
+                (existing, loaded)
+            }
         };
-        let loaded = self.repo.get_many(&ids).await?;
         let products: BTreeMap<ProductId, Product> = loaded.into_iter().map(|p| (p.value.id(), p.value)).collect();
         let reservation_version = existing.as_ref().map_or(0, |r| r.version);
         let decision = decide(&products, existing.as_ref().map(|r| &r.value)).map(|change| {

@@ -1,5 +1,5 @@
-//! The saga step loop, written once: applied marker → already applied? → attempts { load;
-//! decide; commit; back off on a version conflict }. Each step supplies only its attempt (load
+//! The saga step loop, written once: attempts { load; decide; commit with the applied marker as
+//! a condition (a redelivery is refused there); back off on a version conflict }. Each step supplies only its attempt (load
 //! what it decides on, ask the domain, say which writes store the new state).
 
 use std::future::Future;
@@ -66,9 +66,10 @@ impl<W> Attempt<W> {
     }
 }
 
-/// Runs one step for `ev` on `store`: nothing when `consumer` already applied it; otherwise
-/// `attempt` (load and decide) and one commit of its writes, the emitted events and the applied
-/// marker, again after a jittered backoff while the commit meets a version conflict.
+/// Runs one step for `ev` on `store`: `attempt` (load and decide) and one commit of its writes,
+/// the emitted events and the applied marker, conditional on the marker being new (so nothing
+/// changes when `consumer` already applied `ev`); again after a jittered backoff while the commit
+/// meets a version conflict.
 pub(crate) async fn run<W, F, Fut>(
     store: &dyn Transactional<W>,
     consumer: Consumer,
@@ -80,18 +81,23 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<Attempt<W>, StepError>>,
 {
+    // The applied marker is not read first: it is a condition of the commit, which refuses a
+    // redelivery as `Duplicate::AppliedEvent` (one read request less on every first delivery,
+    // the common case). Only a decision to do nothing asks whether it was a redelivery.
     let applied = AppliedEvent { consumer: consumer.name(), event_id: ev.id() };
-    if store.is_applied(&applied).await? {
-        measure::duplicate_delivery(consumer.name());
-        return Ok(StepOutcome::AlreadyApplied);
-    }
     let mut backoff = Backoff::new(env);
     loop {
         let Attempt { decision, guard } = attempt().await?;
         let (writes, events) = match decision {
             Step::Apply { state, events } => (state, events),
             Step::Emit(events) => (guard, events),
-            Step::Skip(s) => return Ok(StepOutcome::Skipped(s)),
+            Step::Skip(s) => {
+                if store.is_applied(&applied).await? {
+                    measure::duplicate_delivery(consumer.name());
+                    return Ok(StepOutcome::AlreadyApplied);
+                }
+                return Ok(StepOutcome::Skipped(s));
+            }
         };
         let emitted = events.iter().map(DomainEvent::event_type).collect();
         let counted = events.clone();

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::Client;
 use chrono::Utc;
 use domain::{CreditReservation, Customer, CustomerId, OrderId};
 
-use crate::items::{aggregate_item, email_item, IndexAttrs, Key};
+use crate::items::{aggregate_item, decode_versioned, email_item, IndexAttrs, Key};
 use crate::table::{event_ledger, DynamoTable};
 use crate::transaction::Transaction;
 
@@ -35,6 +35,18 @@ impl CustomerRepository for DynamoCustomerRepository {
 
     async fn reservation(&self, order_id: OrderId) -> Result<Option<Versioned<CreditReservation>>, StoreError> {
         self.table.get_versioned(&Key::of(Item::CreditReservation(order_id))).await
+    }
+
+    async fn customer_and_reservation(
+        &self,
+        id: CustomerId,
+        order_id: OrderId,
+    ) -> Result<(Option<Versioned<Customer>>, Option<Versioned<CreditReservation>>), StoreError> {
+        let (customer_key, reservation_key) = (Key::of(Item::Customer(id)), Key::of(Item::CreditReservation(order_id)));
+        let mut found = self.table.get_keyed(vec![customer_key.clone(), reservation_key.clone()]).await?;
+        let customer = found.remove(&customer_key.pk).map(decode_versioned).transpose()?;
+        let reservation = found.remove(&reservation_key.pk).map(decode_versioned).transpose()?;
+        Ok((customer, reservation))
     }
 }
 

@@ -2,7 +2,8 @@
 
 use app::page::{composite_key, order_position, Page, Position};
 use app::ports::{
-    Commit, HistoryQuery, Item, OrderRepository, OrderWrite, Overdue, StoreError, Transactional, Versioned,
+    Commit, HistoryQuery, IdempotencyKey, Item, OrderRepository, OrderWrite, Overdue, Placement, StoreError,
+    Transactional, Versioned,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -11,7 +12,7 @@ use std::collections::BTreeSet;
 
 use domain::{CatalogueEntry, CustomerId, KnownCustomer, Order, OrderId, OrderStatus, ProductId};
 
-use crate::items::{aggregate_item, decode_versioned, Attrs, IndexAttrs, Key};
+use crate::items::{aggregate_item, decode_versioned, idempotency_record, Attrs, IndexAttrs, Key};
 use crate::schema::{BY_CUSTOMER_INDEX, GSI1PK, GSI1SK, GSI2PK, GSI2SK, PENDING_INDEX, PENDING_PARTITION};
 use crate::table::{event_ledger, Bound, DynamoTable, IndexQuery};
 use crate::transaction::Transaction;
@@ -92,6 +93,26 @@ impl OrderRepository for DynamoOrderRepository {
 
     async fn known_customer(&self, id: CustomerId) -> Result<Option<Versioned<KnownCustomer>>, StoreError> {
         self.table.get_versioned(&Key::of(Item::KnownCustomer(id))).await
+    }
+
+    async fn placement(
+        &self,
+        idempotency: Option<(&str, &IdempotencyKey)>,
+        customer: CustomerId,
+        ids: &[ProductId],
+    ) -> Result<Placement, StoreError> {
+        let record_key = idempotency.map(|(scope, key)| Key::idempotency(scope, key.as_str()));
+        let customer_key = Key::of(Item::KnownCustomer(customer));
+        let entry_keys: Vec<Key> = ids.iter().map(|id| Key::of(Item::CatalogueEntry(*id))).collect();
+        let mut keys = vec![customer_key.clone()];
+        keys.extend(record_key.clone());
+        keys.extend(entry_keys.iter().cloned());
+        let mut found = self.table.get_keyed(keys).await?;
+        let prior = record_key.and_then(|k| found.remove(&k.pk)).map(idempotency_record).transpose()?;
+        let customer = found.remove(&customer_key.pk).map(decode_versioned).transpose()?;
+        let catalogue =
+            entry_keys.iter().filter_map(|k| found.remove(&k.pk)).map(decode_versioned).collect::<Result<_, _>>()?;
+        Ok(Placement { prior, customer, catalogue })
     }
 
     async fn pending_before(&self, cutoff: DateTime<Utc>, limit: usize) -> Result<Overdue, StoreError> {

@@ -72,6 +72,22 @@ impl ProductRepository for DynamoProductRepository {
     async fn reservation(&self, order_id: OrderId) -> Result<Option<Versioned<StockReservation>>, StoreError> {
         self.table.get_versioned(&Key::of(Item::StockReservation(order_id))).await
     }
+
+    async fn reservation_and_products(
+        &self,
+        order_id: OrderId,
+        ids: &[ProductId],
+    ) -> Result<(Option<Versioned<StockReservation>>, Vec<Versioned<Product>>), StoreError> {
+        let reservation_key = Key::of(Item::StockReservation(order_id));
+        let product_keys: Vec<Key> = ids.iter().map(|id| Key::of(Item::Product(*id))).collect();
+        let mut keys = vec![reservation_key.clone()];
+        keys.extend(product_keys.iter().cloned());
+        let mut found = self.table.get_keyed(keys).await?;
+        let reservation = found.remove(&reservation_key.pk).map(decode_versioned).transpose()?;
+        let products =
+            product_keys.iter().filter_map(|k| found.remove(&k.pk)).map(decode_versioned).collect::<Result<_, _>>()?;
+        Ok((reservation, products))
+    }
 }
 
 #[async_trait]

@@ -114,6 +114,20 @@ impl DynamoTable {
         Ok(found)
     }
 
+    /// [`DynamoTable::get_many`] of items of different kinds, sorted out by key: each found
+    /// item under its partition key.
+    pub async fn get_keyed(&self, keys: Vec<Key>) -> Result<HashMap<String, Attrs>, StoreError> {
+        let unique: std::collections::BTreeMap<String, Key> = keys.into_iter().map(|k| (k.pk.clone(), k)).collect();
+        let found = self.get_many(unique.into_values().collect()).await?;
+        Ok(found
+            .into_iter()
+            .filter_map(|item| match item.get("PK") {
+                Some(AttributeValue::S(pk)) => Some((pk.clone(), item)),
+                _ => None,
+            })
+            .collect())
+    }
+
     /// Up to `want` aggregates of `q` that `keep` accepts, in index order. Keeps querying while the
     /// page is short and the index has more (a filter and `keep` apply after `Limit`).
     pub async fn query<T: DeserializeOwned>(

@@ -140,7 +140,8 @@ const CUSTOMER_WRITE: [Permission; 2] = [writes(Customers), on(GET, T(Customers)
 const PRODUCT_WRITE: [Permission; 2] = [writes(Products), on(GET, T(Products))];
 const PRODUCT_STEP: [Permission; 4] =
     [writes(Products), on(GET, T(Products)), on(BATCH_GET, T(Products)), on(UPDATE, T(Products))];
-const CUSTOMER_STEP: [Permission; 3] = [writes(Customers), on(GET, T(Customers)), on(UPDATE, T(Customers))];
+const CUSTOMER_STEP: [Permission; 4] =
+    [writes(Customers), on(GET, T(Customers)), on(BATCH_GET, T(Customers)), on(UPDATE, T(Customers))];
 const ORDER_WRITE: [Permission; 2] = [writes(Orders), on(GET, T(Orders))];
 /// Order steps that may answer with a compensation request (see `writes`).
 const ORDER_COMPENSATING: [Permission; 3] = [ORDER_WRITE[0], ORDER_WRITE[1], on(CONDITION_CHECK, T(Orders))];
