@@ -6,7 +6,9 @@
 #      artifacts the end-to-end test deploys;
 #   3. every Rust test of the workspace against a private ministack (DynamoDB, Streams,
 #      EventBridge, SQS, Lambda, CloudFormation) on 127.0.0.1, stopped by PID when they end;
-#   4. the API fuzzed from its own OpenAPI document (Schemathesis, every phase and check) against
+#   4. a short load test of the runner, in memory and on ministack, that fails on any error or
+#      when the books do not balance afterwards (the full one: README, "Measuring");
+#   5. the API fuzzed from its own OpenAPI document (Schemathesis, every phase and check) against
 #      the local runner, bounded in time (scripts/fuzz-api.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +32,11 @@ else
   runner=(cargo test --workspace "${skip[@]}" --no-fail-fast)
 fi
 ./scripts/with-ministack.sh "${runner[@]}"
+
+step "load (short)"
+cargo build --quiet -p local-runner --bin load
+./scripts/with-ministack.sh sh -c 'target/debug/load --requests 2000 --customers 60 --concurrency 16 &&
+  target/debug/load --dynamodb "$AWS_ENDPOINT_URL" --requests 800 --customers 40 --concurrency 8'
 
 step "API fuzzing"
 ./scripts/fuzz-api.sh

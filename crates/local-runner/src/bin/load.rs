@@ -1,0 +1,460 @@
+//! `cargo run -p local-runner --release --bin load -- [--requests 20000] [--seconds 60]
+//! [--concurrency 32] [--customers 200] [--hot 3] [--dynamodb http://127.0.0.1:PORT] [--json PATH]`:
+//! the runner under a mixed load, measured rather than asserted.
+//!
+//! It serves the whole system on a free 127.0.0.1 port (in memory, or on DynamoDB tables at
+//! `--dynamodb`, a ministack), registers many customers and a catalogue with a few hot products
+//! of little stock, then `--concurrency` clients, each on its own keep-alive connection with its
+//! customer's bearer token, send a mix until `--requests` are sent or `--seconds` have passed:
+//! browse the catalogue (35 %), place an order (25 %, half of them for a hot product), read one
+//! of their orders (20 %), their history (12 %), cancel one (8 %). It reports requests/s,
+//! p50/p99 latency per operation and in all, and the error rate (5xx and transport failures; a
+//! 4xx the API documents for the case, such as cancelling an order still PENDING, is counted
+//! apart). Then it lets every saga settle and checks the books: no order PENDING, each product's
+//! reserved stock and each customer's reserved credit exactly what their APPROVED orders hold.
+//! Books that do not balance, or any error, make it exit with a failure.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use app::SystemEnvironment;
+use bytes::Bytes;
+use domain::{CustomerId, OrderId, OrderStatus, ProductId};
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
+use local_runner::{server, LocalSystem};
+use sam_template::Template;
+use serde_json::{json, Value};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+struct Options {
+    requests: usize,
+    seconds: u64,
+    concurrency: usize,
+    customers: usize,
+    hot: usize,
+    dynamodb: Option<String>,
+    json: Option<String>,
+}
+
+fn options() -> Result<Options, Error> {
+    let mut o =
+        Options { requests: 20_000, seconds: 60, concurrency: 32, customers: 200, hot: 3, dynamodb: None, json: None };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let v = args.next().ok_or_else(|| format!("{a} needs a value"))?;
+        match a.as_str() {
+            "--requests" => o.requests = v.parse()?,
+            "--seconds" => o.seconds = v.parse()?,
+            "--concurrency" => o.concurrency = v.parse()?,
+            "--customers" => o.customers = v.parse()?,
+            "--hot" => o.hot = v.parse()?,
+            "--dynamodb" => o.dynamodb = Some(v),
+            "--json" => o.json = Some(v),
+            _ => {
+                return Err("usage: load [--requests N] [--seconds S] [--concurrency C] [--customers N] [--hot N] \
+                            [--dynamodb URL] [--json PATH]"
+                    .into())
+            }
+        }
+    }
+    if o.concurrency == 0 || o.customers < o.concurrency || o.hot == 0 {
+        return Err("--concurrency must be at least 1, --customers at least --concurrency, --hot at least 1".into());
+    }
+    Ok(o)
+}
+
+// ---------------------------------------------------------------- one client
+
+/// One keep-alive HTTP/1 connection to the runner, with one caller's token.
+struct Client {
+    send: http1::SendRequest<Full<Bytes>>,
+    token: String,
+}
+
+/// One answer: status and JSON body.
+struct Answer {
+    status: u16,
+    body: Value,
+}
+
+impl Client {
+    async fn connect(addr: std::net::SocketAddr, token: String) -> Result<Client, Error> {
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        let (send, conn) = http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(conn);
+        Ok(Client { send, token })
+    }
+
+    async fn call(&mut self, method: &str, path: &str, body: Option<&Value>) -> Result<Answer, Error> {
+        self.send.ready().await?;
+        let req = hyper::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "127.0.0.1")
+            .header("authorization", format!("Bearer {}", self.token))
+            .header("content-type", "application/json")
+            .body(Full::new(body.map_or_else(Bytes::new, |b| Bytes::from(b.to_string()))))?;
+        let resp = self.send.send_request(req).await?;
+        let status = resp.status().as_u16();
+        let bytes = resp.into_body().collect().await?.to_bytes();
+        Ok(Answer { status, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) })
+    }
+}
+
+// ---------------------------------------------------------------- what the load measured
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Op {
+    Browse,
+    Order,
+    GetOrder,
+    History,
+    Cancel,
+}
+
+impl Op {
+    const ALL: [Op; 5] = [Op::Browse, Op::Order, Op::GetOrder, Op::History, Op::Cancel];
+
+    fn name(self) -> &'static str {
+        match self {
+            Op::Browse => "browse the catalogue",
+            Op::Order => "place an order",
+            Op::GetOrder => "get an order",
+            Op::History => "order history",
+            Op::Cancel => "cancel an order",
+        }
+    }
+
+    /// The mix: weights out of 100.
+    fn pick(n: u32) -> Op {
+        match n % 100 {
+            0..=34 => Op::Browse,
+            35..=59 => Op::Order,
+            60..=79 => Op::GetOrder,
+            80..=91 => Op::History,
+            _ => Op::Cancel,
+        }
+    }
+
+    /// The 4xx answers the API documents for this operation under this load (an order not yet
+    /// cancellable, an order racing its own replication): refusals, not errors.
+    fn expected_refusal(self, status: u16) -> bool {
+        match self {
+            Op::Cancel => status == 409,
+            Op::Order => status == 422,
+            _ => false,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    latencies: BTreeMap<Op, Vec<Duration>>,
+    refused: BTreeMap<Op, usize>,
+    errors: Vec<String>,
+    orders: Vec<(OrderId, CustomerId)>,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+// ---------------------------------------------------------------- the run
+
+fn address() -> Value {
+    json!({"street": "1 Main St", "city": "Dayton", "region": "OH", "postalCode": "45402", "country": "US"})
+}
+
+async fn system(template: &Template, dynamodb: Option<&str>) -> Result<LocalSystem, Error> {
+    let env = SystemEnvironment::shared();
+    Ok(match dynamodb {
+        None => LocalSystem::in_memory(template, env)?,
+        Some(endpoint) => {
+            let sdk = aws_adapters::local_sdk_config(endpoint).await;
+            let clients = aws_adapters::Clients::new(&sdk);
+            let prefix = format!("load-{}-", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+            LocalSystem::on_dynamodb(template, env, &clients, &aws_adapters::TableNames::with_prefix(&prefix)).await?
+        }
+    })
+}
+
+struct Shop {
+    addr: std::net::SocketAddr,
+    system: Arc<LocalSystem>,
+}
+
+impl Shop {
+    async fn client(&self, subject: uuid::Uuid, admin: bool) -> Result<Client, Error> {
+        let groups = if admin { vec!["admin".to_owned()] } else { vec![] };
+        Client::connect(self.addr, self.system.identity.token(subject, &groups)?).await
+    }
+}
+
+/// The catalogue (a few hot products with little stock, more with plenty) and the customers
+/// (most with ample credit, one in five with room for about two orders), replicated to orders.
+async fn prepare(shop: &Shop, o: &Options) -> Result<(Vec<String>, Vec<String>, Vec<uuid::Uuid>), Error> {
+    let mut admin = shop.client(uuid::Uuid::new_v4(), true).await?;
+    let add = |i: usize, stock: u32, price: i64| {
+        json!({"name": format!("Item {i:03}"), "price": {"amount": price, "currency": "USD"}, "weightGrams": 400,
+               "dimensionsCm": {"length": 10, "width": 10, "height": 10}, "stock": stock})
+    };
+    let (mut hot, mut cold) = (vec![], vec![]);
+    for i in 0..o.hot + 20 {
+        let is_hot = i < o.hot;
+        let body = add(i, if is_hot { 40 } else { 100_000 }, 1_000 + 37 * i as i64);
+        let a = admin.call("POST", "/products", Some(&body)).await?;
+        let id = a.body["id"].as_str().ok_or_else(|| format!("adding a product: {} {}", a.status, a.body))?;
+        if is_hot {
+            hot.push(id.to_owned())
+        } else {
+            cold.push(id.to_owned())
+        }
+    }
+    let mut customers = vec![];
+    for i in 0..o.customers {
+        let sub = uuid::Uuid::new_v4();
+        let mut c = shop.client(sub, false).await?;
+        let body =
+            json!({"name": format!("Buyer {i}"), "email": format!("buyer{i}@example.com"), "address": address()});
+        let a = c.call("POST", "/customers", Some(&body)).await?;
+        if a.status != 201 {
+            return Err(format!("registering a customer: {} {}", a.status, a.body).into());
+        }
+        let limit = if i % 5 == 0 { 5_000 } else { 100_000_000 };
+        let body = json!({"creditLimit": {"amount": limit, "currency": "USD"}});
+        let a = admin.call("PUT", &format!("/customers/{sub}/credit-limit"), Some(&body)).await?;
+        if a.status != 200 {
+            return Err(format!("setting a credit limit: {} {}", a.status, a.body).into());
+        }
+        customers.push(sub);
+    }
+    shop.system.relay_until_quiet().await;
+    Ok((hot, cold, customers))
+}
+
+/// One client's share of the load: its customer, their orders, until the run is over.
+async fn worker(
+    mut client: Client,
+    me: uuid::Uuid,
+    hot: Arc<Vec<String>>,
+    cold: Arc<Vec<String>>,
+    budget: Arc<std::sync::atomic::AtomicUsize>,
+    deadline: Instant,
+    tally: Arc<Mutex<Tally>>,
+) {
+    let mut mine: Vec<OrderId> = vec![];
+    let mut local = Tally::default();
+    let mut rng = fastrand::Rng::with_seed(me.as_u128() as u64);
+    while Instant::now() < deadline
+        && budget
+            .fetch_update(std::sync::atomic::Ordering::Relaxed, std::sync::atomic::Ordering::Relaxed, |b| {
+                b.checked_sub(1)
+            })
+            .is_ok()
+    {
+        let mut op = Op::pick(rng.u32(..));
+        if mine.is_empty() && matches!(op, Op::GetOrder | Op::Cancel) {
+            op = Op::Order;
+        }
+        let started = Instant::now();
+        let answer = match op {
+            Op::Browse if rng.bool() => client.call("GET", "/products?limit=20", None).await,
+            Op::Browse => client.call("GET", &format!("/products/{}", cold[rng.usize(..cold.len())]), None).await,
+            Op::Order => {
+                let product = if rng.bool() { &hot[rng.usize(..hot.len())] } else { &cold[rng.usize(..cold.len())] };
+                let body = json!({"lines": [{"productId": product, "quantity": rng.i64(1..=3)}],
+                                  "shippingAddress": address(), "shippingSpeed": "standard"});
+                client.call("POST", "/orders", Some(&body)).await
+            }
+            Op::GetOrder => client.call("GET", &format!("/orders/{}", mine[rng.usize(..mine.len())]), None).await,
+            Op::History => client.call("GET", &format!("/customers/{me}/orders?limit=10"), None).await,
+            Op::Cancel => client.call("POST", &format!("/orders/{}/cancel", mine[rng.usize(..mine.len())]), None).await,
+        };
+        let took = started.elapsed();
+        match answer {
+            Ok(a) if a.status < 300 => {
+                local.latencies.entry(op).or_default().push(took);
+                if op == Op::Order {
+                    match a.body["id"].as_str().and_then(|s| s.parse::<OrderId>().ok()) {
+                        Some(id) => {
+                            mine.push(id);
+                            local.orders.push((id, CustomerId::from_uuid(me)));
+                        }
+                        None => local.errors.push(format!("an order answered without an id: {}", a.body)),
+                    }
+                }
+            }
+            Ok(a) if op.expected_refusal(a.status) => {
+                local.latencies.entry(op).or_default().push(took);
+                *local.refused.entry(op).or_default() += 1;
+            }
+            Ok(a) => local.errors.push(format!("{}: {} {}", op.name(), a.status, a.body)),
+            Err(e) => local.errors.push(format!("{}: {e}", op.name())),
+        }
+    }
+    if let Ok(mut t) = tally.lock() {
+        for (op, l) in local.latencies {
+            t.latencies.entry(op).or_default().extend(l);
+        }
+        for (op, n) in local.refused {
+            *t.refused.entry(op).or_default() += n;
+        }
+        t.errors.extend(local.errors);
+        t.orders.extend(local.orders);
+    }
+}
+
+/// The books after every saga settled: no order PENDING; what the products and customers hold
+/// is what the APPROVED orders hold. The discrepancies, if any.
+async fn books(
+    system: &LocalSystem,
+    orders: &[(OrderId, CustomerId)],
+) -> Result<(BTreeMap<&'static str, usize>, Vec<String>), Error> {
+    let mut units: BTreeMap<ProductId, i64> = BTreeMap::new();
+    let mut credit: BTreeMap<CustomerId, i64> = BTreeMap::new();
+    let mut states: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut wrong = vec![];
+    for (id, customer) in orders {
+        let o = system.stores.orders.get(*id).await?.ok_or("a placed order vanished")?.value;
+        let state = match o.status() {
+            OrderStatus::Pending => "PENDING",
+            OrderStatus::Approved => "APPROVED",
+            OrderStatus::Rejected => "REJECTED",
+            OrderStatus::Cancelled => "CANCELLED",
+        };
+        *states.entry(state).or_default() += 1;
+        credit.entry(*customer).or_default();
+        for l in o.lines() {
+            units.entry(l.product_id).or_default();
+        }
+        match o.status() {
+            OrderStatus::Approved => {
+                for l in o.lines() {
+                    *units.entry(l.product_id).or_default() += i64::from(l.quantity.get());
+                }
+                *credit.entry(*customer).or_default() += o.pricing().map_or(0, |p| p.total.amount());
+            }
+            OrderStatus::Pending => wrong.push(format!("order {id} is still PENDING")),
+            _ => {}
+        }
+    }
+    for (id, want) in &units {
+        let held = system.stores.products.get(*id).await?.ok_or("a product vanished")?.value.reserved();
+        if i64::from(held) != *want {
+            wrong.push(format!("product {id} holds {held} units, its APPROVED orders {want}"));
+        }
+    }
+    for (id, want) in &credit {
+        let held =
+            system.stores.customers.get(*id).await?.ok_or("a customer vanished")?.value.reserved_credit().amount();
+        if held != *want {
+            wrong.push(format!("customer {id} holds {held} credit, their APPROVED orders {want}"));
+        }
+    }
+    Ok((states, wrong))
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> Result<(), Error> {
+    let o = options()?;
+    let template = Template::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml"))?;
+    let system = Arc::new(system(&template, o.dynamodb.as_deref()).await?);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    tokio::spawn(server::serve(listener, system.clone(), stopped(rx.clone())));
+    tokio::spawn(system.clone().run_background(Duration::from_secs(3600), stopped(rx)));
+    let shop = Shop { addr, system: system.clone() };
+    let store = o.dynamodb.as_deref().map_or("in memory".to_owned(), |e| format!("DynamoDB at {e}"));
+    eprintln!("load: preparing {} customers and {} products ({store})", o.customers, o.hot + 20);
+    let (hot, cold, customers) = prepare(&shop, &o).await?;
+
+    let (hot, cold) = (Arc::new(hot), Arc::new(cold));
+    let budget = Arc::new(std::sync::atomic::AtomicUsize::new(o.requests));
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(o.seconds);
+    let mut workers = tokio::task::JoinSet::new();
+    for me in customers.iter().copied().take(o.concurrency) {
+        let client = shop.client(me, false).await?;
+        workers.spawn(worker(client, me, hot.clone(), cold.clone(), budget.clone(), deadline, tally.clone()));
+    }
+    while workers.join_next().await.is_some() {}
+    let elapsed = started.elapsed();
+    system.relay_until_quiet().await;
+    // A saga step that met a conflict is retried by the relay; let the last ones land.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    system.relay_until_quiet().await;
+    let _ = stop.send(true);
+
+    let tally = std::mem::take(&mut *tally.lock().map_err(|_| "a worker panicked")?);
+    let (states, wrong) = books(&system, &tally.orders).await?;
+    let mut all: Vec<Duration> = tally.latencies.values().flatten().copied().collect();
+    all.sort_unstable();
+    let sent = all.len() + tally.errors.len();
+    let ms = |d: Duration| format!("{:.2}", d.as_secs_f64() * 1e3);
+    let mut rows = vec![];
+    println!(
+        "load on the runner ({store}): {sent} requests from {} clients in {:.1} s",
+        o.concurrency,
+        elapsed.as_secs_f64()
+    );
+    println!("| operation | requests | refused (documented 4xx) | p50 ms | p99 ms |");
+    println!("|---|---|---|---|---|");
+    for op in Op::ALL {
+        let mut l = tally.latencies.get(&op).cloned().unwrap_or_default();
+        l.sort_unstable();
+        let refused = tally.refused.get(&op).copied().unwrap_or(0);
+        println!(
+            "| {} | {} | {refused} | {} | {} |",
+            op.name(),
+            l.len(),
+            ms(percentile(&l, 0.5)),
+            ms(percentile(&l, 0.99))
+        );
+        rows.push(json!({"operation": op.name(), "requests": l.len(), "refused": refused,
+            "p50Ms": percentile(&l, 0.5).as_secs_f64() * 1e3, "p99Ms": percentile(&l, 0.99).as_secs_f64() * 1e3}));
+    }
+    let rps = sent as f64 / elapsed.as_secs_f64();
+    let error_rate = if sent == 0 { 0.0 } else { tally.errors.len() as f64 / sent as f64 };
+    println!(
+        "| all | {sent} | {} | {} | {} |",
+        tally.refused.values().sum::<usize>(),
+        ms(percentile(&all, 0.5)),
+        ms(percentile(&all, 0.99))
+    );
+    println!("{rps:.0} requests/s; error rate {:.3} % ({} errors)", error_rate * 100.0, tally.errors.len());
+    println!("orders: {states:?}; books: {}", if wrong.is_empty() { "balanced" } else { "NOT balanced" });
+    if let Some(path) = &o.json {
+        let report = json!({
+            "store": if o.dynamodb.is_some() { "dynamodb" } else { "memory" },
+            "requests": sent, "seconds": elapsed.as_secs_f64(), "clients": o.concurrency,
+            "customers": o.customers, "hotProducts": o.hot, "requestsPerSecond": rps,
+            "p50Ms": percentile(&all, 0.5).as_secs_f64() * 1e3, "p99Ms": percentile(&all, 0.99).as_secs_f64() * 1e3,
+            "errors": tally.errors.len(), "errorRate": error_rate, "operations": rows,
+            "orders": states, "booksBalanced": wrong.is_empty(),
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
+    }
+    for e in tally.errors.iter().take(10) {
+        eprintln!("error: {e}");
+    }
+    for w in wrong.iter().take(10) {
+        eprintln!("books: {w}");
+    }
+    if !tally.errors.is_empty() || !wrong.is_empty() {
+        return Err(format!("{} errors; {} discrepancies in the books", tally.errors.len(), wrong.len()).into());
+    }
+    Ok(())
+}
