@@ -52,13 +52,16 @@ impl Request {
 
 /// The requests of one invocation, summed: what the request-count test holds each operation to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Counts {
     /// DynamoDB read requests (GetItem, BatchGetItem, Query...).
     pub reads: usize,
     /// DynamoDB write requests (PutItem, UpdateItem, TransactWriteItems...).
     pub writes: usize,
-    /// Items the reads and writes touch (a transaction's or a batch's items, one for a single-item call).
-    pub items: usize,
+    /// Items the reads and the writes touch (a batch's or a transaction's items, one for a
+    /// single-item call): what DynamoDB bills read and write request units by.
+    pub read_items: usize,
+    pub write_items: usize,
     /// EventBridge PutEvents requests and the entries they carry.
     pub put_events: usize,
     pub entries: usize,
@@ -72,10 +75,10 @@ impl Counts {
         for r in requests {
             if r.is_read() {
                 c.reads += 1;
-                c.items += r.items;
+                c.read_items += r.items;
             } else if r.is_write() {
                 c.writes += 1;
-                c.items += r.items;
+                c.write_items += r.items;
             } else if r.operation == "PutEvents" {
                 c.put_events += 1;
                 c.entries += r.items;
@@ -93,7 +96,8 @@ impl std::ops::Add for Counts {
         Counts {
             reads: self.reads + o.reads,
             writes: self.writes + o.writes,
-            items: self.items + o.items,
+            read_items: self.read_items + o.read_items,
+            write_items: self.write_items + o.write_items,
             put_events: self.put_events + o.put_events,
             entries: self.entries + o.entries,
             stream_reads: self.stream_reads + o.stream_reads,

@@ -48,7 +48,9 @@ impl Resources for AwsResources<'_> {
 /// A function's main: runs `function` on Lambda until the sandbox is shut down. A start that
 /// fails (a missing variable, say) is logged and ends the process with a failure.
 pub fn main(function: Function) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // One thread: Lambda hands a sandbox one invocation at a time, so worker threads would only
+    // cost start-up time and memory.
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cannot start the async runtime: {e}");

@@ -5,40 +5,47 @@
 //! runtime crates, which log raw request and event bodies at TRACE and DEBUG, are capped at INFO
 //! whatever level the function runs at.
 
-use tracing_subscriber::EnvFilter;
+use std::str::FromStr;
+
+use tracing_subscriber::filter::{LevelFilter, Targets};
 
 /// The runtime crates that log raw payloads below INFO.
 const PAYLOAD_LOGGERS: [&str; 3] = ["lambda_runtime", "lambda_runtime_api_client", "lambda_http"];
 
 /// The filter for a configured level: Lambda's levels (`TRACE` to `FATAL`, any case; `FATAL` is
-/// tracing's `error`), or a `RUST_LOG`-style directive list; anything unreadable is `info`. The
-/// payload loggers stay at `info` or above in every case.
-pub fn filter(configured: Option<&str>) -> EnvFilter {
+/// tracing's `error`), or a `RUST_LOG`-style directive list (`shop=debug,aws_smithy=warn`);
+/// anything unreadable is `info`. The payload loggers stay at `info` or above in every case.
+/// A [`Targets`] filter, not an `EnvFilter`: the same directives without the regular expressions
+/// an `EnvFilter` compiles at start (and without the regex engine in every binary).
+pub fn filter(configured: Option<&str>) -> Targets {
     let level = configured.map(str::trim).filter(|l| !l.is_empty()).unwrap_or("info").to_lowercase();
-    let capped: Vec<String> = PAYLOAD_LOGGERS.iter().map(|c| format!("{c}=info")).collect();
-    let directives = match level.as_str() {
-        "fatal" => "error".to_owned(),
-        // At or below INFO already: the payload loggers are quiet enough.
-        "info" | "warn" | "error" | "off" => level,
-        // TRACE, DEBUG or a directive list (`RUST_LOG=shop=debug,...`): that, with the payload
-        // loggers capped.
-        other if matches!(other, "trace" | "debug") || other.contains('=') => format!("{other},{}", capped.join(",")),
-        // Not a level: the default rather than a filter that matches nothing.
-        _ => "info".to_owned(),
+    let info = || Targets::new().with_default(LevelFilter::INFO);
+    let targets = match level.as_str() {
+        "fatal" => Targets::new().with_default(LevelFilter::ERROR),
+        directives if directives.contains('=') => Targets::from_str(directives).unwrap_or_else(|_| info()),
+        single => LevelFilter::from_str(single).map_or_else(|_| info(), |l| Targets::new().with_default(l)),
     };
-    EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info"))
+    // TRACE, DEBUG or a directive list: the payload loggers capped at INFO (a level at or below
+    // INFO already keeps them quiet enough).
+    match targets.default_level() {
+        Some(l) if l <= LevelFilter::INFO && !level.contains('=') => targets,
+        _ => PAYLOAD_LOGGERS.iter().fold(targets, |t, c| t.with_target(*c, LevelFilter::INFO)),
+    }
 }
 
 /// Installs the JSON subscriber once per process. The level comes from `AWS_LAMBDA_LOG_LEVEL`
 /// (set by Lambda's logging configuration) or `RUST_LOG`, defaulting to `info`.
 pub fn init_json() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL").or_else(|_| std::env::var("RUST_LOG")).ok();
     let _ = tracing_subscriber::fmt()
         .json()
-        .with_env_filter(filter(level.as_deref()))
         .with_current_span(true)
         .with_span_list(true)
         .with_target(false)
+        .finish()
+        .with(filter(level.as_deref()))
         .try_init();
 }
 
@@ -70,22 +77,30 @@ pub fn flush_metrics(collector: Option<&'static metrics_cloudwatch_embedded::Col
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tracing::level_filters::LevelFilter;
+    use tracing::Level;
 
     #[test]
     fn fatal_is_error_and_does_not_silence_every_line() {
-        assert_eq!(filter(Some("FATAL")).max_level_hint(), Some(LevelFilter::ERROR));
-        assert_eq!(filter(Some("warn")).max_level_hint(), Some(LevelFilter::WARN));
-        assert_eq!(filter(None).max_level_hint(), Some(LevelFilter::INFO));
-        assert_eq!(filter(Some("no such level!")).max_level_hint(), Some(LevelFilter::INFO));
+        let f = filter(Some("FATAL"));
+        assert!(f.would_enable("shop", &Level::ERROR) && !f.would_enable("shop", &Level::WARN));
+        let f = filter(Some("warn"));
+        assert!(f.would_enable("shop", &Level::WARN) && !f.would_enable("shop", &Level::INFO));
+        for f in [filter(None), filter(Some("no such level!")), filter(Some(" INFO "))] {
+            assert!(f.would_enable("shop", &Level::INFO) && !f.would_enable("shop", &Level::DEBUG));
+        }
+        assert!(!filter(Some("off")).would_enable("shop", &Level::ERROR));
     }
 
     #[test]
     fn the_runtime_never_logs_payloads_even_at_trace() {
-        let text = filter(Some("TRACE")).to_string();
-        for c in PAYLOAD_LOGGERS {
-            assert!(text.contains(&format!("{c}=info")), "{text}");
+        for configured in ["TRACE", "debug", "shop=trace,lambda_runtime=trace,lambda_http=debug"] {
+            let f = filter(Some(configured));
+            for c in PAYLOAD_LOGGERS {
+                assert!(f.would_enable(c, &Level::INFO), "{configured}: {c} at INFO");
+                assert!(!f.would_enable(c, &Level::DEBUG), "{configured}: {c} below INFO");
+            }
         }
-        assert_eq!(filter(Some("off")).max_level_hint(), Some(LevelFilter::OFF));
+        assert!(filter(Some("TRACE")).would_enable("shop", &Level::TRACE));
+        assert!(filter(Some("shop=trace,lambda_runtime=trace")).would_enable("shop::orders", &Level::TRACE));
     }
 }
