@@ -1,0 +1,53 @@
+//! What a binary weighs on Lambda: stripped, and zipped as the `bootstrap` of a deployment
+//! package (deflate, as `sam build` packages it).
+
+use std::io::{Cursor, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipWriter};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Sizes {
+    /// The file as built.
+    pub binary_bytes: u64,
+    /// After `strip` (the same as `binary_bytes` for a profile with `strip = true`).
+    pub stripped_bytes: u64,
+    /// False when no `strip` program was found: `stripped_bytes` is then the unstripped size.
+    pub stripped: bool,
+    /// A zip holding the stripped binary as `bootstrap`.
+    pub zip_bytes: u64,
+}
+
+/// Measures `binary`, stripping a copy in `scratch` (a directory the caller owns).
+pub fn measure(binary: &Path, scratch: &Path) -> Result<Sizes, String> {
+    let binary_bytes = std::fs::metadata(binary).map_err(|e| format!("cannot read {}: {e}", binary.display()))?.len();
+    std::fs::create_dir_all(scratch).map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
+    let copy = scratch.join("bootstrap");
+    let stripped = Command::new("strip")
+        .arg("-o")
+        .arg(&copy)
+        .arg(binary)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let bootstrap = if stripped { copy.as_path() } else { binary };
+    let content = std::fs::read(bootstrap).map_err(|e| format!("cannot read {}: {e}", bootstrap.display()))?;
+    let zip_bytes = zip_as_bootstrap(&content).map_err(|e| format!("cannot zip {}: {e}", binary.display()))?;
+    if stripped {
+        let _ = std::fs::remove_file(&copy);
+    }
+    Ok(Sizes { binary_bytes, stripped_bytes: content.len() as u64, stripped, zip_bytes })
+}
+
+/// The size of a deployment zip holding `content` as an executable `bootstrap`.
+pub fn zip_as_bootstrap(content: &[u8]) -> zip::result::ZipResult<u64> {
+    let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+    let options = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated).unix_permissions(0o755);
+    zip.start_file("bootstrap", options)?;
+    zip.write_all(content)?;
+    Ok(zip.finish()?.into_inner().len() as u64)
+}
