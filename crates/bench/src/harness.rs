@@ -181,6 +181,8 @@ pub struct Results {
 /// The binary of each target: bare-lambda first, then every function in manifest order.
 pub fn binaries(bin_dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
     let names = std::iter::once(BARE).chain(Function::ALL.iter().map(|f| f.name()));
+    // Absolute: each binary starts in its own directory, as in its Lambda sandbox.
+    let bin_dir = std::path::absolute(bin_dir).map_err(|e| format!("{}: {e}", bin_dir.display()))?;
     let all: Vec<(String, PathBuf)> = names.map(|n| (n.to_owned(), bin_dir.join(n))).collect();
     let missing: Vec<&str> = all.iter().filter(|(_, p)| !p.is_file()).map(|(n, _)| n.as_str()).collect();
     if !missing.is_empty() {

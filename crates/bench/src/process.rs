@@ -171,9 +171,10 @@ pub fn summarize(outcome: Outcome, body: &[u8]) -> String {
             format!("HTTP {}", v["statusCode"])
         }
         (Outcome::Error, Some(v)) if v.get("errorType").is_some() => {
-            let t = v["errorType"].as_str().unwrap_or("?");
+            // The type is often a Rust type path (`&alloc::boxed::Box<dyn …>`): the message says more.
+            let t = v["errorType"].as_str().filter(|t| !t.contains("::")).unwrap_or("");
             let m = v.get("errorMessage").and_then(|m| m.as_str()).unwrap_or("");
-            format!("error {t}: {m}")
+            format!("error {t}: {m}").replace("error :", "error:")
         }
         _ => String::from_utf8_lossy(body).into_owned(),
     };

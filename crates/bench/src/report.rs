@@ -161,7 +161,7 @@ pub fn to_markdown(results: &Results) -> String {
          (median); **zip**: the stripped binary as `bootstrap`, deflated (MB = MiB here);\n\
          - **first**: the first invocation of a fresh process, **warm**: the later ones (medians), each from \
          handing out `events/<function>.json` on `/next` to receiving its `/response` or `/error`; **answer**: \
-         what the first invocation of the last process answered.\n",
+         what the first invocation of the first process answered (the one that did the work).\n",
     );
     for series in &results.series {
         let bare = bare_summary(series);
@@ -180,7 +180,7 @@ pub fn to_markdown(results: &Results) -> String {
                 ratios[1].extend(rss_x);
                 ratios[2].extend(ratio(Some(s.zip_mib), Some(bare.zip_mib)));
             }
-            let answer = match (&m.failure, m.runs.last()) {
+            let answer = match (&m.failure, m.runs.first()) {
                 (Some(f), _) => format!("FAILED: {f}"),
                 (None, Some(r)) => r.first.answer.clone(),
                 (None, None) => String::new(),

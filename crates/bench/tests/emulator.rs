@@ -45,7 +45,7 @@ async fn an_event_the_handler_cannot_read_comes_back_on_the_error_route() {
     let limits = Limits { timeout: Duration::from_secs(30) };
     let run = process::run(&bare("not json"), 1, limits, &log("error")).await.unwrap();
     assert_eq!(run.first.outcome, Outcome::Error);
-    assert!(run.first.answer.starts_with("error "), "{}", run.first.answer);
+    assert!(run.first.answer.starts_with("error"), "{}", run.first.answer);
     assert_eq!(run.warm[0].outcome, Outcome::Error, "the process lives on after an error");
 }
 
