@@ -5,7 +5,9 @@
 #   2. `sam build` of every function (x86_64, SAM's debug mode: see scripts/sam-build.sh), whose
 #      artifacts the end-to-end test deploys;
 #   3. every Rust test of the workspace against a private ministack (DynamoDB, Streams,
-#      EventBridge, SQS, Lambda, CloudFormation) on 127.0.0.1, stopped by PID when they end.
+#      EventBridge, SQS, Lambda, CloudFormation) on 127.0.0.1, stopped by PID when they end;
+#   4. lambda-bench --short (crates/bench): every function binary started through the bench's
+#      Runtime API emulator, once with AWS out of reach and once against ministack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,3 +30,12 @@ else
   runner=(cargo test --workspace "${skip[@]}" --no-fail-fast)
 fi
 ./scripts/with-ministack.sh "${runner[@]}"
+
+step "lambda bench, short (proves it runs; no number is checked)"
+# Every function and bare-lambda in one dev build (without local-runner, whose features would
+# change the functions' build), then 2 processes per binary, binary only and against ministack.
+packages=(-p bench)
+for f in functions/*/; do packages+=(-p "$(basename "$f")"); done
+cargo build "${packages[@]}"
+cargo build -p local-runner --bin local-aws
+./scripts/with-ministack.sh target/debug/lambda-bench --profile dev --short --ministack --out .scratch/bench-short.md
