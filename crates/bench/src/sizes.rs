@@ -43,10 +43,15 @@ pub fn measure(binary: &Path, scratch: &Path) -> Result<Sizes, String> {
     Ok(Sizes { binary_bytes, stripped_bytes: content.len() as u64, stripped, zip_bytes })
 }
 
-/// The size of a deployment zip holding `content` as an executable `bootstrap`.
+/// The size of a deployment zip holding `content` as an executable `bootstrap`. Level 9: zlib-rs
+/// at 9 comes within 1% of what `sam build` packs (Python's zipfile, zlib at 6), where zlib-rs's
+/// default 6 packs our binaries ~4% larger.
 pub fn zip_as_bootstrap(content: &[u8]) -> zip::result::ZipResult<u64> {
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
-    let options = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated).unix_permissions(0o755);
+    let options = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .compression_level(Some(9))
+        .unix_permissions(0o755);
     zip.start_file("bootstrap", options)?;
     zip.write_all(content)?;
     Ok(zip.finish()?.into_inner().len() as u64)
