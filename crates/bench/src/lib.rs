@@ -27,6 +27,7 @@
 // Nothing that comes from outside (arguments, files, processes) may panic.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod benchmarks;
 pub mod emulator;
 pub mod harness;
 pub mod process;

@@ -132,6 +132,7 @@ pub struct CreateOrderDto {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schemars(with = "Option<CustomerId>"))]
     pub customer_id: Option<String>,
+    /// The lines of the order: each product on one line only (a second line for it is a 400).
     #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = domain::Order::MAX_LINES)))]
     pub lines: Vec<OrderLineDto>,
     pub shipping_address: RawAddress,
