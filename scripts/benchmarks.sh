@@ -45,7 +45,7 @@ cargo build -p local-runner --bin local-aws
 CARGO_TARGET_DIR=$target cargo build --profile "$profile" -p local-runner --bin load
 
 step "lambda-bench"
-./scripts/with-ministack.sh "$dir/lambda-bench" --profile "$label" --bin-dir "$dir" "${runs[@]}" --ministack \
+./scripts/with-ministack.sh "$dir/lambda-bench" --profile "$profile" --bin-dir "$dir" "${runs[@]}" --ministack \
   --local-aws target/debug/local-aws --out "$work/lambda-bench.md" --json "$work/lambda-bench.json" --logs "$work/logs"
 
 step "requests per operation"
@@ -68,4 +68,4 @@ $(cat docs/release-build.md)
 MD
 "$dir/benchmarks-report" --out "$out" --svg "$svg" --bench "$work/lambda-bench.json" --logs "$work/logs" \
   --requests "$work/request-counts.json" --load "$work/load-memory.json" --load "$work/load-dynamodb.json" \
-  --builds "$work/builds.md" --commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" --date "$(date -u +%F)"
+  --builds "$work/builds.md" --profile "$label" --commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" --date "$(date -u +%F)"

@@ -79,6 +79,8 @@ pub struct Inputs {
     pub builds: Option<String>,
     pub commit: String,
     pub date: String,
+    /// The profile the binaries were built with, overrides included (else the bench's own word).
+    pub profile: Option<String>,
 }
 
 fn f(v: &Value) -> Option<f64> {
@@ -313,7 +315,7 @@ pub fn render(i: &Inputs, chart_path: &str) -> String {
         machine.and_then(|m| m["cpu"].as_str()).unwrap_or("?"),
         machine.and_then(|m| m["arch"].as_str()).unwrap_or("?"),
         machine.and_then(|m| m["kernel"].as_str()).unwrap_or("?"),
-        i.bench.as_ref().and_then(|b| b["profile"].as_str()).unwrap_or("?"),
+        i.profile.as_deref().or_else(|| i.bench.as_ref().and_then(|b| b["profile"].as_str())).unwrap_or("?"),
     );
     md.push_str("Absolute times hold for this machine only; the ratios to a bare `lambda_runtime` binary built in the same run and profile are the point.\n");
 

@@ -1,6 +1,6 @@
 //! `benchmarks-report --out BENCHMARKS.md --svg docs/benchmarks.svg [--bench lambda-bench.json]
 //! [--logs DIR] [--requests request-counts.json] [--load load.json]... [--builds builds.md]
-//! [--commit SHA] [--date YYYY-MM-DD]`: BENCHMARKS.md (and its chart) from what the measuring tools wrote.
+//! [--commit SHA] [--date YYYY-MM-DD] [--profile LABEL]`: BENCHMARKS.md (and its chart) from what the measuring tools wrote.
 //! `scripts/benchmarks.sh` runs them all and then this.
 
 use std::path::PathBuf;
@@ -32,6 +32,7 @@ fn run() -> Result<(), String> {
                 inputs.builds = Some(std::fs::read_to_string(&v).map_err(|e| format!("cannot read {v}: {e}"))?)
             }
             "--commit" => inputs.commit = v,
+            "--profile" => inputs.profile = Some(v),
             "--date" => inputs.date = v,
             _ => return Err(format!("unknown option {a}")),
         }
