@@ -122,9 +122,7 @@ impl World {
         let handler =
             wire(function, &config, &AwsResources { config: &config, clients: &clients }, SystemEnvironment::shared())
                 .expect("wired");
-        if let Some(t) = function.warm_up_table() {
-            clients.warm_up(&config.table(t).expect("table")).await;
-        }
+        bundle::lambda::warm_up(function, &config, &clients).await.expect("warm-up");
         handler
     }
 

@@ -72,6 +72,18 @@ impl Clients {
     /// Opens the DynamoDB connection (DNS, TCP, TLS) to `table` during init, when Lambda does not
     /// bill the first request for it: one read of a key no item has. A failure is only logged;
     /// the first request will then pay for the connection.
+    /// Opens the EventBridge connection to `bus` during init, for a function that publishes:
+    /// one `DescribeEventBus`. A failure is only logged.
+    pub async fn warm_up_bus(&self, bus: &str) {
+        let started = std::time::Instant::now();
+        match self.events.describe_event_bus().name(bus).send().await {
+            Ok(_) => tracing::debug!(ms = started.elapsed().as_millis() as u64, "bus connection opened"),
+            Err(e) => {
+                tracing::warn!(error = %aws_sdk_eventbridge::error::DisplayErrorContext(&e), "bus warm-up failed")
+            }
+        }
+    }
+
     pub async fn warm_up(&self, table: &str) {
         // An item that never exists, under a key each function's IAM allows (`LeadingKeys`).
         let started = std::time::Instant::now();

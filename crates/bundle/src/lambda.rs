@@ -45,6 +45,18 @@ impl Resources for AwsResources<'_> {
     }
 }
 
+/// Opens, during init, the connections `function`'s first invocation would otherwise open: its
+/// table's (one read of a key no item has) and, for a publisher, its bus's.
+pub async fn warm_up(function: Function, config: &Config, clients: &Clients) -> Result<(), WireError> {
+    if let Some(table) = function.warm_up_table() {
+        clients.warm_up(&config.table(table)?).await;
+    }
+    if function.warm_up_bus() {
+        clients.warm_up_bus(&config.bus_name()?).await;
+    }
+    Ok(())
+}
+
 /// A function's main: runs `function` on Lambda until the sandbox is shut down. A start that
 /// fails (a missing variable, say) is logged and ends the process with a failure.
 pub fn main(function: Function) -> ExitCode {
@@ -75,9 +87,7 @@ pub async fn run(function: Function) -> Result<(), lambda_runtime::Error> {
     let clients = Clients::new(&aws_adapters::load_sdk_config().await);
     let handler =
         wire(function, &config, &AwsResources { config: &config, clients: &clients }, SystemEnvironment::shared())?;
-    if let Some(table) = function.warm_up_table() {
-        clients.warm_up(&config.table(table)?).await;
-    }
+    warm_up(function, &config, &clients).await?;
     serve(function, handler, metrics).await
 }
 

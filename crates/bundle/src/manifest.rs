@@ -117,6 +117,8 @@ const PUT: &str = "dynamodb:PutItem";
 /// A stock or credit hold: an `Update` in the step's transaction, conditional on the invariant.
 const UPDATE: &str = "dynamodb:UpdateItem";
 const PUT_EVENTS: &str = "events:PutEvents";
+/// The cold start's warm-up of a publisher's EventBridge connection (see `warm_up_bus`).
+const DESCRIBE_BUS: &str = "events:DescribeEventBus";
 const SHARD_ITERATOR: &str = "dynamodb:GetShardIterator";
 const GET_RECORDS: &str = "dynamodb:GetRecords";
 
@@ -265,6 +267,12 @@ impl Function {
     }
 
     /// The table the cold start opens its connection to: the first it may `GetItem` on.
+    /// Whether the cold start opens the EventBridge connection (a `DescribeEventBus` of its bus):
+    /// the functions that publish, so their first invocation does not pay for DNS, TCP and TLS.
+    pub fn warm_up_bus(self) -> bool {
+        self.permissions().iter().any(|p| p.action == DESCRIBE_BUS)
+    }
+
     pub fn warm_up_table(self) -> Option<Table> {
         self.permissions().iter().find_map(|p| match p.resource {
             Resource::Table(t) if p.action == GET => Some(t),
@@ -598,7 +606,7 @@ impl Function {
                         trigger: Trigger::OutboxStream,
                         env: &[EVENT_BUS_NAME],
                         keys: &[],
-                        permissions: &[on(PUT_EVENTS, Bus)],
+                        permissions: &[on(PUT_EVENTS, Bus), on(DESCRIBE_BUS, Bus)],
                     }
                 }
             }
@@ -617,6 +625,7 @@ impl Function {
                             on(GET_RECORDS, Stream(Products)),
                             on(GET_RECORDS, Stream(Orders)),
                             on(PUT_EVENTS, Bus),
+                            on(DESCRIBE_BUS, Bus),
                         ],
                     }
                 }
