@@ -128,15 +128,7 @@ async fn wait_for_stop_signal() {
 
 async fn build(args: &Args) -> Result<LocalSystem, local_runner::RunnerError> {
     let template = Template::load(&args.template)?;
-    let env = SystemEnvironment::shared();
-    match &args.dynamodb {
-        None => LocalSystem::in_memory(&template, env),
-        Some(url) => {
-            let clients = aws_adapters::Clients::new(&aws_adapters::local_sdk_config(url).await);
-            let names = aws_adapters::TableNames::with_prefix("shop-local-");
-            LocalSystem::on_dynamodb(&template, env, &clients, &names).await
-        }
-    }
+    LocalSystem::at(&template, SystemEnvironment::shared(), args.dynamodb.as_deref(), "shop-local-").await
 }
 
 fn banner(port: u16, system: &LocalSystem, seeded: &seed::Seeded, admin: &app::access::Caller) {

@@ -214,6 +214,24 @@ impl LocalSystem {
         Self::build(t, env, Stores { orders, products, customers }, feeds, committed)
     }
 
+    /// The system in memory, or with `dynamodb` (an endpoint such as a ministack) on tables named
+    /// with `prefix` there (created when missing): what the runner's `--dynamodb` and the bench
+    /// binaries' open.
+    pub async fn at(
+        t: &Template,
+        env: SharedEnv,
+        dynamodb: Option<&str>,
+        prefix: &str,
+    ) -> Result<LocalSystem, RunnerError> {
+        match dynamodb {
+            None => Self::in_memory(t, env),
+            Some(endpoint) => {
+                let clients = aws_adapters::Clients::new(&aws_adapters::local_sdk_config(endpoint).await);
+                Self::on_dynamodb(t, env, &clients, &aws_adapters::TableNames::with_prefix(prefix)).await
+            }
+        }
+    }
+
     /// The system on DynamoDB tables `names` (created when missing) at the clients' endpoint; the
     /// relay reads the tables' streams.
     pub async fn on_dynamodb(

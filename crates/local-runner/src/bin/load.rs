@@ -173,19 +173,6 @@ fn address() -> Value {
     json!({"street": "1 Main St", "city": "Dayton", "region": "OH", "postalCode": "45402", "country": "US"})
 }
 
-async fn system(template: &Template, dynamodb: Option<&str>) -> Result<LocalSystem, Error> {
-    let env = SystemEnvironment::shared();
-    Ok(match dynamodb {
-        None => LocalSystem::in_memory(template, env)?,
-        Some(endpoint) => {
-            let sdk = aws_adapters::local_sdk_config(endpoint).await;
-            let clients = aws_adapters::Clients::new(&sdk);
-            let prefix = format!("load-{}-", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-            LocalSystem::on_dynamodb(template, env, &clients, &aws_adapters::TableNames::with_prefix(&prefix)).await?
-        }
-    })
-}
-
 struct Shop {
     addr: std::net::SocketAddr,
     system: Arc<LocalSystem>,
@@ -366,7 +353,9 @@ async fn books(
 async fn main() -> Result<(), Error> {
     let o = options()?;
     let template = Template::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml"))?;
-    let system = Arc::new(system(&template, o.dynamodb.as_deref()).await?);
+    let prefix = format!("load-{}-", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let system =
+        Arc::new(LocalSystem::at(&template, SystemEnvironment::shared(), o.dynamodb.as_deref(), &prefix).await?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (stop, rx) = tokio::sync::watch::channel(false);
