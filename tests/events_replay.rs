@@ -114,15 +114,13 @@ impl World {
         let dynamo = aws_sdk_dynamodb::config::Builder::from(&self.sdk).interceptor(tap()).build();
         let events = aws_sdk_eventbridge::config::Builder::from(&self.sdk).interceptor(tap()).build();
         let streams = aws_sdk_dynamodbstreams::config::Builder::from(&self.sdk).interceptor(tap()).build();
-        let clients = aws_adapters::Clients {
-            dynamo: aws_sdk_dynamodb::Client::from_conf(dynamo),
-            events: aws_sdk_eventbridge::Client::from_conf(events),
-            streams: aws_sdk_dynamodbstreams::Client::from_conf(streams),
-        };
-        let handler =
-            wire(function, &config, &AwsResources { config: &config, clients: &clients }, SystemEnvironment::shared())
-                .expect("wired");
-        bundle::lambda::warm_up(function, &config, &clients).await.expect("warm-up");
+        let clients = aws_adapters::Clients::new(&self.sdk)
+            .with_dynamo(aws_sdk_dynamodb::Client::from_conf(dynamo))
+            .with_events(aws_sdk_eventbridge::Client::from_conf(events))
+            .with_streams(aws_sdk_dynamodbstreams::Client::from_conf(streams));
+        let resources = AwsResources::new(function, &config, &clients);
+        let handler = wire(function, &config, &resources, SystemEnvironment::shared()).expect("wired");
+        resources.warm_up().await;
         handler
     }
 

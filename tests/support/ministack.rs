@@ -1,7 +1,5 @@
 //! Reaching the ministack that `scripts/test.sh` starts (through `scripts/with-ministack.sh`).
 
-use aws_config::BehaviorVersion;
-
 /// The SDK configuration for the test ministack. Fails loudly when there is none: these tests
 /// are never skipped.
 pub async fn sdk_config() -> aws_config::SdkConfig {
@@ -12,7 +10,7 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         endpoint.starts_with("http://127.0.0.1:") || endpoint.starts_with("http://localhost:"),
         "refusing to run against {endpoint}: tests talk to a local ministack only"
     );
-    aws_config::load_defaults(BehaviorVersion::latest()).await
+    aws_adapters::load_sdk_config().await
 }
 
 pub fn unique(prefix: &str) -> String {

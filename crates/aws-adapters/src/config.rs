@@ -1,6 +1,9 @@
 //! SDK configuration and clients, built once per cold start, and the warm-up read that opens the
 //! DynamoDB connection during init.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -14,6 +17,60 @@ pub const WARM_UP_KEY: &str = "WARMUP";
 /// tests point every client at ministack. Its HTTPS client trusts [`AMAZON_ROOTS`].
 pub async fn load_sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest()).http_client(https_client()).load().await
+}
+
+/// The SDK configuration of a Lambda function, from the variables Lambda sets: the region
+/// (`AWS_REGION`) and the execution role's credentials (`AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`); plus, when set, `AWS_ENDPOINT_URL` and the
+/// per-service `AWS_ENDPOINT_URL_<SERVICE>` (ministack runs the deployed functions with them) and
+/// `AWS_MAX_ATTEMPTS`. Its HTTPS client trusts [`AMAZON_ROOTS`].
+///
+/// [`load_sdk_config`]'s default chain also looks in profile files, SSO, STS web identity, ECS
+/// and instance metadata, none of which a function on Lambda has: ~300 KiB of every binary
+/// (aws-config's providers and an STS client) that this configuration does not link.
+pub fn lambda_sdk_config() -> SdkConfig {
+    let vars = std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+    lambda_sdk_config_from(vars.collect())
+}
+
+/// [`lambda_sdk_config`] of the variables `vars` (the credentials still come from the process's
+/// environment).
+pub fn lambda_sdk_config_from(vars: HashMap<String, String>) -> SdkConfig {
+    use aws_config::retry::RetryConfig;
+    use aws_sdk_dynamodb::config::SharedCredentialsProvider;
+    let var = |name: &str| vars.get(name).filter(|v| !v.is_empty()).cloned();
+    let credentials = aws_config::environment::EnvironmentVariableCredentialsProvider::new();
+    let mut retry = RetryConfig::standard();
+    if let Some(attempts) = var("AWS_MAX_ATTEMPTS") {
+        match attempts.parse::<u32>() {
+            Ok(n) if n > 0 => retry = retry.with_max_attempts(n),
+            _ => tracing::warn!(value = %attempts, "AWS_MAX_ATTEMPTS is not a positive integer: ignored"),
+        }
+    }
+    let mut builder = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .http_client(https_client())
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .retry_config(retry)
+        .region(var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")).map(Region::new));
+    if let Some(endpoint) = var("AWS_ENDPOINT_URL") {
+        builder = builder.endpoint_url(endpoint);
+    }
+    let endpoints: HashMap<String, String> =
+        vars.into_iter().filter(|(k, v)| k.starts_with("AWS_ENDPOINT_URL") && !v.is_empty()).collect();
+    builder.service_config(EnvEndpoints(endpoints)).build()
+}
+
+/// The endpoint variables, as each client asks for its own: `AWS_ENDPOINT_URL_<SERVICE ID>` (in
+/// capitals, spaces as `_`: `AWS_ENDPOINT_URL_EVENTBRIDGE`), else `AWS_ENDPOINT_URL`.
+#[derive(Debug)]
+struct EnvEndpoints(HashMap<String, String>);
+
+impl aws_types::service_config::LoadServiceConfig for EnvEndpoints {
+    fn load_config(&self, key: aws_types::service_config::ServiceConfigKey<'_>) -> Option<String> {
+        let service = key.service_id().to_ascii_uppercase().replace(' ', "_");
+        self.0.get(&format!("{}_{service}", key.env())).or_else(|| self.0.get(key.env())).cloned()
+    }
 }
 
 /// The root certificates of Amazon Trust Services (Amazon Root CA 1 to 4 and Starfield Services
@@ -31,7 +88,7 @@ pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
     let trust = TrustStore::empty().with_native_roots(native).with_pem_certificate(AMAZON_ROOTS);
     let context = TlsContext::builder().with_trust_store(trust).build().unwrap_or_default();
     aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
         .tls_context(context)
         .build_https()
 }
@@ -44,6 +101,7 @@ pub const LOCAL_REGION: &str = "us-east-1";
 /// configuration and no real credential is ever sent.
 pub async fn local_sdk_config(endpoint: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
         .endpoint_url(endpoint)
         .region(Region::new(LOCAL_REGION))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "local"))
@@ -51,22 +109,47 @@ pub async fn local_sdk_config(endpoint: &str) -> SdkConfig {
         .await
 }
 
-/// The clients of one process. Clients are cheap to clone and share one connection pool; building
-/// one opens no connection.
+/// The clients of one process, each built on first use from one SDK configuration: a Lambda
+/// function builds (and links) only the clients of the services it calls. Clients are cheap to
+/// clone and share one connection pool; building one opens no connection.
 #[derive(Debug, Clone)]
 pub struct Clients {
-    pub dynamo: aws_sdk_dynamodb::Client,
-    pub events: aws_sdk_eventbridge::Client,
-    pub streams: aws_sdk_dynamodbstreams::Client,
+    sdk: SdkConfig,
+    dynamo: OnceLock<aws_sdk_dynamodb::Client>,
+    events: OnceLock<aws_sdk_eventbridge::Client>,
+    streams: OnceLock<aws_sdk_dynamodbstreams::Client>,
 }
 
 impl Clients {
     pub fn new(sdk: &SdkConfig) -> Clients {
-        Clients {
-            dynamo: aws_sdk_dynamodb::Client::new(sdk),
-            events: aws_sdk_eventbridge::Client::new(sdk),
-            streams: aws_sdk_dynamodbstreams::Client::new(sdk),
-        }
+        Clients { sdk: sdk.clone(), dynamo: OnceLock::new(), events: OnceLock::new(), streams: OnceLock::new() }
+    }
+
+    /// These clients, with `dynamo` as the DynamoDB client (one built with interceptors, say).
+    pub fn with_dynamo(self, dynamo: aws_sdk_dynamodb::Client) -> Clients {
+        Clients { dynamo: OnceLock::from(dynamo), ..self }
+    }
+
+    /// These clients, with `events` as the EventBridge client.
+    pub fn with_events(self, events: aws_sdk_eventbridge::Client) -> Clients {
+        Clients { events: OnceLock::from(events), ..self }
+    }
+
+    /// These clients, with `streams` as the DynamoDB Streams client.
+    pub fn with_streams(self, streams: aws_sdk_dynamodbstreams::Client) -> Clients {
+        Clients { streams: OnceLock::from(streams), ..self }
+    }
+
+    pub fn dynamo(&self) -> &aws_sdk_dynamodb::Client {
+        self.dynamo.get_or_init(|| aws_sdk_dynamodb::Client::new(&self.sdk))
+    }
+
+    pub fn events(&self) -> &aws_sdk_eventbridge::Client {
+        self.events.get_or_init(|| aws_sdk_eventbridge::Client::new(&self.sdk))
+    }
+
+    pub fn streams(&self) -> &aws_sdk_dynamodbstreams::Client {
+        self.streams.get_or_init(|| aws_sdk_dynamodbstreams::Client::new(&self.sdk))
     }
 
     /// Opens the DynamoDB connection (DNS, TCP, TLS) to `table` during init, when Lambda does not
@@ -76,7 +159,7 @@ impl Clients {
     /// one `DescribeEventBus`. A failure is only logged.
     pub async fn warm_up_bus(&self, bus: &str) {
         let started = std::time::Instant::now();
-        match self.events.describe_event_bus().name(bus).send().await {
+        match self.events().describe_event_bus().name(bus).send().await {
             Ok(_) => tracing::debug!(ms = started.elapsed().as_millis() as u64, "bus connection opened"),
             Err(e) => {
                 tracing::warn!(error = %aws_sdk_eventbridge::error::DisplayErrorContext(&e), "bus warm-up failed")
@@ -88,7 +171,7 @@ impl Clients {
         // An item that never exists, under a key each function's IAM allows (`LeadingKeys`).
         let started = std::time::Instant::now();
         let result = self
-            .dynamo
+            .dynamo()
             .get_item()
             .table_name(table)
             .key(PK, AttributeValue::S(WARM_UP_KEY.into()))
@@ -105,6 +188,48 @@ impl Clients {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn vars(vars: &[(&str, &str)]) -> HashMap<String, String> {
+        vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn the_lambda_config_takes_region_endpoint_and_attempts_from_the_environment() {
+        let sdk = lambda_sdk_config_from(vars(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"),
+            ("AWS_MAX_ATTEMPTS", "1"),
+        ]));
+        assert_eq!(sdk.region().map(|r| r.as_ref()), Some("eu-west-1"));
+        assert_eq!(sdk.endpoint_url(), Some("http://127.0.0.1:4566"));
+        assert_eq!(sdk.retry_config().map(|r| r.max_attempts()), Some(1));
+        assert!(sdk.http_client().is_some(), "the compiled-in roots' client");
+        assert!(sdk.credentials_provider().is_some(), "the environment's credentials");
+    }
+
+    /// What each client asks the configuration for its endpoint (service id as in the SDK's
+    /// `service_config_key`); the e2e test's relay outage proves a real client takes the answer.
+    #[test]
+    fn a_service_takes_its_own_endpoint_variable_before_the_shared_one() {
+        let endpoints = EnvEndpoints(vars(&[
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"),
+            ("AWS_ENDPOINT_URL_EVENTBRIDGE", "http://127.0.0.1:9"),
+            ("AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "http://127.0.0.1:8"),
+        ]));
+        let endpoint = |service: &str| {
+            let key = aws_types::service_config::ServiceConfigKey::builder()
+                .service_id(service)
+                .env("AWS_ENDPOINT_URL")
+                .profile("endpoint_url")
+                .build()
+                .expect("a key");
+            aws_types::service_config::LoadServiceConfig::load_config(&endpoints, key)
+        };
+        assert_eq!(endpoint("EventBridge").as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(endpoint("DynamoDB Streams").as_deref(), Some("http://127.0.0.1:8"));
+        assert_eq!(endpoint("DynamoDB").as_deref(), Some("http://127.0.0.1:4566"));
+    }
 
     /// The compiled-in roots are the five of Amazon Trust Services and the client takes them: a
     /// request over HTTPS builds its TLS configuration from them (an unparsable certificate would

@@ -30,7 +30,10 @@ mod stream;
 mod table;
 mod transaction;
 
-pub use config::{load_sdk_config, local_sdk_config, Clients, LOCAL_REGION, WARM_UP_KEY};
+pub use config::{
+    https_client, lambda_sdk_config, lambda_sdk_config_from, load_sdk_config, local_sdk_config, Clients, LOCAL_REGION,
+    WARM_UP_KEY,
+};
 pub use customers::DynamoCustomerRepository;
 pub use orders::DynamoOrderRepository;
 pub use outbox::{outbox_record_from_image, scan_outbox};

@@ -491,8 +491,19 @@ async fn the_default_config_honours_aws_endpoint_url() {
     );
     let config = aws_adapters::load_sdk_config().await;
     assert_eq!(config.endpoint_url(), Some(endpoint.as_str()));
-    let client = aws_adapters::Clients::new(&config).dynamo;
+    let client = aws_adapters::Clients::new(&config).dynamo().clone();
     client.list_tables().limit(1).send().await.expect("ministack answers through the default config");
+}
+
+/// What a deployed function runs on: the variables Lambda (or ministack running the function)
+/// sets, and nothing of the default chain.
+#[tokio::test]
+async fn the_lambda_config_reaches_the_endpoint_with_the_environments_credentials() {
+    let endpoint = common::endpoint();
+    let config = aws_adapters::lambda_sdk_config();
+    assert_eq!(config.endpoint_url(), Some(endpoint.as_str()));
+    let client = aws_adapters::Clients::new(&config).dynamo().clone();
+    client.list_tables().limit(1).send().await.expect("ministack answers through the Lambda config");
 }
 
 // ---------------------------------------------------------------- EventBridge

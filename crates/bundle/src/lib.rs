@@ -18,4 +18,4 @@ pub mod wire;
 
 pub use config::{Config, ConfigError};
 pub use manifest::Function;
-pub use wire::{wire, Handler, Resources, Stores, WireError};
+pub use wire::{wire, wire_with, AsHandler, Build, Handler, Resources, Stores, WireError};

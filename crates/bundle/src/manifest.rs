@@ -266,13 +266,13 @@ impl Function {
         keys
     }
 
-    /// The table the cold start opens its connection to: the first it may `GetItem` on.
     /// Whether the cold start opens the EventBridge connection (a `DescribeEventBus` of its bus):
     /// the functions that publish, so their first invocation does not pay for DNS, TCP and TLS.
     pub fn warm_up_bus(self) -> bool {
         self.permissions().iter().any(|p| p.action == DESCRIBE_BUS)
     }
 
+    /// The table the cold start opens its connection to: the first it may `GetItem` on.
     pub fn warm_up_table(self) -> Option<Table> {
         self.permissions().iter().find_map(|p| match p.resource {
             Resource::Table(t) if p.action == GET => Some(t),

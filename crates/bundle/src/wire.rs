@@ -90,26 +90,80 @@ impl Resources for Stores {
     }
 }
 
-fn http<S, F, Fut>(service: S, handle: F) -> Handler
+/// What wiring a function makes of its handler: the [`Handler`] itself ([`AsHandler`]), or, on
+/// Lambda, the runtime loop that serves it. Each arm of [`wire_with`] calls one method, so a
+/// binary that wires one function links one kind of loop.
+pub trait Build {
+    type Output;
+    fn http(self, handler: HttpHandler) -> Self::Output;
+    fn step(self, handler: StepHandler) -> Self::Output;
+    fn relay(self, relay: OutboxRelay) -> Self::Output;
+    fn redrive(self, redrive: Redrive) -> Self::Output;
+    fn sweep(self, sweeper: Sweeper) -> Self::Output;
+}
+
+/// Builds the [`Handler`] (the local runner, the simulation, the tests).
+pub struct AsHandler;
+
+impl Build for AsHandler {
+    type Output = Handler;
+    fn http(self, handler: HttpHandler) -> Handler {
+        Handler::Http(handler)
+    }
+    fn step(self, handler: StepHandler) -> Handler {
+        Handler::Step(handler)
+    }
+    fn relay(self, relay: OutboxRelay) -> Handler {
+        Handler::Relay(relay)
+    }
+    fn redrive(self, redrive: Redrive) -> Handler {
+        Handler::Redrive(redrive)
+    }
+    fn sweep(self, sweeper: Sweeper) -> Handler {
+        Handler::Sweep(sweeper)
+    }
+}
+
+fn http<B, S, F, Fut>(build: B, service: S, handle: F) -> B::Output
 where
+    B: Build,
     S: Clone + Send + Sync + 'static,
     F: Fn(S, Request) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Response<Body>> + Send + 'static,
 {
-    Handler::Http(Arc::new(move |req| Box::pin(handle(service.clone(), req))))
+    build.http(Arc::new(move |req| Box::pin(handle(service.clone(), req))))
 }
 
-fn step<S, F, Fut>(service: S, run: F) -> Handler
+fn step<B, S, F, Fut>(build: B, service: S, run: F) -> B::Output
 where
+    B: Build,
     S: Clone + Send + Sync + 'static,
     F: Fn(S, EventEnvelope) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<StepOutcome, StepError>> + Send + 'static,
 {
-    Handler::Step(Arc::new(move |ev| Box::pin(run(service.clone(), ev))))
+    build.step(Arc::new(move |ev| Box::pin(run(service.clone(), ev))))
 }
 
 /// Builds the handler of `function` from its configuration and the resources at hand.
-pub fn wire(function: Function, config: &Config, res: &dyn Resources, env: SharedEnv) -> Result<Handler, WireError> {
+pub fn wire<R: Resources + ?Sized>(
+    function: Function,
+    config: &Config,
+    res: &R,
+    env: SharedEnv,
+) -> Result<Handler, WireError> {
+    wire_with(function, config, res, env, AsHandler)
+}
+
+/// Wires `function` and makes of its handler what `build` makes. Inlined into each Lambda main,
+/// where `function` is a constant, so a binary keeps only its own arm (and what it calls).
+#[inline(always)]
+pub fn wire_with<R: Resources + ?Sized, B: Build>(
+    function: Function,
+    config: &Config,
+    res: &R,
+    env: SharedEnv,
+    build: B,
+) -> Result<B::Output, WireError> {
     use handlers::http as h;
     use Function as F;
     let me = Consumer::new(function.name());
@@ -121,47 +175,51 @@ pub fn wire(function: Function, config: &Config, res: &dyn Resources, env: Share
     Ok(match function {
         F::CreateCustomer => {
             let registration = (customers()?, config.default_credit_limit()?);
-            http(registration, |(s, limit), r| async move { h::create_customer(&s, limit, r).await })
+            http(build, registration, |(s, limit), r| async move { h::create_customer(&s, limit, r).await })
         }
-        F::GetCustomer => http(customers()?, |s, r| async move { h::get_customer(&s, r).await }),
-        F::GetMe => http(customers()?, |s, r| async move { h::get_me(&s, r).await }),
-        F::FindOrderHistory => http(orders()?, |s, r| async move { h::find_order_history(&s, r).await }),
-        F::CreateProduct => http(products()?, |s, r| async move { h::create_product(&s, r).await }),
-        F::GetProduct => http(products()?, |s, r| async move { h::get_product(&s, r).await }),
-        F::ListProducts => http(products()?, |s, r| async move { h::list_products(&s, r).await }),
+        F::GetCustomer => http(build, customers()?, |s, r| async move { h::get_customer(&s, r).await }),
+        F::GetMe => http(build, customers()?, |s, r| async move { h::get_me(&s, r).await }),
+        F::FindOrderHistory => http(build, orders()?, |s, r| async move { h::find_order_history(&s, r).await }),
+        F::CreateProduct => http(build, products()?, |s, r| async move { h::create_product(&s, r).await }),
+        F::GetProduct => http(build, products()?, |s, r| async move { h::get_product(&s, r).await }),
+        F::ListProducts => http(build, products()?, |s, r| async move { h::list_products(&s, r).await }),
         F::CreateOrder => {
             let placement = OrderPlacement::new(res.orders()?, config.shipping()?, env.clone());
-            http(placement, |s, r| async move { h::create_order(&s, r).await })
+            http(build, placement, |s, r| async move { h::create_order(&s, r).await })
         }
-        F::GetOrder => http(orders()?, |s, r| async move { h::get_order(&s, r).await }),
-        F::GetOrderTimeline => http(orders()?, |s, r| async move { h::get_order_timeline(&s, r).await }),
-        F::CancelOrder => http(orders()?, |s, r| async move { h::cancel_order(&s, r).await }),
-        F::QuoteShipping => http(config.shipping()?, |s, r| async move { h::quote_shipping(&s, r).await }),
-        F::UpdateProduct => http(products()?, |s, r| async move { h::update_product(&s, r).await }),
-        F::RestockProduct => http(products()?, |s, r| async move { h::restock_product(&s, r).await }),
-        F::DiscontinueProduct => http(products()?, |s, r| async move { h::discontinue_product(&s, r).await }),
-        F::UpdateCustomer => http(customers()?, |s, r| async move { h::update_customer(&s, r).await }),
-        F::ChangeCreditLimit => http(customers()?, |s, r| async move { h::change_credit_limit(&s, r).await }),
-        F::ReserveStock => step(products()?, move |s, ev| async move { s.reserve_stock(me, &ev).await }),
-        F::ReleaseStock => step(products()?, move |s, ev| async move { s.release_stock(me, &ev).await }),
+        F::GetOrder => http(build, orders()?, |s, r| async move { h::get_order(&s, r).await }),
+        F::GetOrderTimeline => http(build, orders()?, |s, r| async move { h::get_order_timeline(&s, r).await }),
+        F::CancelOrder => http(build, orders()?, |s, r| async move { h::cancel_order(&s, r).await }),
+        F::QuoteShipping => http(build, config.shipping()?, |s, r| async move { h::quote_shipping(&s, r).await }),
+        F::UpdateProduct => http(build, products()?, |s, r| async move { h::update_product(&s, r).await }),
+        F::RestockProduct => http(build, products()?, |s, r| async move { h::restock_product(&s, r).await }),
+        F::DiscontinueProduct => http(build, products()?, |s, r| async move { h::discontinue_product(&s, r).await }),
+        F::UpdateCustomer => http(build, customers()?, |s, r| async move { h::update_customer(&s, r).await }),
+        F::ChangeCreditLimit => http(build, customers()?, |s, r| async move { h::change_credit_limit(&s, r).await }),
+        F::ReserveStock => step(build, products()?, move |s, ev| async move { s.reserve_stock(me, &ev).await }),
+        F::ReleaseStock => step(build, products()?, move |s, ev| async move { s.release_stock(me, &ev).await }),
         F::PriceOrder => {
             let pricing = OrderSaga::with_pricing(res.orders()?, config.shipping()?, env.clone());
-            step(pricing, move |s, ev| async move { s.price(me, &ev).await })
+            step(build, pricing, move |s, ev| async move { s.price(me, &ev).await })
         }
-        F::ApproveOrder => step(saga()?, move |s, ev| async move { s.approve(me, &ev).await }),
-        F::RejectOrder => step(saga()?, move |s, ev| async move { s.reject(me, &ev).await }),
-        F::ReserveCredit => step(customers()?, move |s, ev| async move { s.reserve_credit(me, &ev).await }),
-        F::ReleaseCredit => step(customers()?, move |s, ev| async move { s.release_credit(me, &ev).await }),
-        F::ReplicateCatalogue => step(replica()?, move |s, ev| async move { s.replicate_product(me, &ev).await }),
-        F::ReplicateCustomers => step(replica()?, move |s, ev| async move { s.replicate_customer(me, &ev).await }),
+        F::ApproveOrder => step(build, saga()?, move |s, ev| async move { s.approve(me, &ev).await }),
+        F::RejectOrder => step(build, saga()?, move |s, ev| async move { s.reject(me, &ev).await }),
+        F::ReserveCredit => step(build, customers()?, move |s, ev| async move { s.reserve_credit(me, &ev).await }),
+        F::ReleaseCredit => step(build, customers()?, move |s, ev| async move { s.release_credit(me, &ev).await }),
+        F::ReplicateCatalogue => {
+            step(build, replica()?, move |s, ev| async move { s.replicate_product(me, &ev).await })
+        }
+        F::ReplicateCustomers => {
+            step(build, replica()?, move |s, ev| async move { s.replicate_customer(me, &ev).await })
+        }
         F::OutboxRelay => {
             let publisher = res.publisher().map_err(|_| WireError::NoPublisher(function))?;
-            Handler::Relay(OutboxRelay::new(publisher, env))
+            build.relay(OutboxRelay::new(publisher, env))
         }
         F::RedriveOutbox => {
             let publisher = res.publisher().map_err(|_| WireError::NoPublisher(function))?;
-            Handler::Redrive(Redrive::new(res.outbox_stream()?, publisher, env))
+            build.redrive(Redrive::new(res.outbox_stream()?, publisher, env))
         }
-        F::SweepOrders => Handler::Sweep(Sweeper::new(res.orders()?, config.pending_timeout()?, env)),
+        F::SweepOrders => build.sweep(Sweeper::new(res.orders()?, config.pending_timeout()?, env)),
     })
 }

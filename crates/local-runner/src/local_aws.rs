@@ -246,11 +246,11 @@ pub async fn provision(opts: &Options) -> Result<Provisioned, LocalAwsError> {
     let env = environment(&endpoint, &names, &bus, &template)?;
 
     let clients = aws_adapters::Clients::new(&aws_adapters::local_sdk_config(&endpoint).await);
-    let dynamo = clients.dynamo;
+    let dynamo = clients.dynamo().clone();
     aws_adapters::create_tables(&dynamo, &names)
         .await
         .map_err(|source| LocalAwsError::Tables { endpoint: endpoint.clone(), source })?;
-    match clients.events.create_event_bus().name(&bus).send().await {
+    match clients.events().create_event_bus().name(&bus).send().await {
         Ok(_) => {}
         Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_already_exists_exception()) => {}
         Err(e) => {

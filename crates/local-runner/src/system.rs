@@ -240,7 +240,7 @@ impl LocalSystem {
         clients: &aws_adapters::Clients,
         names: &aws_adapters::TableNames,
     ) -> Result<LocalSystem, RunnerError> {
-        let client = clients.dynamo.clone();
+        let client = clients.dynamo().clone();
         aws_adapters::create_tables(&client, names).await.map_err(RunnerError::Storage)?;
         let stores = Stores {
             orders: Arc::new(aws_adapters::DynamoOrderRepository::new(client.clone(), names.orders.clone())),
@@ -252,7 +252,7 @@ impl LocalSystem {
             .map(|table| {
                 Box::new(DynamoFeed {
                     dynamo: client.clone(),
-                    streams: clients.streams.clone(),
+                    streams: clients.streams().clone(),
                     table: table.clone(),
                     cursor: Default::default(),
                     pending: Default::default(),

@@ -35,6 +35,7 @@ pub fn endpoint() -> String {
 /// real credentials or instance metadata are ever looked up.
 pub async fn sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(aws_adapters::https_client())
         .endpoint_url(endpoint())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "ministack-tests"))

@@ -204,8 +204,7 @@ async fn system(template: &Template, dynamodb: Option<&str>, requests: &Arc<Requ
         Some(endpoint) => {
             let sdk = aws_adapters::local_sdk_config(endpoint).await;
             let conf = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(Tap(requests.clone())).build();
-            let mut clients = aws_adapters::Clients::new(&sdk);
-            clients.dynamo = aws_sdk_dynamodb::Client::from_conf(conf);
+            let clients = aws_adapters::Clients::new(&sdk).with_dynamo(aws_sdk_dynamodb::Client::from_conf(conf));
             let prefix = format!("flash-{}-", &uuid::Uuid::new_v4().simple().to_string()[..8]);
             LocalSystem::on_dynamodb(template, env, &clients, &aws_adapters::TableNames::with_prefix(&prefix)).await?
         }

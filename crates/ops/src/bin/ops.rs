@@ -89,15 +89,15 @@ async fn main() -> ExitCode {
         None => aws_adapters::load_sdk_config().await,
     };
     let clients = aws_adapters::Clients::new(&sdk);
-    let publisher = Arc::new(aws_adapters::EventBridgePublisher::new(clients.events, a.bus));
+    let publisher = Arc::new(aws_adapters::EventBridgePublisher::new(clients.events().clone(), a.bus));
     let done = match a.command {
         Command::Redrive { queue, max } => {
-            let streams = Arc::new(aws_adapters::DynamoOutboxStream::new(clients.streams));
+            let streams = Arc::new(aws_adapters::DynamoOutboxStream::new(clients.streams().clone()));
             let redrive = ops::Redrive::new(aws_sdk_sqs::Client::new(&sdk), queue, publisher).reading_streams(streams);
             redrive.run(a.dry_run, max).await.map(|r| r.to_string())
         }
         Command::Republish { tables, since, until } => {
-            let republish = ops::Republish::new(clients.dynamo, publisher);
+            let republish = ops::Republish::new(clients.dynamo().clone(), publisher);
             republish.run(&tables, since, until, a.dry_run).await.map(|r| r.to_string())
         }
     };
