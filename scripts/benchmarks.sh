@@ -4,13 +4,15 @@
 #                                         .scratch/: proves it works (the test command runs it)
 #
 # 1. every function and bare-lambda built in one cargo run with BENCH_PROFILE (default release:
-#    what `sam build` ships; a cold fat-LTO build takes about half an hour on 2 cores), plus
+#    what `sam build` ships; about two minutes cold on 2 cores), plus
 #    local-aws (dev) and the load generator;
 # 2. lambda-bench: init, idle RSS, zip, first and warm invocations of every function against the
 #    bare binary, binary only and against a private ministack (scripts/with-ministack.sh);
 # 3. the request counts of every operation (the events replay against ministack);
 # 4. the load test, in memory and on ministack, books checked;
 # 5. benchmarks-report: BENCHMARKS.md (with the cost model per 1,000 orders) and the chart.
+# The full run also times a cold release `sam build` (scripts/sam-build.sh --release, empty target
+# dir) for the report's build target; --short does not (CI's test step has just run one).
 # Everything runs on 127.0.0.1; processes are stopped by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +46,17 @@ build_s=$(($(date +%s) - start))
 cargo build -p local-runner --bin local-aws
 CARGO_TARGET_DIR=$target cargo build --profile "$profile" -p local-runner --bin load
 
+sam_build=()
+if ! $short; then
+  step "release sam build, cold (scripts/sam-build.sh --release in an empty target dir)"
+  sam_target=$target/bench-sam-build
+  rm -rf "$sam_target"
+  start=$(date +%s)
+  CARGO_TARGET_DIR=$sam_target ./scripts/sam-build.sh --release
+  sam_build=(--sam-build-s "$(($(date +%s) - start))")
+  rm -rf "$sam_target"
+fi
+
 step "lambda-bench"
 ./scripts/with-ministack.sh "$dir/lambda-bench" --profile "$profile" --bin-dir "$dir" "${runs[@]}" --ministack \
   --local-aws target/debug/local-aws --out "$work/lambda-bench.md" --json "$work/lambda-bench.json" --logs "$work/logs"
@@ -72,4 +85,4 @@ $(cat docs/release-build.md)
 MD
 "$dir/benchmarks-report" --out "$out" --svg "$svg" --bench "$work/lambda-bench.json" --logs "$work/logs" \
   --requests "$work/request-counts.json" --load "$work/load-memory.json" --load "$work/load-dynamodb.json" \
-  --builds "$work/builds.md" --profile "$label" --commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" --date "$(date -u +%F)"
+  --builds "$work/builds.md" "${sam_build[@]}" --profile "$label" --commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" --date "$(date -u +%F)"

@@ -2,8 +2,8 @@
 # The one command that runs every test of the project (the README promises it; .ci/run calls it).
 # It installs what the tests need into project-local folders (.venv/, .scratch/) on first use:
 #   1. the template checks: cfn-lint (+ serverless rules), checkov, sam validate --lint, events/;
-#   2. `sam build` of every function (x86_64, SAM's debug mode: see scripts/sam-build.sh), whose
-#      artifacts the end-to-end test deploys;
+#   2. the release `sam build` of every function (x86_64, what a deployment ships: see
+#      scripts/sam-build.sh), whose artifacts the end-to-end test deploys;
 #   3. every Rust test of the workspace against a private ministack (DynamoDB, Streams,
 #      EventBridge, SQS, Lambda, CloudFormation) on 127.0.0.1, stopped by PID when they end;
 #   4. scripts/benchmarks.sh --short: every function binary started through lambda-bench's Runtime
@@ -20,8 +20,8 @@ step() { printf '\n== %s\n' "$*"; }
 step "template checks"
 ./scripts/check-template.sh
 
-step "sam build"
-./scripts/sam-build.sh
+step "sam build (release)"
+./scripts/sam-build.sh --release
 
 step "tests"
 # The function crates hold only mains (sam build above built them; clippy checks them): leaving

@@ -15,6 +15,8 @@ pub const INIT_TARGET: f64 = 1.5;
 pub const RSS_TARGET: f64 = 2.0;
 pub const ZIP_TARGET_MB: f64 = 2.5;
 pub const FIRST_WARM_TARGET: f64 = 1.2;
+/// A release `sam build` of the whole bundle (`scripts/sam-build.sh --release`, cold), seconds.
+pub const SAM_BUILD_TARGET_S: f64 = 300.0;
 
 /// Prices used by the cost model: us-east-1, as published on the pages named, read 2026-12-03.
 pub struct Price {
@@ -77,6 +79,8 @@ pub struct Inputs {
     pub requests: Option<Value>,
     pub loads: Vec<Value>,
     pub builds: Option<String>,
+    /// Wall seconds of a cold release `sam build` of the bundle in this run, when one was timed.
+    pub sam_build_s: Option<f64>,
     pub commit: String,
     pub date: String,
     /// The profile the binaries were built with, overrides included (else the bench's own word).
@@ -350,6 +354,14 @@ pub fn render(i: &Inputs, chart_path: &str) -> String {
             FIRST_WARM_TARGET,
             "×",
         );
+        let _ = writeln!(
+            md,
+            "| release `sam build` ≤ 5 min (`scripts/sam-build.sh --release`, cold) | {} |",
+            match i.sam_build_s {
+                Some(s) => format!("{s:.0} s | {}", if s <= SAM_BUILD_TARGET_S { "yes" } else { "no" }),
+                None => "not timed in this run | –".to_owned(),
+            }
+        );
         if let Some(r) = &i.requests {
             let s = &r["createOrderSaga"]["dynamodb"];
             let _ = writeln!(
@@ -490,5 +502,15 @@ mod tests {
         assert_eq!(worst(&r, |r| r.init_x), Some((2.5, "y".to_owned())));
         let md = render(&Inputs { bench: Some(bench), ..Inputs::default() }, "chart.svg");
         assert!(md.contains("| init ≤ 1.5 × bare, binary only | 2.50× (y) | no |"), "{md}");
+        assert!(md.contains("(`scripts/sam-build.sh --release`, cold) | not timed in this run | – |"), "{md}");
+    }
+
+    #[test]
+    fn the_release_build_target_holds_to_five_minutes() {
+        let bench = json!({"modes": [{"mode": "binary-only", "binaries": []}]});
+        let row =
+            |s: f64| render(&Inputs { bench: Some(bench.clone()), sam_build_s: Some(s), ..Inputs::default() }, "x");
+        assert!(row(145.0).contains("(`scripts/sam-build.sh --release`, cold) | 145 s | yes |"));
+        assert!(row(301.0).contains("(`scripts/sam-build.sh --release`, cold) | 301 s | no |"));
     }
 }
