@@ -124,6 +124,7 @@ mod tests {
             DomainEvent::OrderCancelled(OrderCancelled {
                 order_id: OrderId::from_str("67e55044-10b1-426f-9247-bb680e5fe0c8").unwrap(),
                 customer_id: CustomerId::from_str("11111111-10b1-426f-9247-bb680e5fe0c8").unwrap(),
+                product_ids: vec![],
             }),
             &Fixed,
         )

@@ -147,10 +147,22 @@ impl ProductService {
         ids: Option<&[ProductId]>,
         decide: impl FnOnce(&BTreeMap<ProductId, Product>, Option<&StockReservation>) -> Step<StockChange>,
     ) -> Result<Attempt<ProductWrite>, StepError> {
-        // With the ids known (a reservation), one read of the record and the products; a release
-        // learns them from the record, then reads the products.
+        // With the ids known (a reservation, or a release whose event names the order's products),
+        // one read of the record and the products; otherwise (an event from before releases named
+        // them) the record first, then its products.
         let (existing, loaded) = match ids {
-            Some(ids) => self.repo.reservation_and_products(order_id, ids).await?,
+            Some(ids) => {
+                let (existing, mut loaded) = self.repo.reservation_and_products(order_id, ids).await?;
+                let unread: Vec<ProductId> = existing
+                    .iter()
+                    .flat_map(|r| r.value.lines.iter().map(|l| l.product_id))
+                    .filter(|id| !ids.contains(id))
+                    .collect();
+                if !unread.is_empty() {
+                    loaded.extend(self.repo.get_many(&unread).await?);
+                }
+                (existing, loaded)
+            }
             None => {
                 let existing = self.repo.reservation(order_id).await?;
                 let ids: Vec<ProductId> =
@@ -194,14 +206,15 @@ impl ProductService {
 
     /// OrderRejected | OrderCancelled | StockReleaseRequested → StockReleased (or a tombstone).
     pub async fn release_stock(&self, consumer: Consumer, ev: &EventEnvelope) -> Result<StepOutcome, StepError> {
-        let order_id: OrderId = match &ev.event {
-            DomainEvent::OrderRejected(e) => e.order_id,
-            DomainEvent::OrderCancelled(e) => e.order_id,
-            DomainEvent::StockReleaseRequested(e) => e.order_id,
+        let (order_id, product_ids) = match &ev.event {
+            DomainEvent::OrderRejected(e) => (e.order_id, &e.product_ids),
+            DomainEvent::OrderCancelled(e) => (e.order_id, &e.product_ids),
+            DomainEvent::StockReleaseRequested(e) => (e.order_id, &e.product_ids),
             _ => return Err(consumer.unroutable(ev)),
         };
+        let ids = (!product_ids.is_empty()).then_some(product_ids.as_slice());
         step::run(self.repo.as_ref(), consumer, ev, &self.env, || {
-            self.attempt(order_id, None, |products, existing| release_order_stock(order_id, products, existing))
+            self.attempt(order_id, ids, |products, existing| release_order_stock(order_id, products, existing))
         })
         .await
     }

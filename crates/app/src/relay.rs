@@ -121,6 +121,7 @@ mod tests {
         let e = OrderCancelled {
             order_id: OrderId::from_uuid(env.new_uuid()),
             customer_id: CustomerId::from_uuid(env.new_uuid()),
+            product_ids: vec![],
         };
         let envelope = EventEnvelope::new(DomainEvent::OrderCancelled(e), env.as_ref());
         orders.commit(Commit::<OrderWrite>::new(vec![], std::slice::from_ref(&envelope))).await.unwrap();

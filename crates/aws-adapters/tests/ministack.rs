@@ -75,6 +75,7 @@ fn envelope() -> domain::EventEnvelope {
     let e = domain::events::OrderCancelled {
         order_id: domain::OrderId::from_uuid(Uuid::new_v4()),
         customer_id: CustomerId::from_uuid(Uuid::new_v4()),
+        product_ids: vec![],
     };
     domain::EventEnvelope::new(domain::DomainEvent::OrderCancelled(e), &app::SystemEnvironment)
 }

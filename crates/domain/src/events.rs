@@ -322,6 +322,10 @@ pub struct OrderRejected {
     pub order_id: OrderId,
     pub customer_id: CustomerId,
     pub reason: RejectionReason,
+    /// The products of the order's lines, so that releasing its stock reads the reservation and
+    /// the products in one request. Empty in events recorded before the field existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub product_ids: Vec<ProductId>,
 }
 
 /// An approved order was cancelled; its stock and credit are to be released.
@@ -331,6 +335,10 @@ pub struct OrderRejected {
 pub struct OrderCancelled {
     pub order_id: OrderId,
     pub customer_id: CustomerId,
+    /// The products of the order's lines, so that releasing its stock reads the reservation and
+    /// the products in one request. Empty in events recorded before the field existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub product_ids: Vec<ProductId>,
 }
 
 /// Compensation: a reservation arrived for an order that is already over; products must let it go.
@@ -339,6 +347,10 @@ pub struct OrderCancelled {
 #[serde(rename_all = "camelCase")]
 pub struct StockReleaseRequested {
     pub order_id: OrderId,
+    /// The products of the order's lines, so that releasing its stock reads the reservation and
+    /// the products in one request. Empty in events recorded before the field existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub product_ids: Vec<ProductId>,
 }
 
 /// Compensation: credit was reserved for an order that is already over; customers must let it go.
@@ -560,6 +572,7 @@ pub(crate) mod tests {
         DomainEvent::OrderCancelled(OrderCancelled {
             order_id: OrderId::from_str("67e55044-10b1-426f-9247-bb680e5fe0c8").unwrap(),
             customer_id: CustomerId::from_str("11111111-10b1-426f-9247-bb680e5fe0c8").unwrap(),
+            product_ids: vec![],
         })
     }
 

@@ -281,6 +281,11 @@ impl Order {
     pub fn customer_id(&self) -> CustomerId {
         self.customer_id
     }
+    /// The product of each line, in line order.
+    pub fn product_ids(&self) -> Vec<ProductId> {
+        self.lines.iter().map(|l| l.product_id).collect()
+    }
+
     pub fn lines(&self) -> &[OrderLine] {
         &self.lines
     }
@@ -385,7 +390,7 @@ impl Order {
         self.state = OrderState::Rejected { reason };
         self.updated_at = now;
         self.record(now, "OrderRejected", Some(reason));
-        Ok(OrderRejected { order_id: self.id, customer_id: self.customer_id, reason })
+        Ok(OrderRejected { order_id: self.id, customer_id: self.customer_id, reason, product_ids: self.product_ids() })
     }
 
     /// APPROVED → CANCELLED with an event; CANCELLED → nothing to do (`None`); PENDING and
@@ -396,7 +401,11 @@ impl Order {
                 self.state = OrderState::Cancelled;
                 self.updated_at = now;
                 self.record(now, "OrderCancelled", None);
-                Ok(Some(OrderCancelled { order_id: self.id, customer_id: self.customer_id }))
+                Ok(Some(OrderCancelled {
+                    order_id: self.id,
+                    customer_id: self.customer_id,
+                    product_ids: self.product_ids(),
+                }))
             }
             OrderState::Cancelled => Ok(None),
             OrderState::Pending | OrderState::Rejected { .. } => Err(self.refuse("cancelled")),

@@ -113,7 +113,10 @@ pub fn price_order(
             }
         }
         OrderState::Rejected { .. } | OrderState::Cancelled => {
-            Step::Emit(vec![DomainEvent::StockReleaseRequested(StockReleaseRequested { order_id: order.id() })])
+            Step::Emit(vec![DomainEvent::StockReleaseRequested(StockReleaseRequested {
+                order_id: order.id(),
+                product_ids: order.product_ids(),
+            })])
         }
         OrderState::Approved => Step::Skip(Skip::AlreadyDone),
     }

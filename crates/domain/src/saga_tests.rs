@@ -52,7 +52,13 @@ fn an_order_that_cannot_be_priced_is_rejected_and_its_stock_released_by_the_reje
 fn stock_reserved_for_a_rejected_order_asks_for_the_stock_back() {
     let o = rejected(pending(vec![line(1, 2)]));
     let step = price_order(&o, &stock_reserved(&o), &shipping(), t0());
-    assert_eq!(step, Step::Emit(vec![DomainEvent::StockReleaseRequested(StockReleaseRequested { order_id: o.id() })]));
+    assert_eq!(
+        step,
+        Step::Emit(vec![DomainEvent::StockReleaseRequested(StockReleaseRequested {
+            order_id: o.id(),
+            product_ids: o.product_ids()
+        })])
+    );
 }
 
 #[test]

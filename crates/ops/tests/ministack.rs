@@ -46,6 +46,7 @@ fn cancelled() -> EventEnvelope {
     let e = OrderCancelled {
         order_id: OrderId::from_uuid(Uuid::new_v4()),
         customer_id: CustomerId::from_uuid(Uuid::new_v4()),
+        product_ids: vec![],
     };
     EventEnvelope::new(DomainEvent::OrderCancelled(e), &app::SystemEnvironment)
 }
