@@ -347,13 +347,13 @@ pub fn render(i: &Inputs, chart_path: &str) -> String {
         target(&mut md, "init ≤ 1.5 × bare, binary only", worst(&only, |r| r.init_x), INIT_TARGET, "×");
         target(&mut md, "idle RSS ≤ 2 × bare", worst(&only, |r| r.rss_x), RSS_TARGET, "×");
         target(&mut md, "zip ≤ 2.5 MB", worst(&only, |r| Some(r.zip_mib)), ZIP_TARGET_MB, " MiB");
-        target(
-            &mut md,
-            "first invocation ≤ 1.2 × warm, against ministack",
-            worst(&stack, Row::first_over_warm),
-            FIRST_WARM_TARGET,
-            "×",
-        );
+        // The floor of this ratio is the runtime's own first invocation, which the bare binary shows.
+        let bare_first = stack.iter().find(|r| r.name == "bare-lambda").and_then(Row::first_over_warm);
+        let first_what = match bare_first {
+            Some(b) => format!("first invocation ≤ 1.2 × warm, against ministack (the bare binary's own: {b:.2}×)"),
+            None => "first invocation ≤ 1.2 × warm, against ministack".to_owned(),
+        };
+        target(&mut md, &first_what, worst(&stack, Row::first_over_warm), FIRST_WARM_TARGET, "×");
         let _ = writeln!(
             md,
             "| release `sam build` ≤ 5 min (`scripts/sam-build.sh --release`, cold) | {} |",
