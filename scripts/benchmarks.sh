@@ -85,4 +85,4 @@ $(cat docs/release-build.md)
 MD
 "$dir/benchmarks-report" --out "$out" --svg "$svg" --bench "$work/lambda-bench.json" --logs "$work/logs" \
   --requests "$work/request-counts.json" --load "$work/load-memory.json" --load "$work/load-dynamodb.json" \
-  --builds "$work/builds.md" "${sam_build[@]}" --profile "$label" --commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" --date "$(date -u +%F)"
+  --builds "$work/builds.md" --targets-notes docs/targets.md "${sam_build[@]}" --profile "$label" --commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" --date "$(date -u +%F)"

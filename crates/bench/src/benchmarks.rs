@@ -79,6 +79,8 @@ pub struct Inputs {
     pub requests: Option<Value>,
     pub loads: Vec<Value>,
     pub builds: Option<String>,
+    /// Why the targets this run misses stay unmet (docs/targets.md), printed under the table.
+    pub targets_notes: Option<String>,
     /// Wall seconds of a cold release `sam build` of the bundle in this run, when one was timed.
     pub sam_build_s: Option<f64>,
     pub commit: String,
@@ -373,6 +375,11 @@ pub fn render(i: &Inputs, chart_path: &str) -> String {
                 if s["reads"].as_u64() <= Some(5) && s["writes"].as_u64() <= Some(5) { "yes" } else { "no" }
             );
         }
+        if let Some(notes) = &i.targets_notes {
+            md.push('\n');
+            md.push_str(notes.trim_end());
+            md.push('\n');
+        }
         for (title, rows) in
             [("Binary only (AWS out of reach)", &only), ("Against ministack (each event does its work)", &stack)]
         {
@@ -512,5 +519,14 @@ mod tests {
             |s: f64| render(&Inputs { bench: Some(bench.clone()), sam_build_s: Some(s), ..Inputs::default() }, "x");
         assert!(row(145.0).contains("(`scripts/sam-build.sh --release`, cold) | 145 s | yes |"));
         assert!(row(301.0).contains("(`scripts/sam-build.sh --release`, cold) | 301 s | no |"));
+    }
+
+    #[test]
+    fn the_notes_on_unmet_targets_follow_the_table() {
+        let bench = json!({"modes": [{"mode": "binary-only", "binaries": []}]});
+        let notes = Some("Why: the warm-up.\n".to_owned());
+        let md = render(&Inputs { bench: Some(bench), targets_notes: notes, ..Inputs::default() }, "x");
+        let (table, rest) = md.split_once("Why: the warm-up.").expect("the notes are in the report");
+        assert!(table.contains("## Targets") && rest.contains("## Cold start"), "{md}");
     }
 }

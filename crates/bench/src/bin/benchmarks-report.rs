@@ -1,6 +1,6 @@
 //! `benchmarks-report --out BENCHMARKS.md --svg docs/benchmarks.svg [--bench lambda-bench.json]
 //! [--logs DIR] [--requests request-counts.json] [--load load.json]... [--builds builds.md]
-//! [--sam-build-s SECONDS] [--commit SHA] [--date YYYY-MM-DD] [--profile LABEL]`: BENCHMARKS.md (and its chart) from what the measuring tools wrote.
+//! [--targets-notes notes.md] [--sam-build-s SECONDS] [--commit SHA] [--date YYYY-MM-DD] [--profile LABEL]`: BENCHMARKS.md (and its chart) from what the measuring tools wrote.
 //! `scripts/benchmarks.sh` runs them all and then this.
 
 use std::path::PathBuf;
@@ -30,6 +30,9 @@ fn run() -> Result<(), String> {
             "--load" => inputs.loads.push(read_json(&v)?),
             "--builds" => {
                 inputs.builds = Some(std::fs::read_to_string(&v).map_err(|e| format!("cannot read {v}: {e}"))?)
+            }
+            "--targets-notes" => {
+                inputs.targets_notes = Some(std::fs::read_to_string(&v).map_err(|e| format!("cannot read {v}: {e}"))?)
             }
             "--sam-build-s" => {
                 inputs.sam_build_s = Some(v.parse().map_err(|_| format!("--sam-build-s {v:?}: seconds"))?)
