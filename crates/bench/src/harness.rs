@@ -326,12 +326,7 @@ fn local_aws_binary(opts: &Options) -> Result<PathBuf, String> {
 
 /// Reads `KEY=VALUE` lines (blank lines and `#` comments ignored), as local-aws writes them.
 pub fn parse_env(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect()
+    bundle::config::env_lines(text).collect()
 }
 
 /// The ministack mode: local-aws creates and seeds the stack's tables and bus at `endpoint`, and

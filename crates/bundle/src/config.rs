@@ -20,6 +20,16 @@ pub enum ConfigError {
     Undeclared { function: Function, name: &'static str },
 }
 
+/// The `KEY=VALUE` lines of an environment file (blank lines and `#` comments ignored), as
+/// local-aws writes a function's environment for `cargo lambda watch --env-file` and the bench.
+pub fn env_lines(text: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+}
+
 /// One function's configuration. Invariant: holds a non-empty value for every variable of the
 /// function's manifest entry and nothing else.
 #[derive(Debug, Clone)]

@@ -219,12 +219,7 @@ pub fn render(env: &[(String, String)]) -> String {
 
 /// Reads `KEY=VALUE` lines back (blank lines and `#` comments ignored).
 pub fn parse_env(text: &str) -> BTreeMap<String, String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect()
+    bundle::config::env_lines(text).collect()
 }
 
 /// What [`provision`] did.
