@@ -151,37 +151,34 @@ impl Clients {
     pub fn streams(&self) -> &aws_sdk_dynamodbstreams::Client {
         self.streams.get_or_init(|| aws_sdk_dynamodbstreams::Client::new(&self.sdk))
     }
+}
 
-    /// Opens the DynamoDB connection (DNS, TCP, TLS) to `table` during init, when Lambda does not
-    /// bill the first request for it: one read of a key no item has. A failure is only logged;
-    /// the first request will then pay for the connection.
-    /// Opens the EventBridge connection to `bus` during init, for a function that publishes:
-    /// one `DescribeEventBus`. A failure is only logged.
-    pub async fn warm_up_bus(&self, bus: &str) {
-        let started = std::time::Instant::now();
-        match self.events().describe_event_bus().name(bus).send().await {
-            Ok(_) => tracing::debug!(ms = started.elapsed().as_millis() as u64, "bus connection opened"),
-            Err(e) => {
-                tracing::warn!(error = %aws_sdk_eventbridge::error::DisplayErrorContext(&e), "bus warm-up failed")
-            }
-        }
+/// Opens `dynamo`'s connection (DNS, TCP, TLS) to `table` during init, so the first request does
+/// not pay for it: one read of a key no item has. A failure is only logged; the first request will
+/// then pay for the connection.
+pub async fn open_table(dynamo: &aws_sdk_dynamodb::Client, table: &str) {
+    // An item that never exists, under a key each function's IAM allows (`LeadingKeys`).
+    let started = std::time::Instant::now();
+    let result = dynamo
+        .get_item()
+        .table_name(table)
+        .key(PK, AttributeValue::S(WARM_UP_KEY.into()))
+        .key(SK, AttributeValue::S(WARM_UP_KEY.into()))
+        .send()
+        .await;
+    match result {
+        Ok(_) => tracing::debug!(ms = started.elapsed().as_millis() as u64, "connection opened"),
+        Err(e) => tracing::warn!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&e), "warm-up read failed"),
     }
+}
 
-    pub async fn warm_up(&self, table: &str) {
-        // An item that never exists, under a key each function's IAM allows (`LeadingKeys`).
-        let started = std::time::Instant::now();
-        let result = self
-            .dynamo()
-            .get_item()
-            .table_name(table)
-            .key(PK, AttributeValue::S(WARM_UP_KEY.into()))
-            .key(SK, AttributeValue::S(WARM_UP_KEY.into()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => tracing::debug!(ms = started.elapsed().as_millis() as u64, "connection opened"),
-            Err(e) => tracing::warn!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&e), "warm-up read failed"),
-        }
+/// Opens `events`' connection to `bus` during init, for a function that publishes: one
+/// `DescribeEventBus`. A failure is only logged.
+pub async fn open_bus(events: &aws_sdk_eventbridge::Client, bus: &str) {
+    let started = std::time::Instant::now();
+    match events.describe_event_bus().name(bus).send().await {
+        Ok(_) => tracing::debug!(ms = started.elapsed().as_millis() as u64, "bus connection opened"),
+        Err(e) => tracing::warn!(error = %aws_sdk_eventbridge::error::DisplayErrorContext(&e), "bus warm-up failed"),
     }
 }
 

@@ -31,8 +31,8 @@ mod table;
 mod transaction;
 
 pub use config::{
-    https_client, lambda_sdk_config, lambda_sdk_config_from, load_sdk_config, local_sdk_config, Clients, LOCAL_REGION,
-    WARM_UP_KEY,
+    https_client, lambda_sdk_config, lambda_sdk_config_from, load_sdk_config, local_sdk_config, open_bus, open_table,
+    Clients, LOCAL_REGION, WARM_UP_KEY,
 };
 pub use customers::DynamoCustomerRepository;
 pub use orders::DynamoOrderRepository;

@@ -60,8 +60,9 @@ impl<'a> AwsResources<'a> {
     fn table(&self, table: Table) -> Result<String, WireError> {
         let name = self.config.table(table)?;
         if self.function.warm_up_table() == Some(table) {
-            let (clients, name) = (self.clients.clone(), name.clone());
-            self.warm_ups.borrow_mut().push(Box::pin(async move { clients.warm_up(&name).await }));
+            // The very client the stores use, so the warm-up opens their connection.
+            let (dynamo, name) = (self.clients.dynamo().clone(), name.clone());
+            self.warm_ups.borrow_mut().push(Box::pin(async move { aws_adapters::open_table(&dynamo, &name).await }));
         }
         Ok(name)
     }
@@ -80,8 +81,8 @@ impl Resources for AwsResources<'_> {
     fn publisher(&self) -> Result<Arc<dyn EventPublisher>, WireError> {
         let bus = self.config.bus_name()?;
         if self.function.warm_up_bus() {
-            let (clients, bus) = (self.clients.clone(), bus.clone());
-            self.warm_ups.borrow_mut().push(Box::pin(async move { clients.warm_up_bus(&bus).await }));
+            let (events, bus) = (self.clients.events().clone(), bus.clone());
+            self.warm_ups.borrow_mut().push(Box::pin(async move { aws_adapters::open_bus(&events, &bus).await }));
         }
         Ok(Arc::new(aws_adapters::EventBridgePublisher::new(self.clients.events().clone(), bus)))
     }
