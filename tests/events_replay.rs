@@ -167,13 +167,15 @@ impl World {
             .await
             .unwrap_or_else(|e| panic!("{file}: the invocation failed: {e}"));
         match function.trigger() {
-            Trigger::Bus(_) => match answer["outcome"].as_str() {
+            Trigger::Bus { .. } => match answer["outcome"].as_str() {
                 Some("applied") => (Expect::Applied(&[]), answer["emitted"].clone()),
                 _ => (Expect::Skipped, answer["emitted"].clone()),
             },
-            Trigger::OutboxStream => (Expect::Relayed(answer["sent"].as_u64().unwrap_or(0) as usize), Value::Null),
-            Trigger::RelayFailures => (Expect::Relayed(answer["sent"].as_u64().unwrap_or(0) as usize), answer),
-            Trigger::Schedule => (Expect::Swept(answer["rejected"].as_u64().unwrap_or(0) as usize), Value::Null),
+            Trigger::OutboxStream { .. } => {
+                (Expect::Relayed(answer["sent"].as_u64().unwrap_or(0) as usize), Value::Null)
+            }
+            Trigger::RelayFailures { .. } => (Expect::Relayed(answer["sent"].as_u64().unwrap_or(0) as usize), answer),
+            Trigger::Schedule { .. } => (Expect::Swept(answer["rejected"].as_u64().unwrap_or(0) as usize), Value::Null),
             Trigger::Http { .. } => unreachable!("answered above"),
         }
     }

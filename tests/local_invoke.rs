@@ -202,7 +202,7 @@ async fn quote_in_process(file: &str) -> (u64, Value) {
     let shipping = ShippingCostService::standard_tariff(&default("WarehouseRegion"), country);
     let text = std::fs::read_to_string(root().join("events").join(file)).expect("the event file");
     let req = lambda_http::request::from_str(&text).expect("an HTTP API event");
-    let resp = handlers::http::quote_shipping(&shipping, req).await;
+    let resp = handlers::http::finish("/shipping/quote", handlers::http::quote_shipping(&shipping, req).await);
     (resp.status().as_u16().into(), serde_json::from_slice(resp.body().as_ref()).unwrap_or(Value::Null))
 }
 

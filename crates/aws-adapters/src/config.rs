@@ -86,7 +86,12 @@ pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
     use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
     let native = std::env::var_os("SSL_CERT_FILE").is_some() || std::env::var_os("SSL_CERT_DIR").is_some();
     let trust = TrustStore::empty().with_native_roots(native).with_pem_certificate(AMAZON_ROOTS);
-    let context = TlsContext::builder().with_trust_store(trust).build().unwrap_or_default();
+    // `build` cannot fail today (it only moves the trust store in); should a later version refuse
+    // it, the SDK's own default (the machine's store, still verified TLS) is used, and said.
+    let context = TlsContext::builder().with_trust_store(trust).build().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "TLS configuration refused; using the machine's trust store instead");
+        TlsContext::default()
+    });
     aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
         .tls_context(context)

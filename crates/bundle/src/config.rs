@@ -2,8 +2,6 @@
 //! and the tests, from any lookup). A function reads exactly the variables its manifest entry
 //! lists; a missing or malformed one is named in the error.
 
-use std::collections::HashMap;
-
 use chrono::Duration;
 use domain::{CountryCode, Currency, Money, ShippingCostService};
 
@@ -30,12 +28,18 @@ pub fn env_lines(text: &str) -> impl Iterator<Item = (String, String)> + '_ {
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
 }
 
-/// One function's configuration. Invariant: holds a non-empty value for every variable of the
-/// function's manifest entry and nothing else.
+/// One function's configuration, parsed once at cold start: a value for every variable of the
+/// function's manifest entry, already of its type, and nothing else. Asking for a value the
+/// function does not declare is [`ConfigError::Undeclared`], a bug its first wiring shows.
 #[derive(Debug, Clone)]
 pub struct Config {
     function: Function,
-    values: HashMap<&'static str, String>,
+    /// By [`Table`] discriminant.
+    tables: [Option<String>; 3],
+    bus_name: Option<String>,
+    shipping: Option<ShippingCostService>,
+    default_credit_limit: Option<Money>,
+    pending_timeout: Option<Duration>,
 }
 
 impl Config {
@@ -46,77 +50,90 @@ impl Config {
 
     /// Reads from any source (the runner passes its own settings, tests pass a map).
     pub fn from_lookup(function: Function, lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let mut values = HashMap::new();
-        for &name in function.env() {
+        let declared = function.env();
+        let read = |name: &'static str| -> Result<Option<String>, ConfigError> {
+            if !declared.contains(&name) {
+                return Ok(None);
+            }
             let v = lookup(name).filter(|v| !v.trim().is_empty()).ok_or(ConfigError::Missing(name))?;
-            values.insert(name, v.trim().to_owned());
+            Ok(Some(v.trim().to_owned()))
+        };
+        // Every declared variable must be set, whatever its type: read them in the manifest's order.
+        for &name in declared {
+            read(name)?;
         }
-        let config = Config { function, values };
-        // Parse what has a format now, so a bad value stops the cold start, not a request.
-        if function.env().contains(&vars::WAREHOUSE_COUNTRY) {
-            config.shipping()?;
-        }
-        if function.env().contains(&vars::PENDING_TIMEOUT_SECONDS) {
-            config.pending_timeout()?;
-        }
-        if function.env().contains(&vars::DEFAULT_CREDIT_LIMIT) {
-            config.default_credit_limit()?;
-        }
-        Ok(config)
+        let region = read(vars::WAREHOUSE_REGION)?;
+        let country = read(vars::WAREHOUSE_COUNTRY)?;
+        Ok(Config {
+            function,
+            tables: [read(Table::Customers.var())?, read(Table::Products.var())?, read(Table::Orders.var())?],
+            bus_name: read(vars::EVENT_BUS_NAME)?,
+            shipping: region.zip(country).map(|(r, c)| shipping(&r, &c)).transpose()?,
+            default_credit_limit: read(vars::DEFAULT_CREDIT_LIMIT)?.as_deref().map(credit_limit).transpose()?,
+            pending_timeout: read(vars::PENDING_TIMEOUT_SECONDS)?.as_deref().map(pending_timeout).transpose()?,
+        })
     }
 
-    pub fn function(&self) -> Function {
-        self.function
-    }
-
-    fn get(&self, name: &'static str) -> Result<&str, ConfigError> {
-        self.values.get(name).map(String::as_str).ok_or(ConfigError::Undeclared { function: self.function, name })
+    fn declared<T: Clone>(&self, value: &Option<T>, name: &'static str) -> Result<T, ConfigError> {
+        value.clone().ok_or(ConfigError::Undeclared { function: self.function, name })
     }
 
     pub fn table(&self, table: Table) -> Result<String, ConfigError> {
-        self.get(table.var()).map(str::to_owned)
+        self.declared(&self.tables[table as usize], table.var())
     }
 
     pub fn bus_name(&self) -> Result<String, ConfigError> {
-        self.get(vars::EVENT_BUS_NAME).map(str::to_owned)
+        self.declared(&self.bus_name, vars::EVENT_BUS_NAME)
     }
 
     /// The shipping tariff from the warehouse's region and country.
     pub fn shipping(&self) -> Result<ShippingCostService, ConfigError> {
-        let region = self.get(vars::WAREHOUSE_REGION)?;
-        let country = CountryCode::parse(self.get(vars::WAREHOUSE_COUNTRY)?)
-            .map_err(|e| ConfigError::Invalid { name: vars::WAREHOUSE_COUNTRY, reason: e.to_string() })?;
-        Ok(ShippingCostService::standard_tariff(region, country))
+        self.declared(&self.shipping, vars::WAREHOUSE_COUNTRY)
     }
 
-    /// The credit limit a customer registers with: `<minor units> <currency>`, e.g. `50000 USD`.
-    /// Only an admin changes it afterwards.
+    /// The credit limit a customer registers with. Only an admin changes it afterwards.
     pub fn default_credit_limit(&self) -> Result<Money, ConfigError> {
-        let raw = self.get(vars::DEFAULT_CREDIT_LIMIT)?;
-        let invalid = |reason: String| ConfigError::Invalid { name: vars::DEFAULT_CREDIT_LIMIT, reason };
-        let (amount, currency) =
-            raw.split_once(' ').ok_or_else(|| invalid("expected <minor units> <currency>, e.g. 50000 USD".into()))?;
-        let amount: i64 = amount.parse().map_err(|_| invalid("the amount is not a whole number".into()))?;
-        let currency: Currency = currency.trim().parse().map_err(|e: domain::DomainError| invalid(e.to_string()))?;
-        Money::new(amount, currency).map_err(|e| invalid(e.to_string()))
+        self.declared(&self.default_credit_limit, vars::DEFAULT_CREDIT_LIMIT)
     }
 
-    /// How long an order may stay PENDING before the sweeper rejects it: 1 s to 1 day.
+    /// How long an order may stay PENDING before the sweeper rejects it.
     pub fn pending_timeout(&self) -> Result<Duration, ConfigError> {
-        let raw = self.get(vars::PENDING_TIMEOUT_SECONDS)?;
-        let invalid =
-            |reason: &str| ConfigError::Invalid { name: vars::PENDING_TIMEOUT_SECONDS, reason: reason.into() };
-        let secs: i64 = raw.parse().map_err(|_| invalid("not a whole number of seconds"))?;
-        if !(1..=86_400).contains(&secs) {
-            return Err(invalid("must be between 1 and 86400"));
-        }
-        Ok(Duration::seconds(secs))
+        self.declared(&self.pending_timeout, vars::PENDING_TIMEOUT_SECONDS)
     }
+}
+
+/// The shipping tariff from the warehouse's region and country (an ISO 3166-1 alpha-2 code).
+fn shipping(region: &str, country: &str) -> Result<ShippingCostService, ConfigError> {
+    let country = CountryCode::parse(country)
+        .map_err(|e| ConfigError::Invalid { name: vars::WAREHOUSE_COUNTRY, reason: e.to_string() })?;
+    Ok(ShippingCostService::standard_tariff(region, country))
+}
+
+/// `<minor units> <currency>`, e.g. `50000 USD`.
+fn credit_limit(raw: &str) -> Result<Money, ConfigError> {
+    let invalid = |reason: String| ConfigError::Invalid { name: vars::DEFAULT_CREDIT_LIMIT, reason };
+    let (amount, currency) =
+        raw.split_once(' ').ok_or_else(|| invalid("expected <minor units> <currency>, e.g. 50000 USD".into()))?;
+    let amount: i64 = amount.parse().map_err(|_| invalid("the amount is not a whole number".into()))?;
+    let currency: Currency = currency.trim().parse().map_err(|e: domain::DomainError| invalid(e.to_string()))?;
+    Money::new(amount, currency).map_err(|e| invalid(e.to_string()))
+}
+
+/// A whole number of seconds, 1 s to 1 day.
+fn pending_timeout(raw: &str) -> Result<Duration, ConfigError> {
+    let invalid = |reason: &str| ConfigError::Invalid { name: vars::PENDING_TIMEOUT_SECONDS, reason: reason.into() };
+    let secs: i64 = raw.parse().map_err(|_| invalid("not a whole number of seconds"))?;
+    if !(1..=86_400).contains(&secs) {
+        return Err(invalid("must be between 1 and 86400"));
+    }
+    Ok(Duration::seconds(secs))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use app::access::Caller;
 use app::customers::CustomerService;
 use app::orders::{OrderPlacement, OrderSaga, OrderService, ReplicaService, Sweeper};
 use app::ports::{CustomerRepository, EventPublisher, OrderRepository, OutboxStream, ProductRepository};
@@ -15,10 +16,12 @@ use app::relay::{OutboxRelay, Redrive};
 use app::step::{Consumer, StepOutcome};
 use app::{SharedEnv, StepError};
 use domain::EventEnvelope;
-use lambda_http::{Body, Request, Response};
+use handlers::claims::caller;
+use handlers::http::{finish, Reply};
+use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::config::{Config, ConfigError};
-use crate::manifest::Function;
+use crate::manifest::{Auth, Function};
 
 /// A boxed future that owns what it needs, so a handler can be shared by many invocations.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -51,6 +54,9 @@ pub enum WireError {
     /// never gives up, so it has nothing to redrive).
     #[error("{0} needs to read the tables' streams, and no reader is configured")]
     NoStream(Function),
+    /// A wire arm built another edge than the route's declared auth: a bug, caught at start.
+    #[error("{function} is declared {declared:?} in the manifest, and wired as {built:?}")]
+    Edge { function: Function, declared: Option<Auth>, built: Auth },
 }
 
 /// The stores and the bus a function may be wired to. Each is asked for only by the functions
@@ -124,14 +130,51 @@ impl Build for AsHandler {
     }
 }
 
-fn http<B, S, F, Fut>(build: B, service: S, handle: F) -> B::Output
+/// The HTTP edge of a public route: the handler's reply, errors as problem+json.
+fn public<B, S, F, Fut>(build: B, function: Function, service: S, handle: F) -> Result<B::Output, WireError>
 where
     B: Build,
     S: Clone + Send + Sync + 'static,
     F: Fn(S, Request) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Response<Body>> + Send + 'static,
+    Fut: Future<Output = Reply> + Send + 'static,
 {
-    build.http(Arc::new(move |req| Box::pin(handle(service.clone(), req))))
+    edge(function, Auth::Public)?;
+    Ok(build.http(Arc::new(move |req| {
+        let instance = req.raw_http_path().to_owned();
+        let reply = handle(service.clone(), req);
+        Box::pin(async move { finish(&instance, reply.await) })
+    })))
+}
+
+/// The HTTP edge of a route behind the authorizer: the verified caller is read from the token's
+/// claims before the handler runs (none is a 401), and errors become problem+json.
+fn authed<B, S, F, Fut>(build: B, function: Function, service: S, handle: F) -> Result<B::Output, WireError>
+where
+    B: Build,
+    S: Clone + Send + Sync + 'static,
+    F: Fn(S, Caller, Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Reply> + Send + 'static,
+{
+    edge(function, Auth::Token)?;
+    Ok(build.http(Arc::new(move |req| {
+        let instance = req.raw_http_path().to_owned();
+        let reply = caller(&req).map(|who| handle(service.clone(), who, req));
+        Box::pin(async move {
+            let reply = match reply {
+                Ok(reply) => reply.await,
+                Err(e) => Err(e),
+            };
+            finish(&instance, reply)
+        })
+    })))
+}
+
+/// The edge a wire arm builds must be the one the manifest declares for the route.
+fn edge(function: Function, built: Auth) -> Result<(), WireError> {
+    match function.auth() {
+        Some(declared) if declared == built => Ok(()),
+        declared => Err(WireError::Edge { function, declared, built }),
+    }
 }
 
 fn step<B, S, F, Fut>(build: B, service: S, run: F) -> B::Output
@@ -175,27 +218,51 @@ pub fn wire_with<R: Resources + ?Sized, B: Build>(
     Ok(match function {
         F::CreateCustomer => {
             let registration = (customers()?, config.default_credit_limit()?);
-            http(build, registration, |(s, limit), r| async move { h::create_customer(&s, limit, r).await })
+            authed(build, function, registration, |(s, limit), who, r| async move {
+                h::create_customer(&s, limit, who, r).await
+            })?
         }
-        F::GetCustomer => http(build, customers()?, |s, r| async move { h::get_customer(&s, r).await }),
-        F::GetMe => http(build, customers()?, |s, r| async move { h::get_me(&s, r).await }),
-        F::FindOrderHistory => http(build, orders()?, |s, r| async move { h::find_order_history(&s, r).await }),
-        F::CreateProduct => http(build, products()?, |s, r| async move { h::create_product(&s, r).await }),
-        F::GetProduct => http(build, products()?, |s, r| async move { h::get_product(&s, r).await }),
-        F::ListProducts => http(build, products()?, |s, r| async move { h::list_products(&s, r).await }),
+        F::GetCustomer => {
+            authed(build, function, customers()?, |s, who, r| async move { h::get_customer(&s, who, r).await })?
+        }
+        F::GetMe => authed(build, function, customers()?, |s, who, r| async move { h::get_me(&s, who, r).await })?,
+        F::FindOrderHistory => {
+            authed(build, function, orders()?, |s, who, r| async move { h::find_order_history(&s, who, r).await })?
+        }
+        F::CreateProduct => {
+            authed(build, function, products()?, |s, who, r| async move { h::create_product(&s, who, r).await })?
+        }
+        F::GetProduct => public(build, function, products()?, |s, r| async move { h::get_product(&s, r).await })?,
+        F::ListProducts => public(build, function, products()?, |s, r| async move { h::list_products(&s, r).await })?,
         F::CreateOrder => {
             let placement = OrderPlacement::new(res.orders()?, config.shipping()?, env.clone());
-            http(build, placement, |s, r| async move { h::create_order(&s, r).await })
+            authed(build, function, placement, |s, who, r| async move { h::create_order(&s, who, r).await })?
         }
-        F::GetOrder => http(build, orders()?, |s, r| async move { h::get_order(&s, r).await }),
-        F::GetOrderTimeline => http(build, orders()?, |s, r| async move { h::get_order_timeline(&s, r).await }),
-        F::CancelOrder => http(build, orders()?, |s, r| async move { h::cancel_order(&s, r).await }),
-        F::QuoteShipping => http(build, config.shipping()?, |s, r| async move { h::quote_shipping(&s, r).await }),
-        F::UpdateProduct => http(build, products()?, |s, r| async move { h::update_product(&s, r).await }),
-        F::RestockProduct => http(build, products()?, |s, r| async move { h::restock_product(&s, r).await }),
-        F::DiscontinueProduct => http(build, products()?, |s, r| async move { h::discontinue_product(&s, r).await }),
-        F::UpdateCustomer => http(build, customers()?, |s, r| async move { h::update_customer(&s, r).await }),
-        F::ChangeCreditLimit => http(build, customers()?, |s, r| async move { h::change_credit_limit(&s, r).await }),
+        F::GetOrder => authed(build, function, orders()?, |s, who, r| async move { h::get_order(&s, who, r).await })?,
+        F::GetOrderTimeline => {
+            authed(build, function, orders()?, |s, who, r| async move { h::get_order_timeline(&s, who, r).await })?
+        }
+        F::CancelOrder => {
+            authed(build, function, orders()?, |s, who, r| async move { h::cancel_order(&s, who, r).await })?
+        }
+        F::QuoteShipping => {
+            public(build, function, config.shipping()?, |s, r| async move { h::quote_shipping(&s, r).await })?
+        }
+        F::UpdateProduct => {
+            authed(build, function, products()?, |s, who, r| async move { h::update_product(&s, who, r).await })?
+        }
+        F::RestockProduct => {
+            authed(build, function, products()?, |s, who, r| async move { h::restock_product(&s, who, r).await })?
+        }
+        F::DiscontinueProduct => {
+            authed(build, function, products()?, |s, who, r| async move { h::discontinue_product(&s, who, r).await })?
+        }
+        F::UpdateCustomer => {
+            authed(build, function, customers()?, |s, who, r| async move { h::update_customer(&s, who, r).await })?
+        }
+        F::ChangeCreditLimit => {
+            authed(build, function, customers()?, |s, who, r| async move { h::change_credit_limit(&s, who, r).await })?
+        }
         F::ReserveStock => step(build, products()?, move |s, ev| async move { s.reserve_stock(me, &ev).await }),
         F::ReleaseStock => step(build, products()?, move |s, ev| async move { s.release_stock(me, &ev).await }),
         F::PriceOrder => {

@@ -470,7 +470,7 @@ async fn a_customer_sees_and_spends_only_their_own_account() {
 async fn without_claims_every_guarded_route_is_401_and_the_public_ones_answer() {
     let app = app();
     for f in Function::ALL {
-        let Trigger::Http { method, path, auth } = f.trigger() else { continue };
+        let Trigger::Http { method, path, auth, .. } = f.trigger() else { continue };
         let id = "00000000-0000-4000-8000-000000000001";
         let (s, h, b) = Call::new(f.name(), method, path).id(id).json(json!({})).send(&app).await;
         match auth {

@@ -310,9 +310,6 @@ impl Order {
     pub fn updated_at(&self) -> DateTime<Utc> {
         self.updated_at
     }
-    pub fn line_requests(&self) -> Vec<LineRequest> {
-        self.lines.iter().map(|l| LineRequest { product_id: l.product_id, quantity: l.quantity }).collect()
-    }
 
     /// The steps the order went through, oldest first.
     pub fn timeline(&self) -> &[Milestone] {

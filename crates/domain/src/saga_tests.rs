@@ -12,7 +12,14 @@ fn usd(a: i64) -> Money {
 }
 
 fn stock_reserved(order: &Order) -> StockReserved {
-    StockReserved { order_id: order.id(), lines: order.line_requests().iter().map(|l| reserved(l, 1_000)).collect() }
+    StockReserved {
+        order_id: order.id(),
+        lines: order
+            .lines()
+            .iter()
+            .map(|l| reserved(&LineRequest { product_id: l.product_id, quantity: l.quantity }, 1_000))
+            .collect(),
+    }
 }
 
 fn credit_reserved(order: &Order) -> CreditReserved {

@@ -330,3 +330,17 @@ mod whole_number_tests {
         assert!(read(r#"{"quantity": "841"}"#).is_err());
     }
 }
+
+schema_names! {
+    /// A route's request body, named for the manifest: its schema is the DTO's.
+    BodyType {
+        CreateCustomer => CreateCustomerDto,
+        UpdateCustomer => UpdateCustomerDto,
+        CreditLimit => CreditLimitDto,
+        CreateProduct => CreateProductDto,
+        UpdateProduct => UpdateProductDto,
+        Restock => RestockDto,
+        CreateOrder => CreateOrderDto,
+        Quote => QuoteDto,
+    }
+}

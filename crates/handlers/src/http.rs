@@ -1,8 +1,11 @@
 //! The HTTP handlers, one per route. Each only translates: request → command → service →
-//! response. The same functions run in the Lambda binaries and in the local runner.
+//! response. The edge around them is not theirs: `bundle::wire` hands a route that needs a token
+//! its verified [`Caller`] (from the manifest's `Auth`) and turns every error into problem+json
+//! with [`finish`]. The same functions run in the Lambda binaries and in the local runner.
 
 use std::str::FromStr;
 
+use app::access::Caller;
 use app::commands::{
     AddProduct, ChangeCreditLimit, PlaceOrder, QuoteShipping, RegisterCustomer, Restock, UpdateCustomer, UpdateProduct,
 };
@@ -20,7 +23,6 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::claims::caller;
 use crate::dto::{
     CreateCustomerDto, CreateOrderDto, CreateProductDto, CreditLimitDto, QuoteDto, RestockDto, UpdateCustomerDto,
     UpdateProductDto,
@@ -58,6 +60,15 @@ where
         _ => ApiError::MalformedJson(e),
     })?;
     C::try_from(dto).map_err(ApiError::from)
+}
+
+/// The `{id}` of the path and the command of the body: a request that changes a resource.
+fn change<I: FromStr, D, C>(req: &Request) -> Result<(I, C), ApiError>
+where
+    D: DeserializeOwned,
+    C: TryFrom<D, Error = DomainError>,
+{
+    Ok((path_id(req)?, command::<D, C>(req)?))
 }
 
 fn path_id<T: FromStr>(req: &Request) -> Result<T, ApiError> {
@@ -109,199 +120,122 @@ fn created<R>(c: &Created<R>, view: &impl Serialize, location: String) -> Result
     Ok(r)
 }
 
-fn finish(req: &Request, result: Result<Response<Body>, ApiError>) -> Response<Body> {
-    result.unwrap_or_else(|e| problem_response(&e, req.raw_http_path()))
+/// What a handler answers: a response, or the error [`finish`] renders as problem+json.
+pub type Reply = Result<Response<Body>, ApiError>;
+
+/// The answer to a request for `instance` (its path): the handler's response, or its error as
+/// problem+json.
+pub fn finish(instance: &str, reply: Reply) -> Response<Body> {
+    reply.unwrap_or_else(|e| problem_response(&e, instance))
 }
 
 /// POST /customers: the caller registers themselves, with the configured credit limit.
-pub async fn create_customer(svc: &CustomerService, credit_limit: Money, req: Request) -> Response<Body> {
-    let result = async {
-        let caller = caller(&req)?;
-        let key = idempotency_key(&req)?;
-        let cmd: RegisterCustomer = command::<CreateCustomerDto, _>(&req)?;
-        let c = svc.register(&caller, cmd, credit_limit, key.as_ref()).await?;
-        created(&c, &CustomerView::from(&c.resource), format!("/customers/{}", c.resource.id()))
-    };
-    let result = result.await;
-    finish(&req, result)
+pub async fn create_customer(svc: &CustomerService, credit_limit: Money, caller: Caller, req: Request) -> Reply {
+    let key = idempotency_key(&req)?;
+    let cmd: RegisterCustomer = command::<CreateCustomerDto, _>(&req)?;
+    let c = svc.register(&caller, cmd, credit_limit, key.as_ref()).await?;
+    created(&c, &CustomerView::from(&c.resource), format!("/customers/{}", c.resource.id()))
 }
 
 /// GET /customers/{id}
-pub async fn get_customer(svc: &CustomerService, req: Request) -> Response<Body> {
-    let result = async {
-        let caller = caller(&req)?;
-        json(StatusCode::OK, &CustomerView::from(&svc.get(&caller, path_id::<CustomerId>(&req)?).await?))
-    }
-    .await;
-    finish(&req, result)
+pub async fn get_customer(svc: &CustomerService, caller: Caller, req: Request) -> Reply {
+    json(StatusCode::OK, &CustomerView::from(&svc.get(&caller, path_id::<CustomerId>(&req)?).await?))
 }
 
 /// GET /me: the caller's own customer.
-pub async fn get_me(svc: &CustomerService, req: Request) -> Response<Body> {
-    let result = async {
-        let caller = caller(&req)?;
-        json(StatusCode::OK, &CustomerView::from(&svc.get(&caller, caller.customer_id()).await?))
-    }
-    .await;
-    finish(&req, result)
+pub async fn get_me(svc: &CustomerService, caller: Caller, _req: Request) -> Reply {
+    json(StatusCode::OK, &CustomerView::from(&svc.get(&caller, caller.customer_id()).await?))
 }
 
 /// PATCH /customers/{id}
-pub async fn update_customer(svc: &CustomerService, req: Request) -> Response<Body> {
-    let result = async {
-        let caller = caller(&req)?;
-        let id: CustomerId = path_id(&req)?;
-        let cmd: UpdateCustomer = command::<UpdateCustomerDto, _>(&req)?;
-        json(StatusCode::OK, &CustomerView::from(&svc.update(&caller, id, cmd).await?))
-    }
-    .await;
-    finish(&req, result)
+pub async fn update_customer(svc: &CustomerService, caller: Caller, req: Request) -> Reply {
+    let (id, cmd): (CustomerId, UpdateCustomer) = change::<_, UpdateCustomerDto, _>(&req)?;
+    json(StatusCode::OK, &CustomerView::from(&svc.update(&caller, id, cmd).await?))
 }
 
 /// PUT /customers/{id}/credit-limit
-pub async fn change_credit_limit(svc: &CustomerService, req: Request) -> Response<Body> {
-    let result = async {
-        let caller = caller(&req)?;
-        let id: CustomerId = path_id(&req)?;
-        let cmd: ChangeCreditLimit = command::<CreditLimitDto, _>(&req)?;
-        json(StatusCode::OK, &CustomerView::from(&svc.change_credit_limit(&caller, id, cmd).await?))
-    }
-    .await;
-    finish(&req, result)
+pub async fn change_credit_limit(svc: &CustomerService, caller: Caller, req: Request) -> Reply {
+    let (id, cmd): (CustomerId, ChangeCreditLimit) = change::<_, CreditLimitDto, _>(&req)?;
+    json(StatusCode::OK, &CustomerView::from(&svc.change_credit_limit(&caller, id, cmd).await?))
 }
 
 /// GET /customers/{id}/orders?status=&limit=&cursor=
-pub async fn find_order_history(svc: &OrderService, req: Request) -> Response<Body> {
-    let result = async {
-        let caller = caller(&req)?;
-        let customer: CustomerId = path_id(&req)?;
-        let status = query(&req, "status").map(OrderStatus::from_str).transpose().map_err(|_| {
-            ApiError::InvalidQuery { param: "status", reason: "must be PENDING, APPROVED, REJECTED or CANCELLED" }
-        })?;
-        let page = svc.history(&caller, customer, status, page_size(&req)?, query(&req, "cursor")).await?;
-        json(StatusCode::OK, &PageView::<OrderView>::of(page))
-    }
-    .await;
-    finish(&req, result)
+pub async fn find_order_history(svc: &OrderService, caller: Caller, req: Request) -> Reply {
+    let customer: CustomerId = path_id(&req)?;
+    let status = query(&req, "status").map(OrderStatus::from_str).transpose().map_err(|_| ApiError::InvalidQuery {
+        param: "status",
+        reason: "must be PENDING, APPROVED, REJECTED or CANCELLED",
+    })?;
+    let page = svc.history(&caller, customer, status, page_size(&req)?, query(&req, "cursor")).await?;
+    json(StatusCode::OK, &PageView::<OrderView>::of(page))
 }
 
 /// POST /products (admins; Idempotency-Key honoured: a retry adds once)
-pub async fn create_product(svc: &ProductService, req: Request) -> Response<Body> {
-    let result = async {
-        let caller = caller(&req)?;
-        let key = idempotency_key(&req)?;
-        let cmd: AddProduct = command::<CreateProductDto, _>(&req)?;
-        let c = svc.add(&caller, cmd, key.as_ref()).await?;
-        created(&c, &ProductView::from(&c.resource), format!("/products/{}", c.resource.id()))
-    }
-    .await;
-    finish(&req, result)
+pub async fn create_product(svc: &ProductService, caller: Caller, req: Request) -> Reply {
+    let key = idempotency_key(&req)?;
+    let cmd: AddProduct = command::<CreateProductDto, _>(&req)?;
+    let c = svc.add(&caller, cmd, key.as_ref()).await?;
+    created(&c, &ProductView::from(&c.resource), format!("/products/{}", c.resource.id()))
 }
 
 /// GET /products/{id}
-pub async fn get_product(svc: &ProductService, req: Request) -> Response<Body> {
-    let result = async { json(StatusCode::OK, &ProductView::from(&svc.get(path_id::<ProductId>(&req)?).await?)) }.await;
-    finish(&req, result)
+pub async fn get_product(svc: &ProductService, req: Request) -> Reply {
+    json(StatusCode::OK, &ProductView::from(&svc.get(path_id::<ProductId>(&req)?).await?))
 }
 
 /// PATCH /products/{id}
-pub async fn update_product(svc: &ProductService, req: Request) -> Response<Body> {
-    let result = async {
-        let caller = caller(&req)?;
-        let id: ProductId = path_id(&req)?;
-        let cmd: UpdateProduct = command::<UpdateProductDto, _>(&req)?;
-        json(StatusCode::OK, &ProductView::from(&svc.update(&caller, id, cmd).await?))
-    }
-    .await;
-    finish(&req, result)
+pub async fn update_product(svc: &ProductService, caller: Caller, req: Request) -> Reply {
+    let (id, cmd): (ProductId, UpdateProduct) = change::<_, UpdateProductDto, _>(&req)?;
+    json(StatusCode::OK, &ProductView::from(&svc.update(&caller, id, cmd).await?))
 }
 
 /// POST /products/{id}/restock (Idempotency-Key honoured: a retry adds once)
-pub async fn restock_product(svc: &ProductService, req: Request) -> Response<Body> {
-    let result = async {
-        let caller = caller(&req)?;
-        let id: ProductId = path_id(&req)?;
-        let key = idempotency_key(&req)?;
-        let cmd: Restock = command::<RestockDto, _>(&req)?;
-        let done = svc.restock(&caller, id, cmd, key.as_ref()).await?;
-        let mut r = json(StatusCode::OK, &ProductView::from(&done.resource))?;
-        if done.replayed {
-            r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
-        }
-        Ok(r)
+pub async fn restock_product(svc: &ProductService, caller: Caller, req: Request) -> Reply {
+    let key = idempotency_key(&req)?;
+    let (id, cmd): (ProductId, Restock) = change::<_, RestockDto, _>(&req)?;
+    let done = svc.restock(&caller, id, cmd, key.as_ref()).await?;
+    let mut r = json(StatusCode::OK, &ProductView::from(&done.resource))?;
+    if done.replayed {
+        r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
-    .await;
-    finish(&req, result)
+    Ok(r)
 }
 
 /// POST /products/{id}/discontinue
-pub async fn discontinue_product(svc: &ProductService, req: Request) -> Response<Body> {
-    let result = async {
-        let caller = caller(&req)?;
-        json(StatusCode::OK, &ProductView::from(&svc.discontinue(&caller, path_id(&req)?).await?))
-    }
-    .await;
-    finish(&req, result)
+pub async fn discontinue_product(svc: &ProductService, caller: Caller, req: Request) -> Reply {
+    json(StatusCode::OK, &ProductView::from(&svc.discontinue(&caller, path_id(&req)?).await?))
 }
 
 /// GET /products?limit=&cursor=
-pub async fn list_products(svc: &ProductService, req: Request) -> Response<Body> {
-    let result = async {
-        json(StatusCode::OK, &PageView::<ProductView>::of(svc.list(page_size(&req)?, query(&req, "cursor")).await?))
-    }
-    .await;
-    finish(&req, result)
+pub async fn list_products(svc: &ProductService, req: Request) -> Reply {
+    json(StatusCode::OK, &PageView::<ProductView>::of(svc.list(page_size(&req)?, query(&req, "cursor")).await?))
 }
 
 /// POST /orders
-pub async fn create_order(svc: &OrderPlacement, req: Request) -> Response<Body> {
-    let result = async {
-        let caller = caller(&req)?;
-        let key = idempotency_key(&req)?;
-        let cmd: PlaceOrder = command::<CreateOrderDto, _>(&req)?;
-        let c = svc.place(&caller, cmd, key.as_ref()).await?;
-        created(&c, &OrderView::from(&c.resource), format!("/orders/{}", c.resource.id()))
-    }
-    .await;
-    finish(&req, result)
+pub async fn create_order(svc: &OrderPlacement, caller: Caller, req: Request) -> Reply {
+    let key = idempotency_key(&req)?;
+    let cmd: PlaceOrder = command::<CreateOrderDto, _>(&req)?;
+    let c = svc.place(&caller, cmd, key.as_ref()).await?;
+    created(&c, &OrderView::from(&c.resource), format!("/orders/{}", c.resource.id()))
 }
 
 /// GET /orders/{id}
-pub async fn get_order(svc: &OrderService, req: Request) -> Response<Body> {
-    let result = async {
-        let caller = caller(&req)?;
-        json(StatusCode::OK, &OrderView::from(&svc.get(&caller, path_id::<OrderId>(&req)?).await?))
-    }
-    .await;
-    finish(&req, result)
+pub async fn get_order(svc: &OrderService, caller: Caller, req: Request) -> Reply {
+    json(StatusCode::OK, &OrderView::from(&svc.get(&caller, path_id::<OrderId>(&req)?).await?))
 }
 
 /// GET /orders/{id}/timeline: the steps of the order's saga, to its customer or an admin.
-pub async fn get_order_timeline(svc: &OrderService, req: Request) -> Response<Body> {
-    let result = async {
-        let caller = caller(&req)?;
-        json(StatusCode::OK, &TimelineView::from(&svc.get(&caller, path_id::<OrderId>(&req)?).await?))
-    }
-    .await;
-    finish(&req, result)
+pub async fn get_order_timeline(svc: &OrderService, caller: Caller, req: Request) -> Reply {
+    json(StatusCode::OK, &TimelineView::from(&svc.get(&caller, path_id::<OrderId>(&req)?).await?))
 }
 
 /// POST /orders/{id}/cancel
-pub async fn cancel_order(svc: &OrderService, req: Request) -> Response<Body> {
-    let result = async {
-        let caller = caller(&req)?;
-        json(StatusCode::OK, &OrderView::from(&svc.cancel(&caller, path_id::<OrderId>(&req)?).await?))
-    }
-    .await;
-    finish(&req, result)
+pub async fn cancel_order(svc: &OrderService, caller: Caller, req: Request) -> Reply {
+    json(StatusCode::OK, &OrderView::from(&svc.cancel(&caller, path_id::<OrderId>(&req)?).await?))
 }
 
 /// POST /shipping/quote
-pub async fn quote_shipping(shipping: &ShippingCostService, req: Request) -> Response<Body> {
-    let result = async {
-        let cmd: QuoteShipping = command::<QuoteDto, _>(&req)?;
-        json(StatusCode::OK, &QuoteView::from(quote(shipping, &cmd)?))
-    }
-    .await;
-    finish(&req, result)
+pub async fn quote_shipping(shipping: &ShippingCostService, req: Request) -> Reply {
+    let cmd: QuoteShipping = command::<QuoteDto, _>(&req)?;
+    json(StatusCode::OK, &QuoteView::from(quote(shipping, &cmd)?))
 }

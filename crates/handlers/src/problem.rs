@@ -59,63 +59,103 @@ pub struct ProblemBody {
     field: Option<&'static str>,
 }
 
-/// One row of the problem catalogue.
-struct Kind {
-    status: u16,
-    kind: &'static str,
-    title: &'static str,
-}
+/// Declares [`ProblemKind`]: every kind of problem the API answers, with its status, the last
+/// segment of its `type` and its title, written once here. The status mapping below and the
+/// OpenAPI document's responses both read this table.
+macro_rules! problem_kinds {
+    ($( $(#[$doc:meta])* $kind:ident = ($status:literal, $slug:literal, $title:literal), )*) => {
+        /// A kind of problem: the `type`, status and title of an RFC 9457 answer.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum ProblemKind { $( $(#[$doc])* $kind, )* }
 
-const fn kind(status: u16, kind: &'static str, title: &'static str) -> Kind {
-    Kind { status, kind, title }
-}
+        impl ProblemKind {
+            pub const ALL: &'static [ProblemKind] = &[$(ProblemKind::$kind),*];
 
-fn classify(e: &ApiError) -> (Kind, Option<&'static str>) {
-    use ApiError as A;
-    match e {
-        A::UnsupportedMediaType => (kind(415, "unsupported-media-type", "Unsupported media type"), None),
-        A::PayloadTooLarge { .. } => (kind(413, "payload-too-large", "Payload too large"), None),
-        A::MalformedJson(_) => (kind(400, "malformed-json", "Malformed JSON"), None),
-        A::InvalidBody(_) => (kind(400, "invalid-body", "Invalid request body"), None),
-        A::InvalidPathId(p) => (kind(400, "invalid-path-parameter", "Invalid path parameter"), Some(*p)),
-        A::InvalidQuery { param, .. } => {
-            (kind(400, "invalid-query-parameter", "Invalid query parameter"), Some(*param))
+            /// The HTTP status it answers with.
+            pub const fn status(self) -> u16 {
+                match self { $(ProblemKind::$kind => $status,)* }
+            }
+
+            /// The stable last segment of its `type` (`<TYPE_BASE><slug>`).
+            pub const fn slug(self) -> &'static str {
+                match self { $(ProblemKind::$kind => $slug,)* }
+            }
+
+            pub const fn title(self) -> &'static str {
+                match self { $(ProblemKind::$kind => $title,)* }
+            }
         }
-        A::InvalidIdempotencyKey => (kind(400, "invalid-idempotency-key", "Invalid Idempotency-Key"), None),
-        A::RouteNotFound { .. } => (kind(404, "route-not-found", "Route not found"), None),
-        A::MethodNotAllowed(_) => (kind(405, "method-not-allowed", "Method not allowed"), None),
-        A::Unauthenticated(_) => (kind(401, "unauthenticated", "Authentication required"), None),
+    };
+}
+
+problem_kinds! {
+    MalformedJson = (400, "malformed-json", "Malformed JSON"),
+    InvalidBody = (400, "invalid-body", "Invalid request body"),
+    InvalidField = (400, "invalid-field", "Invalid field"),
+    InvalidPathParameter = (400, "invalid-path-parameter", "Invalid path parameter"),
+    InvalidQueryParameter = (400, "invalid-query-parameter", "Invalid query parameter"),
+    InvalidCursor = (400, "invalid-cursor", "Invalid cursor"),
+    InvalidIdempotencyKey = (400, "invalid-idempotency-key", "Invalid Idempotency-Key"),
+    Unauthenticated = (401, "unauthenticated", "Authentication required"),
+    Forbidden = (403, "forbidden", "Forbidden"),
+    NotFound = (404, "not-found", "Not found"),
+    /// Answered by a router (the local runner's; API Gateway has its own), never by a route.
+    RouteNotFound = (404, "route-not-found", "Route not found"),
+    /// Answered by a router, never by a route.
+    MethodNotAllowed = (405, "method-not-allowed", "Method not allowed"),
+    Conflict = (409, "conflict", "Concurrent modification"),
+    InvalidState = (409, "invalid-state", "Not allowed in this state"),
+    Discontinued = (409, "discontinued", "Product discontinued"),
+    EmailTaken = (409, "email-taken", "Email already registered"),
+    AlreadyRegistered = (409, "already-registered", "Already registered"),
+    PayloadTooLarge = (413, "payload-too-large", "Payload too large"),
+    UnsupportedMediaType = (415, "unsupported-media-type", "Unsupported media type"),
+    CurrencyMismatch = (422, "currency-mismatch", "Currency mismatch"),
+    AmountOutOfRange = (422, "amount-out-of-range", "Amount out of range"),
+    ShippingUnavailable = (422, "shipping-unavailable", "Shipping speed not offered"),
+    UnknownReference = (422, "unknown-reference", "Unknown reference"),
+    IdempotencyKeyReused = (422, "idempotency-key-reused", "Idempotency-Key reused"),
+    Internal = (500, "internal", "Internal error"),
+}
+
+/// The kind of problem an error is, and the field it names.
+pub fn classify(e: &ApiError) -> (ProblemKind, Option<&'static str>) {
+    use ApiError as A;
+    use ProblemKind as K;
+    match e {
+        A::UnsupportedMediaType => (K::UnsupportedMediaType, None),
+        A::PayloadTooLarge { .. } => (K::PayloadTooLarge, None),
+        A::MalformedJson(_) => (K::MalformedJson, None),
+        A::InvalidBody(_) => (K::InvalidBody, None),
+        A::InvalidPathId(p) => (K::InvalidPathParameter, Some(*p)),
+        A::InvalidQuery { param, .. } => (K::InvalidQueryParameter, Some(*param)),
+        A::InvalidIdempotencyKey => (K::InvalidIdempotencyKey, None),
+        A::RouteNotFound { .. } => (K::RouteNotFound, None),
+        A::MethodNotAllowed(_) => (K::MethodNotAllowed, None),
+        A::Unauthenticated(_) => (K::Unauthenticated, None),
         A::App(app) => match app {
             AppError::Domain(d) => match d {
-                DomainError::Invalid { field, .. } => (kind(400, "invalid-field", "Invalid field"), Some(*field)),
-                DomainError::LineCount { .. } | DomainError::DuplicateLine(_) => {
-                    (kind(400, "invalid-field", "Invalid field"), Some("lines"))
-                }
-                DomainError::CurrencyMismatch { .. } => (kind(422, "currency-mismatch", "Currency mismatch"), None),
-                DomainError::Overflow | DomainError::StockCeiling { .. } => {
-                    (kind(422, "amount-out-of-range", "Amount out of range"), None)
-                }
-                DomainError::ShippingUnavailable { .. } => {
-                    (kind(422, "shipping-unavailable", "Shipping speed not offered"), Some("shippingSpeed"))
-                }
-                DomainError::InvalidTransition { .. } => {
-                    (kind(409, "invalid-state", "Not allowed in this state"), None)
-                }
-                DomainError::NotInCatalogue(_) => (kind(422, "unknown-reference", "Unknown reference"), None),
-                DomainError::Discontinued => (kind(409, "discontinued", "Product discontinued"), None),
-                DomainError::AlreadyPriced | DomainError::NotPriced | DomainError::ReservationMismatch => {
-                    (kind(409, "invalid-state", "Not allowed in this state"), None)
-                }
+                DomainError::Invalid { field, .. } => (K::InvalidField, Some(*field)),
+                DomainError::LineCount { .. } | DomainError::DuplicateLine(_) => (K::InvalidField, Some("lines")),
+                DomainError::CurrencyMismatch { .. } => (K::CurrencyMismatch, None),
+                DomainError::Overflow | DomainError::StockCeiling { .. } => (K::AmountOutOfRange, None),
+                DomainError::ShippingUnavailable { .. } => (K::ShippingUnavailable, Some("shippingSpeed")),
+                DomainError::InvalidTransition { .. }
+                | DomainError::AlreadyPriced
+                | DomainError::NotPriced
+                | DomainError::ReservationMismatch => (K::InvalidState, None),
+                DomainError::NotInCatalogue(_) => (K::UnknownReference, None),
+                DomainError::Discontinued => (K::Discontinued, None),
             },
-            AppError::NotFound(_) => (kind(404, "not-found", "Not found"), None),
-            AppError::UnknownReference { .. } => (kind(422, "unknown-reference", "Unknown reference"), None),
-            AppError::EmailTaken => (kind(409, "email-taken", "Email already registered"), Some("email")),
-            AppError::AlreadyRegistered => (kind(409, "already-registered", "Already registered"), None),
-            AppError::Forbidden(_) => (kind(403, "forbidden", "Forbidden"), None),
-            AppError::Conflict => (kind(409, "conflict", "Concurrent modification"), None),
-            AppError::IdempotencyKeyReused => (kind(422, "idempotency-key-reused", "Idempotency-Key reused"), None),
-            AppError::InvalidCursor => (kind(400, "invalid-cursor", "Invalid cursor"), Some("cursor")),
-            AppError::Store(_) | AppError::Serialization(_) => (kind(500, "internal", "Internal error"), None),
+            AppError::NotFound(_) => (K::NotFound, None),
+            AppError::UnknownReference { .. } => (K::UnknownReference, None),
+            AppError::EmailTaken => (K::EmailTaken, Some("email")),
+            AppError::AlreadyRegistered => (K::AlreadyRegistered, None),
+            AppError::Forbidden(_) => (K::Forbidden, None),
+            AppError::Conflict => (K::Conflict, None),
+            AppError::IdempotencyKeyReused => (K::IdempotencyKeyReused, None),
+            AppError::InvalidCursor => (K::InvalidCursor, Some("cursor")),
+            AppError::Store(_) | AppError::Serialization(_) => (K::Internal, None),
         },
     }
 }
@@ -124,21 +164,21 @@ fn classify(e: &ApiError) -> (Kind, Option<&'static str>) {
 /// answered without it.
 pub fn problem_response(e: &ApiError, instance: &str) -> Response<Body> {
     let (k, field) = classify(e);
-    let detail = if k.status >= 500 {
+    let status = k.status();
+    let detail = if status >= 500 {
         tracing::error!(error = %e, cause = ?std::error::Error::source(e), "request failed");
         "The request could not be completed. It has been logged.".to_owned()
     } else {
         e.to_string()
     };
-    let body =
-        ProblemBody { r#type: format!("{TYPE_BASE}{}", k.kind), title: k.title, status: k.status, detail, field };
+    let body = ProblemBody { r#type: format!("{TYPE_BASE}{}", k.slug()), title: k.title(), status, detail, field };
     // A struct of strings and numbers always serializes; should it not, the answer is still a
     // problem document rather than an empty body.
     let text = serde_json::to_string(&body).unwrap_or_else(|_| UNSERIALIZABLE.to_owned());
     let mut r = Response::new(Body::from(text));
-    *r.status_mut() = StatusCode::from_u16(k.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-    if k.status == 401 {
+    if status == 401 {
         // RFC 6750: a bearer-token resource tells the client how to authenticate.
         r.headers_mut().insert("www-authenticate", HeaderValue::from_static("Bearer"));
     }

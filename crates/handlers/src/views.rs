@@ -230,3 +230,17 @@ impl From<ShippingQuote> for QuoteView {
         }
     }
 }
+
+schema_names! {
+    /// A route's answer body, named for the manifest: its schema is the view's, and what it names
+    /// decides where a client can go next (the OpenAPI document's links).
+    ViewType {
+        Customer => CustomerView,
+        Product => ProductView,
+        ProductPage => PageView<ProductView>,
+        Order => OrderView,
+        OrderPage => PageView<OrderView>,
+        Timeline => TimelineView,
+        Quote => QuoteView,
+    }
+}

@@ -39,7 +39,7 @@ impl Functions {
         let mut handlers = BTreeMap::new();
         for f in Function::ALL {
             // The runner relays on its own and never gives up on a batch: nothing to redrive.
-            if matches!(f.trigger(), Trigger::OutboxStream | Trigger::RelayFailures) {
+            if matches!(f.trigger(), Trigger::OutboxStream { .. } | Trigger::RelayFailures { .. }) {
                 continue;
             }
             let handler = wire(f, &config(f)?, stores, env.clone())

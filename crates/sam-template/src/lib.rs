@@ -1,6 +1,8 @@
-//! Reads the SAM template: which functions exist, the routes, rules, stream and schedule events
-//! that trigger them, their environment variables and IAM statements. The local runner serves
-//! and routes from it, and the drift tests hold it against the code's manifest.
+//! The SAM template, written and read. [`generate`] writes template.yaml from the manifest and
+//! the hand-written shared part; [`Template`] reads it back: which functions exist, the routes,
+//! rules, stream and schedule events that trigger them, their environment variables and IAM
+//! statements. The local runner serves and routes from it, and the checks and the end-to-end test
+//! deploy it.
 //!
 //! CloudFormation's short tags (`!Ref X`, `!GetAtt X.Arn`, `!Sub "..."`) are read as their plain
 //! argument: enough to name what they point at, which is all the readers here need.
@@ -8,6 +10,7 @@
 // Nothing that comes from outside (requests, events, stored items, SDK answers) may panic.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod generate;
 mod pattern;
 
 use std::collections::BTreeMap;
