@@ -38,7 +38,7 @@ rm -rf "$work" && mkdir -p "$work"
 step() { printf '\n== benchmarks: %s\n' "$*"; }
 
 step "build ($profile)"
-packages=(-p bench)
+packages=(-p lambda-bench)
 for f in functions/*/; do packages+=(-p "$(basename "$f")"); done
 start=$(date +%s)
 CARGO_TARGET_DIR=$target cargo build --profile "$profile" "${packages[@]}"

@@ -34,7 +34,7 @@ variables its manifest entry lists, region, dummy credentials, AWS_LAMBDA_RUNTIM
 bench's own emulator on 127.0.0.1) and killed by its PID once measured.
 
 Build the binaries first, with the same profile for all of them:
-  cargo build --profile release -p bench $(for f in functions/*/; do printf -- '-p %s ' \"$(basename \"$f\")\"; done)
+  cargo build --profile release -p lambda-bench $(for f in functions/*/; do printf -- '-p %s ' \"$(basename \"$f\")\"; done)
   (not --workspace: local-runner would turn on bundle's openapi feature for the functions)
 
   --out PATH.md      the markdown tables (required)

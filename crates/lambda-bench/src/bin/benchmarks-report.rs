@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use bench::benchmarks::{chart, render, rows, Inputs};
+use lambda_bench::benchmarks::{chart, render, rows, Inputs};
 use serde_json::Value;
 
 fn read_json(path: &str) -> Result<Value, String> {
