@@ -16,7 +16,6 @@ pub mod routes;
 pub mod rules;
 pub mod seed;
 pub mod server;
-pub mod sim;
 pub mod system;
 
 pub use system::{LocalSystem, RunnerError};
