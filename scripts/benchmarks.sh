@@ -44,7 +44,7 @@ start=$(date +%s)
 CARGO_TARGET_DIR=$target cargo build --profile "$profile" "${packages[@]}"
 build_s=$(($(date +%s) - start))
 cargo build -p local-runner --bin local-aws
-CARGO_TARGET_DIR=$target cargo build --profile "$profile" -p local-runner --bin load
+CARGO_TARGET_DIR=$target cargo build --profile "$profile" -p load --bin load
 
 sam_build=()
 if ! $short; then
