@@ -8,11 +8,11 @@ async fn main() -> ExitCode {
     let opts = match lambda_bench::harness::parse_args(std::env::args().skip(1)) {
         Ok(Some(o)) => o,
         Ok(None) => {
-            println!("{}", lambda_bench::harness::USAGE);
+            print!("{}", lambda_bench::harness::help());
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            eprintln!("lambda-bench: {e}\n\n{}", lambda_bench::harness::USAGE);
+            eprintln!("lambda-bench: {}", e.trim_end());
             return ExitCode::from(2);
         }
     };

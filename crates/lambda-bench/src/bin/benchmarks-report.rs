@@ -1,7 +1,8 @@
 //! `benchmarks-report --out BENCHMARKS.md --svg docs/benchmarks.svg [--bench lambda-bench.json]
 //! [--logs DIR] [--requests request-counts.json] [--load load.json]... [--builds builds.md]
-//! [--targets-notes notes.md] [--sam-build-s SECONDS] [--commit SHA] [--date YYYY-MM-DD] [--profile LABEL]`: BENCHMARKS.md (and its chart) from what the measuring tools wrote.
-//! `scripts/benchmarks.sh` runs them all and then this.
+//! [--targets-notes notes.md] [--sam-build-s SECONDS] [--commit SHA] [--date YYYY-MM-DD]
+//! [--profile LABEL]`: BENCHMARKS.md (and its chart) from what the measuring tools wrote.
+//! `scripts/benchmarks.sh` runs them all and then this. `--help` for the options.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,41 +11,75 @@ use lambda_bench::benchmarks::{chart, render, rows, Inputs};
 use serde_json::Value;
 
 fn read_json(path: &str) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let text = read_text(path)?;
     serde_json::from_str(&text).map_err(|e| format!("{path} is not JSON: {e}"))
 }
 
-fn run() -> Result<(), String> {
-    let mut inputs =
-        Inputs { date: "an unrecorded date".to_owned(), commit: "unknown".to_owned(), ..Inputs::default() };
-    let (mut out, mut svg) = (None, None);
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let v = args.next().ok_or_else(|| format!("{a} needs a value"))?;
-        match a.as_str() {
-            "--out" => out = Some(PathBuf::from(v)),
-            "--svg" => svg = Some(PathBuf::from(v)),
-            "--bench" => inputs.bench = Some(read_json(&v)?),
-            "--logs" => inputs.logs = Some(PathBuf::from(v)),
-            "--requests" => inputs.requests = Some(read_json(&v)?),
-            "--load" => inputs.loads.push(read_json(&v)?),
-            "--builds" => {
-                inputs.builds = Some(std::fs::read_to_string(&v).map_err(|e| format!("cannot read {v}: {e}"))?)
-            }
-            "--targets-notes" => {
-                inputs.targets_notes = Some(std::fs::read_to_string(&v).map_err(|e| format!("cannot read {v}: {e}"))?)
-            }
-            "--sam-build-s" => {
-                inputs.sam_build_s = Some(v.parse().map_err(|_| format!("--sam-build-s {v:?}: seconds"))?)
-            }
-            "--commit" => inputs.commit = v,
-            "--profile" => inputs.profile = Some(v),
-            "--date" => inputs.date = v,
-            _ => return Err(format!("unknown option {a}")),
-        }
-    }
-    let out = out.ok_or("--out is required")?;
-    let svg = svg.ok_or("--svg is required")?;
+/// BENCHMARKS.md and its chart, from what the measuring tools wrote.
+#[derive(clap::Parser)]
+#[command(
+    name = "benchmarks-report",
+    after_help = "Example (scripts/benchmarks.sh runs every tool and then this):\n  \
+                  benchmarks-report --out BENCHMARKS.md --svg docs/benchmarks.svg --bench lambda-bench.json \\\n    \
+                  --requests request-counts.json --load load-memory.json --load load-dynamodb.json"
+)]
+struct Args {
+    /// The report to write
+    #[arg(long, value_name = "PATH.md")]
+    out: PathBuf,
+    /// The chart to write (linked from the report)
+    #[arg(long, value_name = "PATH.svg")]
+    svg: PathBuf,
+    /// What lambda-bench wrote (--json)
+    #[arg(long, value_name = "PATH.json")]
+    bench: Option<String>,
+    /// The functions' logs lambda-bench kept (--logs)
+    #[arg(long, value_name = "DIR")]
+    logs: Option<PathBuf>,
+    /// The request counts the events replay wrote
+    #[arg(long, value_name = "PATH.json")]
+    requests: Option<String>,
+    /// What a load run wrote (--json); once per run
+    #[arg(long, value_name = "PATH.json")]
+    load: Vec<String>,
+    /// Notes on this run's build, in markdown
+    #[arg(long, value_name = "PATH.md")]
+    builds: Option<String>,
+    /// Why the unmet targets stay unmet, in markdown, printed under the targets table
+    #[arg(long, value_name = "PATH.md")]
+    targets_notes: Option<String>,
+    /// Wall seconds of a cold release `sam build` timed in this run
+    #[arg(long, value_name = "SECONDS")]
+    sam_build_s: Option<f64>,
+    /// The commit measured
+    #[arg(long, value_name = "SHA", default_value = "unknown")]
+    commit: String,
+    /// The profile the binaries were built with, overrides included
+    #[arg(long, value_name = "LABEL")]
+    profile: Option<String>,
+    /// The day of the run
+    #[arg(long, value_name = "YYYY-MM-DD", default_value = "an unrecorded date")]
+    date: String,
+}
+
+fn read_text(path: &str) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
+}
+
+fn run(a: Args) -> Result<(), String> {
+    let inputs = Inputs {
+        bench: a.bench.as_deref().map(read_json).transpose()?,
+        logs: a.logs,
+        requests: a.requests.as_deref().map(read_json).transpose()?,
+        loads: a.load.iter().map(|p| read_json(p)).collect::<Result<_, _>>()?,
+        builds: a.builds.as_deref().map(read_text).transpose()?,
+        targets_notes: a.targets_notes.as_deref().map(read_text).transpose()?,
+        sam_build_s: a.sam_build_s,
+        commit: a.commit,
+        date: a.date,
+        profile: a.profile,
+    };
+    let (out, svg) = (a.out, a.svg);
     // The chart is linked from the report by its path relative to the report.
     let link = pathdiff(&svg, out.parent().unwrap_or(std::path::Path::new(".")));
     let md = render(&inputs, &link);
@@ -66,7 +101,7 @@ fn pathdiff(svg: &std::path::Path, base: &std::path::Path) -> String {
 }
 
 fn main() -> ExitCode {
-    match run() {
+    match run(clap::Parser::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("benchmarks-report: {e}");
