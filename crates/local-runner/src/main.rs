@@ -80,6 +80,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let stop = stop_signal();
     let system = match build(&args).await {
         Ok(s) => Arc::new(s),
         Err(e) => {
@@ -115,7 +116,7 @@ async fn main() -> ExitCode {
     let port = listener.local_addr().map_or(args.port, |a| a.port());
     banner(port, &system, &seeded, &admin);
     let server = tokio::spawn(server::serve(listener, system.clone(), stopped(stop_rx)));
-    wait_for_stop_signal().await;
+    stop.await;
     println!("\nstopping…");
     let _ = stop_tx.send(true);
     let _ = server.await;
@@ -123,24 +124,32 @@ async fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Ctrl-C, or SIGTERM from a process manager.
-async fn wait_for_stop_signal() {
+/// Ctrl-C, or SIGTERM from a process manager. Both are listened for from the moment this is
+/// called, not from the first poll: a signal that comes as soon as the banner is out (a test, a
+/// supervisor) stops the runner cleanly instead of killing it.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(t) => t,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
+        use tokio::signal::unix::{signal, SignalKind};
+        let listening = signal(SignalKind::interrupt()).and_then(|i| Ok((i, signal(SignalKind::terminate())?)));
+        async move {
+            match listening {
+                Ok((mut interrupt, mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
         }
     }
     #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 async fn build(args: &Args) -> Result<LocalSystem, local_runner::RunnerError> {
