@@ -27,23 +27,41 @@ pub const REGION: &str = aws_adapters::LOCAL_REGION;
 /// Credentials a local endpoint accepts; never real ones.
 pub const DUMMY_KEY: &str = "test";
 
-pub const USAGE: &str = "\
-usage: local-aws --endpoint URL [--prefix PREFIX] [--env-file PATH] [--template PATH]
+/// Creates the stack's tables and event bus at a local DynamoDB/EventBridge endpoint such as
+/// ministack, seeds the customer, products and PENDING order that events/*.json refer to, then
+/// prints the environment a function needs as KEY=VALUE lines on stdout and writes them to the
+/// env file (for `cargo lambda watch --env-file`). Running it again changes nothing that exists.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "local-aws",
+    after_help = "Examples:\n  cargo run -p local-runner --bin local-aws -- --endpoint http://127.0.0.1:4566\n  \
+                  scripts/local-aws.sh    # starts a ministack and runs this"
+)]
+struct Cli {
+    /// The local endpoint: http://127.0.0.1:PORT, http://localhost:PORT or http://[::1]:PORT
+    /// (anything else is refused)
+    #[arg(long, value_name = "URL")]
+    endpoint: String,
+    /// Table names PREFIX{customers,products,orders}, bus PREFIXbus
+    #[arg(long, default_value = DEFAULT_PREFIX)]
+    prefix: String,
+    /// Where to write the environment
+    #[arg(long, value_name = "PATH", default_value = DEFAULT_ENV_FILE)]
+    env_file: PathBuf,
+    /// The SAM template whose parameter defaults fill in the rest [default: template.yaml]
+    #[arg(long, value_name = "PATH")]
+    template: Option<PathBuf>,
+}
 
-Creates the stack's tables and event bus at URL (a local DynamoDB/EventBridge endpoint such as
-ministack: http://127.0.0.1:PORT or http://localhost:PORT), seeds the customer, products and
-PENDING order that events/*.json refer to, then prints the environment a function needs as
-KEY=VALUE lines on stdout and writes them to the env file (for `cargo lambda watch --env-file`).
-Running it again changes nothing that exists.
-
-  --endpoint URL     the local endpoint (required; anything but loopback is refused)
-  --prefix PREFIX    table names PREFIX{customers,products,orders}, bus PREFIXbus [shop-dev-]
-  --env-file PATH    where to write the environment [.scratch/local-aws.env]
-  --template PATH    the SAM template whose parameter defaults fill in the rest [template.yaml]";
+/// What `--help` prints.
+fn help() -> String {
+    <Cli as clap::CommandFactory>::command().render_long_help().to_string()
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocalAwsError {
-    #[error("{0}\n\n{USAGE}")]
+    /// The command line's mistake, with the usage.
+    #[error("{}", .0.trim_end())]
     Usage(String),
     #[error("refusing endpoint {0:?}: local-aws only talks to a local endpoint (http://127.0.0.1:PORT, http://localhost:PORT or http://[::1]:PORT)")]
     NotLocal(String),
@@ -98,31 +116,22 @@ pub fn parse_args(
     args: impl IntoIterator<Item = String>,
     default_template: &Path,
 ) -> Result<Option<Options>, LocalAwsError> {
-    let mut endpoint = None;
-    let mut prefix = DEFAULT_PREFIX.to_owned();
-    let mut env_file = PathBuf::from(DEFAULT_ENV_FILE);
-    let mut template = default_template.to_path_buf();
-    let mut it = args.into_iter();
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().ok_or_else(|| LocalAwsError::Usage(format!("{name} needs a value")));
-        match arg.as_str() {
-            "--endpoint" => endpoint = Some(value("--endpoint")?),
-            "--prefix" => prefix = value("--prefix")?,
-            "--env-file" => env_file = PathBuf::from(value("--env-file")?),
-            "--template" => template = PathBuf::from(value("--template")?),
-            "--help" | "-h" => return Ok(None),
-            other => return Err(LocalAwsError::Usage(format!("unknown argument {other:?}"))),
-        }
-    }
-    let endpoint = endpoint.ok_or_else(|| LocalAwsError::Usage("--endpoint is required".into()))?;
+    use clap::error::ErrorKind;
+    use clap::{CommandFactory, Parser};
+    let cli = match Cli::try_parse_from(std::iter::once("local-aws".to_owned()).chain(args)) {
+        Ok(cli) => cli,
+        Err(e) if e.kind() == ErrorKind::DisplayHelp => return Ok(None),
+        Err(e) => return Err(LocalAwsError::Usage(e.to_string())),
+    };
+    let Cli { endpoint, prefix, env_file, template } = cli;
     let valid_prefix = !prefix.is_empty()
         && prefix.len() <= 200
         && prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
     if !valid_prefix {
-        return Err(LocalAwsError::Usage(format!(
-            "--prefix {prefix:?}: use letters, digits, '-', '_' or '.' (it starts table and bus names)"
-        )));
+        let why = format!("--prefix {prefix:?}: use letters, digits, '-', '_' or '.' (it starts table and bus names)");
+        return Err(LocalAwsError::Usage(Cli::command().error(ErrorKind::ValueValidation, why).to_string()));
     }
+    let template = template.unwrap_or_else(|| default_template.to_path_buf());
     Ok(Some(Options { endpoint: local_endpoint(&endpoint)?, prefix, env_file, template }))
 }
 
@@ -271,7 +280,7 @@ pub async fn run(
     log: &mut impl Write,
 ) -> Result<(), LocalAwsError> {
     let Some(opts) = parse_args(args, default_template)? else {
-        let _ = writeln!(out, "{USAGE}");
+        let _ = write!(out, "{}", help());
         return Ok(());
     };
     let p = provision(&opts).await?;
