@@ -5,7 +5,8 @@
 # scripts/with-ministack.sh), creates the stack's tables and event bus in it, seeds the customer,
 # products and PENDING order that events/*.json refer to, and prints the environment a function
 # needs (endpoint, region, dummy credentials, every variable a function reads), also writing it
-# to .scratch/local-aws.env (LOCAL_AWS_ENV_FILE to change it) for `cargo lambda watch --env-file`.
+# to .scratch/local-aws.env (LOCAL_AWS_ENV_FILE to change it) for `cargo lambda watch --env-file`,
+# as KEY='VALUE' lines that bash reads alike (the format: bundle::config::env_lines).
 # The work is done by the local-aws binary of crates/local-runner.
 #
 # With CMD: runs CMD with that environment exported, and exits with its exit code.
