@@ -48,6 +48,7 @@ That environment is in $shown. In another terminal, from $root:
 
   PATH="\$(scripts/venv.sh tools)/bin:\$PATH"
   cargo lambda watch --env-file $shown --invoke-address 127.0.0.1 &
+  until curl -s -o /dev/null http://127.0.0.1:9000; do sleep 0.2; done   # until it listens
   cargo lambda invoke get-order --data-file events/get-order.json --invoke-address 127.0.0.1
 
 Any function with any file of events/: cargo lambda invoke FUNCTION --data-file events/FILE.json
