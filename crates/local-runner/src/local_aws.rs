@@ -2,7 +2,7 @@
 //!
 //! Against a local DynamoDB/EventBridge endpoint (ministack), it creates the stack's three tables
 //! and its bus, seeds the records the files in `events/` refer to ([`crate::fixtures`]), and
-//! writes the environment a function needs as `KEY=VALUE` lines: every variable any function
+//! writes the environment a function needs as `KEY='VALUE'` lines: every variable any function
 //! reads, plus the endpoint, the region and dummy credentials. A function binary started with that
 //! environment (by `cargo lambda watch --env-file`, or by hand) and invoked with its own event file
 //! answers as it would on AWS with the same data, instead of reaching for AWS without credentials.
@@ -29,8 +29,8 @@ pub const DUMMY_KEY: &str = "test";
 
 /// Creates the stack's tables and event bus at a local DynamoDB/EventBridge endpoint such as
 /// ministack, seeds the customer, products and PENDING order that events/*.json refer to, then
-/// prints the environment a function needs as KEY=VALUE lines on stdout and writes them to the
-/// env file (for `cargo lambda watch --env-file`). Running it again changes nothing that exists.
+/// prints the environment a function needs as KEY='VALUE' lines on stdout and writes them to the
+/// env file (for `cargo lambda watch --env-file` and `set -a; . FILE`). Running it again changes nothing that exists.
 #[derive(Debug, clap::Parser)]
 #[command(
     name = "local-aws",
@@ -213,20 +213,27 @@ pub fn environment(
             Some(v) => v,
             None => parameter_default(var, template)?,
         };
-        if value.contains(['\n', '\r']) {
-            return Err(LocalAwsError::Unresolved { var, why: format!("{value:?} does not fit on a KEY=VALUE line") });
+        if value.contains(UNQUOTABLE) {
+            let why = format!("{value:?} cannot be single-quoted on one line of the env file");
+            return Err(LocalAwsError::Unresolved { var, why });
         }
         env.push((var.to_owned(), value));
     }
     Ok(env)
 }
 
-/// `KEY=VALUE` lines: what `cargo lambda watch --env-file` reads and `set -a; . FILE` sources.
+/// What a value of the env file may not hold: it is single-quoted on one line, which bash and
+/// cargo-lambda read alike only without these (the format: [`bundle::config::env_lines`]).
+const UNQUOTABLE: [char; 4] = ['\'', '\\', '\n', '\r'];
+
+/// `KEY='VALUE'` lines: what `cargo lambda watch --env-file` reads and `set -a; . FILE` sources,
+/// in the format [`bundle::config::env_lines`] states. Every value comes from [`environment`],
+/// which refuses one the format cannot hold.
 pub fn render(env: &[(String, String)]) -> String {
-    env.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
+    env.iter().map(|(k, v)| format!("{k}='{v}'\n")).collect()
 }
 
-/// Reads `KEY=VALUE` lines back (blank lines and `#` comments ignored).
+/// Reads the env file back ([`bundle::config::env_lines`]).
 pub fn parse_env(text: &str) -> BTreeMap<String, String> {
     bundle::config::env_lines(text).collect()
 }
@@ -375,5 +382,53 @@ mod tests {
         let (names, bus) = resource_names(DEFAULT_PREFIX);
         let err = environment("http://127.0.0.1:4566", &names, &bus, &template).unwrap_err();
         assert!(matches!(err, LocalAwsError::Unresolved { .. }), "{err}");
+    }
+
+    #[test]
+    fn bash_reads_the_env_file_as_the_project_reads_it() {
+        // Given the environment, with a value that has a space (the default credit limit, "50000 USD")
+        let template = Template::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml")).unwrap();
+        let (names, bus) = resource_names(DEFAULT_PREFIX);
+        let env = environment("http://127.0.0.1:4566", &names, &bus, &template).unwrap();
+        assert!(env.iter().any(|(_, v)| v.contains(' ')), "a value with a space is among them: {env:?}");
+        let file = std::env::temp_dir().join(format!("local-aws-env-{}", std::process::id()));
+        std::fs::write(&file, render(&env)).unwrap();
+        // When bash sources the file as scripts/local-aws.sh does, and prints each variable
+        let script = r#"set -eua; . "$0"; shift; for k; do printf '%s=%s\n' "$k" "${!k}"; done"#;
+        let out = std::process::Command::new("bash")
+            .args(["--noprofile", "--norc", "-c", script])
+            .arg(&file)
+            .arg("--")
+            .args(env.iter().map(|(k, _)| k))
+            .env_clear()
+            .output()
+            .expect("bash runs");
+        let _ = std::fs::remove_file(&file);
+        // Then bash reads every value as written, as env_lines does
+        assert!(out.status.success(), "bash: {}", String::from_utf8_lossy(&out.stderr));
+        let by_bash: BTreeMap<String, String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+            .collect();
+        assert_eq!(by_bash, env.iter().cloned().collect::<BTreeMap<_, _>>());
+        assert_eq!(parse_env(&render(&env)), by_bash);
+    }
+
+    #[test]
+    fn a_value_the_env_file_cannot_quote_is_refused() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let (names, bus) = resource_names(DEFAULT_PREFIX);
+        for bad in ["it's", r"C:\shop", "two\nlines"] {
+            // Given the template with a parameter default the quotes cannot hold
+            let yaml = text.replacen("Default: OH\n", &format!("Default: {bad:?}\n"), 1);
+            assert_ne!(yaml, text, "the template's WarehouseRegion default is OH");
+            let template = Template::parse(&yaml).unwrap();
+            // Then the environment names the variable instead of writing a line bash would misread
+            let err = environment("http://127.0.0.1:4566", &names, &bus, &template).unwrap_err();
+            let refused = matches!(&err, LocalAwsError::Unresolved { var: "WAREHOUSE_REGION", why } if why.contains("single-quoted"));
+            assert!(refused, "{bad:?}: {err}");
+        }
     }
 }
