@@ -195,8 +195,16 @@ fn every_event_sample_validates_against_its_schema() {
                 checked += 1;
             }
         }
-        // Outbox items in a stream batch (the relay's input): their stored detail.
+        // Outbox items in a stream batch (the relay's input): their stored detail; bus events in a
+        // step's queue (a step's input): their detail.
         for r in sample["Records"].as_array().into_iter().flatten() {
+            let event: Value = r["body"].as_str().and_then(|b| serde_json::from_str(b).ok()).unwrap_or_default();
+            if let (Some(t), Some(d)) = (event["detail-type"].as_str(), event.get("detail")) {
+                if validators.contains_key(t) {
+                    check(&validators, t, d, &name);
+                    checked += 1;
+                }
+            }
             let image = &r["dynamodb"]["NewImage"];
             if let (Some(t), Some(d)) = (image["detailType"]["S"].as_str(), image["detail"]["S"].as_str()) {
                 let detail: Value = serde_json::from_str(d).expect("an outbox detail is JSON");

@@ -167,10 +167,16 @@ impl World {
             .await
             .unwrap_or_else(|e| panic!("{file}: the invocation failed: {e}"));
         match function.trigger() {
-            Trigger::Bus { .. } => match answer["outcome"].as_str() {
-                Some("applied") => (Expect::Applied(&[]), answer["emitted"].clone()),
-                _ => (Expect::Skipped, answer["emitted"].clone()),
-            },
+            Trigger::Bus { .. } => {
+                // A batch of one event from the step's queue: its report, or its failure.
+                let failures = answer["batchItemFailures"].as_array().map_or(0, Vec::len);
+                assert_eq!(failures, 0, "{file}: the step failed on its event: {answer}");
+                let report = &answer["reports"][0];
+                match report["outcome"].as_str() {
+                    Some("applied") => (Expect::Applied(&[]), report["emitted"].clone()),
+                    _ => (Expect::Skipped, report["emitted"].clone()),
+                }
+            }
             Trigger::OutboxStream { .. } => {
                 (Expect::Relayed(answer["sent"].as_u64().unwrap_or(0) as usize), Value::Null)
             }

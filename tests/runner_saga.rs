@@ -144,8 +144,8 @@ fn a_rule_the_runner_cannot_evaluate_stops_it_at_start_naming_the_rule() {
         .expect("template.yaml");
     // The reserve-stock rule, now also filtering on a numeric range.
     let edited = text.replacen(
-        "detail-type: [OrderCreated]",
-        "detail-type: [OrderCreated]\n              detail: {total: [{numeric: [\">\", 0]}]}",
+        "      EventPattern:\n        detail-type: [OrderCreated]",
+        "      EventPattern:\n        detail-type: [OrderCreated]\n        detail: {total: [{numeric: [\">\", 0]}]}",
         1,
     );
     assert_ne!(edited, text, "the template still has the rule this test edits");

@@ -156,9 +156,9 @@ fn every_step_has_one_rule_that_matches_exactly_what_it_consumes() {
             let other = event("shop.elsewhere", t, ev["detail"]["data"].clone());
             assert!(!pattern.matches(&other), "{}: matches {t} from a foreign source", spec.name);
         }
-        let props = &f.properties["Events"][&rule.name]["Properties"];
-        assert!(props["RetryPolicy"]["MaximumRetryAttempts"].is_number(), "{}: RetryPolicy", spec.name);
-        assert!(props["DeadLetterConfig"]["Arn"].is_string(), "{}: DeadLetterConfig", spec.name);
+        let target = &system_tests::template().root["Resources"][&rule.name]["Properties"]["Targets"][0];
+        assert!(target["RetryPolicy"]["MaximumRetryAttempts"].is_number(), "{}: RetryPolicy", spec.name);
+        assert!(target["DeadLetterConfig"]["Arn"].is_string(), "{}: DeadLetterConfig", spec.name);
     }
 }
 
@@ -304,26 +304,30 @@ fn relay_lag_and_timed_out_orders_have_alarms() {
 }
 
 /// The sweeper never rejects an order one of whose steps is still legitimately being retried:
-/// every saga step's retry window is bounded (the rule's retries for events EventBridge could not
-/// hand over, Lambda's async window once it did), and `PendingTimeoutSeconds` may not be set below
-/// their sum along the saga's longest path to a decision, with a minute of relay per hop.
+/// every saga step's window is bounded, as the template writes it (the rule's retries for events
+/// EventBridge could not hand to the queue, then the queue's receives a visibility timeout
+/// apart), it waits out an hour's outage of its context, and `PendingTimeoutSeconds` may not be
+/// set below the windows' sum along the saga's longest path to a decision, with a minute of relay
+/// per hop.
 #[test]
 fn the_pending_timeout_covers_every_retry_window_on_the_saga_path() {
     const RELAY_PER_HOP: i64 = 60;
+    const AN_HOUR: i64 = 3600;
+    let t = system_tests::template();
     let fns = template_functions();
     let window = |f: bundle::Function| -> i64 {
-        let t = &fns[f.name()];
-        let rule = &t.properties["Events"][&t.rules[0].name]["Properties"]["RetryPolicy"];
-        let invoke = &t.properties["EventInvokeConfig"];
+        let rule = &t.root["Resources"][&fns[f.name()].rules[0].name]["Properties"]["Targets"][0]["RetryPolicy"];
+        let queue = &t.root["Resources"][format!("{}Queue", pascal(f.name()))]["Properties"];
         let rule_age = rule["MaximumEventAgeInSeconds"].as_i64().unwrap_or_else(|| panic!("{f}: rule age"));
-        let async_age = invoke["MaximumEventAgeInSeconds"].as_i64().unwrap_or_else(|| panic!("{f}: async age"));
-        assert!(invoke["MaximumRetryAttempts"].as_i64().is_some(), "{f}: Lambda's retries stated");
-        rule_age + async_age + RELAY_PER_HOP
+        let visibility = queue["VisibilityTimeout"].as_i64().unwrap_or_else(|| panic!("{f}: visibility"));
+        let receives = queue["RedrivePolicy"]["maxReceiveCount"].as_i64().unwrap_or_else(|| panic!("{f}: receives"));
+        assert!(visibility * receives > AN_HOUR, "{f}: an hour's outage of its context is waited out");
+        rule_age + visibility * receives + RELAY_PER_HOP
     };
     for spec in specs() {
         if let Trigger::Bus { .. } = spec.trigger {
             let f = bundle::Function::from_name(spec.name).expect("function");
-            assert!(window(f) <= 600, "{f}: one hop settles or is dead-lettered within minutes");
+            assert!(window(f) <= 2 * AN_HOUR, "{f}: one hop settles or is dead-lettered within two hours");
         }
     }
     use bundle::Function as F;
@@ -331,6 +335,11 @@ fn the_pending_timeout_covers_every_retry_window_on_the_saga_path() {
         + window(F::PriceOrder)
         + window(F::ReserveCredit)
         + window(F::ApproveOrder).max(window(F::RejectOrder));
+    assert_eq!(
+        path,
+        i64::from(bundle::manifest::min_pending_timeout_seconds()),
+        "the manifest's floor is the template's"
+    );
     let param = system_tests::template().parameter("PendingTimeoutSeconds").clone();
     let min = param["MinValue"].as_i64().expect("a MinValue");
     let default = param["Default"].as_i64().expect("a Default");

@@ -212,10 +212,37 @@ pub async fn invoke(function: Function, handler: &Handler, payload: Value) -> Re
     }
 }
 
+/// A batch from the step's queue: each message's body is one bus event, applied on its own. The
+/// events it failed on are named in `batchItemFailures`, and only those come back to it (after
+/// the queue's visibility timeout, until they are dead-lettered); `reports` says what it did with
+/// each of the others.
 async fn invoke_step(function: Function, step: &StepHandler, payload: Value) -> Result<Value, lambda_runtime::Error> {
-    let event: EventBridgeEvent<Value> = serde_json::from_value(payload)?;
-    let outcome = handlers::events::handle(function.name(), event, |e| step(e)).await?;
-    Ok(serde_json::to_value(handlers::events::StepReport::from(outcome))?)
+    use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+    let batch: SqsEvent = serde_json::from_value(payload)?;
+    let mut response = SqsBatchResponse::default();
+    let mut reports = vec![];
+    for message in batch.records {
+        let id = message.message_id.unwrap_or_default();
+        let event = serde_json::from_str::<EventBridgeEvent<Value>>(message.body.as_deref().unwrap_or_default());
+        let outcome = match event {
+            Ok(event) => handlers::events::handle(function.name(), event, |e| step(e)).await.map_err(|_| ()),
+            Err(e) => {
+                tracing::error!(message = %id, error = %e, "the message is not a bus event");
+                Err(())
+            }
+        };
+        match outcome {
+            Ok(outcome) => reports.push(handlers::events::StepReport::from(outcome)),
+            Err(()) => {
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id;
+                response.batch_item_failures.push(failure);
+            }
+        }
+    }
+    let mut answer = serde_json::to_value(response)?;
+    answer["reports"] = serde_json::to_value(reports)?;
+    Ok(answer)
 }
 
 async fn invoke_relay(relay: &OutboxRelay, payload: Value) -> Result<Value, lambda_runtime::Error> {

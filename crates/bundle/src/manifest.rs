@@ -116,8 +116,54 @@ const fn answers(tag: &'static str, ok: u16, view: ViewType) -> Doc {
     Doc { tag, body: None, ok: (ok, view), idempotent: false, paged: false, status_filter: false, problems: &[] }
 }
 
-/// How a step's events are retried before they are dead-lettered: by the rule while EventBridge
-/// cannot hand them to Lambda, then by Lambda once its asynchronous invocation was accepted.
+/// How a step's events reach it: the rule puts each in the step's own queue (retrying for
+/// `rule_max_age_seconds` while SQS refuses), and the queue hands it to the function in batches
+/// of `batch_size`. An event the function fails on comes back after `visibility_seconds`, up to
+/// `max_receives` times, then moves to the step's dead-letter queue. So an event waits out an
+/// outage of its context of up to `max_receives × visibility_seconds` and is then applied on its
+/// merits, with no human step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivery {
+    pub rule_attempts: u32,
+    pub rule_max_age_seconds: u32,
+    pub batch_size: u32,
+    pub visibility_seconds: u32,
+    pub max_receives: u32,
+}
+
+impl Delivery {
+    /// How long a context may be down before its steps' events are dead-lettered.
+    pub const fn outage_seconds(self) -> u32 {
+        self.visibility_seconds * self.max_receives
+    }
+
+    /// The longest an event can be in flight before it is settled or dead-lettered.
+    pub const fn window_seconds(self) -> u32 {
+        self.rule_max_age_seconds + self.outage_seconds()
+    }
+}
+
+/// A saga step's: a minute of rule retries, then 75 receives a minute apart (SQS's visibility
+/// timeout, six times the function's 10 s timeout as AWS advises): an outage of up to an hour
+/// and a quarter is waited out.
+pub const STEP_DELIVERY: Delivery =
+    Delivery { rule_attempts: 20, rule_max_age_seconds: 60, batch_size: 10, visibility_seconds: 60, max_receives: 75 };
+
+/// Hops on the saga's longest path to a decision: reserve-stock, price-order, reserve-credit,
+/// then approve-order or reject-order.
+pub const SAGA_HOPS: u32 = 4;
+/// What the relay adds to a hop at worst: a minute from commit to bus.
+pub const RELAY_SECONDS_PER_HOP: u32 = 60;
+
+/// The least `PENDING_TIMEOUT_SECONDS` may be: every hop of the longest path at its whole
+/// delivery window, so the sweeper never rejects an order one of whose steps is still waiting
+/// out an outage of its context.
+pub const fn min_pending_timeout_seconds() -> u32 {
+    SAGA_HOPS * (STEP_DELIVERY.window_seconds() + RELAY_SECONDS_PER_HOP)
+}
+
+/// How a scheduled tick is retried before it is dead-lettered: by the schedule's rule, then by
+/// Lambda's asynchronous invocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retry {
     pub rule_attempts: u32,
@@ -125,18 +171,6 @@ pub struct Retry {
     pub async_attempts: u32,
     pub async_max_age_seconds: u32,
 }
-
-impl Retry {
-    /// The longest an event can be in flight before it is settled or dead-lettered.
-    pub const fn window_seconds(self) -> u32 {
-        self.rule_max_age_seconds + self.async_max_age_seconds
-    }
-}
-
-/// A saga step's: a minute of rule retries (EventBridge's own failures), then Lambda's two
-/// retries (after about one and two minutes) within 5 minutes.
-pub const STEP_RETRY: Retry =
-    Retry { rule_attempts: 20, rule_max_age_seconds: 60, async_attempts: 2, async_max_age_seconds: 300 };
 
 /// A schedule's tick: redelivered within its minute, never retried by Lambda; the next tick
 /// comes anyway.
@@ -148,8 +182,9 @@ pub const TICK_RETRY: Retry =
 pub enum Trigger {
     /// An HttpApi route; `path` in the template's syntax (`/orders/{id}`).
     Http { method: &'static str, path: &'static str, auth: Auth, doc: Doc },
-    /// Events on the bus matching one rule, named `rule` in the template.
-    Bus { rule: &'static str, consumes: &'static [Consumes], retry: Retry },
+    /// Events on the bus matching one rule, named `rule` in the template, delivered through the
+    /// step's own queue.
+    Bus { rule: &'static str, consumes: &'static [Consumes], delivery: Delivery },
     /// The tables' streams, filtered to outbox inserts, in batches of `batch_size` (one PutEvents
     /// call); a failing batch is bisected and retried `attempts` times within `max_age_seconds`,
     /// then its stream range goes to the relay's failure queue.
@@ -343,35 +378,35 @@ functions! {
             problems: &[P::Forbidden, P::NotFound, P::Conflict, P::CurrencyMismatch], ..answers("customers", 200, ViewType::Customer) }),
         env &[CUSTOMERS_TABLE], keys &["CUSTOMER", "OUTBOX"], may &CUSTOMER_WRITE;
     ReserveStock("reserve-stock", "Saga: OrderCreated -> reserves every line's stock (StockReserved | StockReservationFailed).")
-        Trigger::Bus { rule: "OrderCreated", consumes: &[from(Context::Orders, "OrderCreated")], retry: STEP_RETRY },
+        Trigger::Bus { rule: "OrderCreated", consumes: &[from(Context::Orders, "OrderCreated")], delivery: STEP_DELIVERY },
         env &[PRODUCTS_TABLE], keys &["PRODUCT", "RESERVATION", "APPLIED", "OUTBOX"], may &PRODUCT_STEP;
     PriceOrder("price-order", "Saga: StockReserved -> prices lines and shipping (OrderPriced).")
-        Trigger::Bus { rule: "StockReserved", consumes: &[from(Context::Products, "StockReserved")], retry: STEP_RETRY },
+        Trigger::Bus { rule: "StockReserved", consumes: &[from(Context::Products, "StockReserved")], delivery: STEP_DELIVERY },
         env &[ORDERS_TABLE, WAREHOUSE_REGION, WAREHOUSE_COUNTRY], keys &["ORDER", "APPLIED", "OUTBOX"], may &ORDER_COMPENSATING;
     ReserveCredit("reserve-credit", "Saga: OrderPriced -> holds the total against the credit limit (CreditReserved | CreditReservationFailed).")
-        Trigger::Bus { rule: "OrderPriced", consumes: &[from(Context::Orders, "OrderPriced")], retry: STEP_RETRY },
+        Trigger::Bus { rule: "OrderPriced", consumes: &[from(Context::Orders, "OrderPriced")], delivery: STEP_DELIVERY },
         env &[CUSTOMERS_TABLE], keys &["CUSTOMER", "CREDIT", "APPLIED", "OUTBOX"], may &CUSTOMER_STEP;
     ApproveOrder("approve-order", "Saga: CreditReserved -> approves the order (OrderApproved).")
-        Trigger::Bus { rule: "CreditReserved", consumes: &[from(Context::Customers, "CreditReserved")], retry: STEP_RETRY },
+        Trigger::Bus { rule: "CreditReserved", consumes: &[from(Context::Customers, "CreditReserved")], delivery: STEP_DELIVERY },
         env &[ORDERS_TABLE], keys &["ORDER", "APPLIED", "OUTBOX"], may &ORDER_COMPENSATING;
     RejectOrder("reject-order", "Saga: a failed stock or credit reservation -> rejects the order (OrderRejected).")
-        Trigger::Bus { rule: "ReservationFailed", retry: STEP_RETRY,
+        Trigger::Bus { rule: "ReservationFailed", delivery: STEP_DELIVERY,
             consumes: &[from(Context::Products, "StockReservationFailed"), from(Context::Customers, "CreditReservationFailed")] },
         env &[ORDERS_TABLE], keys &["ORDER", "APPLIED", "OUTBOX"], may &ORDER_WRITE;
     ReleaseStock("release-stock", "Saga compensation: gives an order's stock back after a rejection that held stock, a cancellation or a release request.")
-        Trigger::Bus { rule: "StockToRelease", retry: STEP_RETRY, consumes: &[
+        Trigger::Bus { rule: "StockToRelease", delivery: STEP_DELIVERY, consumes: &[
             rejected(STOCK_HELD), from(Context::Orders, "OrderCancelled"), from(Context::Orders, "StockReleaseRequested")] },
         env &[PRODUCTS_TABLE], keys &["PRODUCT", "RESERVATION", "APPLIED", "OUTBOX"], may &PRODUCT_STEP;
     ReleaseCredit("release-credit", "Saga compensation: gives an order's credit back after a rejection that held credit, a cancellation or a release request.")
-        Trigger::Bus { rule: "CreditToRelease", retry: STEP_RETRY,
+        Trigger::Bus { rule: "CreditToRelease", delivery: STEP_DELIVERY,
             consumes: &[rejected(CREDIT_HELD), from(Context::Orders, "OrderCancelled"), from(Context::Orders, "CreditReleaseRequested")] },
         env &[CUSTOMERS_TABLE], keys &["CUSTOMER", "CREDIT", "APPLIED", "OUTBOX"], may &CUSTOMER_STEP;
     ReplicateCatalogue("replicate-catalogue", "Replica: ProductAdded / ProductUpdated / ProductDiscontinued -> the catalogue entry orders checks and prices new orders against (orders table only).")
-        Trigger::Bus { rule: "ProductAdded", retry: STEP_RETRY, consumes: &[from(Context::Products, "ProductAdded"),
+        Trigger::Bus { rule: "ProductAdded", delivery: STEP_DELIVERY, consumes: &[from(Context::Products, "ProductAdded"),
             from(Context::Products, "ProductUpdated"), from(Context::Products, "ProductDiscontinued")] },
         env &[ORDERS_TABLE], keys &["CATALOGUE", "APPLIED"], may &[writes(Orders), on(GET, T(Orders)), on(BATCH_GET, T(Orders))];
     ReplicateCustomers("replicate-customers", "Replica: CustomerRegistered -> the customer is known to orders (orders table only).")
-        Trigger::Bus { rule: "CustomerRegistered", consumes: &[from(Context::Customers, "CustomerRegistered")], retry: STEP_RETRY },
+        Trigger::Bus { rule: "CustomerRegistered", consumes: &[from(Context::Customers, "CustomerRegistered")], delivery: STEP_DELIVERY },
         env &[ORDERS_TABLE], keys &["KNOWN_CUSTOMER", "APPLIED"], may &ORDER_WRITE;
     OutboxRelay("outbox-relay", "Publishes the outbox records of the three tables' streams to the bus (PutEvents).")
         Trigger::OutboxStream { batch_size: 10, attempts: 10, max_age_seconds: 3600 },

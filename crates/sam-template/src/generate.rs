@@ -8,7 +8,7 @@
 
 use std::fmt::Write;
 
-use bundle::manifest::{AnythingBut, Auth, Consumes, Function, Resource, Retry, Table, Trigger};
+use bundle::manifest::{AnythingBut, Auth, Consumes, Delivery, Function, Resource, Retry, Table, Trigger};
 use serde_json::{json, Value};
 
 /// The line of shared.yaml that the functions' resources replace.
@@ -204,35 +204,127 @@ fn queue(id: &str, sse_comment: &str, end_of_line: bool, properties: &str, out: 
 
 /// A step's dead-letter queue, which its rule (events EventBridge could not hand over) and Lambda
 /// (events the function failed on) both send to; only that rule may send to it.
-fn dead_letter_queue(f: Function, id: &str, rule: &str, out: &mut String) {
+fn dead_letter_queue(f: Function, id: &str, out: &mut String) {
     let queue_id = format!("{id}DeadLetterQueue");
     let retention = "      MessageRetentionPeriod: 1209600 # 14 days, the maximum: time to look and replay\n";
     queue(&queue_id, SSE_COMMENT_EVENTBRIDGE, true, retention, out);
+    let what = format!(
+        "{f} has events it could not process; inspect {queue_id} and redrive them (ops redrive). See docs/RUNBOOK.md."
+    );
+    queue_alarms(&queue_id, Some((format!("{id}DeadLetterAlarm"), what)), out);
+}
+
+/// Only the rule `source` (a logical id) may send to `queues` (EventBridge's own deliveries).
+fn queue_policy(id: &str, queues: &[String], source: &str, out: &mut String) {
+    let refs: Vec<String> = queues.iter().map(|q| format!("!Ref {q}")).collect();
     let _ = write!(
         out,
-        "  {queue_id}Policy:
+        "  {id}QueuePolicy:
     Type: AWS::SQS::QueuePolicy
     Properties:
-      Queues: [!Ref {queue_id}]
+      Queues: {}
       PolicyDocument:
         Version: \"2012-10-17\"
         Statement:
-          # Only this function's rule may drop events here. (Lambda's own dead letters are sent
-          # with the function's role, which SAM grants sqs:SendMessage on this queue.)
+          # Only this function's rule may send here. (SQS moves messages to a dead-letter queue
+          # itself, and Lambda sends a failed tick there with the function's role.)
           - Effect: Allow
             Principal:
               Service: events.amazonaws.com
             Action: sqs:SendMessage
-            Resource: !GetAtt {queue_id}.Arn
-            Condition:
-              ArnEquals:
-                aws:SourceArn: !GetAtt {id}Function{rule}.Arn
-
-"
+            Resource:
+",
+        flow(&refs)
     );
-    let what =
-        format!("{f} has events it could not process; inspect {queue_id} and replay its messages to the function.");
-    queue_alarms(&queue_id, Some((format!("{id}DeadLetterAlarm"), what)), out);
+    for q in queues {
+        let _ = writeln!(out, "              - !GetAtt {q}.Arn");
+    }
+    let _ = writeln!(
+        out,
+        "            Condition:\n              ArnEquals:\n                aws:SourceArn: !GetAtt {source}.Arn\n"
+    );
+}
+
+/// A step's delivery: its rule on the bus into its queue (the rule retries a minute, then drops
+/// what SQS refused into the dead-letter queue), the queue, which hands events to the function and
+/// takes back the ones it fails on until `max_receives`, and an alarm when events wait there
+/// (its context is failing).
+fn step_queue(f: Function, id: &str, rule: &str, consumes: &[Consumes], d: Delivery, out: &mut String) {
+    let rule_id = format!("{id}{rule}Rule");
+    let _ = write!(
+        out,
+        "  {rule_id}:
+    Type: AWS::Events::Rule
+    Properties:
+      Description: {}
+      EventBusName: !Ref EventBus
+      EventPattern:
+",
+        quoted(&format!("{f}: the events it consumes, into its queue"))
+    );
+    yaml(&rule_pattern(consumes), 8, out);
+    let _ = write!(
+        out,
+        "      Targets:
+        - Id: queue
+          Arn: !GetAtt {id}Queue.Arn
+          RetryPolicy:
+            MaximumRetryAttempts: {}
+            MaximumEventAgeInSeconds: {}
+          DeadLetterConfig:
+            Arn: !GetAtt {id}DeadLetterQueue.Arn
+
+",
+        d.rule_attempts, d.rule_max_age_seconds
+    );
+    let properties = format!(
+        "      MessageRetentionPeriod: 345600 # 4 days: longer than the receives below
+      # Six times the function's timeout (AWS's advice for an SQS event source): an event the
+      # function failed on comes back this long after, {} times, then goes to the dead-letter queue.
+      VisibilityTimeout: {}
+      RedrivePolicy:
+        deadLetterTargetArn: !GetAtt {id}DeadLetterQueue.Arn
+        maxReceiveCount: {}
+",
+        d.max_receives, d.visibility_seconds, d.max_receives
+    );
+    queue(&format!("{id}Queue"), SSE_COMMENT_EVENTBRIDGE, false, &properties, out);
+    let _ = write!(
+        out,
+        "  {id}QueueMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Metadata:
+      cfn-lint:
+        config:
+          # ES1001 asks for an on-failure destination: SQS sources take none; the queue's redrive
+          # policy moves what keeps failing to its dead-letter queue.
+          ignore_checks: [ES1001]
+    Properties:
+      FunctionName: !Ref {id}Function
+      EventSourceArn: !GetAtt {id}Queue.Arn
+      BatchSize: {}
+      # Only the events the function names as failed come back to the queue.
+      FunctionResponseTypes: [ReportBatchItemFailures]
+
+",
+        d.batch_size
+    );
+    queue_policy(id, &[format!("{id}Queue"), format!("{id}DeadLetterQueue")], &rule_id, out);
+    Alarm {
+        id: format!("{id}QueueAgeAlarm"),
+        description: format!(
+            "Events for {f} have waited more than 10 minutes: its context is failing. They are retried for {} minutes, then dead-lettered. See docs/RUNBOOK.md, StepQueueAgeAlarm.",
+            d.outage_seconds() / 60
+        ),
+        namespace: "AWS/SQS",
+        metric: "ApproximateAgeOfOldestMessage",
+        dimension: Some(("QueueName", format!("!GetAtt {id}Queue.QueueName"))),
+        statistic: "Maximum",
+        period: "60",
+        evaluation: (5, Some(3)),
+        threshold: "600 # seconds",
+    }
+    .write(out);
 }
 
 /// An EventBridge pattern that matches exactly the events `consumes` lists: one flat pattern
@@ -354,8 +446,12 @@ fn checkov_skips(f: Function) -> Vec<(&'static str, String)> {
             "CKV_AWS_116",
             "Invoked synchronously by the SQS event source mapping; a message it cannot handle goes to the queue's dead-letter queue (OutboxRelayFailureDeadLetterQueue).".to_owned(),
         )),
-        // Asynchronous: these have their dead-letter queue.
-        Trigger::Bus { .. } | Trigger::Schedule { .. } => {}
+        Trigger::Bus { .. } => skips.push((
+            "CKV_AWS_116",
+            "Invoked synchronously by its queue's event source mapping; an event it keeps failing on moves to the queue's dead-letter queue.".to_owned(),
+        )),
+        // Asynchronous: it has its dead-letter queue.
+        Trigger::Schedule { .. } => {}
     }
     skips
 }
@@ -383,6 +479,18 @@ fn statements(f: Function, out: &mut String) {
         return;
     }
     out.push_str("      Policies:\n        - Version: \"2012-10-17\"\n          Statement:\n");
+    if let Trigger::Bus { .. } = f.trigger() {
+        // What its event source mapping calls with its role: on its own queue only (SAM's SQS
+        // event would attach AWSLambdaSQSQueueExecutionRole, on every queue).
+        let _ = writeln!(
+            out,
+            "            - Effect: Allow
+              Action: [{}]
+              Resource: !GetAtt {}Queue.Arn",
+            EVENT_SOURCE_QUEUE_ACTIONS.join(", "),
+            pascal(f.name())
+        );
+    }
     for (actions, rs) in groups {
         let actions: Vec<String> = actions.iter().map(|a| (*a).to_owned()).collect();
         let _ = writeln!(out, "            - Effect: Allow\n              Action: {}", flow(&actions));
@@ -426,8 +534,14 @@ fn rule_failure(id: &str, retry: Retry, out: &mut String) {
     let _ = writeln!(out, "            DeadLetterConfig:\n              Arn: !GetAtt {id}DeadLetterQueue.Arn");
 }
 
+/// What a step's queue event source mapping calls, with the function's role.
+pub const EVENT_SOURCE_QUEUE_ACTIONS: [&str; 3] = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"];
+
 /// The function's `Events`.
 fn events(f: Function, id: &str, out: &mut String) {
+    if let Trigger::Bus { .. } = f.trigger() {
+        return;
+    }
     out.push_str("      Events:\n");
     match f.trigger() {
         Trigger::Http { method, path, auth, .. } => {
@@ -439,12 +553,8 @@ fn events(f: Function, id: &str, out: &mut String) {
                 out.push_str("            Auth:\n              Authorizer: NONE\n");
             }
         }
-        Trigger::Bus { rule, consumes, retry } => {
-            let _ = writeln!(out, "        {rule}:\n          Type: EventBridgeRule\n          Properties:");
-            out.push_str("            EventBusName: !Ref EventBus\n            Pattern:\n");
-            yaml(&rule_pattern(consumes), 14, out);
-            rule_failure(id, retry, out);
-        }
+        // Its queue's event source mapping is a resource of its own (see `step_queue`).
+        Trigger::Bus { .. } => {}
         Trigger::OutboxStream { batch_size, attempts, max_age_seconds } => {
             for t in Table::ALL {
                 let _ = writeln!(
@@ -500,7 +610,7 @@ fn function(f: Function, id: &str, out: &mut String) -> Result<(), GenerateError
     for (check, why) in checkov_skips(f) {
         let _ = writeln!(out, "          - id: {check}\n            comment: {}", quoted(&why));
     }
-    if matches!(f.trigger(), Trigger::Bus { .. } | Trigger::Schedule { .. }) {
+    if matches!(f.trigger(), Trigger::Schedule { .. }) {
         out.push_str(
             "      cfn-lint:
         config:
@@ -532,7 +642,7 @@ fn function(f: Function, id: &str, out: &mut String) -> Result<(), GenerateError
             let _ = writeln!(out, "          {var}: !Ref {}", var_source(f, var)?);
         }
     }
-    if let Trigger::Bus { retry, .. } | Trigger::Schedule { retry, .. } = f.trigger() {
+    if let Trigger::Schedule { retry, .. } = f.trigger() {
         async_failure(id, retry, out);
     }
     statements(f, out);
@@ -644,19 +754,16 @@ fn section(t: Trigger) -> &'static str {
 "
         }
         Trigger::Bus { .. } => {
-            "  # ---- Saga steps and replicas: one EventBridge rule each on our bus --------------------------
+            "  # ---- Saga steps and replicas: one EventBridge rule and one queue each ------------------------
   # The rule matches exactly the (source, detail-type) pairs the step consumes, with $or where one
-  # flat pattern would also match pairs nobody should send it. Failure handling, per step, all into
-  # one queue <Step>DeadLetterQueue:
-  # - the rule's RetryPolicy/DeadLetterConfig cover events EventBridge could not hand to Lambda
-  #   (no permission, a missing function): retries for a minute, then the queue;
-  # - once Lambda accepted the (asynchronous) invocation, a failing handler is retried by Lambda
-  #   (twice, after about one and two minutes), an event waiting in Lambda's queue (throttled) for
-  #   more than 5 minutes is not run any more (EventInvokeConfig), and either way Lambda sends the
-  #   event to the function's DeadLetterQueue: the same queue.
-  # So one hop of the saga is settled or dead-lettered within its retry window (the manifest's
-  # STEP_RETRY). PendingTimeoutSeconds is set against the longest path to a decision (4 hops, plus
-  # a minute of relay per hop): the sweeper never rejects an order one of whose steps is still
+  # flat pattern would also match pairs nobody should send it, and puts them in the step's queue,
+  # <Step>Queue, which hands them to the function in batches; the function reports the events it
+  # failed on, and only those come back. While a context is down its steps' events wait in their
+  # queues, retried every visibility timeout, for as long as the manifest's STEP_DELIVERY allows
+  # (75 minutes), and are applied on their merits once it is back: no human step. Then, or when
+  # the rule could not deliver to the queue for a minute, they go to <Step>DeadLetterQueue.
+  # PendingTimeoutSeconds is set against the longest path to a decision (4 hops, each its whole
+  # window plus a minute of relay): the sweeper never rejects an order one of whose steps is still
   # legitimately being retried. A drift test holds the parameter's minimum to that sum.
   # Replicas: what create-order needs of the other contexts (is a product sold, at what price; is
   # a customer known) arrives as their events into the orders table: no function reads another's.
@@ -702,9 +809,14 @@ pub fn function_resources(f: Function, out: &mut String) -> Result<(), GenerateE
     log_group(&id, out);
     function_alarms(f, &id, out);
     match f.trigger() {
-        Trigger::Bus { rule, .. } => dead_letter_queue(f, &id, rule, out),
+        Trigger::Bus { rule, consumes, delivery } => {
+            step_queue(f, &id, rule, consumes, delivery, out);
+            dead_letter_queue(f, &id, out);
+        }
         Trigger::Schedule { .. } => {
-            dead_letter_queue(f, &id, "Tick", out);
+            dead_letter_queue(f, &id, out);
+            let dlq = [format!("{id}DeadLetterQueue")];
+            queue_policy(&format!("{id}DeadLetter"), &dlq, &format!("{id}FunctionTick"), out);
             timed_out_orders(&id, out);
         }
         Trigger::OutboxStream { .. } => relay_queues(Function::RedriveOutbox.trigger(), out),
@@ -719,7 +831,8 @@ fn dashboard_queues() -> Vec<String> {
     for f in Function::ALL {
         let id = pascal(f.name());
         match f.trigger() {
-            Trigger::Bus { .. } | Trigger::Schedule { .. } => queues.push(format!("{id}DeadLetterQueue")),
+            Trigger::Bus { .. } => queues.extend([format!("{id}Queue"), format!("{id}DeadLetterQueue")]),
+            Trigger::Schedule { .. } => queues.push(format!("{id}DeadLetterQueue")),
             Trigger::OutboxStream { .. } => {
                 queues.extend(["OutboxRelayFailureQueue".to_owned(), "OutboxRelayFailureDeadLetterQueue".to_owned()])
             }

@@ -156,9 +156,36 @@ impl Template {
             .collect()
     }
 
-    /// Every serverless function with its triggers, variables and policies.
+    /// The `AWS::Events::Rule`s with a target, by the target's ARN as written (`XQueue.Arn`).
+    fn rules_by_target(&self) -> BTreeMap<String, Vec<Rule>> {
+        let mut out: BTreeMap<String, Vec<Rule>> = BTreeMap::new();
+        for (name, r) in self.resources_of("AWS::Events::Rule") {
+            let p = &r["Properties"];
+            for target in p["Targets"].as_array().into_iter().flatten() {
+                let Some(arn) = target["Arn"].as_str() else { continue };
+                out.entry(arn.to_owned()).or_default().push(Rule {
+                    name: name.clone(),
+                    bus: p["EventBusName"].as_str().map(str::to_owned),
+                    pattern: pattern_value(&p["EventPattern"]),
+                });
+            }
+        }
+        out
+    }
+
+    /// Every serverless function with its triggers, variables and policies. A function's rules
+    /// are those of its own events and those that feed a queue it consumes (through an SQS event
+    /// or an event source mapping of its own).
     pub fn functions(&self) -> Result<Vec<Function>, TemplateError> {
         let globals_env = self.root["Globals"]["Function"]["Environment"]["Variables"].clone();
+        let mut rules_by_target = self.rules_by_target();
+        let mut mapped: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (_, m) in self.resources_of("AWS::Lambda::EventSourceMapping") {
+            let p = &m["Properties"];
+            if let (Some(f), Some(source)) = (p["FunctionName"].as_str(), p["EventSourceArn"].as_str()) {
+                mapped.entry(f.to_owned()).or_default().push(source.to_owned());
+            }
+        }
         let mut out = vec![];
         for (id, r) in self.resources_of("AWS::Serverless::Function") {
             let problem = |p: &str| TemplateError::Function { function: id.clone(), problem: p.to_owned() };
@@ -200,11 +227,18 @@ impl Template {
                     Some("DynamoDB") => {
                         f.streams.push((p["Stream"].as_str().unwrap_or_default().to_owned(), p.clone()))
                     }
+                    Some("SQS") => {
+                        let queue = p["Queue"].as_str().unwrap_or_default();
+                        f.rules.extend(rules_by_target.remove(queue).unwrap_or_default());
+                    }
                     Some("Schedule") | Some("ScheduleV2") => f.schedules.push(
                         p["Schedule"].as_str().or(p["ScheduleExpression"].as_str()).unwrap_or_default().to_owned(),
                     ),
                     _ => {}
                 }
+            }
+            for source in mapped.remove(&id).unwrap_or_default() {
+                f.rules.extend(rules_by_target.remove(&source).unwrap_or_default());
             }
             for policy in props["Policies"].as_array().into_iter().flatten() {
                 for s in policy["Statement"].as_array().into_iter().flatten() {

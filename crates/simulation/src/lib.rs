@@ -41,12 +41,12 @@ use app::products::ProductService;
 use app::relay::Redrive;
 use app::step::StepOutcome;
 use app::SharedEnv;
-use bundle::manifest::vars;
+use bundle::manifest::{vars, Table};
 use bundle::{Config, Function, Stores};
 use chrono::{DateTime, Utc};
 use domain::{
-    Address, Currency, CustomerId, CustomerName, Dimensions, Email, Environment, EventId, Money, OrderId, OrderStatus,
-    ProductId, ProductName, StockLevel, Weight,
+    Address, Context, Currency, CustomerId, CustomerName, Dimensions, Email, Environment, EventId, Money, OrderId,
+    OrderStatus, ProductId, ProductName, StockLevel, Weight,
 };
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{json, Value};
@@ -90,12 +90,34 @@ pub struct Faults {
     /// Per relay pass: the relay gives up on the batch (its stream range goes to the failure
     /// queue, for the redrive).
     pub relay_gives_up: u8,
+    /// Per schedule: one context is down for a window while orders flow. Its steps fail every
+    /// delivery; each event comes back a visibility timeout later, as the step's queue hands it
+    /// back, and is dead-lettered after its receives; after the outage the runbook's redrive
+    /// (`ops redrive`) puts the dead letters back on the bus. The sweeper then runs with the
+    /// deployed floor of its timeout (`min_pending_timeout_seconds`), not the short one of the
+    /// other schedules.
+    pub outage: u8,
 }
 
 impl Default for Faults {
     fn default() -> Self {
-        Faults { duplicate: 20, drop_then_redeliver: 15, relay_crash: 15, relay_gives_up: 10 }
+        Faults { duplicate: 20, drop_then_redeliver: 15, relay_crash: 15, relay_gives_up: 10, outage: 0 }
     }
+}
+
+impl Faults {
+    /// Every schedule with a context down for a window, besides the other faults.
+    pub fn with_outages() -> Self {
+        Faults { outage: 100, ..Faults::default() }
+    }
+}
+
+/// A context down for a window of the virtual clock (milliseconds).
+#[derive(Debug, Clone, Copy)]
+struct Outage {
+    context: Context,
+    from: i64,
+    until: i64,
 }
 
 /// The bus as the redrive sees it: whatever it publishes is routed by the rules afterwards.
@@ -128,6 +150,13 @@ pub struct Stats {
     /// Batches the relay gave up on, and the events the redrive published from their ranges.
     pub relay_give_ups: usize,
     pub redriven: usize,
+    /// Schedules with a context down, the deliveries it failed, the events dead-lettered (an
+    /// outage longer than the steps' queues wait) and redriven by the runbook's `ops redrive`,
+    /// and the longest outage (ms of the virtual clock).
+    pub outages: usize,
+    pub failed_receives: usize,
+    pub dead_lettered: usize,
+    pub longest_outage_ms: i64,
     /// Catalogue and account changes made during the schedules.
     pub restocks: usize,
     pub reprices: usize,
@@ -141,6 +170,24 @@ pub struct Stats {
 struct Delivery {
     record: OutboxRecord,
     target: Function,
+    /// How often the step's queue handed it over and got it back, and when it may next.
+    receives: u32,
+    ready_at: i64,
+}
+
+impl Delivery {
+    fn new(record: OutboxRecord, target: Function) -> Self {
+        Delivery { record, target, receives: 0, ready_at: 0 }
+    }
+}
+
+/// The context whose table a step writes: the one its outage takes down.
+fn context_of(f: Function) -> Option<Context> {
+    f.warm_up_table().map(|t| match t {
+        Table::Customers => Context::Customers,
+        Table::Products => Context::Products,
+        Table::Orders => Context::Orders,
+    })
 }
 
 struct World {
@@ -177,6 +224,10 @@ struct World {
     limit_lowered: HashSet<CustomerId>,
     /// A flash sale: every order names only the first one or two products.
     hot: Option<usize>,
+    /// The context down in this schedule, once the first order is placed.
+    outage: Option<Outage>,
+    /// The steps' dead-letter queues.
+    dead_letters: Vec<Delivery>,
     stats: Stats,
 }
 
@@ -190,9 +241,19 @@ fn address() -> Result<Address, String> {
     Address::new("1 Main St", "Dayton", "OH", "45402", "US").map_err(|e| e.to_string())
 }
 
+/// The sweeper's timeout: short, so that it races slow sagas, unless a context goes down in the
+/// schedule; then the deployed floor, which outlasts every step's delivery window.
+fn pending_timeout_secs(faults: Faults) -> i64 {
+    if faults.outage > 0 {
+        i64::from(bundle::manifest::min_pending_timeout_seconds())
+    } else {
+        TIMEOUT_SECS
+    }
+}
+
 /// The settings of every function in the simulation (table names are not used in memory).
-fn sim_config(f: Function) -> Result<Config, FunctionsError> {
-    let timeout = TIMEOUT_SECS.to_string();
+fn sim_config(f: Function, timeout_secs: i64) -> Result<Config, FunctionsError> {
+    let timeout = timeout_secs.to_string();
     Config::from_lookup(f, |name| {
         let value = match name {
             vars::WAREHOUSE_REGION => "OH",
@@ -225,7 +286,8 @@ impl World {
             rng: fastrand::Rng::with_seed(seed),
             faults,
             rules,
-            functions: Functions::wire(&stores, &shared, sim_config).map_err(|e| e.to_string())?,
+            functions: Functions::wire(&stores, &shared, |f| sim_config(f, pending_timeout_secs(faults)))
+                .map_err(|e| e.to_string())?,
             env_shared: shared,
             env,
             orders,
@@ -241,6 +303,8 @@ impl World {
             steps: 0,
             limit_lowered: HashSet::new(),
             hot: None,
+            outage: None,
+            dead_letters: vec![],
             stats: Stats::default(),
         })
     }
@@ -303,7 +367,7 @@ impl World {
         }
         for r in &records {
             for target in self.rules.targets(&bus_event(r)) {
-                self.in_flight.push(Delivery { record: r.clone(), target });
+                self.in_flight.push(Delivery::new(r.clone(), target));
             }
         }
         if self.chance(self.faults.relay_crash) {
@@ -326,19 +390,42 @@ impl World {
             self.stats.redriven += 1;
             self.given_up.remove(&r.event_id);
             for target in self.rules.targets(&bus_event(&r)) {
-                self.in_flight.push(Delivery { record: r.clone(), target });
+                self.in_flight.push(Delivery::new(r.clone(), target));
             }
         }
         Ok(())
     }
 
-    /// Delivers one random in-flight event (so the bus reorders), maybe twice, maybe not yet.
+    /// Delivers one random in-flight event that its queue hands over now (so the bus reorders),
+    /// maybe twice, maybe not yet. When none is ready, time passes until one is.
     async fn deliver_one(&mut self, faults: bool) -> Result<(), String> {
         if self.in_flight.is_empty() {
             return Ok(());
         }
-        let i = self.rng.usize(..self.in_flight.len());
-        let d = self.in_flight.swap_remove(i);
+        let now = self.env.now().timestamp_millis();
+        let ready: Vec<usize> = (0..self.in_flight.len()).filter(|i| self.in_flight[*i].ready_at <= now).collect();
+        if ready.is_empty() {
+            let next = self.in_flight.iter().map(|d| d.ready_at).min().unwrap_or(now);
+            self.env.advance(next - now);
+            return Ok(());
+        }
+        let i = ready[self.rng.usize(..ready.len())];
+        let mut d = self.in_flight.swap_remove(i);
+        if self.down(d.target, now) {
+            // The step fails on it; its queue hands it back a visibility timeout later, until it
+            // has been received as often as the queue allows.
+            let delivery = bundle::manifest::STEP_DELIVERY;
+            self.stats.failed_receives += 1;
+            d.receives += 1;
+            if d.receives >= delivery.max_receives {
+                self.stats.dead_lettered += 1;
+                self.dead_letters.push(d);
+            } else {
+                d.ready_at = now + i64::from(delivery.visibility_seconds) * 1_000;
+                self.in_flight.push(d);
+            }
+            return Ok(());
+        }
         if faults && self.chance(self.faults.drop_then_redeliver) {
             // Lost for now: redelivered later, after other events overtook it.
             self.stats.drops += 1;
@@ -538,12 +625,52 @@ impl World {
         Ok(())
     }
 
+    /// Whether `f`'s context is down at `now`.
+    fn down(&self, f: Function, now: i64) -> bool {
+        self.outage.is_some_and(|o| o.from <= now && now < o.until && context_of(f) == Some(o.context))
+    }
+
+    /// Takes a random context down from now, for a random window: mostly within what the steps'
+    /// queues wait out (75 minutes), sometimes longer (up to two hours), when events are
+    /// dead-lettered and the runbook's redrive brings them back.
+    fn start_outage(&mut self) {
+        let context = [Context::Orders, Context::Products, Context::Customers][self.rng.usize(..3)];
+        let window = i64::from(bundle::manifest::STEP_DELIVERY.outage_seconds()) * 1_000;
+        let length = if self.chance(80) { self.rng.i64(1_000..window) } else { self.rng.i64(window..=2 * window) };
+        let from = self.env.now().timestamp_millis();
+        self.outage = Some(Outage { context, from, until: from + length });
+        self.stats.outages += 1;
+        self.stats.longest_outage_ms = self.stats.longest_outage_ms.max(length);
+    }
+
+    /// The runbook's step once the context is back: `ops redrive` of every step's dead-letter
+    /// queue, which puts the events back on the bus, to the rules' targets.
+    fn redrive_dead_letters(&mut self) {
+        let now = self.env.now().timestamp_millis();
+        if self.outage.is_some_and(|o| now < o.until) {
+            return;
+        }
+        for d in std::mem::take(&mut self.dead_letters) {
+            for target in self.rules.targets(&bus_event(&d.record)) {
+                self.in_flight.push(Delivery::new(d.record.clone(), target));
+            }
+        }
+    }
+
     async fn quiesce(&mut self) -> Result<(), String> {
-        for _ in 0..100_000 {
+        for _ in 0..1_000_000 {
             for t in 0..3 {
                 self.relay(t);
             }
             self.redrive_one().await?;
+            if self.in_flight.is_empty() && !self.dead_letters.is_empty() {
+                // Only dead letters left: the context comes back, and the operator redrives.
+                if let Some(o) = self.outage {
+                    let now = self.env.now().timestamp_millis();
+                    self.env.advance((o.until - now).max(0));
+                }
+                self.redrive_dead_letters();
+            }
             if self.in_flight.is_empty()
                 && self.failed.is_empty()
                 && self.outboxes().iter().all(|o| o.unpublished().is_empty())
@@ -556,6 +683,18 @@ impl World {
             self.deliver_one(false).await?;
         }
         Err("the system did not quiesce".into())
+    }
+
+    /// How many placed orders the sweeper rejected.
+    async fn timed_out(&self) -> Result<usize, String> {
+        let mut n = 0;
+        for id in &self.placed {
+            let o = self.orders.get(*id).await.map_err(|e| e.to_string())?.ok_or("a placed order vanished")?.value;
+            if o.state() == (domain::OrderState::Rejected { reason: domain::RejectionReason::TimedOut }) {
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 
     async fn check(&mut self, customers: &[CustomerId], products: &[ProductId]) -> Result<(), String> {
@@ -704,6 +843,9 @@ async fn schedule(seed: u64, rules: &RuleTable, faults: Faults) -> Result<World,
         budget -= 1;
         match w.rng.u8(0..100) {
             0..=14 if to_place > 0 => {
+                if w.faults.outage > 0 && w.outage.is_none() && w.chance(w.faults.outage) {
+                    w.start_outage();
+                }
                 w.place_random(&customers, &products).await?;
                 to_place -= 1;
             }
@@ -711,7 +853,10 @@ async fn schedule(seed: u64, rules: &RuleTable, faults: Faults) -> Result<World,
                 w.cancel_random().await?;
                 cancels -= 1;
             }
-            48..=50 => w.redrive_one().await?,
+            48..=50 => {
+                w.redrive_one().await?;
+                w.redrive_dead_letters();
+            }
             43..=47 if changes > 0 => {
                 w.change_random(&customers, &products).await?;
                 changes -= 1;
@@ -729,8 +874,22 @@ async fn schedule(seed: u64, rules: &RuleTable, faults: Faults) -> Result<World,
         }
     }
     w.quiesce().await?;
+    if let Some(o) = w.outage {
+        // An outage within the window the steps' queues wait out: every order settled on its
+        // merits, with nothing dead-lettered and nothing timed out, before any final sweep.
+        let waited_out = o.until - o.from < i64::from(bundle::manifest::STEP_DELIVERY.outage_seconds()) * 1_000;
+        let timed_out = w.timed_out().await?;
+        if waited_out && (w.stats.dead_lettered > 0 || timed_out > 0) {
+            return Err(format!(
+                "{:?} down for {} s: {} events dead-lettered, {timed_out} orders TIMED_OUT",
+                o.context,
+                (o.until - o.from) / 1_000,
+                w.stats.dead_lettered
+            ));
+        }
+    }
     // Everything delivered; orders still PENDING are stuck for good: the sweeper ends them.
-    w.env.advance((TIMEOUT_SECS + 1) * 1_000);
+    w.env.advance((pending_timeout_secs(w.faults) + 1) * 1_000);
     w.functions.sweep().await.map_err(|e| e.to_string())?;
     w.quiesce().await?;
     w.check(&customers, &products).await?;
@@ -752,6 +911,10 @@ pub async fn run_many(first_seed: u64, count: u64, rules: &RuleTable, faults: Fa
         total.drops += s.drops;
         total.relay_crashes += s.relay_crashes;
         total.relay_give_ups += s.relay_give_ups;
+        total.outages += s.outages;
+        total.failed_receives += s.failed_receives;
+        total.dead_lettered += s.dead_lettered;
+        total.longest_outage_ms = total.longest_outage_ms.max(s.longest_outage_ms);
         total.hot_schedules += s.hot_schedules;
         total.redriven += s.redriven;
         total.restocks += s.restocks;

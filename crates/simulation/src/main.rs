@@ -14,6 +14,7 @@ use simulation::{run_many, Faults};
 #[command(
     name = "simulate",
     after_help = "Examples:\n  cargo run -p simulation --release -- --schedules 100000\n  \
+                  cargo run -p simulation --release -- --outages --schedules 20000    # a context down in each\n  \
                   cargo run -p simulation -- --seed 1234 --schedules 1    # replay the seed a failure printed"
 )]
 struct Args {
@@ -23,10 +24,14 @@ struct Args {
     /// The seed of the first schedule; each next schedule takes the next seed.
     #[arg(long, value_name = "FIRST", default_value_t = 0)]
     seed: u64,
+    /// Take a context down for a window in every schedule (the outage fault class).
+    #[arg(long)]
+    outages: bool,
 }
 
 fn main() -> ExitCode {
-    let Args { schedules, seed } = Args::parse();
+    let Args { schedules, seed, outages } = Args::parse();
+    let faults = if outages { Faults::with_outages() } else { Faults::default() };
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
     let rules = match Template::load(&path)
         .map_err(|e| e.to_string())
@@ -46,7 +51,7 @@ fn main() -> ExitCode {
         }
     };
     let started = std::time::Instant::now();
-    match runtime.block_on(run_many(seed, schedules, &rules, Faults::default())) {
+    match runtime.block_on(run_many(seed, schedules, &rules, faults)) {
         Ok(stats) => {
             println!("{schedules} schedules from seed {seed} in {:.1?}: {stats:?}", started.elapsed());
             ExitCode::SUCCESS
