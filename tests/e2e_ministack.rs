@@ -9,37 +9,12 @@
 //! wires them as API Gateway would; requests carry real tokens of the stack's Cognito user pool.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
-use std::sync::Arc;
-
 use serde_json::{json, Value};
-use system_tests::{ministack, Api, Issuer};
+use system_tests::{deployed_api, harness, ministack, root, Api};
 
 const SAGA: Duration = Duration::from_secs(60);
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Runs the harness script with the ministack venv's python; its stdout is JSON.
-fn harness(args: &[&str]) -> Value {
-    let python = root().join(".venv/ministack/bin/python");
-    let out = Command::new(&python)
-        .arg(root().join("tests/e2e/ministack.py"))
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e} (scripts/with-ministack.sh installs it)", python.display()));
-    assert!(
-        out.status.success(),
-        "tests/e2e/ministack.py {args:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("the harness prints JSON")
-}
 
 fn amount(v: &Value) -> i64 {
     v["amount"].as_i64().unwrap_or_else(|| panic!("no amount in {v}"))
@@ -54,20 +29,9 @@ async fn settled(api: &Api, id: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_deployed_bundle_runs_the_saga_end_to_end() {
     let _ = ministack::sdk_config().await; // fails loudly without a ministack
-    assert!(
-        root().join(".aws-sam/build/template.yaml").exists(),
-        ".aws-sam/build is missing: run scripts/sam-build.sh (./scripts/test.sh runs it before the tests)"
-    );
-    let stack = format!("e2e-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let deployed = harness(&["deploy", &stack]);
-    // Tokens are real Cognito access tokens from the stack's user pool (ministack's Cognito),
-    // checked by the JWT authorizer the harness put on the API as the template declares it.
-    let signed_in = stack.clone();
-    let issuer = Issuer::Other(Arc::new(move |email: &str, admin: bool| {
-        let t = harness(&["token", &signed_in, email, if admin { "admin" } else { "no" }]);
-        t["accessToken"].as_str().expect("an access token").to_owned()
-    }));
-    let api = Api::with_issuer(deployed["apiUrl"].as_str().expect("apiUrl"), issuer);
+                                           // Tokens are real Cognito access tokens from the stack's user pool (ministack's Cognito),
+                                           // checked by the JWT authorizer the harness put on the API as the template declares it.
+    let (api, stack, _) = deployed_api("e2e");
     // Every event on the bus, for the contract check at the end.
     let tap = harness(&["tap", &stack]);
 

@@ -15,6 +15,10 @@ credentials and region come from there; boto3 and sam honour AWS_ENDPOINT_URL):
   tap STACK             a queue receiving every event on the stack's bus; prints {"queueUrl"}
   drain URL             prints every event in that queue (and empties it)
   grep STACK TEXT       prints {binary: [log lines containing TEXT]} for every function
+  down STACK CONTEXT on|off
+                        on: every function that reads CONTEXT's table (customers, products or
+                        orders) reaches DynamoDB at a closed local port: the context is down for
+                        them; off: as deployed again. The drills (tests/drills.rs) use it
   outage STACK on|off   on: the outbox relay can no longer reach EventBridge (its endpoint a
                         closed local port), and its stream event sources give up on a failing
                         batch after 5 s instead of the template's hour (AWS's minimum is 60 s;
@@ -257,6 +261,26 @@ def outage(stack, state):
     print(json.dumps({"relay": relay, "mappings": len(mappings), "maximumRecordAgeInSeconds": age}))
 
 
+def down(stack, context, state):
+    var = {"customers": "CUSTOMERS_TABLE", "products": "PRODUCTS_TABLE", "orders": "ORDERS_TABLE"}[context]
+    lam = client("lambda")
+    changed = []
+    for r in stack_resources(stack).values():
+        if r["ResourceType"] != "AWS::Lambda::Function":
+            continue
+        name = r["PhysicalResourceId"]
+        env = lam.get_function_configuration(FunctionName=name).get("Environment", {}).get("Variables", {})
+        if var not in env:
+            continue
+        if state == "on":
+            env["AWS_ENDPOINT_URL_DYNAMODB"] = "http://127.0.0.1:9"  # nothing listens there
+        else:
+            env.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+        lam.update_function_configuration(FunctionName=name, Environment={"Variables": env})
+        changed.append(name)
+    print(json.dumps({"context": context, "state": state, "functions": sorted(changed)}))
+
+
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
-    {"deploy": deploy, "invoke": invoke, "logs": logs, "token": token, "outage": outage, "grep": grep, "tap": tap, "drain": drain}[cmd](*args)
+    {"deploy": deploy, "invoke": invoke, "logs": logs, "token": token, "outage": outage, "down": down, "grep": grep, "tap": tap, "drain": drain}[cmd](*args)

@@ -297,3 +297,44 @@ pub fn order_body(customer: &str, lines: &[(&str, i64)]) -> Value {
     let lines: Vec<Value> = lines.iter().map(|(p, q)| json!({"productId": p, "quantity": q})).collect();
     json!({"customerId": customer, "lines": lines, "shippingAddress": address(), "shippingSpeed": "standard"})
 }
+
+/// The repository's root.
+pub fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Runs the ministack harness (tests/e2e/ministack.py) with the ministack venv's python; its
+/// stdout is JSON.
+pub fn harness(args: &[&str]) -> Value {
+    let python = root().join(".venv/ministack/bin/python");
+    let out = std::process::Command::new(&python)
+        .arg(root().join("tests/e2e/ministack.py"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e} (scripts/with-ministack.sh installs it)", python.display()));
+    assert!(
+        out.status.success(),
+        "tests/e2e/ministack.py {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the harness prints JSON")
+}
+
+/// Deploys the SAM build to ministack as a new stack and answers a client of its API, whose
+/// tokens are real access tokens of the stack's Cognito user pool, and the stack's name.
+pub fn deployed_api(prefix: &str) -> (Api, String, Value) {
+    assert!(
+        root().join(".aws-sam/build/template.yaml").exists(),
+        ".aws-sam/build is missing: run scripts/sam-build.sh (./scripts/test.sh runs it before the tests)"
+    );
+    let stack = format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let deployed = harness(&["deploy", &stack]);
+    let signed_in = stack.clone();
+    let issuer = Issuer::Other(Arc::new(move |email: &str, admin: bool| {
+        let t = harness(&["token", &signed_in, email, if admin { "admin" } else { "no" }]);
+        t["accessToken"].as_str().expect("an access token").to_owned()
+    }));
+    let api = Api::with_issuer(deployed["apiUrl"].as_str().expect("apiUrl"), issuer);
+    (api, stack, deployed)
+}

@@ -57,7 +57,7 @@ fn links(f: Function, view: ViewType) -> Value {
 }
 
 /// Every problem a route answers: its own and those of its shape.
-pub fn problems(doc: &Doc, has_id: bool, auth: Auth) -> Vec<ProblemKind> {
+pub fn problems(doc: &Doc, has_id: bool, auth: Auth, uses_store: bool) -> Vec<ProblemKind> {
     use ProblemKind as K;
     let mut all: Vec<ProblemKind> = doc.problems.to_vec();
     if doc.body.is_some() {
@@ -76,6 +76,9 @@ pub fn problems(doc: &Doc, has_id: bool, auth: Auth) -> Vec<ProblemKind> {
         all.push(K::Unauthenticated);
     }
     all.push(K::Internal);
+    if uses_store {
+        all.push(K::ServiceUnavailable);
+    }
     all.sort_unstable_by_key(|k| (k.status(), k.slug()));
     all.dedup();
     all
@@ -83,13 +86,18 @@ pub fn problems(doc: &Doc, has_id: bool, auth: Auth) -> Vec<ProblemKind> {
 
 fn problem_response(status: u16, kinds: &[&str]) -> Value {
     let types: Vec<String> = kinds.iter().map(|k| format!("{TYPE_BASE}{k}")).collect();
-    json!({
+    let mut response = json!({
         "description": kinds.join(", "),
         "content": {"application/problem+json": {"schema": {"allOf": [
             {"$ref": "#/components/schemas/ProblemBody"},
             {"type": "object", "properties": {"type": {"enum": types}, "status": {"const": status}}},
         ]}}},
-    })
+    });
+    if status == ProblemKind::ServiceUnavailable.status() {
+        response["headers"] = json!({"Retry-After": {"schema": {"type": "integer"},
+            "description": "Seconds to wait before trying again: the route's context is down for a moment; nothing was written."}});
+    }
+    response
 }
 
 fn operation(f: Function, path: &str, auth: Auth, r: &Doc, summary: &str, g: &mut SchemaGenerator) -> Value {
@@ -131,7 +139,7 @@ fn operation(f: Function, path: &str, auth: Auth, r: &Doc, summary: &str, g: &mu
     let mut responses = Map::new();
     responses.insert(status.to_string(), ok);
     let mut by_status: std::collections::BTreeMap<u16, Vec<&str>> = Default::default();
-    for kind in problems(r, has_id, auth) {
+    for kind in problems(r, has_id, auth, !f.permissions().is_empty()) {
         by_status.entry(kind.status()).or_default().push(kind.slug());
     }
     for (s, kinds) in by_status {

@@ -116,7 +116,13 @@ problem_kinds! {
     UnknownReference = (422, "unknown-reference", "Unknown reference"),
     IdempotencyKeyReused = (422, "idempotency-key-reused", "Idempotency-Key reused"),
     Internal = (500, "internal", "Internal error"),
+    /// The route's store could not be reached: its context is down. Nothing was written; the
+    /// answer says when to try again (`Retry-After`).
+    ServiceUnavailable = (503, "service-unavailable", "Service unavailable"),
 }
+
+/// What a 503 asks the client to wait before it tries again, in seconds.
+pub const RETRY_AFTER_SECONDS: u32 = 30;
 
 /// The kind of problem an error is, and the field it names.
 pub fn classify(e: &ApiError) -> (ProblemKind, Option<&'static str>) {
@@ -155,6 +161,7 @@ pub fn classify(e: &ApiError) -> (ProblemKind, Option<&'static str>) {
             AppError::Conflict => (K::Conflict, None),
             AppError::IdempotencyKeyReused => (K::IdempotencyKeyReused, None),
             AppError::InvalidCursor => (K::InvalidCursor, Some("cursor")),
+            AppError::Store(app::ports::StoreError::Unavailable(_)) => (K::ServiceUnavailable, None),
             AppError::Store(_) | AppError::Serialization(_) => (K::Internal, None),
         },
     }
@@ -165,7 +172,10 @@ pub fn classify(e: &ApiError) -> (ProblemKind, Option<&'static str>) {
 pub fn problem_response(e: &ApiError, instance: &str) -> Response<Body> {
     let (k, field) = classify(e);
     let status = k.status();
-    let detail = if status >= 500 {
+    let detail = if k == ProblemKind::ServiceUnavailable {
+        tracing::error!(error = %e, cause = ?std::error::Error::source(e), "request refused: the store is unavailable");
+        format!("The service is unavailable for a moment; nothing was changed. Try again in {RETRY_AFTER_SECONDS} s.")
+    } else if status >= 500 {
         tracing::error!(error = %e, cause = ?std::error::Error::source(e), "request failed");
         "The request could not be completed. It has been logged.".to_owned()
     } else {
@@ -178,6 +188,9 @@ pub fn problem_response(e: &ApiError, instance: &str) -> Response<Body> {
     let mut r = Response::new(Body::from(text));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    if k == ProblemKind::ServiceUnavailable {
+        r.headers_mut().insert("retry-after", HeaderValue::from(RETRY_AFTER_SECONDS));
+    }
     if status == 401 {
         // RFC 6750: a bearer-token resource tells the client how to authenticate.
         r.headers_mut().insert("www-authenticate", HeaderValue::from_static("Bearer"));
@@ -203,12 +216,27 @@ mod tests {
 
     #[test]
     fn a_server_error_says_nothing_about_internals() {
-        let inner = app::ports::StoreError::Unavailable("dynamodb at 10.0.0.7 refused: secret-table".into());
+        let inner = app::ports::StoreError::Corrupt {
+            key: "CUSTOMER#secret-table".into(),
+            source: "dynamodb at 10.0.0.7 answered garbage".into(),
+        };
         let r = problem_response(&ApiError::App(AppError::Store(inner)), "/orders");
         assert_eq!(r.status(), 500);
         let text = String::from_utf8_lossy(r.body().as_ref()).to_string();
         assert!(!text.contains("secret") && !text.contains("10.0.0.7") && !text.contains("dynamodb"), "{text}");
         assert_eq!(body(&r)["type"], "https://shop-saga.dev/problems/internal");
+    }
+
+    #[test]
+    fn an_unreachable_store_is_a_503_with_retry_after_and_no_internals() {
+        let down = app::ports::StoreError::Unavailable("connection refused: 127.0.0.1:9 customers".into());
+        let r = problem_response(&ApiError::App(AppError::Store(down)), "/me");
+        assert_eq!(r.status(), 503);
+        assert_eq!(r.headers()["retry-after"], "30");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let text = String::from_utf8_lossy(r.body().as_ref()).to_string();
+        assert!(!text.contains("127.0.0.1") && !text.contains("customers"), "{text}");
+        assert_eq!(body(&r)["type"], "https://shop-saga.dev/problems/service-unavailable");
     }
 
     #[test]
