@@ -132,14 +132,13 @@ impl Alarm<'_> {
 /// Alarms on a queue: a message in it (`visible`, with what to do), and its oldest message older
 /// than 6 hours (redrive it before the queue's retention ends).
 fn queue_alarms(queue: &str, visible: Option<(String, String)>, out: &mut String) {
-    let name = ("QueueName", format!("!GetAtt {queue}.QueueName"));
     if let Some((id, description)) = visible {
         Alarm {
             id,
             description,
             namespace: "AWS/SQS",
             metric: "ApproximateNumberOfMessagesVisible",
-            dimension: Some(name.clone()),
+            dimension: Some(("QueueName", format!("!GetAtt {queue}.QueueName"))),
             statistic: "Maximum",
             period: "300 # SQS publishes queue metrics every five minutes",
             evaluation: (1, None),
@@ -147,20 +146,29 @@ fn queue_alarms(queue: &str, visible: Option<(String, String)>, out: &mut String
         }
         .write(out);
     }
+    let waited = format!("A message has waited more than 6 hours in {queue}. See docs/RUNBOOK.md, DeadLetterAgeAlarm.");
+    age_alarm(queue, waited, "300", (1, None), "21600 # seconds").write(out);
+}
+
+/// `<queue>AgeAlarm`: the queue's oldest message is older than `threshold` seconds.
+fn age_alarm<'a>(
+    queue: &str,
+    description: String,
+    period: &'a str,
+    evaluation: (u32, Option<u32>),
+    threshold: &'a str,
+) -> Alarm<'a> {
     Alarm {
         id: format!("{queue}AgeAlarm"),
-        description: format!(
-            "A message has waited more than 6 hours in {queue}. See docs/RUNBOOK.md, DeadLetterAgeAlarm."
-        ),
+        description,
         namespace: "AWS/SQS",
         metric: "ApproximateAgeOfOldestMessage",
-        dimension: Some(name),
+        dimension: Some(("QueueName", format!("!GetAtt {queue}.QueueName"))),
         statistic: "Maximum",
-        period: "300",
-        evaluation: (1, None),
-        threshold: "21600 # seconds",
+        period,
+        evaluation,
+        threshold,
     }
-    .write(out);
 }
 
 /// A function's errors and throttles, each in 2 of the last 3 minutes.
@@ -310,21 +318,11 @@ fn step_queue(f: Function, id: &str, rule: &str, consumes: &[Consumes], d: Deliv
         d.batch_size
     );
     queue_policy(id, &[format!("{id}Queue"), format!("{id}DeadLetterQueue")], &rule_id, out);
-    Alarm {
-        id: format!("{id}QueueAgeAlarm"),
-        description: format!(
-            "Events for {f} have waited more than 10 minutes: its context is failing. They are retried for {} minutes, then dead-lettered. See docs/RUNBOOK.md, StepQueueAgeAlarm.",
-            d.outage_seconds() / 60
-        ),
-        namespace: "AWS/SQS",
-        metric: "ApproximateAgeOfOldestMessage",
-        dimension: Some(("QueueName", format!("!GetAtt {id}Queue.QueueName"))),
-        statistic: "Maximum",
-        period: "60",
-        evaluation: (5, Some(3)),
-        threshold: "600 # seconds",
-    }
-    .write(out);
+    let waiting = format!(
+        "Events for {f} have waited more than 10 minutes: its context is failing. They are retried for {} minutes, then dead-lettered. See docs/RUNBOOK.md, StepQueueAgeAlarm.",
+        d.outage_seconds() / 60
+    );
+    age_alarm(&format!("{id}Queue"), waiting, "60", (5, Some(3)), "600 # seconds").write(out);
 }
 
 /// An EventBridge pattern that matches exactly the events `consumes` lists: one flat pattern
