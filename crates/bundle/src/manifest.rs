@@ -132,22 +132,24 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    /// How long a context may be down before its steps' events are dead-lettered.
+    /// The longest outage of its context every event waits out: from its first receive to its
+    /// last (an event that arrives during the outage waits out more).
     pub const fn outage_seconds(self) -> u32 {
-        self.visibility_seconds * self.max_receives
+        self.visibility_seconds * (self.max_receives - 1)
     }
 
-    /// The longest an event can be in flight before it is settled or dead-lettered.
+    /// The longest an event can be in flight before it is settled or dead-lettered: the rule's
+    /// retries, then every receive with its visibility timeout.
     pub const fn window_seconds(self) -> u32 {
-        self.rule_max_age_seconds + self.outage_seconds()
+        self.rule_max_age_seconds + self.visibility_seconds * self.max_receives
     }
 }
 
-/// A saga step's: a minute of rule retries, then 75 receives a minute apart (SQS's visibility
-/// timeout, six times the function's 10 s timeout as AWS advises): an outage of up to an hour
-/// and a quarter is waited out.
+/// A saga step's: a minute of rule retries, then 76 receives a minute apart (SQS's visibility
+/// timeout, six times the function's 10 s timeout as AWS advises): an outage of up to 75 minutes
+/// is waited out.
 pub const STEP_DELIVERY: Delivery =
-    Delivery { rule_attempts: 20, rule_max_age_seconds: 60, batch_size: 10, visibility_seconds: 60, max_receives: 75 };
+    Delivery { rule_attempts: 20, rule_max_age_seconds: 60, batch_size: 10, visibility_seconds: 60, max_receives: 76 };
 
 /// Hops on the saga's longest path to a decision: reserve-stock, price-order, reserve-credit,
 /// then approve-order or reject-order.

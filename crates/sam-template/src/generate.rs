@@ -758,7 +758,7 @@ fn section(t: Trigger) -> &'static str {
   # <Step>Queue, which hands them to the function in batches; the function reports the events it
   # failed on, and only those come back. While a context is down its steps' events wait in their
   # queues, retried every visibility timeout, for as long as the manifest's STEP_DELIVERY allows
-  # (75 minutes), and are applied on their merits once it is back: no human step. Then, or when
+  # (an outage of up to 75 minutes), and are applied on their merits once it is back: no human step. Then, or when
   # the rule could not deliver to the queue for a minute, they go to <Step>DeadLetterQueue.
   # PendingTimeoutSeconds is set against the longest path to a decision (4 hops, each its whole
   # window plus a minute of relay): the sweeper never rejects an order one of whose steps is still
