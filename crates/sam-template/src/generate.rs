@@ -15,13 +15,15 @@ use serde_json::{json, Value};
 pub const FUNCTIONS_MARKER: &str = "  # @functions";
 /// The text of shared.yaml's dashboard that the dead-letter queues' metrics replace.
 pub const QUEUE_METRICS_MARKER: &str = "@dead-letter-queue-metrics@";
+/// The text of shared.yaml's bus policy that the publishing functions' role ARNs replace.
+pub const PUBLISHER_ROLES_MARKER: &str = "@publisher-roles@";
 
 /// The shared part, as committed.
 pub const SHARED: &str = include_str!("../shared.yaml");
 
 #[derive(Debug, thiserror::Error)]
 pub enum GenerateError {
-    #[error("shared.yaml has no line `{0}`")]
+    #[error("shared.yaml lacks its marker `{0}`")]
     NoMarker(&'static str),
     #[error("{function} reads {var}, and the generator does not know where its value comes from")]
     UnknownVariable { function: Function, var: &'static str },
@@ -76,8 +78,25 @@ pub fn resource_ref(r: Resource) -> String {
         Resource::Table(t) => format!("!GetAtt {}.Arn", table_id(t)),
         Resource::Index(t, index) => format!("!Sub \"${{{}.Arn}}/index/{index}\"", table_id(t)),
         Resource::Stream(t) => format!("!GetAtt {}.StreamArn", table_id(t)),
-        Resource::Bus => "!GetAtt EventBus.Arn".to_owned(),
+        // By its ARN, built from its name, not `!GetAtt EventBus.Arn`: the bus's policy names the
+        // publishers' roles, so a reference from their statements back to it would be a cycle.
+        Resource::Bus => format!("!Sub \"{BUS_ARN}\""),
     }
+}
+
+/// The bus's ARN, from the name shared.yaml gives it.
+pub const BUS_ARN: &str =
+    "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${AWS::StackName}-bus";
+
+/// The logical id of the role SAM generates for a function.
+pub fn role_id(f: Function) -> String {
+    format!("{}FunctionRole", pascal(f.name()))
+}
+
+/// The roles of the functions that may put events on the bus (their manifest grants PutEvents),
+/// as the bus policy names them.
+pub fn publisher_roles() -> Vec<String> {
+    Function::ALL.into_iter().filter(|f| f.publishes()).map(|f| format!("!GetAtt {}.Arn", role_id(f))).collect()
 }
 
 /// A quoted YAML string (JSON's escaping is YAML's for double-quoted scalars).
@@ -737,6 +756,10 @@ pub fn template(shared: &str) -> Result<String, GenerateError> {
     if !after.contains(QUEUE_METRICS_MARKER) {
         return Err(GenerateError::NoMarker(QUEUE_METRICS_MARKER));
     }
+    if !before.contains(PUBLISHER_ROLES_MARKER) {
+        return Err(GenerateError::NoMarker(PUBLISHER_ROLES_MARKER));
+    }
+    let before = before.replace(PUBLISHER_ROLES_MARKER, &publisher_roles().join(", "));
     let mut functions = String::new();
     let mut last: Option<std::mem::Discriminant<Trigger>> = None;
     for f in Function::ALL {
