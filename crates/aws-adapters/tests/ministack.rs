@@ -779,12 +779,18 @@ async fn a_stream_range_reads_back_exactly_its_outbox_records_and_redrives_them_
     assert_eq!(got.iter().map(|r| r.event_id).collect::<Vec<_>>(), emitted[1..4].to_vec(), "in commit order");
     assert!(got.iter().all(|r| r.detail_type == "OrderCancelled" && r.source == "shop.orders"));
 
-    // What a redrive function does with it: the records reach the bus's targets.
+    // What a redrive function does with it: the records reach the bus's targets, the stream's ARN
+    // naming the orders table (so its records may speak for orders).
     let w = wiring("shop.orders", &["OrderCancelled"]).await;
     let publisher = std::sync::Arc::new(w.publisher());
-    let redrive =
-        app::relay::Redrive::new(std::sync::Arc::new(stream.clone()), publisher, app::SystemEnvironment::shared());
-    assert_eq!(redrive.redrive(&range).await.unwrap(), 3);
+    let sources = app::relay::StreamSources::new([(names.orders.clone(), domain::Context::Orders)]);
+    let redrive = app::relay::Redrive::new(
+        std::sync::Arc::new(stream.clone()),
+        publisher,
+        sources,
+        app::SystemEnvironment::shared(),
+    );
+    assert_eq!(redrive.redrive(&range).await.unwrap(), app::relay::Relayed { sent: 3, refused: 0 });
     let delivered = w.receive(3).await;
     let mut ids: Vec<String> =
         delivered.iter().map(|e| e["detail"]["metadata"]["eventId"].as_str().unwrap_or_default().to_owned()).collect();

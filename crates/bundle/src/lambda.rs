@@ -220,10 +220,10 @@ async fn invoke_step(function: Function, step: &StepHandler, payload: Value) -> 
 
 async fn invoke_relay(relay: &OutboxRelay, payload: Value) -> Result<Value, lambda_runtime::Error> {
     let batch: aws_lambda_events::dynamodb::Event = serde_json::from_value(payload)?;
-    let sent = crate::relay::relay_stream(relay, batch).await.inspect_err(|e| {
+    let relayed = crate::relay::relay_stream(relay, batch).await.inspect_err(|e| {
         tracing::error!(error = %e, cause = ?std::error::Error::source(e), "relay failed; the batch will be retried")
     })?;
-    Ok(serde_json::json!({ "sent": sent }))
+    Ok(serde_json::json!({ "sent": relayed.sent, "refused": relayed.refused }))
 }
 
 async fn invoke_redrive(redrive: &Redrive, payload: Value) -> Result<Value, lambda_runtime::Error> {

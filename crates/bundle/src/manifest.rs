@@ -20,6 +20,12 @@ pub mod vars {
     pub const WAREHOUSE_REGION: &str = "WAREHOUSE_REGION";
     pub const WAREHOUSE_COUNTRY: &str = "WAREHOUSE_COUNTRY";
     pub const DEFAULT_CREDIT_LIMIT: &str = "DEFAULT_CREDIT_LIMIT";
+    /// The tables whose outbox streams the relay (and its redrive) publish: the name each stream
+    /// record's source ARN carries, and so the one context its records may speak for. Names only:
+    /// the relay has no permission on the tables themselves.
+    pub const CUSTOMERS_OUTBOX: &str = "CUSTOMERS_OUTBOX";
+    pub const PRODUCTS_OUTBOX: &str = "PRODUCTS_OUTBOX";
+    pub const ORDERS_OUTBOX: &str = "ORDERS_OUTBOX";
 }
 
 /// The three tables, one per bounded context.
@@ -39,6 +45,25 @@ impl Table {
             Table::Customers => vars::CUSTOMERS_TABLE,
             Table::Products => vars::PRODUCTS_TABLE,
             Table::Orders => vars::ORDERS_TABLE,
+        }
+    }
+
+    /// The environment variable that names the table to the relay, as the table whose outbox
+    /// stream it publishes (see [`vars::CUSTOMERS_OUTBOX`]).
+    pub fn outbox_var(self) -> &'static str {
+        match self {
+            Table::Customers => vars::CUSTOMERS_OUTBOX,
+            Table::Products => vars::PRODUCTS_OUTBOX,
+            Table::Orders => vars::ORDERS_OUTBOX,
+        }
+    }
+
+    /// The bounded context whose table it is.
+    pub fn context(self) -> Context {
+        match self {
+            Table::Customers => Context::Customers,
+            Table::Products => Context::Products,
+            Table::Orders => Context::Orders,
         }
     }
 }
@@ -371,12 +396,13 @@ functions! {
         env &[ORDERS_TABLE], keys &["KNOWN_CUSTOMER", "APPLIED"], may &ORDER_WRITE;
     OutboxRelay("outbox-relay", "Publishes the outbox records of the three tables' streams to the bus (PutEvents).")
         Trigger::OutboxStream { batch_size: 10, attempts: 10, max_age_seconds: 3600 },
-        env &[EVENT_BUS_NAME], keys &[], may &[on(PUT_EVENTS, Bus), on(DESCRIBE_BUS, Bus)];
+        env &[EVENT_BUS_NAME, CUSTOMERS_OUTBOX, PRODUCTS_OUTBOX, ORDERS_OUTBOX], keys &[],
+        may &[on(PUT_EVENTS, Bus), on(DESCRIBE_BUS, Bus)];
     // 92 tries 15 minutes apart: about 23 hours, which with the relay's hour of retries before it
     // is the stream's 24-hour retention.
     RedriveOutbox("redrive-outbox", "Republishes the stream ranges the outbox relay gave up on (its on-failure queue).")
         Trigger::RelayFailures { batch_size: 10, retry_every_seconds: 900, attempts: 92 },
-        env &[EVENT_BUS_NAME], keys &[], may &[
+        env &[EVENT_BUS_NAME, CUSTOMERS_OUTBOX, PRODUCTS_OUTBOX, ORDERS_OUTBOX], keys &[], may &[
             on(SHARD_ITERATOR, Stream(Customers)), on(SHARD_ITERATOR, Stream(Products)), on(SHARD_ITERATOR, Stream(Orders)),
             on(GET_RECORDS, Stream(Customers)), on(GET_RECORDS, Stream(Products)), on(GET_RECORDS, Stream(Orders)),
             on(PUT_EVENTS, Bus), on(DESCRIBE_BUS, Bus)];

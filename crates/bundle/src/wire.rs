@@ -281,11 +281,11 @@ pub fn wire_with<R: Resources + ?Sized, B: Build>(
         }
         F::OutboxRelay => {
             let publisher = res.publisher().map_err(|_| WireError::NoPublisher(function))?;
-            build.relay(OutboxRelay::new(publisher, env))
+            build.relay(OutboxRelay::new(publisher, config.stream_sources()?, env))
         }
         F::RedriveOutbox => {
             let publisher = res.publisher().map_err(|_| WireError::NoPublisher(function))?;
-            build.redrive(Redrive::new(res.outbox_stream()?, publisher, env))
+            build.redrive(Redrive::new(res.outbox_stream()?, publisher, config.stream_sources()?, env))
         }
         F::SweepOrders => build.sweep(Sweeper::new(res.orders()?, config.pending_timeout()?, env)),
     })

@@ -207,11 +207,12 @@ impl World {
         let customers = Arc::new(InMemoryCustomerRepository::default());
         let stores = Stores { orders: orders.clone(), products: products.clone(), customers: customers.clone() };
         let streams = MemoryStreams(vec![orders.clone(), products.clone(), customers.clone()]);
+        let sources = streams.sources();
         let redriven = Arc::new(Published::default());
         Ok(World {
             failed: vec![],
             given_up: HashSet::new(),
-            redrive: Redrive::new(Arc::new(streams), redriven.clone(), shared.clone()),
+            redrive: Redrive::new(Arc::new(streams), redriven.clone(), sources, shared.clone()),
             redriven,
             admin: Caller::new(shared.new_uuid(), true),
             rng: fastrand::Rng::with_seed(seed),

@@ -68,6 +68,9 @@ fn var_source(f: Function, var: &'static str) -> Result<&'static str, GenerateEr
         WAREHOUSE_REGION => "WarehouseRegion",
         WAREHOUSE_COUNTRY => "WarehouseCountry",
         DEFAULT_CREDIT_LIMIT => "DefaultCreditLimit",
+        CUSTOMERS_OUTBOX => "CustomersTable",
+        PRODUCTS_OUTBOX => "ProductsTable",
+        ORDERS_OUTBOX => "OrdersTable",
         _ => return Err(GenerateError::UnknownVariable { function: f, var }),
     })
 }
@@ -199,6 +202,25 @@ fn function_alarms(f: Function, id: &str, out: &mut String) {
         }
         .write(out);
     }
+}
+
+/// A publisher refused an outbox record that named another context's source than its table's:
+/// a forgery or a bug, never published; one is enough to look.
+fn refused_records_alarm(f: Function, id: &str, out: &mut String) {
+    Alarm {
+        id: format!("{id}RefusedRecordsAlarm"),
+        description: format!(
+            "{f} refused an outbox record that speaks for another context than its table's. See docs/RUNBOOK.md, RefusedRecordsAlarm."
+        ),
+        namespace: bundle::telemetry::METRICS_NAMESPACE,
+        metric: app::measure::RELAY_RECORDS_REFUSED,
+        dimension: Some(("Function", f.name().to_owned())),
+        statistic: "Sum",
+        period: "60",
+        evaluation: (1, None),
+        threshold: "0",
+    }
+    .write(out);
 }
 
 const SSE_COMMENT_EVENTBRIDGE: &str =
@@ -720,6 +742,9 @@ pub fn function_resources(f: Function, out: &mut String) -> Result<(), GenerateE
     function(f, &id, out)?;
     log_group(&id, out);
     function_alarms(f, &id, out);
+    if f.publishes() {
+        refused_records_alarm(f, &id, out);
+    }
     match f.trigger() {
         Trigger::Bus { rule, .. } => dead_letter_queue(f, &id, rule, out),
         Trigger::Schedule { .. } => {
