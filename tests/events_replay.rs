@@ -54,6 +54,8 @@ enum Expect {
     /// Records sent to the bus, and refused for naming another context than their table's.
     Relayed(usize, usize),
     Swept(usize),
+    /// The email a user pool's trigger added to the access token.
+    Claimed(Option<String>),
 }
 
 fn manifest_name(r: Resource) -> String {
@@ -181,6 +183,10 @@ impl World {
                 (Expect::Relayed(count("sent"), count("refused")), answer)
             }
             Trigger::Schedule { .. } => (Expect::Swept(answer["rejected"].as_u64().unwrap_or(0) as usize), Value::Null),
+            Trigger::TokenGeneration => {
+                let added = &answer["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"];
+                (Expect::Claimed(added["claimsToAddOrOverride"]["email"].as_str().map(str::to_owned)), answer)
+            }
             Trigger::Http { .. } => unreachable!("answered above"),
         }
     }
@@ -288,8 +294,11 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
 
     // The happy path, in saga order.
     let a = World::new(recorder.clone()).await;
-    a.expect("create-customer.json", Expect::Status(201)).await;
-    a.expect("create-customer.invalid-email.json", Expect::Status(400)).await;
+    let ada = a.expect("create-customer.json", Expect::Status(201)).await;
+    assert_eq!(ada["email"], "ada@example.com", "the token's verified address");
+    // Someone else's address in the body is refused; a token without a verified one registers no one.
+    a.expect("create-customer.email-in-body.json", Expect::Status(400)).await;
+    a.expect("create-customer.unverified-email.json", Expect::Status(403)).await;
     a.expect("get-customer.json", Expect::Status(200)).await;
     a.expect("get-customer.malformed-id.json", Expect::Status(400)).await;
     assert_eq!(a.expect("get-me.json", Expect::Status(200)).await["id"], local_runner::fixtures::CUSTOMER);
@@ -344,6 +353,8 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
     a.expect("replicate-catalogue.json", Expect::Applied(&[])).await;
     a.expect("replicate-catalogue.json", Expect::Skipped).await;
     a.expect("replicate-customers.json", Expect::Applied(&[])).await;
+    // Signing in: the user pool's trigger puts the verified email in the access token.
+    a.expect("token-claims.json", Expect::Claimed(Some("ada@example.com".to_owned()))).await;
     a.expect("outbox-relay.json", Expect::Relayed(2, 0)).await;
     a.expect("outbox-relay.products.json", Expect::Relayed(1, 0)).await;
     // An orders-table record that speaks for customers: refused, reported, never on the bus.
@@ -383,7 +394,8 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
         .collect();
     let replayed = BTreeSet::from([
         "create-customer.json",
-        "create-customer.invalid-email.json",
+        "create-customer.email-in-body.json",
+        "create-customer.unverified-email.json",
         "get-customer.json",
         "get-customer.malformed-id.json",
         "get-me.json",
@@ -426,6 +438,7 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
         "outbox-relay.json",
         "outbox-relay.products.json",
         "outbox-relay.other-context.json",
+        "token-claims.json",
         "reject-order.json",
         "reject-order.credit-reservation-failed.json",
         "release-stock.order-rejected.json",

@@ -3,14 +3,14 @@
 use std::sync::Arc;
 
 use domain::saga::{release_order_credit, reserve_order_credit, CreditChange, Step};
-use domain::{CreditReservation, Customer, CustomerId, DomainEvent, EventEnvelope, Money, OrderId};
+use domain::{CreditReservation, Customer, CustomerId, DomainEvent, Email, EventEnvelope, Money, OrderId};
 
 use crate::access::{authorize, Action, Caller};
 use crate::commands::{ChangeCreditLimit, RegisterCustomer, UpdateCustomer};
 use crate::env::SharedEnv;
 use crate::error::{AppError, StepError};
 use crate::idempotency::{self, Created, Prior};
-use crate::ports::{Commit, CustomerRepository, CustomerWrite, Duplicate, IdempotencyKey, Item, StoreError, Versioned};
+use crate::ports::{Commit, CustomerRepository, CustomerWrite, IdempotencyKey, Item, StoreError, Versioned};
 use crate::step::{self, Attempt, Consumer, StepOutcome};
 
 const SCOPE: &str = "customers";
@@ -26,12 +26,17 @@ impl CustomerService {
         CustomerService { repo, env }
     }
 
-    /// Registers the caller as a customer, bound to the token's subject, with the configured
-    /// credit limit. A second registration of the subject is refused (409); a retry with the same
+    /// Registers the caller as a customer, bound to the token's subject, with `email`, the
+    /// address their identity provider verified (the token's claim: no request can name another
+    /// person's), and the configured credit limit. A second registration of the subject is
+    /// refused (409), and nothing else is: the email claims no uniqueness here, the identity
+    /// provider owns it (two subjects may carry one address over time, when it moves between
+    /// accounts), so no caller can squat or probe anyone's address. A retry with the same
     /// Idempotency-Key answers as the first, even when the two raced.
     pub async fn register(
         &self,
         caller: &Caller,
+        email: Email,
         cmd: RegisterCustomer,
         credit_limit: Money,
         key: Option<&IdempotencyKey>,
@@ -43,17 +48,15 @@ impl CustomerService {
             return Ok(Created { resource, replayed: true });
         }
         let id = caller.customer_id();
-        let (customer, event) = Customer::register(id, cmd.name, cmd.email, cmd.address, credit_limit, self.env.now());
+        let (customer, event) = Customer::register(id, cmd.name, email, cmd.address, credit_limit, self.env.now());
         let envelope = EventEnvelope::new(DomainEvent::CustomerRegistered(event), self.env.as_ref());
         let record = idempotency::record(&scope, key, &fp, id.as_uuid(), &customer)?;
         let write = CustomerWrite::Customer { customer: customer.clone(), expected_version: 0 };
         let committed = self.repo.commit(Commit::new(vec![write], &[envelope]).answering(record)).await;
-        // Refused: the store may name the email claim or the customer's version first; either
-        // way, a subject that already has its customer is told so (unless the key replays).
+        // Refused on the customer's version: a subject that already has its customer is told so
+        // (unless the key replays).
         let registered = match &committed {
-            Err(StoreError::Conflict { .. } | StoreError::Duplicate(Duplicate::Email)) => {
-                self.repo.get(id).await?.is_some()
-            }
+            Err(StoreError::Conflict { .. }) => self.repo.get(id).await?.is_some(),
             _ => false,
         };
         idempotency::settle(self.repo.as_ref(), &scope, key, &fp, committed, customer, |e| {

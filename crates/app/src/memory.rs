@@ -501,7 +501,6 @@ impl ProductRepository for InMemoryProductRepository {
 struct CustomersState {
     customers: HashMap<CustomerId, Customer>,
     reservations: HashMap<OrderId, CreditReservation>,
-    emails: HashMap<String, CustomerId>,
 }
 
 impl TableState<CustomerWrite> for CustomersState {
@@ -519,20 +518,12 @@ impl TableState<CustomerWrite> for CustomersState {
                 let mut c = self.customers.get(customer_id).cloned().ok_or(StoreError::Refused { item: w.item() })?;
                 c.apply_hold(*hold).map_err(|_| StoreError::Refused { item: w.item() })
             }
-            CustomerWrite::Customer { customer, expected_version: 0 }
-                if self.emails.contains_key(customer.email().as_str()) =>
-            {
-                Err(StoreError::Duplicate(Duplicate::Email))
-            }
             _ => Ok(()),
         }
     }
     fn store(&mut self, w: CustomerWrite) -> bool {
         match w {
-            CustomerWrite::Customer { customer, expected_version } => {
-                if expected_version == 0 {
-                    self.emails.insert(customer.email().as_str().to_owned(), customer.id());
-                }
+            CustomerWrite::Customer { customer, .. } => {
                 self.customers.insert(customer.id(), customer);
             }
             CustomerWrite::Reservation { reservation, .. } => {

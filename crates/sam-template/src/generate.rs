@@ -395,6 +395,10 @@ fn checkov_skips(f: Function) -> Vec<(&'static str, String)> {
             "CKV_AWS_116",
             "Invoked synchronously by the SQS event source mapping; a message it cannot handle goes to the queue's dead-letter queue (OutboxRelayFailureDeadLetterQueue).".to_owned(),
         )),
+        Trigger::TokenGeneration => skips.push((
+            "CKV_AWS_116",
+            "Invoked synchronously by the user pool while it issues tokens: its error fails that sign-in, nothing is left to dead-letter.".to_owned(),
+        )),
         // Asynchronous: these have their dead-letter queue.
         Trigger::Bus { .. } | Trigger::Schedule { .. } => {}
     }
@@ -467,10 +471,15 @@ fn rule_failure(id: &str, retry: Retry, out: &mut String) {
     let _ = writeln!(out, "            DeadLetterConfig:\n              Arn: !GetAtt {id}DeadLetterQueue.Arn");
 }
 
-/// The function's `Events`.
+/// The function's `Events` (a user pool's trigger has none: the pool names the function, and a
+/// permission lets it invoke it).
 fn events(f: Function, id: &str, out: &mut String) {
+    if let Trigger::TokenGeneration = f.trigger() {
+        return;
+    }
     out.push_str("      Events:\n");
     match f.trigger() {
+        Trigger::TokenGeneration => {}
         Trigger::Http { method, path, auth, .. } => {
             let _ = writeln!(
                 out,
@@ -676,6 +685,24 @@ fn timed_out_orders(id: &str, out: &mut String) {
     .write(out);
 }
 
+/// The user pool may invoke the function (its trigger), and nothing else is granted the same.
+fn user_pool_permission(id: &str, out: &mut String) {
+    let _ = write!(
+        out,
+        "  {id}UserPoolPermission:
+    Type: AWS::Lambda::Permission
+    Condition: UseCognito
+    Properties:
+      Action: lambda:InvokeFunction
+      FunctionName: !GetAtt {id}Function.Arn
+      Principal: cognito-idp.amazonaws.com
+      SourceAccount: !Ref AWS::AccountId
+      SourceArn: !GetAtt UserPool.Arn
+
+"
+    );
+}
+
 /// The comment that opens the group of functions of a kind of trigger.
 fn section(t: Trigger) -> &'static str {
     match t {
@@ -732,6 +759,14 @@ fn section(t: Trigger) -> &'static str {
   # queue says the sweeper is failing, replaying it only runs one more sweep.
 "
         }
+        Trigger::TokenGeneration => {
+            "  # ---- Identity ----------------------------------------------------------------------------------
+  # The user pool's pre token generation trigger (UserPool's LambdaConfig names it, event version
+  # 2, which needs the Essentials plan): the customer's email comes from the verified identity,
+  # and the API's JWT authorizer passes the access token's claims, where Cognito puts no email.
+  # Only the stack's own user pool may invoke it (none with an existing JwtIssuer).
+"
+        }
     }
 }
 
@@ -752,6 +787,7 @@ pub fn function_resources(f: Function, out: &mut String) -> Result<(), GenerateE
             timed_out_orders(&id, out);
         }
         Trigger::OutboxStream { .. } => relay_queues(Function::RedriveOutbox.trigger(), out),
+        Trigger::TokenGeneration => user_pool_permission(&id, out),
         Trigger::Http { .. } | Trigger::RelayFailures { .. } => {}
     }
     Ok(())
@@ -767,7 +803,7 @@ fn dashboard_queues() -> Vec<String> {
             Trigger::OutboxStream { .. } => {
                 queues.extend(["OutboxRelayFailureQueue".to_owned(), "OutboxRelayFailureDeadLetterQueue".to_owned()])
             }
-            Trigger::Http { .. } | Trigger::RelayFailures { .. } => {}
+            Trigger::Http { .. } | Trigger::RelayFailures { .. } | Trigger::TokenGeneration => {}
         }
     }
     queues

@@ -132,3 +132,25 @@ fn no_function_statement_references_the_bus_resource() {
         }
     }
 }
+
+/// The user pool runs the function the manifest declares as its token trigger, at event version
+/// 2 (the version that reaches access tokens, where the API's authorizer reads the email), on a
+/// plan that runs it, and only that pool may invoke it.
+#[test]
+fn the_user_pool_puts_the_verified_email_in_access_tokens_through_the_token_trigger() {
+    let t = generated();
+    let triggers: Vec<Function> =
+        Function::ALL.into_iter().filter(|f| matches!(f.trigger(), Trigger::TokenGeneration)).collect();
+    assert_eq!(triggers, [Function::TokenClaims]);
+    let id = pascal(Function::TokenClaims.name());
+    let pool = &t.root["Resources"]["UserPool"]["Properties"];
+    let config = &pool["LambdaConfig"]["PreTokenGenerationConfig"];
+    assert_eq!(config["LambdaArn"], format!("{id}Function.Arn"));
+    assert_eq!(config["LambdaVersion"], "V2_0");
+    assert!(matches!(pool["UserPoolTier"].as_str(), Some("ESSENTIALS" | "PLUS")), "{pool}");
+    let permission = &t.root["Resources"][format!("{id}UserPoolPermission")];
+    assert_eq!(permission["Condition"], "UseCognito");
+    assert_eq!(permission["Properties"]["Principal"], "cognito-idp.amazonaws.com");
+    assert_eq!(permission["Properties"]["SourceArn"], "UserPool.Arn");
+    assert_eq!(permission["Properties"]["FunctionName"], format!("{id}Function.Arn"));
+}
