@@ -173,3 +173,36 @@ impl CustomerService {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use domain::{Address, Currency, CustomerName};
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::memory::{InMemoryCustomerRepository, MemoryOutbox};
+    use crate::SystemEnvironment;
+
+    /// Issue 22: `CustomerRegistered` carried the email onto the bus (and so into the outbox for 7
+    /// days and dead-letter queues for 14), though its one consumer keeps the id. A registration
+    /// now names the customer by id and says nothing personal.
+    #[tokio::test]
+    async fn a_registration_puts_no_personal_data_on_the_bus() {
+        let repo = Arc::new(InMemoryCustomerRepository::default());
+        let svc = CustomerService::new(repo.clone(), SystemEnvironment::shared());
+        let caller = Caller::new(Uuid::new_v4(), false);
+        let cmd = RegisterCustomer {
+            name: CustomerName::parse("Ada Lovelace").unwrap(),
+            address: Address::new("12 Analytical Way", "Columbus", "OH", "43004", "US").unwrap(),
+        };
+        let email = Email::parse("ada@example.com").unwrap();
+        svc.register(&caller, email, cmd, Money::new(50_000, Currency::USD).unwrap(), None).await.unwrap();
+        let records = repo.unpublished();
+        assert_eq!(records.iter().map(|r| r.detail_type.as_str()).collect::<Vec<_>>(), ["CustomerRegistered"]);
+        let detail = &records[0].detail;
+        for personal in ["ada@example.com", "Ada Lovelace", "Analytical", "Columbus", "43004"] {
+            assert!(!detail.contains(personal), "{personal} is on the bus: {detail}");
+        }
+        assert!(detail.contains(&caller.subject().to_string()), "the customer is named by id: {detail}");
+    }
+}
