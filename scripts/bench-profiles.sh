@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ $# -gt 0 ]] || { sed -n '2,3p' "$0" >&2; exit 2; }
 
-packages=(-p bench)
+packages=(-p lambda-bench)
 for f in functions/*/; do packages+=(-p "$(basename "$f")"); done
 mkdir -p target/profiles
 for combo in "$@"; do

@@ -38,13 +38,13 @@ rm -rf "$work" && mkdir -p "$work"
 step() { printf '\n== benchmarks: %s\n' "$*"; }
 
 step "build ($profile)"
-packages=(-p bench)
+packages=(-p lambda-bench)
 for f in functions/*/; do packages+=(-p "$(basename "$f")"); done
 start=$(date +%s)
 CARGO_TARGET_DIR=$target cargo build --profile "$profile" "${packages[@]}"
 build_s=$(($(date +%s) - start))
 cargo build -p local-runner --bin local-aws
-CARGO_TARGET_DIR=$target cargo build --profile "$profile" -p local-runner --bin load
+CARGO_TARGET_DIR=$target cargo build --profile "$profile" -p load --bin load
 
 sam_build=()
 if ! $short; then

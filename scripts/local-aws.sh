@@ -5,7 +5,8 @@
 # scripts/with-ministack.sh), creates the stack's tables and event bus in it, seeds the customer,
 # products and PENDING order that events/*.json refer to, and prints the environment a function
 # needs (endpoint, region, dummy credentials, every variable a function reads), also writing it
-# to .scratch/local-aws.env (LOCAL_AWS_ENV_FILE to change it) for `cargo lambda watch --env-file`.
+# to .scratch/local-aws.env (LOCAL_AWS_ENV_FILE to change it) for `cargo lambda watch --env-file`,
+# as KEY='VALUE' lines that bash reads alike (the format: bundle::config::env_lines).
 # The work is done by the local-aws binary of crates/local-runner.
 #
 # With CMD: runs CMD with that environment exported, and exits with its exit code.
@@ -47,6 +48,7 @@ That environment is in $shown. In another terminal, from $root:
 
   PATH="\$(scripts/venv.sh tools)/bin:\$PATH"
   cargo lambda watch --env-file $shown --invoke-address 127.0.0.1 &
+  until curl -s -o /dev/null http://127.0.0.1:9000; do sleep 0.2; done   # until it listens
   cargo lambda invoke get-order --data-file events/get-order.json --invoke-address 127.0.0.1
 
 Any function with any file of events/: cargo lambda invoke FUNCTION --data-file events/FILE.json

@@ -11,7 +11,10 @@
 #      test of the runner in memory and on ministack that fails on any error or unbalanced books,
 #      and the report, into .scratch/ (the full run writes BENCHMARKS.md: README, "Measuring");
 #   5. the API fuzzed from its own OpenAPI document (Schemathesis, every phase and check) against
-#      the local runner, bounded in time (scripts/fuzz-api.sh).
+#      the local runner, bounded in time (scripts/fuzz-api.sh);
+#   6. every shell block of README.md and docs/*.md run as written, in a scratch copy
+#      (scripts/run-docs.py; the README's "The docs run as written" says how blocks are marked).
+#      Last: by now every build it needs is in target/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,3 +44,6 @@ BENCH_REQUEST_COUNTS=target/tmp/request-counts.json ./scripts/benchmarks.sh --sh
 
 step "API fuzzing"
 ./scripts/fuzz-api.sh
+
+step "the docs' shell blocks, as written"
+./scripts/run-docs.py

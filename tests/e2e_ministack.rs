@@ -109,6 +109,11 @@ async fn the_deployed_bundle_runs_the_saga_end_to_end() {
     let o = settled(&api, &approved_id).await;
     assert_eq!(o["state"], "APPROVED", "{o}");
     let total = amount(&o["total"]);
+    // The operator's view lists it among every customer's APPROVED orders; a customer is refused.
+    let listed = api.get("/orders?status=APPROVED&limit=100").await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert!(listed.body["items"].as_array().is_some_and(|i| i.iter().any(|o| o["id"] == approved_id.as_str())));
+    assert_eq!(api.as_customer(&rich).get("/orders").await.status, 403);
     let timeline = api.as_customer(&rich).get(&format!("/orders/{approved_id}/timeline")).await;
     let events: Vec<&str> =
         timeline.body["steps"].as_array().into_iter().flatten().filter_map(|s| s["event"].as_str()).collect();

@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use local_runner::rules::RuleTable;
-use local_runner::sim::{emitted_events, Faults};
 use serde_json::Value;
+use simulation::{emitted_events, Faults};
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../schemas/events")

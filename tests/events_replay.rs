@@ -335,6 +335,8 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
     a.expect("reserve-credit.json", Expect::Applied(&["CreditReserved"])).await;
     a.expect("approve-order.json", Expect::Applied(&["OrderApproved"])).await;
     assert_eq!(a.expect("get-order.json", Expect::Status(200)).await["state"], "APPROVED");
+    let approved = a.expect("list-orders.json", Expect::Status(200)).await;
+    assert!(approved["items"].as_array().is_some_and(|i| i.iter().any(|o| o["id"] == ORDER)), "{approved}");
     let timeline = a.expect("get-order-timeline.json", Expect::Status(200)).await;
     let events: Vec<&str> =
         timeline["steps"].as_array().into_iter().flatten().filter_map(|s| s["event"].as_str()).collect();
@@ -418,6 +420,7 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
         "approve-order.json",
         "get-order.json",
         "get-order-timeline.json",
+        "list-orders.json",
         "find-order-history.json",
         "find-order-history.tampered-cursor.json",
         "cancel-order.json",
@@ -538,6 +541,7 @@ const REQUESTS: &[(&str, usize, usize)] = &[
     ("get-product.json", 1, 0),
     ("list-products.json", 1, 0),
     ("find-order-history.json", 1, 0),
+    ("list-orders.json", 1, 0),
     ("quote-shipping.json", 0, 0),
 ];
 

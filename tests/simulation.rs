@@ -3,7 +3,7 @@
 //! `SIM_SEED=<seed> SIM_SCHEDULES=1 cargo test -p system-tests --test simulation`.
 
 use local_runner::rules::RuleTable;
-use local_runner::sim::{run_many, Faults};
+use simulation::{run_many, Faults};
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)

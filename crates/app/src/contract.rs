@@ -404,6 +404,34 @@ pub async fn history_filters_by_status_across_pages(f: Fixture) {
     assert_eq!(seen, want);
 }
 
+/// The operator's view: every customer's orders of one status, oldest first, page after page, each
+/// once; refused to a customer; a cursor of one status is no cursor of another.
+pub async fn every_customers_orders_of_a_status_page_oldest_first_for_admins_only(f: Fixture) {
+    let (a, b) = (CustomerId::from_uuid(f.env.new_uuid()), CustomerId::from_uuid(f.env.new_uuid()));
+    let mut orders = stored_orders(&f, a, 5).await;
+    orders.extend(stored_orders(&f, b, 4).await);
+    let (svc, operator) = (f.order_service(), admin(&f));
+    let (mut seen, mut cursor, mut pages) = (vec![], None::<String>, 0);
+    loop {
+        let p = svc.by_status(&operator, OrderStatus::Pending, page(2), cursor.as_deref()).await.unwrap();
+        seen.extend(p.items.iter().map(|o| (o.created_at(), o.id())));
+        pages += 1;
+        assert!(pages < 10, "paging does not end");
+        let Some(next) = p.next_cursor else { break };
+        assert!(matches!(
+            svc.by_status(&operator, OrderStatus::Rejected, page(2), Some(&next)).await,
+            Err(AppError::InvalidCursor)
+        ));
+        cursor = Some(next);
+    }
+    let mut want: Vec<_> =
+        orders.iter().filter(|o| o.status() == OrderStatus::Pending).map(|o| (o.created_at(), o.id())).collect();
+    want.sort();
+    assert_eq!(seen, want, "every PENDING order once, oldest first");
+    let refused = svc.by_status(&me(a), OrderStatus::Pending, page(2), None).await;
+    assert!(matches!(refused, Err(AppError::Forbidden(_))), "{refused:?}");
+}
+
 pub async fn a_tampered_or_foreign_cursor_is_refused(f: Fixture) {
     let c = CustomerId::from_uuid(f.env.new_uuid());
     stored_orders(&f, c, 4).await;
@@ -702,6 +730,7 @@ macro_rules! contract_suite {
             three_pages_of_history_return_every_order_once_newest_first,
             history_filters_by_status_across_pages,
             a_tampered_or_foreign_cursor_is_refused,
+            every_customers_orders_of_a_status_page_oldest_first_for_admins_only,
             pending_orders_before_a_cutoff_come_oldest_first,
             the_catalogue_pages_by_name,
             get_many_returns_existing_products_once,

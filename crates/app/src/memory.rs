@@ -16,7 +16,7 @@ use crate::page::{composite_key, order_position, product_position, Page, PageReq
 use crate::ports::{
     AppliedEvent, Commit, CustomerRepository, CustomerWrite, Duplicate, EventLedger, HistoryQuery, IdempotencyKey,
     IdempotencyRecord, Item, OrderRepository, OrderWrite, OutboxRecord, OutboxStream, Overdue, ProductRepository,
-    ProductWrite, StoreError, StreamError, StreamRange, Transactional, Versioned,
+    ProductWrite, StatusQuery, StoreError, StreamError, StreamRange, Transactional, Versioned,
 };
 
 /// Called after every successful commit (the runner wakes its outbox dispatcher with it).
@@ -363,6 +363,16 @@ pub struct InMemoryOrderRepository(MemoryTable<OrdersState>);
 
 ledger_and_outbox!(InMemoryOrderRepository, OrderWrite, "orders", Context::Orders);
 
+impl InMemoryOrderRepository {
+    /// A page of the orders `keep` accepts, by creation time then id.
+    fn orders_page(&self, keep: impl Fn(&Order) -> bool, newest_first: bool, page: &PageRequest) -> Page<Order> {
+        let inner = self.0.lock();
+        let rows =
+            inner.state.orders.values().filter(|o| keep(o)).map(|o| (composite_key(&order_position(o)), o.clone()));
+        page_of(rows.collect(), newest_first, page, order_position)
+    }
+}
+
 #[async_trait]
 impl OrderRepository for InMemoryOrderRepository {
     async fn get(&self, id: OrderId) -> Result<Option<Versioned<Order>>, StoreError> {
@@ -371,17 +381,12 @@ impl OrderRepository for InMemoryOrderRepository {
     }
 
     async fn history(&self, q: &HistoryQuery) -> Result<Page<Order>, StoreError> {
-        let rows = self
-            .0
-            .lock()
-            .state
-            .orders
-            .values()
-            .filter(|o| o.customer_id() == q.customer_id)
-            .filter(|o| q.status.is_none_or(|s| o.status() == s))
-            .map(|o| (composite_key(&order_position(o)), o.clone()))
-            .collect();
-        Ok(page_of(rows, true, &q.page, order_position))
+        let of_query = |o: &Order| o.customer_id() == q.customer_id && q.status.is_none_or(|s| o.status() == s);
+        Ok(self.orders_page(of_query, true, &q.page))
+    }
+
+    async fn by_status(&self, q: &StatusQuery) -> Result<Page<Order>, StoreError> {
+        Ok(self.orders_page(|o| o.status() == q.status, false, &q.page))
     }
 
     async fn catalogue(&self, ids: &[ProductId]) -> Result<Vec<Versioned<CatalogueEntry>>, StoreError> {

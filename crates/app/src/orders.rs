@@ -18,7 +18,8 @@ use crate::error::{AppError, StepError};
 use crate::idempotency::{self, Created, Prior};
 use crate::page::{self, Listing, PageRequest, PageSize};
 use crate::ports::{
-    Commit, HistoryQuery, IdempotencyKey, Item, OrderRepository, OrderWrite, Overdue, StoreError, Versioned,
+    Commit, HistoryQuery, IdempotencyKey, Item, OrderRepository, OrderWrite, Overdue, StatusQuery, StoreError,
+    Versioned,
 };
 use crate::step::{self, Attempt, Consumer, StepOutcome};
 
@@ -29,6 +30,19 @@ const SCOPE: &str = "orders";
 pub struct OrderService {
     repo: Arc<dyn OrderRepository>,
     env: SharedEnv,
+}
+
+/// One page of a listing under `scope`: the client's cursor read back for that scope only, the
+/// next one written for it.
+async fn listing<F, Fut>(scope: &str, size: PageSize, cursor: Option<&str>, read: F) -> Result<Listing<Order>, AppError>
+where
+    F: FnOnce(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<page::Page<Order>, StoreError>>,
+{
+    let after = cursor.map(|c| page::decode_cursor(scope, c)).transpose().map_err(|_| AppError::InvalidCursor)?;
+    let p = read(PageRequest { size, after }).await?;
+    let next_cursor = p.next.map(|n| page::encode_cursor(scope, &n)).transpose().map_err(AppError::Serialization)?;
+    Ok(Listing { items: p.items, next_cursor })
 }
 
 impl OrderService {
@@ -57,12 +71,26 @@ impl OrderService {
         cursor: Option<&str>,
     ) -> Result<Listing<Order>, AppError> {
         authorize(caller, Action::ReadHistory(customer_id))?;
-        let scope = Self::history_scope(customer_id, status);
-        let after = cursor.map(|c| page::decode_cursor(&scope, c)).transpose().map_err(|_| AppError::InvalidCursor)?;
-        let p = self.repo.history(&HistoryQuery { customer_id, status, page: PageRequest { size, after } }).await?;
-        let next_cursor =
-            p.next.map(|n| page::encode_cursor(&scope, &n)).transpose().map_err(AppError::Serialization)?;
-        Ok(Listing { items: p.items, next_cursor })
+        listing(&Self::history_scope(customer_id, status), size, cursor, |page| async move {
+            self.repo.history(&HistoryQuery { customer_id, status, page }).await
+        })
+        .await
+    }
+
+    /// Every customer's orders of one status, oldest first: the operator's view, admins only. A
+    /// cursor is only valid for the status that issued it.
+    pub async fn by_status(
+        &self,
+        caller: &Caller,
+        status: OrderStatus,
+        size: PageSize,
+        cursor: Option<&str>,
+    ) -> Result<Listing<Order>, AppError> {
+        authorize(caller, Action::ListAllOrders)?;
+        listing(&format!("status:{}", status.as_str()), size, cursor, |page| async move {
+            self.repo.by_status(&StatusQuery { status, page }).await
+        })
+        .await
     }
 
     /// APPROVED → CANCELLED (stock and credit are then released by the saga); cancelling a

@@ -306,10 +306,20 @@ pub struct HistoryQuery {
     pub page: PageRequest,
 }
 
+/// Every customer's orders of one status, oldest first (the operator's view: the longest-waiting
+/// PENDING orders come first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusQuery {
+    pub status: OrderStatus,
+    pub page: PageRequest,
+}
+
 #[async_trait]
 pub trait OrderRepository: Transactional<OrderWrite> {
     async fn get(&self, id: OrderId) -> Result<Option<Versioned<Order>>, StoreError>;
     async fn history(&self, query: &HistoryQuery) -> Result<Page<Order>, StoreError>;
+    /// One read per page on DynamoDB: a query of the `ByStatus` index.
+    async fn by_status(&self, query: &StatusQuery) -> Result<Page<Order>, StoreError>;
     /// The replica entries of the products among `ids` that orders knows, in no particular order.
     async fn catalogue(&self, ids: &[ProductId]) -> Result<Vec<Versioned<CatalogueEntry>>, StoreError>;
     /// The replica of a customer, when orders knows it.

@@ -69,6 +69,10 @@ pub(crate) struct IndexAttrs {
     pub gsi2pk: Option<&'static str>,
     #[serde(rename = "GSI2SK", skip_serializing_if = "Option::is_none")]
     pub gsi2sk: Option<String>,
+    #[serde(rename = "GSI3PK", skip_serializing_if = "Option::is_none")]
+    pub gsi3pk: Option<String>,
+    #[serde(rename = "GSI3SK", skip_serializing_if = "Option::is_none")]
+    pub gsi3sk: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<&'static str>,
 }

@@ -1,9 +1,10 @@
-//! The orders table: orders, with the indexes behind a customer's history and the sweeper.
+//! The orders table: orders, with the indexes behind a customer's history, the operator's view
+//! by status and the sweeper.
 
-use app::page::{composite_key, order_position, Page, Position};
+use app::page::{composite_key, order_position, Page, PageRequest, Position};
 use app::ports::{
-    Commit, HistoryQuery, IdempotencyKey, Item, OrderRepository, OrderWrite, Overdue, Placement, StoreError,
-    Transactional, Versioned,
+    Commit, HistoryQuery, IdempotencyKey, Item, OrderRepository, OrderWrite, Overdue, Placement, StatusQuery,
+    StoreError, Transactional, Versioned,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -13,12 +14,16 @@ use std::collections::BTreeSet;
 use domain::{CatalogueEntry, CustomerId, KnownCustomer, Order, OrderId, OrderStatus, ProductId};
 
 use crate::items::{aggregate_item, decode_versioned, idempotency_record, Attrs, IndexAttrs, Key};
-use crate::schema::{BY_CUSTOMER_INDEX, GSI1PK, GSI1SK, GSI2PK, GSI2SK, PENDING_INDEX, PENDING_PARTITION};
+use crate::schema::{
+    BY_CUSTOMER_INDEX, BY_STATUS_INDEX, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, PENDING_INDEX,
+    PENDING_PARTITION,
+};
 use crate::table::{event_ledger, Bound, DynamoTable, IndexQuery};
 use crate::transaction::Transaction;
 
 /// [`OrderRepository`] on DynamoDB. Invariant: every stored order carries `GSI1PK`/`GSI1SK` (its
-/// customer's history) and, exactly while it is PENDING, `GSI2PK`/`GSI2SK` (the sweeper's index);
+/// customer's history), `GSI3PK`/`GSI3SK` (its status's partition of the operator's view) and,
+/// exactly while it is PENDING, `GSI2PK`/`GSI2SK` (the sweeper's index);
 /// each put replaces the whole item, so leaving PENDING removes it from that index.
 #[derive(Clone)]
 pub struct DynamoOrderRepository {
@@ -33,8 +38,45 @@ impl DynamoOrderRepository {
 
 event_ledger!(DynamoOrderRepository);
 
+impl DynamoOrderRepository {
+    /// One page of orders from an index query: one more than the page is read, and whether it
+    /// exists says whether a next page does.
+    async fn orders_page(&self, query: &IndexQuery, page: &PageRequest) -> Result<Page<Order>, StoreError> {
+        let size = page.size.get();
+        let mut orders: Vec<Versioned<Order>> = self.table.query(query, size + 1, |_: &Versioned<Order>| true).await?;
+        let more = orders.len() > size;
+        orders.truncate(size);
+        let items: Vec<Order> = orders.into_iter().map(|o| o.value).collect();
+        let next: Option<Position> = if more { items.last().map(order_position) } else { None };
+        Ok(Page { items, next })
+    }
+}
+
 fn history_partition(customer: CustomerId) -> String {
     format!("CUSTOMER#{customer}")
+}
+
+fn status_partition(status: OrderStatus) -> String {
+    format!("STATUS#{}", status.as_str())
+}
+
+/// The query of one page of an order index's `partition`: oldest first (`forward`) or newest
+/// first, after the page's position.
+fn index_page(
+    index: &'static str,
+    (hash, range): (&'static str, &'static str),
+    partition: String,
+    forward: bool,
+    page: &PageRequest,
+) -> IndexQuery {
+    let bound = if forward { Bound::Above } else { Bound::Below };
+    IndexQuery {
+        index,
+        hash: (hash, partition),
+        range: page.after.as_ref().map(|p| (range, bound, composite_key(p))),
+        forward,
+        status: None,
+    }
 }
 
 fn order_item(order: &Order, version: u64) -> Result<Attrs, StoreError> {
@@ -44,7 +86,9 @@ fn order_item(order: &Order, version: u64) -> Result<Attrs, StoreError> {
         gsi1pk: Some(history_partition(order.customer_id())),
         gsi1sk: Some(position.clone()),
         gsi2pk: pending.then_some(PENDING_PARTITION),
-        gsi2sk: pending.then_some(position),
+        gsi2sk: pending.then(|| position.clone()),
+        gsi3pk: Some(status_partition(order.status())),
+        gsi3sk: Some(position),
         status: Some(order.status().as_str()),
     };
     aggregate_item(&Key::of(Item::Order(order.id())), "ORDER", version, index, order)
@@ -67,21 +111,15 @@ impl OrderRepository for DynamoOrderRepository {
     }
 
     async fn history(&self, q: &HistoryQuery) -> Result<Page<Order>, StoreError> {
-        let size = q.page.size.get();
-        let query = IndexQuery {
-            index: BY_CUSTOMER_INDEX,
-            hash: (GSI1PK, history_partition(q.customer_id)),
-            range: q.page.after.as_ref().map(|p| (GSI1SK, Bound::Below, composite_key(p))),
-            forward: false,
-            status: q.status.map(OrderStatus::as_str),
-        };
-        // One more than the page: whether it exists says whether a next page does.
-        let mut orders: Vec<Versioned<Order>> = self.table.query(&query, size + 1, |_: &Versioned<Order>| true).await?;
-        let more = orders.len() > size;
-        orders.truncate(size);
-        let items: Vec<Order> = orders.into_iter().map(|o| o.value).collect();
-        let next: Option<Position> = if more { items.last().map(order_position) } else { None };
-        Ok(Page { items, next })
+        let mut query =
+            index_page(BY_CUSTOMER_INDEX, (GSI1PK, GSI1SK), history_partition(q.customer_id), false, &q.page);
+        query.status = q.status.map(OrderStatus::as_str);
+        self.orders_page(&query, &q.page).await
+    }
+
+    async fn by_status(&self, q: &StatusQuery) -> Result<Page<Order>, StoreError> {
+        let query = index_page(BY_STATUS_INDEX, (GSI3PK, GSI3SK), status_partition(q.status), true, &q.page);
+        self.orders_page(&query, &q.page).await
     }
 
     async fn catalogue(&self, ids: &[ProductId]) -> Result<Vec<Versioned<CatalogueEntry>>, StoreError> {

@@ -9,15 +9,17 @@
 //! | customers | `CREDIT#<orderId>` | `CREDIT` | `entity`, `version`, `data` |
 //! | products | `PRODUCT#<id>` | `PRODUCT` | `entity`, `version`, `data`, `GSI1PK`=`CATALOGUE`, `GSI1SK`=name#id |
 //! | products | `RESERVATION#<orderId>` | `RESERVATION` | `entity`, `version`, `data` |
-//! | orders | `ORDER#<id>` | `ORDER` | `entity`, `version`, `data`, `status`, `GSI1PK`=`CUSTOMER#<customerId>`, `GSI1SK`=createdAt#id, and only while PENDING `GSI2PK`=`PENDING`, `GSI2SK`=createdAt#id |
+//! | orders | `ORDER#<id>` | `ORDER` | `entity`, `version`, `data`, `status`, `GSI1PK`=`CUSTOMER#<customerId>`, `GSI1SK`=createdAt#id, `GSI3PK`=`STATUS#<status>`, `GSI3SK`=createdAt#id, and only while PENDING `GSI2PK`=`PENDING`, `GSI2SK`=createdAt#id |
 //! | orders | `CATALOGUE#<productId>` | `CATALOGUE` | `entity`, `version`, `data` (the orders replica of a product) |
 //! | orders | `KNOWN_CUSTOMER#<customerId>` | `KNOWN_CUSTOMER` | `entity`, `version`, `data` (the orders replica of a customer) |
 //! | all | `APPLIED#<consumer>#<eventId>` | `APPLIED` | `consumer`, `eventId`, `expiresAt` (7 days) |
 //! | customers, orders | `IDEMPOTENCY#<scope>#<key>` | `IDEMPOTENCY` | `scope`, `key`, `fingerprint`, `resourceId`, `response` (JSON text), `expiresAt` (24 h) |
 //! | all | `OUTBOX#<eventId>` | `OUTBOX` | `eventId`, `source`, `detailType`, `detail` (JSON text), `occurredAt` (RFC 3339), `expiresAt` (7 days) |
 //!
-//! Indexes (projection ALL): orders `ByCustomer` (`GSI1PK`, `GSI1SK`) and `Pending` (`GSI2PK`,
-//! `GSI2SK`, sparse: only PENDING orders carry its keys); products `Catalogue` (`GSI1PK`,
+//! Indexes (projection ALL): orders `ByCustomer` (`GSI1PK`, `GSI1SK`), `Pending` (`GSI2PK`,
+//! `GSI2SK`, sparse: only PENDING orders carry its keys) and `ByStatus` (`GSI3PK`, `GSI3SK`: every
+//! order under its status; one index partition per status takes every write of that status, about
+//! a thousand a second); products `Catalogue` (`GSI1PK`,
 //! `GSI1SK`). Every table: on-demand billing, a stream with NEW_IMAGE (the outbox relay reads it),
 //! TTL on `expiresAt`.
 
@@ -37,6 +39,8 @@ pub(crate) const GSI1PK: &str = "GSI1PK";
 pub(crate) const GSI1SK: &str = "GSI1SK";
 pub(crate) const GSI2PK: &str = "GSI2PK";
 pub(crate) const GSI2SK: &str = "GSI2SK";
+pub(crate) const GSI3PK: &str = "GSI3PK";
+pub(crate) const GSI3SK: &str = "GSI3SK";
 /// The TTL attribute: epoch seconds after which DynamoDB may delete the item.
 pub const EXPIRES_AT: &str = "expiresAt";
 
@@ -44,6 +48,8 @@ pub const EXPIRES_AT: &str = "expiresAt";
 pub const BY_CUSTOMER_INDEX: &str = "ByCustomer";
 /// PENDING orders only (sparse), by creation time then id.
 pub const PENDING_INDEX: &str = "Pending";
+/// Every order under its status, by creation time then id.
+pub const BY_STATUS_INDEX: &str = "ByStatus";
 /// Every product, by name then id.
 pub const CATALOGUE_INDEX: &str = "Catalogue";
 
@@ -97,6 +103,7 @@ const PRODUCT_INDEXES: &[IndexSpec] = &[IndexSpec { name: CATALOGUE_INDEX, hash:
 const ORDER_INDEXES: &[IndexSpec] = &[
     IndexSpec { name: BY_CUSTOMER_INDEX, hash: GSI1PK, range: GSI1SK },
     IndexSpec { name: PENDING_INDEX, hash: GSI2PK, range: GSI2SK },
+    IndexSpec { name: BY_STATUS_INDEX, hash: GSI3PK, range: GSI3SK },
 ];
 
 /// How long [`create_tables`] waits for a table and its indexes to become ACTIVE.

@@ -386,7 +386,10 @@ async fn the_tables_have_the_documented_layout_and_creating_them_again_is_harmle
     for (table, indexes) in [
         (&names.customers, vec![]),
         (&names.products, vec![("Catalogue", "GSI1PK", "GSI1SK")]),
-        (&names.orders, vec![("ByCustomer", "GSI1PK", "GSI1SK"), ("Pending", "GSI2PK", "GSI2SK")]),
+        (
+            &names.orders,
+            vec![("ByCustomer", "GSI1PK", "GSI1SK"), ("ByStatus", "GSI3PK", "GSI3SK"), ("Pending", "GSI2PK", "GSI2SK")],
+        ),
     ] {
         let d = client.describe_table().table_name(table).send().await.unwrap().table.unwrap();
         let keys: Vec<_> = d.key_schema().iter().map(|k| (k.attribute_name(), k.key_type().as_str())).collect();

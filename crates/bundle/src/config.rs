@@ -18,14 +18,22 @@ pub enum ConfigError {
     Undeclared { function: Function, name: &'static str },
 }
 
-/// The `KEY=VALUE` lines of an environment file (blank lines and `#` comments ignored), as
-/// local-aws writes a function's environment for `cargo lambda watch --env-file` and the bench.
+/// The variables of an environment file, as local-aws writes a function's environment for
+/// `cargo lambda watch --env-file`, `set -a; . FILE` in bash, the bench and the tests.
+///
+/// The format, the one place it is stated: one `KEY='VALUE'` line per variable, the value in
+/// single quotes, blank lines and `#` comment lines ignored. A value holds no `'`, no `\` and no
+/// line break, so bash (where single quotes take everything literally), cargo-lambda's reader
+/// (env-file-reader 0.3, which refuses an unquoted space and turns `\n` inside quotes into a
+/// line break) and this function read the same characters, spaces included (`'50000 USD'`).
+/// An unquoted value is read as it stands, as the other two read one without spaces.
 pub fn env_lines(text: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    let unquoted = |v: &str| v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')).unwrap_or(v).to_owned();
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .map(move |(k, v)| (k.trim().to_owned(), unquoted(v.trim())))
 }
 
 /// One function's configuration, parsed once at cold start: a value for every variable of the

@@ -332,6 +332,10 @@ functions! {
         env &[ORDERS_TABLE, WAREHOUSE_REGION, WAREHOUSE_COUNTRY],
         keys &["ORDER", "CATALOGUE", "KNOWN_CUSTOMER", "IDEMPOTENCY", "OUTBOX"],
         may &[writes(Orders), on(GET, T(Orders)), on(BATCH_GET, T(Orders))];
+    ListOrders("list-orders", "Every customer's orders of one status (PENDING by default), oldest first (admin)")
+        http("GET", "/orders", Token, Doc { paged: true, status_filter: true, problems: &[P::Forbidden],
+            ..answers("orders", 200, ViewType::OrderPage) }),
+        env &[ORDERS_TABLE], keys &[], may &[on(QUERY, Index(Orders, "ByStatus")), on(GET, T(Orders))];
     GetOrder("get-order", "An order (owner or admin)")
         http("GET", "/orders/{id}", Token, Doc { problems: &[P::NotFound], ..answers("orders", 200, ViewType::Order) }),
         env &[ORDERS_TABLE], keys &["ORDER"], may &[on(GET, T(Orders))];

@@ -245,6 +245,9 @@ pub fn wire_with<R: Resources + ?Sized, B: Build>(
             authed(build, function, placement, |s, who, r| async move { h::create_order(&s, who, r).await })?
         }
         F::GetOrder => authed(build, function, orders()?, |s, who, r| async move { h::get_order(&s, who, r).await })?,
+        F::ListOrders => {
+            authed(build, function, orders()?, |s, who, r| async move { h::list_orders(&s, who, r).await })?
+        }
         F::GetOrderTimeline => {
             authed(build, function, orders()?, |s, who, r| async move { h::get_order_timeline(&s, who, r).await })?
         }

@@ -164,12 +164,24 @@ pub async fn change_credit_limit(svc: &CustomerService, caller: Caller, req: Req
 /// GET /customers/{id}/orders?status=&limit=&cursor=
 pub async fn find_order_history(svc: &OrderService, caller: Caller, req: Request) -> Reply {
     let customer: CustomerId = path_id(&req)?;
-    let status = query(&req, "status").map(OrderStatus::from_str).transpose().map_err(|_| ApiError::InvalidQuery {
+    let page = svc.history(&caller, customer, status(&req)?, page_size(&req)?, query(&req, "cursor")).await?;
+    json(StatusCode::OK, &PageView::<OrderView>::of(page))
+}
+
+/// GET /orders?status=&limit=&cursor= (admins): every customer's orders of one status, PENDING
+/// when none is given, oldest first.
+pub async fn list_orders(svc: &OrderService, caller: Caller, req: Request) -> Reply {
+    let status = status(&req)?.unwrap_or(OrderStatus::Pending);
+    let page = svc.by_status(&caller, status, page_size(&req)?, query(&req, "cursor")).await?;
+    json(StatusCode::OK, &PageView::<OrderView>::of(page))
+}
+
+/// The `status` query parameter, when given.
+fn status(req: &Request) -> Result<Option<OrderStatus>, ApiError> {
+    query(req, "status").map(OrderStatus::from_str).transpose().map_err(|_| ApiError::InvalidQuery {
         param: "status",
         reason: "must be PENDING, APPROVED, REJECTED or CANCELLED",
-    })?;
-    let page = svc.history(&caller, customer, status, page_size(&req)?, query(&req, "cursor")).await?;
-    json(StatusCode::OK, &PageView::<OrderView>::of(page))
+    })
 }
 
 /// POST /products (admins; Idempotency-Key honoured: a retry adds once)

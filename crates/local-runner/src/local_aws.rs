@@ -2,7 +2,7 @@
 //!
 //! Against a local DynamoDB/EventBridge endpoint (ministack), it creates the stack's three tables
 //! and its bus, seeds the records the files in `events/` refer to ([`crate::fixtures`]), and
-//! writes the environment a function needs as `KEY=VALUE` lines: every variable any function
+//! writes the environment a function needs as `KEY='VALUE'` lines: every variable any function
 //! reads, plus the endpoint, the region and dummy credentials. A function binary started with that
 //! environment (by `cargo lambda watch --env-file`, or by hand) and invoked with its own event file
 //! answers as it would on AWS with the same data, instead of reaching for AWS without credentials.
@@ -27,23 +27,41 @@ pub const REGION: &str = aws_adapters::LOCAL_REGION;
 /// Credentials a local endpoint accepts; never real ones.
 pub const DUMMY_KEY: &str = "test";
 
-pub const USAGE: &str = "\
-usage: local-aws --endpoint URL [--prefix PREFIX] [--env-file PATH] [--template PATH]
+/// Creates the stack's tables and event bus at a local DynamoDB/EventBridge endpoint such as
+/// ministack, seeds the customer, products and PENDING order that events/*.json refer to, then
+/// prints the environment a function needs as KEY='VALUE' lines on stdout and writes them to the
+/// env file (for `cargo lambda watch --env-file` and `set -a; . FILE`). Running it again changes nothing that exists.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "local-aws",
+    after_help = "Examples:\n  cargo run -p local-runner --bin local-aws -- --endpoint http://127.0.0.1:4566\n  \
+                  scripts/local-aws.sh    # starts a ministack and runs this"
+)]
+struct Cli {
+    /// The local endpoint: http://127.0.0.1:PORT, http://localhost:PORT or http://[::1]:PORT
+    /// (anything else is refused)
+    #[arg(long, value_name = "URL")]
+    endpoint: String,
+    /// Table names PREFIX{customers,products,orders}, bus PREFIXbus
+    #[arg(long, default_value = DEFAULT_PREFIX)]
+    prefix: String,
+    /// Where to write the environment
+    #[arg(long, value_name = "PATH", default_value = DEFAULT_ENV_FILE)]
+    env_file: PathBuf,
+    /// The SAM template whose parameter defaults fill in the rest [default: template.yaml]
+    #[arg(long, value_name = "PATH")]
+    template: Option<PathBuf>,
+}
 
-Creates the stack's tables and event bus at URL (a local DynamoDB/EventBridge endpoint such as
-ministack: http://127.0.0.1:PORT or http://localhost:PORT), seeds the customer, products and
-PENDING order that events/*.json refer to, then prints the environment a function needs as
-KEY=VALUE lines on stdout and writes them to the env file (for `cargo lambda watch --env-file`).
-Running it again changes nothing that exists.
-
-  --endpoint URL     the local endpoint (required; anything but loopback is refused)
-  --prefix PREFIX    table names PREFIX{customers,products,orders}, bus PREFIXbus [shop-dev-]
-  --env-file PATH    where to write the environment [.scratch/local-aws.env]
-  --template PATH    the SAM template whose parameter defaults fill in the rest [template.yaml]";
+/// What `--help` prints.
+fn help() -> String {
+    <Cli as clap::CommandFactory>::command().render_long_help().to_string()
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocalAwsError {
-    #[error("{0}\n\n{USAGE}")]
+    /// The command line's mistake, with the usage.
+    #[error("{}", .0.trim_end())]
     Usage(String),
     #[error("refusing endpoint {0:?}: local-aws only talks to a local endpoint (http://127.0.0.1:PORT, http://localhost:PORT or http://[::1]:PORT)")]
     NotLocal(String),
@@ -98,31 +116,22 @@ pub fn parse_args(
     args: impl IntoIterator<Item = String>,
     default_template: &Path,
 ) -> Result<Option<Options>, LocalAwsError> {
-    let mut endpoint = None;
-    let mut prefix = DEFAULT_PREFIX.to_owned();
-    let mut env_file = PathBuf::from(DEFAULT_ENV_FILE);
-    let mut template = default_template.to_path_buf();
-    let mut it = args.into_iter();
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().ok_or_else(|| LocalAwsError::Usage(format!("{name} needs a value")));
-        match arg.as_str() {
-            "--endpoint" => endpoint = Some(value("--endpoint")?),
-            "--prefix" => prefix = value("--prefix")?,
-            "--env-file" => env_file = PathBuf::from(value("--env-file")?),
-            "--template" => template = PathBuf::from(value("--template")?),
-            "--help" | "-h" => return Ok(None),
-            other => return Err(LocalAwsError::Usage(format!("unknown argument {other:?}"))),
-        }
-    }
-    let endpoint = endpoint.ok_or_else(|| LocalAwsError::Usage("--endpoint is required".into()))?;
+    use clap::error::ErrorKind;
+    use clap::{CommandFactory, Parser};
+    let cli = match Cli::try_parse_from(std::iter::once("local-aws".to_owned()).chain(args)) {
+        Ok(cli) => cli,
+        Err(e) if e.kind() == ErrorKind::DisplayHelp => return Ok(None),
+        Err(e) => return Err(LocalAwsError::Usage(e.to_string())),
+    };
+    let Cli { endpoint, prefix, env_file, template } = cli;
     let valid_prefix = !prefix.is_empty()
         && prefix.len() <= 200
         && prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
     if !valid_prefix {
-        return Err(LocalAwsError::Usage(format!(
-            "--prefix {prefix:?}: use letters, digits, '-', '_' or '.' (it starts table and bus names)"
-        )));
+        let why = format!("--prefix {prefix:?}: use letters, digits, '-', '_' or '.' (it starts table and bus names)");
+        return Err(LocalAwsError::Usage(Cli::command().error(ErrorKind::ValueValidation, why).to_string()));
     }
+    let template = template.unwrap_or_else(|| default_template.to_path_buf());
     Ok(Some(Options { endpoint: local_endpoint(&endpoint)?, prefix, env_file, template }))
 }
 
@@ -204,20 +213,27 @@ pub fn environment(
             Some(v) => v,
             None => parameter_default(var, template)?,
         };
-        if value.contains(['\n', '\r']) {
-            return Err(LocalAwsError::Unresolved { var, why: format!("{value:?} does not fit on a KEY=VALUE line") });
+        if value.contains(UNQUOTABLE) {
+            let why = format!("{value:?} cannot be single-quoted on one line of the env file");
+            return Err(LocalAwsError::Unresolved { var, why });
         }
         env.push((var.to_owned(), value));
     }
     Ok(env)
 }
 
-/// `KEY=VALUE` lines: what `cargo lambda watch --env-file` reads and `set -a; . FILE` sources.
+/// What a value of the env file may not hold: it is single-quoted on one line, which bash and
+/// cargo-lambda read alike only without these (the format: [`bundle::config::env_lines`]).
+const UNQUOTABLE: [char; 4] = ['\'', '\\', '\n', '\r'];
+
+/// `KEY='VALUE'` lines: what `cargo lambda watch --env-file` reads and `set -a; . FILE` sources,
+/// in the format [`bundle::config::env_lines`] states. Every value comes from [`environment`],
+/// which refuses one the format cannot hold.
 pub fn render(env: &[(String, String)]) -> String {
-    env.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
+    env.iter().map(|(k, v)| format!("{k}='{v}'\n")).collect()
 }
 
-/// Reads `KEY=VALUE` lines back (blank lines and `#` comments ignored).
+/// Reads the env file back ([`bundle::config::env_lines`]).
 pub fn parse_env(text: &str) -> BTreeMap<String, String> {
     bundle::config::env_lines(text).collect()
 }
@@ -271,7 +287,7 @@ pub async fn run(
     log: &mut impl Write,
 ) -> Result<(), LocalAwsError> {
     let Some(opts) = parse_args(args, default_template)? else {
-        let _ = writeln!(out, "{USAGE}");
+        let _ = write!(out, "{}", help());
         return Ok(());
     };
     let p = provision(&opts).await?;
@@ -366,5 +382,53 @@ mod tests {
         let (names, bus) = resource_names(DEFAULT_PREFIX);
         let err = environment("http://127.0.0.1:4566", &names, &bus, &template).unwrap_err();
         assert!(matches!(err, LocalAwsError::Unresolved { .. }), "{err}");
+    }
+
+    #[test]
+    fn bash_reads_the_env_file_as_the_project_reads_it() {
+        // Given the environment, with a value that has a space (the default credit limit, "50000 USD")
+        let template = Template::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml")).unwrap();
+        let (names, bus) = resource_names(DEFAULT_PREFIX);
+        let env = environment("http://127.0.0.1:4566", &names, &bus, &template).unwrap();
+        assert!(env.iter().any(|(_, v)| v.contains(' ')), "a value with a space is among them: {env:?}");
+        let file = std::env::temp_dir().join(format!("local-aws-env-{}", std::process::id()));
+        std::fs::write(&file, render(&env)).unwrap();
+        // When bash sources the file as scripts/local-aws.sh does, and prints each variable
+        let script = r#"set -eua; . "$0"; shift; for k; do printf '%s=%s\n' "$k" "${!k}"; done"#;
+        let out = std::process::Command::new("bash")
+            .args(["--noprofile", "--norc", "-c", script])
+            .arg(&file)
+            .arg("--")
+            .args(env.iter().map(|(k, _)| k))
+            .env_clear()
+            .output()
+            .expect("bash runs");
+        let _ = std::fs::remove_file(&file);
+        // Then bash reads every value as written, as env_lines does
+        assert!(out.status.success(), "bash: {}", String::from_utf8_lossy(&out.stderr));
+        let by_bash: BTreeMap<String, String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+            .collect();
+        assert_eq!(by_bash, env.iter().cloned().collect::<BTreeMap<_, _>>());
+        assert_eq!(parse_env(&render(&env)), by_bash);
+    }
+
+    #[test]
+    fn a_value_the_env_file_cannot_quote_is_refused() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let (names, bus) = resource_names(DEFAULT_PREFIX);
+        for bad in ["it's", r"C:\shop", "two\nlines"] {
+            // Given the template with a parameter default the quotes cannot hold
+            let yaml = text.replacen("Default: OH\n", &format!("Default: {bad:?}\n"), 1);
+            assert_ne!(yaml, text, "the template's WarehouseRegion default is OH");
+            let template = Template::parse(&yaml).unwrap();
+            // Then the environment names the variable instead of writing a line bash would misread
+            let err = environment("http://127.0.0.1:4566", &names, &bus, &template).unwrap_err();
+            let refused = matches!(&err, LocalAwsError::Unresolved { var: "WAREHOUSE_REGION", why } if why.contains("single-quoted"));
+            assert!(refused, "{bad:?}: {err}");
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! `cargo run -p local-runner` — the shop on http://127.0.0.1:3000 (PORT to change it).
 //!
-//! Options: `--no-seed` starts empty; `--template PATH` reads another template;
+//! Options (`--help`): `--no-seed` starts empty; `--template PATH` reads another template;
 //! `--dynamodb URL` keeps state in DynamoDB at URL (e.g. a ministack) instead of in memory,
 //! in tables prefixed `shop-local-` that it creates when missing.
 
@@ -11,9 +11,32 @@ use std::time::Duration;
 
 use app::SystemEnvironment;
 use bundle::manifest::{Auth, Trigger};
+use clap::Parser;
 use local_runner::{seed, server, LocalSystem};
 use sam_template::Template;
 use tokio::sync::watch;
+
+/// The whole shop offline on 127.0.0.1: every route of template.yaml with the handlers the Lambda
+/// functions run, the saga routed by the template's rules, and a development identity provider.
+#[derive(Parser)]
+#[command(
+    name = "shop-local",
+    after_help = "It listens on port PORT (3000 when unset) and stops on Ctrl-C or SIGTERM.\n\n\
+                  Examples:\n  cargo run -p local-runner\n  PORT=8080 cargo run -p local-runner -- --no-seed\n  \
+                  cargo run -p local-runner -- --dynamodb http://127.0.0.1:4566    # a ministack there"
+)]
+struct Cli {
+    /// Start empty, without the sample catalogue and customers.
+    #[arg(long)]
+    no_seed: bool,
+    /// The SAM template to serve [default: template.yaml here, else the workspace's].
+    #[arg(long, value_name = "PATH")]
+    template: Option<String>,
+    /// Keep the state in DynamoDB at URL (e.g. a ministack), in tables prefixed `shop-local-` that
+    /// it creates when missing, instead of in memory.
+    #[arg(long, value_name = "URL")]
+    dynamodb: Option<String>,
+}
 
 struct Args {
     port: u16,
@@ -22,25 +45,19 @@ struct Args {
     dynamodb: Option<String>,
 }
 
+/// The command line, and the port from PORT.
 fn args() -> Result<Args, String> {
+    let cli = Cli::parse();
     let port = match std::env::var("PORT") {
         Ok(p) => p.parse().map_err(|_| format!("PORT must be a port number, not {p:?}"))?,
         Err(_) => 3000,
     };
-    let mut a = Args { port, seed: true, template: default_template(), dynamodb: None };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--no-seed" => a.seed = false,
-            "--template" => a.template = it.next().ok_or("--template needs a path")?,
-            "--dynamodb" => a.dynamodb = Some(it.next().ok_or("--dynamodb needs an endpoint URL")?),
-            "--help" | "-h" => {
-                return Err("usage: shop-local [--no-seed] [--template PATH] [--dynamodb URL]   (PORT=3000)".into())
-            }
-            other => return Err(format!("unknown argument {other:?} (try --help)")),
-        }
-    }
-    Ok(a)
+    Ok(Args {
+        port,
+        seed: !cli.no_seed,
+        template: cli.template.unwrap_or_else(default_template),
+        dynamodb: cli.dynamodb,
+    })
 }
 
 /// template.yaml at the workspace root, wherever cargo runs us from.
@@ -63,6 +80,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let stop = stop_signal();
     let system = match build(&args).await {
         Ok(s) => Arc::new(s),
         Err(e) => {
@@ -98,7 +116,7 @@ async fn main() -> ExitCode {
     let port = listener.local_addr().map_or(args.port, |a| a.port());
     banner(port, &system, &seeded, &admin);
     let server = tokio::spawn(server::serve(listener, system.clone(), stopped(stop_rx)));
-    wait_for_stop_signal().await;
+    stop.await;
     println!("\nstopping…");
     let _ = stop_tx.send(true);
     let _ = server.await;
@@ -106,24 +124,32 @@ async fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Ctrl-C, or SIGTERM from a process manager.
-async fn wait_for_stop_signal() {
+/// Ctrl-C, or SIGTERM from a process manager. Both are listened for from the moment this is
+/// called, not from the first poll: a signal that comes as soon as the banner is out (a test, a
+/// supervisor) stops the runner cleanly instead of killing it.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(t) => t,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
+        use tokio::signal::unix::{signal, SignalKind};
+        let listening = signal(SignalKind::interrupt()).and_then(|i| Ok((i, signal(SignalKind::terminate())?)));
+        async move {
+            match listening {
+                Ok((mut interrupt, mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
         }
     }
     #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 async fn build(args: &Args) -> Result<LocalSystem, local_runner::RunnerError> {

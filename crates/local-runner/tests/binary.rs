@@ -1,5 +1,6 @@
 //! The README's run command as a user runs it: the `shop-local` binary starts, prints where it
-//! serves, answers over HTTP with the seeded catalogue, and stops cleanly on SIGTERM.
+//! serves, answers over HTTP with the seeded catalogue, and stops cleanly on SIGTERM; and both
+//! binaries' `--help`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -69,4 +70,13 @@ fn the_runner_serves_the_seeded_shop_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "clean exit: {status}");
+}
+
+#[test]
+fn help_exits_0_and_shows_an_example() {
+    for bin in [env!("CARGO_BIN_EXE_shop-local"), env!("CARGO_BIN_EXE_local-aws")] {
+        let out = Command::new(bin).arg("--help").output().expect("it runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && text.contains("Examples:\n  cargo run -p local-runner"), "{bin}: {out:?}");
+    }
 }

@@ -1,6 +1,6 @@
-//! `cargo run -p local-runner --release --bin load -- [--requests 20000] [--seconds 60]
-//! [--concurrency 32] [--customers 200] [--hot 3] [--dynamodb http://127.0.0.1:PORT] [--json PATH]`:
-//! the runner under a mixed load, measured rather than asserted.
+//! `cargo run -p load --release -- [--requests 20000] [--seconds 60] [--concurrency 32]
+//! [--customers 200] [--hot 3] [--dynamodb http://127.0.0.1:PORT] [--json PATH]`: the runner under
+//! a mixed load, measured rather than asserted.
 //!
 //! It serves the whole system on a free 127.0.0.1 port (in memory, or on DynamoDB tables at
 //! `--dynamodb`, a ministack), registers many customers and a catalogue with a few hot products
@@ -30,41 +30,51 @@ use serde_json::{json, Value};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
+/// The runner under a mixed load from many customers, measured; the books are checked afterwards.
+#[derive(clap::Parser)]
+#[command(
+    name = "load",
+    after_help = "Examples:\n  cargo run -p load --release -- --requests 20000 --customers 200 --concurrency 32\n  \
+                  cargo run -p load --release -- --dynamodb http://127.0.0.1:4566 --requests 3000 \\\n    \
+                  --customers 100 --concurrency 16 --json load.json    # a ministack there"
+)]
 struct Options {
+    /// Stop after this many requests.
+    #[arg(long, value_name = "N", default_value_t = 20_000)]
     requests: usize,
+    /// Stop after this many seconds, whichever comes first.
+    #[arg(long, value_name = "S", default_value_t = 60)]
     seconds: u64,
+    /// Clients sending at once, each on its own connection as its own customer.
+    #[arg(long, value_name = "C", default_value_t = 32)]
     concurrency: usize,
+    /// Customers registered (at least --concurrency).
+    #[arg(long, value_name = "N", default_value_t = 200)]
     customers: usize,
+    /// Hot products, with 40 units each, that half of the orders go to.
+    #[arg(long, value_name = "N", default_value_t = 3)]
     hot: usize,
+    /// Keep the state in DynamoDB at URL (e.g. a ministack), in tables of a fresh prefix, instead of
+    /// in memory.
+    #[arg(long, value_name = "URL")]
     dynamodb: Option<String>,
+    /// Also write the report as JSON to PATH (what benchmarks-report reads).
+    #[arg(long, value_name = "PATH")]
     json: Option<String>,
 }
 
-fn options() -> Result<Options, Error> {
-    let mut o =
-        Options { requests: 20_000, seconds: 60, concurrency: 32, customers: 200, hot: 3, dynamodb: None, json: None };
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let v = args.next().ok_or_else(|| format!("{a} needs a value"))?;
-        match a.as_str() {
-            "--requests" => o.requests = v.parse()?,
-            "--seconds" => o.seconds = v.parse()?,
-            "--concurrency" => o.concurrency = v.parse()?,
-            "--customers" => o.customers = v.parse()?,
-            "--hot" => o.hot = v.parse()?,
-            "--dynamodb" => o.dynamodb = Some(v),
-            "--json" => o.json = Some(v),
-            _ => {
-                return Err("usage: load [--requests N] [--seconds S] [--concurrency C] [--customers N] [--hot N] \
-                            [--dynamodb URL] [--json PATH]"
-                    .into())
-            }
-        }
-    }
+fn options() -> Options {
+    use clap::{CommandFactory, Parser};
+    let o = Options::parse();
     if o.concurrency == 0 || o.customers < o.concurrency || o.hot == 0 {
-        return Err("--concurrency must be at least 1, --customers at least --concurrency, --hot at least 1".into());
+        Options::command()
+            .error(
+                clap::error::ErrorKind::ValueValidation,
+                "--concurrency must be at least 1, --customers at least --concurrency, --hot at least 1",
+            )
+            .exit();
     }
-    Ok(o)
+    o
 }
 
 // ---------------------------------------------------------------- one client
@@ -350,7 +360,7 @@ async fn books(
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<(), Error> {
-    let o = options()?;
+    let o = options();
     let template = Template::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml"))?;
     let prefix = format!("load-{}-", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let system =

@@ -443,7 +443,7 @@ pub fn render(i: &Inputs, chart_path: &str) -> String {
     }
 
     if !i.loads.is_empty() {
-        md.push_str("\n## Throughput under load\n\n`load` (crates/local-runner) drives the runner over HTTP: many customers, a few hot products with 40 units each, a mix of browse, order, get, history and cancel; afterwards the books are checked (no order PENDING; reserved stock and credit equal what the APPROVED orders hold).\n");
+        md.push_str("\n## Throughput under load\n\n`load` (crates/load) drives the runner over HTTP: many customers, a few hot products with 40 units each, a mix of browse, order, get, history and cancel; afterwards the books are checked (no order PENDING; reserved stock and credit equal what the APPROVED orders hold).\n");
         for l in &i.loads {
             load_section(&mut md, l);
         }

@@ -21,38 +21,83 @@ pub const REGION: &str = "us-east-1";
 /// Credentials a local endpoint accepts; never real ones.
 pub const DUMMY_KEY: &str = "test";
 
-pub const USAGE: &str = "\
-usage: lambda-bench --out PATH.md [--json PATH.json] [--profile P] [--bin-dir DIR] [--runs N]
-                    [--warm N] [--short] [--ministack] [--events DIR] [--template PATH]
-                    [--logs DIR] [--timeout SECONDS]
+/// Measures every Lambda function binary of the bundle and bare-lambda (lambda_runtime and nothing
+/// else) built with the same profile: init (spawn to the first GET /next of the Runtime API), idle
+/// RSS, stripped and zipped size, and the first invocation of a fresh process against the median
+/// warm one, with events/<function>.json. Every process is started as Lambda starts it (only the
+/// variables its manifest entry lists, region, dummy credentials, AWS_LAMBDA_RUNTIME_API of the
+/// bench's own emulator on 127.0.0.1) and killed by its PID once measured.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "lambda-bench",
+    after_help = "Build the binaries first, with the same profile for all of them (not --workspace: local-runner \
+                  would turn on bundle's openapi feature for the functions):\n  \
+                  cargo build --profile release -p lambda-bench $(for f in functions/*/; do printf -- '-p %s ' \"$(basename \"$f\")\"; done)\n\n\
+                  Examples:\n  target/release/lambda-bench --profile release --out .scratch/bench.md\n  \
+                  scripts/with-ministack.sh target/release/lambda-bench --profile release --ministack --out .scratch/bench.md"
+)]
+struct Cli {
+    /// The markdown tables
+    #[arg(long, value_name = "PATH.md")]
+    out: PathBuf,
+    /// The raw results [default: --out with .json]
+    #[arg(long, value_name = "PATH")]
+    json: Option<PathBuf>,
+    /// The cargo profile the binaries were built with
+    #[arg(long, value_name = "P", default_value = "release", value_parser = profile_name)]
+    profile: String,
+    /// Where the binaries are [default: $CARGO_TARGET_DIR or target, then /debug for dev, else /P]
+    #[arg(long, value_name = "DIR")]
+    bin_dir: Option<PathBuf>,
+    /// Fresh processes per binary (medians over them) [default: 20]
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
+    runs: Option<usize>,
+    /// Warm invocations per process after the first [default: 5]
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
+    warm: Option<usize>,
+    /// --runs 2 --warm 2: every function, to prove the bench works (CI)
+    #[arg(long)]
+    short: bool,
+    /// Also measure against the local endpoint in AWS_ENDPOINT_URL (a ministack, as
+    /// scripts/with-ministack.sh sets it up), after local-aws has created and seeded its tables and
+    /// bus; only a loopback endpoint is accepted
+    #[arg(long)]
+    ministack: bool,
+    /// The local-aws binary (cargo build -p local-runner --bin local-aws) [default: DIR/local-aws,
+    /// else target/debug/local-aws]
+    #[arg(long, value_name = "PATH")]
+    local_aws: Option<PathBuf>,
+    /// The sample events
+    #[arg(long, value_name = "DIR", default_value = "events")]
+    events: PathBuf,
+    /// The SAM template (parameter defaults, memory size)
+    #[arg(long, value_name = "PATH", default_value = "template.yaml")]
+    template: PathBuf,
+    /// The binaries' stdout and stderr, one file per binary and mode
+    #[arg(long, value_name = "DIR", default_value = ".scratch/bench-logs")]
+    logs: PathBuf,
+    /// For a cold start and for each invocation
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = seconds)]
+    timeout: Duration,
+}
 
-Measures every Lambda function binary of the bundle and bare-lambda (lambda_runtime and nothing
-else) built with the same profile: init (spawn to the first GET /next of the Runtime API), idle
-RSS, stripped and zipped size, and the first invocation of a fresh process against the median
-warm one, with events/<function>.json. Every process is started as Lambda starts it (only the
-variables its manifest entry lists, region, dummy credentials, AWS_LAMBDA_RUNTIME_API of the
-bench's own emulator on 127.0.0.1) and killed by its PID once measured.
+fn at_least_one(v: &str) -> Result<usize, String> {
+    v.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| "a whole number ≥ 1".to_owned())
+}
 
-Build the binaries first, with the same profile for all of them:
-  cargo build --profile release -p bench $(for f in functions/*/; do printf -- '-p %s ' \"$(basename \"$f\")\"; done)
-  (not --workspace: local-runner would turn on bundle's openapi feature for the functions)
+fn seconds(v: &str) -> Result<Duration, String> {
+    v.parse::<u64>().ok().filter(|s| *s >= 1).map(Duration::from_secs).ok_or_else(|| "seconds ≥ 1".to_owned())
+}
 
-  --out PATH.md      the markdown tables (required)
-  --json PATH        the raw results [--out with .json]
-  --profile P        the cargo profile the binaries were built with [release]
-  --bin-dir DIR      where they are [$CARGO_TARGET_DIR or target, then /debug for dev, else /P]
-  --runs N           fresh processes per binary (medians over them) [20]
-  --warm N           warm invocations per process after the first [5]
-  --short            --runs 2 --warm 2: every function, to prove the bench works (CI)
-  --ministack        also measure against the local endpoint in AWS_ENDPOINT_URL (a ministack,
-                     as scripts/with-ministack.sh sets it up), after local-aws has created and
-                     seeded its tables and bus; only a loopback endpoint is accepted
-  --local-aws PATH   the local-aws binary [DIR/local-aws, else target/debug/local-aws]
-                     (cargo build -p local-runner --bin local-aws)
-  --events DIR       the sample events [events]
-  --template PATH    the SAM template (parameter defaults, memory size) [template.yaml]
-  --logs DIR         the binaries' stdout and stderr, one file per binary and mode [.scratch/bench-logs]
-  --timeout SECONDS  for a cold start and for each invocation [60]";
+fn profile_name(v: &str) -> Result<String, String> {
+    let ok = !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b));
+    ok.then(|| v.to_owned()).ok_or_else(|| "not a cargo profile name".to_owned())
+}
+
+/// What `--help` prints.
+pub fn help() -> String {
+    <Cli as clap::CommandFactory>::command().render_long_help().to_string()
+}
 
 /// What to measure, from the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,49 +118,13 @@ pub struct Options {
 
 /// `None` when help was asked for.
 pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, String> {
-    let mut out = None;
-    let mut json = None;
-    let mut profile = "release".to_owned();
-    let mut bin_dir = None;
-    let (mut runs, mut warm, mut short) = (None, None, false);
-    let mut ministack = false;
-    let mut events = PathBuf::from("events");
-    let mut template = PathBuf::from("template.yaml");
-    let mut logs = PathBuf::from(".scratch/bench-logs");
-    let mut timeout = Duration::from_secs(60);
-    let mut local_aws = None;
-    let mut it = args.into_iter();
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
-        let count = |name: &str, v: String| -> Result<usize, String> {
-            v.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| format!("{name} {v:?}: a whole number ≥ 1"))
-        };
-        match arg.as_str() {
-            "--out" => out = Some(PathBuf::from(value("--out")?)),
-            "--json" => json = Some(PathBuf::from(value("--json")?)),
-            "--profile" => profile = value("--profile")?,
-            "--bin-dir" => bin_dir = Some(PathBuf::from(value("--bin-dir")?)),
-            "--runs" => runs = Some(count("--runs", value("--runs")?)?),
-            "--warm" => warm = Some(count("--warm", value("--warm")?)?),
-            "--short" => short = true,
-            "--ministack" => ministack = true,
-            "--events" => events = PathBuf::from(value("--events")?),
-            "--template" => template = PathBuf::from(value("--template")?),
-            "--logs" => logs = PathBuf::from(value("--logs")?),
-            "--local-aws" => local_aws = Some(PathBuf::from(value("--local-aws")?)),
-            "--timeout" => {
-                let v = value("--timeout")?;
-                let secs = v.parse::<u64>().ok().filter(|s| *s >= 1).ok_or(format!("--timeout {v:?}: seconds ≥ 1"))?;
-                timeout = Duration::from_secs(secs);
-            }
-            "--help" | "-h" => return Ok(None),
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    let out = out.ok_or("--out is required")?;
-    if profile.is_empty() || !profile.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)) {
-        return Err(format!("--profile {profile:?}: not a cargo profile name"));
-    }
+    let cli = match <Cli as clap::Parser>::try_parse_from(std::iter::once("lambda-bench".to_owned()).chain(args)) {
+        Ok(cli) => cli,
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    let Cli { out, json, profile, bin_dir, runs, warm, short, ministack, local_aws, events, template, logs, timeout } =
+        cli;
     let json = json.unwrap_or_else(|| out.with_extension("json"));
     if json == out {
         return Err(format!("--json and --out are both {}", out.display()));

@@ -1,4 +1,4 @@
-//! `cargo run -p local-runner --release --bin flash-sale -- [--orders 100,300,1000] [--scenario stock|credit]
+//! `cargo run -p load --release --bin flash-sale -- [--orders 100,300,1000] [--scenario stock|credit]
 //! [--dynamodb http://127.0.0.1:PORT]`: a flash sale, measured rather than asserted.
 //!
 //! - `stock`: N concurrent orders of one unit for one product with N/2 units on hand (20 buyers
@@ -191,7 +191,7 @@ struct Run {
     writes: u64,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Scenario {
     Stock,
     Credit,
@@ -328,25 +328,30 @@ async fn run(
     })
 }
 
+/// A flash sale through the runner's saga, measured; the books are checked after every run.
+#[derive(clap::Parser)]
+#[command(
+    name = "flash-sale",
+    after_help = "Examples:\n  cargo run -p load --release --bin flash-sale -- --orders 100,300,1000\n  \
+                  cargo run -p load --release --bin flash-sale -- --orders 200 --scenario credit \\\n    \
+                  --dynamodb http://127.0.0.1:4566    # a ministack there"
+)]
+struct Args {
+    /// The sizes of the sale, one run on a fresh system each.
+    #[arg(long, value_name = "N,...", value_delimiter = ',', default_value = "100,300,1000")]
+    orders: Vec<usize>,
+    /// What runs out: the product's stock (N/2 units), or one buyer's credit (N/2 orders' worth).
+    #[arg(long, value_enum, default_value_t = Scenario::Stock)]
+    scenario: Scenario,
+    /// Keep the state in DynamoDB at URL (e.g. a ministack), in tables of a fresh prefix, instead of
+    /// in memory.
+    #[arg(long, value_name = "URL")]
+    dynamodb: Option<String>,
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<(), Error> {
-    let mut sizes = vec![100, 300, 1_000];
-    let mut scenario = Scenario::Stock;
-    let mut dynamodb = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match (a.as_str(), args.next()) {
-            ("--orders", Some(v)) => sizes = v.split(',').map(str::parse).collect::<Result<_, _>>()?,
-            ("--scenario", Some(v)) if v == "stock" => scenario = Scenario::Stock,
-            ("--scenario", Some(v)) if v == "credit" => scenario = Scenario::Credit,
-            ("--dynamodb", Some(v)) => dynamodb = Some(v),
-            _ => {
-                return Err(
-                    "usage: flash-sale [--orders 100,300,1000] [--scenario stock|credit] [--dynamodb URL]".into()
-                )
-            }
-        }
-    }
+    let Args { orders: sizes, scenario, dynamodb } = clap::Parser::parse();
     let counts: &'static Counts = Box::leak(Box::default());
     metrics::set_global_recorder(counts).map_err(|e| e.to_string())?;
     let template = Template::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml"))?;

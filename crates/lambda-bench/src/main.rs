@@ -5,26 +5,26 @@ use std::process::ExitCode;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let opts = match bench::harness::parse_args(std::env::args().skip(1)) {
+    let opts = match lambda_bench::harness::parse_args(std::env::args().skip(1)) {
         Ok(Some(o)) => o,
         Ok(None) => {
-            println!("{}", bench::harness::USAGE);
+            print!("{}", lambda_bench::harness::help());
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            eprintln!("lambda-bench: {e}\n\n{}", bench::harness::USAGE);
+            eprintln!("lambda-bench: {}", e.trim_end());
             return ExitCode::from(2);
         }
     };
     let (out, json) = (opts.out.clone(), opts.json.clone());
-    let results = match bench::harness::run(opts).await {
+    let results = match lambda_bench::harness::run(opts).await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("lambda-bench: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let raw = bench::report::to_json(&results);
+    let raw = lambda_bench::report::to_json(&results);
     let text = match serde_json::to_string_pretty(&raw) {
         Ok(t) => t,
         Err(e) => {
@@ -32,7 +32,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    for (path, content) in [(&json, text + "\n"), (&out, bench::report::to_markdown(&results))] {
+    for (path, content) in [(&json, text + "\n"), (&out, lambda_bench::report::to_markdown(&results))] {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             let _ = std::fs::create_dir_all(dir);
         }

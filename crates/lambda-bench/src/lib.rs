@@ -13,7 +13,7 @@
 //! feature for the functions, which `sam build` does not), plus `local-aws` for `--ministack`:
 //!
 //! ```sh
-//! cargo build --profile release -p bench $(for f in functions/*/; do printf -- '-p %s ' "$(basename "$f")"; done)
+//! cargo build --profile release -p lambda-bench $(for f in functions/*/; do printf -- '-p %s ' "$(basename "$f")"; done)
 //! cargo build -p local-runner --bin local-aws
 //! target/release/lambda-bench --profile release --out .scratch/bench.md            # binary only
 //! scripts/with-ministack.sh target/release/lambda-bench --profile release --ministack --out .scratch/bench.md

@@ -1,10 +1,14 @@
-//! `cargo run -p local-runner --release --bin bench [-- --orders N]`: what a createOrder saga costs
-//! in the offline runner, measured rather than asserted. It drives the very handlers and relay the
-//! runner uses, in-process and in memory, and reports:
+//! `cargo run -p saga-bench --release [-- --orders N]`: what a createOrder saga costs in the offline
+//! runner, measured rather than asserted. It drives the very handlers and relay the runner uses,
+//! in-process and in memory, and reports:
 //!
 //! - latency: one order at a time, from the create request to APPROVED (p50, p95, p99, max);
 //! - throughput: N orders created, then every saga run to completion by the relay;
 //! - memory: the process's peak resident set (VmHWM).
+//!
+//! Not part of `lambda-bench`, which measures the Lambda binaries: that crate must not depend on
+//! the runner, whose `openapi` feature of the bundle would then be built into the very function
+//! binaries it measures.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -53,16 +57,18 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted.get(i).copied().unwrap_or_default()
 }
 
+/// What a createOrder saga costs in the offline runner: latency, throughput, peak memory.
+#[derive(clap::Parser)]
+#[command(name = "saga-bench", after_help = "Example:\n  cargo run -p saga-bench --release -- --orders 2000")]
+struct Args {
+    /// Orders for each measurement: one at a time for the latency, then all at once.
+    #[arg(long, value_name = "N", default_value_t = 2_000)]
+    orders: usize,
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut orders = 2_000usize;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match (a.as_str(), args.next().and_then(|v| v.parse().ok())) {
-            ("--orders", Some(n)) => orders = n,
-            _ => return Err("usage: bench [--orders N]".into()),
-        }
-    }
+    let Args { orders } = clap::Parser::parse();
     let template = Template::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml"))?;
     let system = Arc::new(LocalSystem::in_memory(&template, SystemEnvironment::shared())?);
     let address =

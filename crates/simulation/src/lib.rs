@@ -14,6 +14,14 @@
 //! quantities of APPROVED orders; reserved credit never exceeds the limit and equals the totals of
 //! APPROVED orders; no order is PENDING once the sweeper has run; no consumer applied an event
 //! twice. Everything random comes from the seed, so a failing seed replays exactly.
+//!
+//! A crate of its own, apart from the runner it drives: it wires the bundle's functions with the
+//! runner's [`Functions`] and routes with the runner's [`RuleTable`], but keeps its own stores and
+//! a hostile bus in place of the runner's relay. `tests/simulation.rs` runs it in CI; the
+//! `simulate` binary runs it at any length.
+
+// Nothing that comes from outside (requests, events, stored items) may panic.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 use std::collections::{BTreeMap, HashSet};
 use std::str::FromStr;
@@ -44,9 +52,9 @@ use lambda_http::{Body, Request, RequestExt};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::functions::{Functions, FunctionsError};
-use crate::identity;
-use crate::rules::{bus_event, RuleTable};
+use local_runner::functions::{Functions, FunctionsError};
+use local_runner::identity;
+use local_runner::rules::{bus_event, RuleTable};
 
 /// A virtual clock and seeded ids.
 pub struct SimEnv {

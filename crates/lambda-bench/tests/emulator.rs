@@ -5,9 +5,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use bench::emulator::Outcome;
-use bench::process::{self, Limits, Target};
 use bytes::Bytes;
+use lambda_bench::emulator::Outcome;
+use lambda_bench::process::{self, Limits, Target};
 
 fn bare(event: &'static str) -> Target {
     Target {
