@@ -10,8 +10,8 @@
 #   sam validate --lint SAM CLI's own validation
 #   events/             every function has a sample event, every sample belongs to a function
 #   after the transform the SAM translator's output: the only `Resource: "*"` left are the three
-#                       managed policies the README lists with their reasons; the relay's role
-#                       carries the tag the bus policy lets publish
+#                       managed policies the README lists with their reasons; the roles the bus
+#                       policy lets publish exist and carry its tag
 #
 # The checks run in parallel (about 15 s instead of 22 s on 2 cores); CHECK_TEMPLATE_SERIAL=1 runs
 # them one after another, so that each one's time is its own.
@@ -134,9 +134,23 @@ role = out["Resources"]["OutboxRelayFunctionRole"]["Properties"]
 tags = {t["Key"]: t["Value"] for t in role.get("Tags", [])}
 if tags.get("shop-saga-publisher") != "outbox-relay":
     problems.append("the relay's role lacks the tag the bus policy lets publish")
-bus = json.dumps(out["Resources"]["EventBus"]["Properties"].get("Policy"))
+policy = out["Resources"]["EventBus"]["Properties"].get("Policy")
+bus = json.dumps(policy)
 if "aws:PrincipalTag/shop-saga-publisher" not in bus or '"Deny"' not in bus:
     problems.append("the bus policy does not deny PutEvents to all but the tagged publisher")
+# The roles the bus policy names by ARN are the roles SAM generated, each with the tag.
+def getatts(v):
+    if isinstance(v, dict):
+        return [v["Fn::GetAtt"][0]] if "Fn::GetAtt" in v else [g for x in v.values() for g in getatts(x)]
+    return [g for x in v for g in getatts(x)] if isinstance(v, list) else []
+named = getatts(policy)
+if "aws:PrincipalArn" not in bus or not named:
+    problems.append("the bus policy does not deny PutEvents to all but the publishers' roles")
+for lid in named:
+    r = out["Resources"].get(lid, {})
+    tags = {t["Key"]: t["Value"] for t in r.get("Properties", {}).get("Tags", [])}
+    if r.get("Type") != "AWS::IAM::Role" or tags.get("shop-saga-publisher") != "outbox-relay":
+        problems.append(f"the bus policy names {lid}, which is not a role with the publisher tag")
 for p in problems:
     print(p)
 sys.exit(1 if problems else 0)

@@ -41,6 +41,17 @@ async fn the_deployed_bundle_runs_the_saga_end_to_end() {
     assert_eq!(api.get(&format!("/customers/{rich}")).await.status, 200);
     let me = api.as_customer(&rich).get("/me").await;
     assert_eq!((me.status, me.body["id"].as_str()), (200, Some(rich.as_str())), "{}", me.body);
+    // The email is the user pool's: its pre token generation trigger (token-claims) put the
+    // verified address in the access token, and no body may name one.
+    assert_eq!(me.body["email"], "rich@example.com", "{}", me.body);
+    let squatter = api.with_token(api.new_token("squatter@example.com", false).await);
+    let squat = squatter
+        .post(
+            "/customers",
+            json!({"name": "Squatter", "email": "poor@example.com", "address": system_tests::address()}),
+        )
+        .await;
+    assert_eq!(squat.status, 400, "{}", squat.body);
     let lamp = api.product("Desk Lamp", 2_500, 10).await;
     let rare = api.product("Rare Vase", 90_000, 1).await;
     assert_eq!(api.get(&format!("/products/{lamp}")).await.status, 200);

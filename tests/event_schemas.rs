@@ -5,7 +5,10 @@
 //!   `UPDATE_EVENT_SCHEMAS=1 cargo nextest run -p system-tests --test event_schemas`).
 //! - A change that would break a consumer (a required field removed, renamed, made optional or
 //!   retyped; an enum or tagged-union value removed) is refused at the same schema version: raise
-//!   `EventEnvelope::SCHEMA_VERSION`, which writes new `.v<N>.json` files beside the old ones.
+//!   that event type's version (`domain::SchemaVersions`), which writes its new `.v<N>.json` file
+//!   beside the old ones; the other types keep theirs.
+//! - The code reads every version of a type it claims to (back to its `oldest_read`): each of
+//!   those is committed, and nothing the current version requires is missing from it.
 //! - Every sample in `events/` and every event a simulation run emits validates against its schema.
 
 use std::collections::BTreeMap;
@@ -140,7 +143,7 @@ fn the_committed_event_schemas_are_what_the_code_generates_and_no_change_breaks_
                 let broken = breaking_changes(&old, schema);
                 if !broken.is_empty() {
                     problems.push(format!(
-                        "{file}: a breaking change at the same schema version ({}); raise EventEnvelope::SCHEMA_VERSION",
+                        "{file}: a breaking change at the same schema version ({}); raise its version (domain::SchemaVersions)",
                         broken.join("; ")
                     ));
                 } else if update {
@@ -154,6 +157,35 @@ fn the_committed_event_schemas_are_what_the_code_generates_and_no_change_breaks_
         }
     }
     assert!(problems.is_empty(), "{}\nregenerate: {REGENERATE}", problems.join("\n"));
+}
+
+/// `schema` without the constant that names its version (`metadata.schemaVersion`), so two
+/// versions compare on what their events carry.
+fn unversioned(schema: &Value) -> Value {
+    let mut s = schema.clone();
+    s["properties"]["metadata"] = s["properties"]["metadata"]["allOf"][0].clone();
+    s
+}
+
+/// A reader of the current version decodes the older versions it claims to read: each is
+/// committed, and an event written at it has everything the current version requires, of the
+/// types it requires (it may carry more: readers ignore what they do not know).
+#[test]
+fn every_older_version_a_type_still_reads_decodes_as_its_current_one() {
+    let mut checked = 0;
+    for (detail_type, _) in domain::DomainEvent::TYPES {
+        let versions = domain::SchemaVersions::of(detail_type);
+        let current = committed(&format!("{detail_type}.v{}.json", versions.current)).expect("the current version");
+        for older in versions.oldest_read..versions.current {
+            let file = format!("{detail_type}.v{older}.json");
+            let old =
+                committed(&file).unwrap_or_else(|| panic!("{file}, which the code still reads, is not committed"));
+            let missing = breaking_changes(&unversioned(&current), &unversioned(&old));
+            assert!(missing.is_empty(), "{file} does not decode as version {}: {missing:?}", versions.current);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 1, "CustomerRegistered reads its version 1");
 }
 
 fn write(file: &str, schema: &Value) {

@@ -14,6 +14,7 @@ use bundle::{wire, Config, Function, Handler};
 use domain::events::LineRequest;
 use domain::{OrderId, ProductId, Quantity};
 use local_runner::fixtures::{self, ORDER, PRODUCTS};
+use sam_template::generate::table_id;
 use serde_json::Value;
 use system_tests::iam::{Counts, Recorder};
 use system_tests::ministack;
@@ -50,8 +51,11 @@ enum Expect {
     Status(u16),
     Applied(&'static [&'static str]),
     Skipped,
-    Relayed(usize),
+    /// Records sent to the bus, and refused for naming another context than their table's.
+    Relayed(usize, usize),
     Swept(usize),
+    /// The email a user pool's trigger added to the access token.
+    Claimed(Option<String>),
 }
 
 fn manifest_name(r: Resource) -> String {
@@ -94,9 +98,9 @@ impl World {
 
     fn value(&self, var: &str) -> Option<String> {
         Some(match var {
-            "CUSTOMERS_TABLE" => self.names.customers.clone(),
-            "PRODUCTS_TABLE" => self.names.products.clone(),
-            "ORDERS_TABLE" => self.names.orders.clone(),
+            "CUSTOMERS_TABLE" | "CUSTOMERS_OUTBOX" => self.names.customers.clone(),
+            "PRODUCTS_TABLE" | "PRODUCTS_OUTBOX" => self.names.products.clone(),
+            "ORDERS_TABLE" | "ORDERS_OUTBOX" => self.names.orders.clone(),
             "EVENT_BUS_NAME" => self.bus.clone(),
             "PENDING_TIMEOUT_SECONDS" => "900".into(),
             "WAREHOUSE_REGION" => "OH".into(),
@@ -163,6 +167,9 @@ impl World {
             assert!(outbox > 3, "the ranges hold the outbox records of the replays so far");
             self.expected_redrive.store(outbox, std::sync::atomic::Ordering::SeqCst);
         }
+        if function == Function::OutboxRelay {
+            self.point_at_tables(&mut payload);
+        }
         let answer = bundle::lambda::invoke(function, handler, payload)
             .await
             .unwrap_or_else(|e| panic!("{file}: the invocation failed: {e}"));
@@ -177,12 +184,33 @@ impl World {
                     _ => (Expect::Skipped, report["emitted"].clone()),
                 }
             }
-            Trigger::OutboxStream { .. } => {
-                (Expect::Relayed(answer["sent"].as_u64().unwrap_or(0) as usize), Value::Null)
+            Trigger::OutboxStream { .. } | Trigger::RelayFailures { .. } => {
+                let count = |k: &str| answer[k].as_u64().unwrap_or(0) as usize;
+                (Expect::Relayed(count("sent"), count("refused")), answer)
             }
-            Trigger::RelayFailures { .. } => (Expect::Relayed(answer["sent"].as_u64().unwrap_or(0) as usize), answer),
             Trigger::Schedule { .. } => (Expect::Swept(answer["rejected"].as_u64().unwrap_or(0) as usize), Value::Null),
+            Trigger::TokenGeneration => {
+                let added = &answer["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"];
+                (Expect::Claimed(added["claimsToAddOrOverride"]["email"].as_str().map(str::to_owned)), answer)
+            }
             Trigger::Http { .. } => unreachable!("answered above"),
+        }
+    }
+
+    /// Rewrites the stream records in `payload` to come from this world's tables: the sample names
+    /// a deployed stack's (`<stack>-<LogicalId>-<suffix>`), whose stream the relay would know.
+    fn point_at_tables(&self, payload: &mut Value) {
+        let ours = [
+            (table_id(Table::Customers), &self.names.customers),
+            (table_id(Table::Products), &self.names.products),
+            (table_id(Table::Orders), &self.names.orders),
+        ];
+        for r in payload["Records"].as_array_mut().into_iter().flatten() {
+            let arn = r["eventSourceARN"].as_str().expect("a stream record names its stream").to_owned();
+            let (head, rest) = arn.split_once(":table/").expect("a DynamoDB stream ARN");
+            let (table, label) = rest.split_once("/stream/").expect("a DynamoDB stream ARN");
+            let (_, name) = ours.iter().find(|(id, _)| table.contains(id)).expect("one of the stack's tables");
+            r["eventSourceARN"] = format!("{head}:table/{name}/stream/{label}").into();
         }
     }
 
@@ -272,8 +300,11 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
 
     // The happy path, in saga order.
     let a = World::new(recorder.clone()).await;
-    a.expect("create-customer.json", Expect::Status(201)).await;
-    a.expect("create-customer.invalid-email.json", Expect::Status(400)).await;
+    let ada = a.expect("create-customer.json", Expect::Status(201)).await;
+    assert_eq!(ada["email"], "ada@example.com", "the token's verified address");
+    // Someone else's address in the body is refused; a token without a verified one registers no one.
+    a.expect("create-customer.email-in-body.json", Expect::Status(400)).await;
+    a.expect("create-customer.unverified-email.json", Expect::Status(403)).await;
     a.expect("get-customer.json", Expect::Status(200)).await;
     a.expect("get-customer.malformed-id.json", Expect::Status(400)).await;
     assert_eq!(a.expect("get-me.json", Expect::Status(200)).await["id"], local_runner::fixtures::CUSTOMER);
@@ -330,12 +361,16 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
     a.expect("replicate-catalogue.json", Expect::Applied(&[])).await;
     a.expect("replicate-catalogue.json", Expect::Skipped).await;
     a.expect("replicate-customers.json", Expect::Applied(&[])).await;
-    a.expect("outbox-relay.json", Expect::Relayed(2)).await;
-    a.expect("outbox-relay.products.json", Expect::Relayed(1)).await;
+    // Signing in: the user pool's trigger puts the verified email in the access token.
+    a.expect("token-claims.json", Expect::Claimed(Some("ada@example.com".to_owned()))).await;
+    a.expect("outbox-relay.json", Expect::Relayed(2, 0)).await;
+    a.expect("outbox-relay.products.json", Expect::Relayed(1, 0)).await;
+    // An orders-table record that speaks for customers: refused, reported, never on the bus.
+    a.expect("outbox-relay.other-context.json", Expect::Relayed(0, 1)).await;
     // Every outbox record the three tables have streamed so far, read back and published.
     let (got, redriven) = a.replay("redrive-outbox.json").await;
     let want = a.expected_redrive.load(std::sync::atomic::Ordering::SeqCst);
-    assert_eq!(got, Expect::Relayed(want), "{redriven}");
+    assert_eq!(got, Expect::Relayed(want, 0), "{redriven}");
     assert_eq!(redriven["batchItemFailures"], serde_json::json!([]), "{redriven}");
 
     // Rejections, compensations and the sweeper.
@@ -367,7 +402,8 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
         .collect();
     let replayed = BTreeSet::from([
         "create-customer.json",
-        "create-customer.invalid-email.json",
+        "create-customer.email-in-body.json",
+        "create-customer.unverified-email.json",
         "get-customer.json",
         "get-customer.malformed-id.json",
         "get-me.json",
@@ -410,6 +446,8 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
         "change-credit-limit.other-currency.json",
         "outbox-relay.json",
         "outbox-relay.products.json",
+        "outbox-relay.other-context.json",
+        "token-claims.json",
         "reject-order.json",
         "reject-order.credit-reservation-failed.json",
         "release-stock.order-rejected.json",

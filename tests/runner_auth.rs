@@ -256,7 +256,7 @@ async fn the_hostile_token_corpus_is_refused_and_writes_nothing() {
 }
 
 /// The development identity provider's own routes: its key set verifies its tokens, and it mints
-/// only for a UUID subject.
+/// only for a UUID subject, with that subject's own verified address (no request picks another).
 #[tokio::test]
 async fn the_dev_identity_provider_serves_its_key_set_and_mints_tokens() {
     let r = system_tests::start().await;
@@ -275,7 +275,16 @@ async fn the_dev_identity_provider_serves_its_key_set_and_mints_tokens() {
     let data = jsonwebtoken::decode::<Value>(&token, &decoding, &v).expect("verifies against the served key set");
     assert_eq!(data.claims["sub"], sub.to_string());
     assert_eq!(data.claims["cognito:groups"], json!(["admin"]));
-    for bad in [json!({"sub": "admin"}), json!({}), json!({"sub": sub, "groups": "admin"}), json!({"sub": sub, "role": "x"})] {
+    assert_eq!(data.claims["email"], local_runner::identity::DevIdentityProvider::email_of(sub));
+    assert_eq!(data.claims["email_verified"], json!(true));
+    let someone_elses = json!({"sub": sub, "email": "victim@example.com"});
+    for bad in [
+        json!({"sub": "admin"}),
+        json!({}),
+        json!({"sub": sub, "groups": "admin"}),
+        json!({"sub": sub, "role": "x"}),
+        someone_elses,
+    ] {
         let r = r.send_anonymous("POST", "/_local/token", &[], Some(bad.to_string().into_bytes())).await;
         assert_eq!(r.status, 400, "{bad}: {}", r.body);
     }

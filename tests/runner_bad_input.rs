@@ -89,7 +89,7 @@ fn set_at(v: &mut Value, path: &[String], new: Value) {
 
 fn corpus(customer: &str, product: &str) -> Vec<Bad> {
     let address = system_tests::address();
-    let customer_body = json!({"name": "Eve", "email": "eve@example.com", "address": address});
+    let customer_body = json!({"name": "Eve", "address": address});
     let product_body = json!({"name": "Box", "price": {"amount": 100, "currency": "USD"}, "weightGrams": 10,
         "dimensionsCm": {"length": 1, "width": 1, "height": 1}, "stock": 1});
     let order_body = system_tests::order_body(customer, &[(product, 1)]);
@@ -178,9 +178,10 @@ fn corpus(customer: &str, product: &str) -> Vec<Bad> {
     out.push(req("limit in another currency", "PUT", limit_path.clone(), euros.to_string()));
     // Field-specific values that type-check but are out of range or malformed.
     let customer_cases = [
+        // Not the caller's to choose at all (the token's verified address is the customer's):
+        // any email in the body is an unknown field, someone else's address included.
+        ("email", json!("victim@example.com")),
         ("email", json!("not-an-email")),
-        ("email", json!("a@b")),
-        ("email", json!(format!("{}@example.com", "x".repeat(300)))),
         ("name", json!("   ")),
         ("name", json!("x".repeat(101))),
         ("name", json!("Eve\u{0000}")),

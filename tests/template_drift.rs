@@ -240,9 +240,11 @@ fn the_dashboard_shows_what_the_code_measures() {
 }
 
 /// Database per service: every function's permissions, variables and template grants name the
-/// table of one context at most (the relay names only the bus). Together with the event replays,
-/// which require the calls each function makes to equal its grants, no function can read or
-/// write another context's data without this test failing.
+/// table of one context at most. Together with the event replays, which require the calls each
+/// function makes to equal its grants, no function can read or write another context's data
+/// without this test failing. The relay and its redrive know the three tables by name (each
+/// stream record names its table, which tells the one context its records may speak for), and
+/// may touch none of them.
 #[test]
 fn no_function_touches_more_than_one_contexts_table() {
     let fns = template_functions();
@@ -272,7 +274,29 @@ fn no_function_touches_more_than_one_contexts_table() {
             .filter_map(|r| table_ids.iter().copied().find(|id| r.contains(id)))
             .collect();
         assert!(in_template.len() <= 1, "{}: the template grants several tables: {in_template:?}", spec.name);
+        let outboxes: Vec<Table> = Table::ALL.into_iter().filter(|t| spec.env.contains(&t.outbox_var())).collect();
+        if !outboxes.is_empty() {
+            assert!(by_permission.is_empty(), "{}: names outbox tables and may use a table", spec.name);
+            for t in outboxes {
+                assert_eq!(f.env[t.outbox_var()], table_id(t), "{}: {}", spec.name, t.outbox_var());
+            }
+        }
     }
+}
+
+/// The relay knows every table it is triggered by: each stream it reads is the stream of a table
+/// it names as an outbox, so none of its records goes unchecked (or is refused wholesale).
+#[test]
+fn the_relay_names_every_table_whose_stream_it_relays() {
+    let relay = &template_functions()["outbox-relay"];
+    let streams: BTreeSet<String> = relay.streams.iter().map(|(s, _)| s.clone()).collect();
+    let named: BTreeSet<String> = Table::ALL
+        .into_iter()
+        .filter(|t| relay.env.contains_key(t.outbox_var()))
+        .map(|t| format!("{}.StreamArn", relay.env[t.outbox_var()]))
+        .collect();
+    assert_eq!(streams, named);
+    assert_eq!(named.len(), 3);
 }
 
 /// The operator hears of a stalled saga before a customer does: the relay's stream lag and the

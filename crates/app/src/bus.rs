@@ -3,7 +3,7 @@
 //! match on source, detail-type and fields of `detail.data`. The outbox stores events in this
 //! shape, the relay publishes them as they are, and the steps decode them back with [`decode`].
 
-use domain::{Context, DomainEvent, EventEnvelope, EventMetadata};
+use domain::{Context, DomainEvent, EventEnvelope, EventMetadata, SchemaVersions};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -44,7 +44,9 @@ pub fn detail(e: &EventEnvelope) -> Result<Value, serde_json::Error> {
     serde_json::to_value(Detail { metadata: &e.metadata, data })
 }
 
-/// Reads an event back from the parts of a bus event, checking that type and source agree.
+/// Reads an event back from the parts of a bus event, checking that type and source agree and
+/// that its schema version is one this code reads for its type (the current one, and the older
+/// ones still in flight that decode into it: [`SchemaVersions`]).
 pub fn decode(source_: &str, detail_type: &str, detail: &Value) -> Result<EventEnvelope, EventDecodeError> {
     let expected = DomainEvent::TYPES
         .iter()
@@ -60,7 +62,7 @@ pub fn decode(source_: &str, detail_type: &str, detail: &Value) -> Result<EventE
     }
     let parts: Detail<EventMetadata, Value> =
         serde_json::from_value(detail.clone()).map_err(EventDecodeError::Malformed)?;
-    if parts.metadata.schema_version != EventEnvelope::SCHEMA_VERSION {
+    if !SchemaVersions::of(detail_type).reads(parts.metadata.schema_version) {
         return Err(EventDecodeError::UnsupportedVersion(parts.metadata.schema_version));
     }
     let event: DomainEvent = serde_json::from_value(serde_json::json!({ "type": detail_type, "data": parts.data }))
@@ -69,14 +71,14 @@ pub fn decode(source_: &str, detail_type: &str, detail: &Value) -> Result<EventE
 }
 
 /// The JSON Schemas of the events on the bus: one per event type, describing its `detail`
-/// (`metadata` at the envelope's schema version, and `data`), generated from the very types the
-/// domain emits. Each is `(file name, schema)`, the file name `<DetailType>.v<version>.json`.
+/// (`metadata` at the type's current schema version, and `data`), generated from the very types
+/// the domain emits. Each is `(file name, schema)`, the file name `<DetailType>.v<version>.json`.
 #[cfg(feature = "schema")]
 pub fn schemas() -> Vec<(String, Value)> {
-    let version = EventEnvelope::SCHEMA_VERSION;
     DomainEvent::TYPES
         .iter()
         .filter_map(|(detail_type, context)| {
+            let version = SchemaVersions::of(detail_type).current;
             let mut generator = schemars::SchemaGenerator::default();
             let metadata = generator.subschema_for::<EventMetadata>();
             let data = DomainEvent::payload_schema(detail_type, &mut generator)?;
@@ -146,5 +148,36 @@ mod tests {
         assert!(matches!(decode("shop.orders", "OrderExploded", &d), Err(EventDecodeError::UnknownType(_))));
         let no_metadata = serde_json::json!({"data": {}});
         assert!(matches!(decode("shop.orders", "OrderCancelled", &no_metadata), Err(EventDecodeError::Malformed(_))));
+    }
+
+    /// `CustomerRegistered` went to version 2 without the email; the version-1 events still in
+    /// the outbox and the dead-letter queues decode all the same (their email is dropped), and a
+    /// version no reader knows is refused, as is a raised version on a type that was not raised.
+    #[test]
+    fn a_type_reads_its_versions_still_in_flight_and_no_other() {
+        let registered = |version: u32| {
+            serde_json::json!({
+                "metadata": {"eventId": "67e55044-10b1-426f-9247-bb680e5fe0c8", "occurredAt": "2026-11-27T10:00:00Z",
+                             "correlationId": "11111111-10b1-426f-9247-bb680e5fe0c8", "causationId": null,
+                             "schemaVersion": version},
+                "data": {"customerId": "11111111-10b1-426f-9247-bb680e5fe0c8", "email": "ada@example.com",
+                         "creditLimit": {"amount": 50000, "currency": "USD"}}
+            })
+        };
+        let v1 = decode("shop.customers", "CustomerRegistered", &registered(1)).unwrap();
+        assert_eq!(v1.metadata.schema_version, 1);
+        let written = detail(&v1).unwrap();
+        assert!(written["data"].get("email").is_none(), "what is decoded carries no email: {written}");
+        assert!(decode("shop.customers", "CustomerRegistered", &registered(2)).is_ok());
+        assert!(matches!(
+            decode("shop.customers", "CustomerRegistered", &registered(3)),
+            Err(EventDecodeError::UnsupportedVersion(3))
+        ));
+        let mut cancelled = detail(&cancelled()).unwrap();
+        cancelled["metadata"]["schemaVersion"] = 2.into();
+        assert!(matches!(
+            decode("shop.orders", "OrderCancelled", &cancelled),
+            Err(EventDecodeError::UnsupportedVersion(2))
+        ));
     }
 }

@@ -3,16 +3,16 @@
 
 use domain::events::LineRequest;
 use domain::{
-    Address, CustomerId, CustomerName, Dimensions, Email, Money, ProductName, RestockQuantity, ShippingItem,
-    ShippingSpeed, StockLevel, Weight,
+    Address, CustomerId, CustomerName, Dimensions, Money, ProductName, RestockQuantity, ShippingItem, ShippingSpeed,
+    StockLevel, Weight,
 };
 use serde::Serialize;
 
-/// Register a customer with a unique email and a credit limit.
+/// Register the caller as a customer: what the request says of them. Their email is not here:
+/// it is the one their identity provider verified (the token's), never the request's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RegisterCustomer {
     pub name: CustomerName,
-    pub email: Email,
     pub address: Address,
 }
 

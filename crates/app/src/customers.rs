@@ -3,14 +3,14 @@
 use std::sync::Arc;
 
 use domain::saga::{release_order_credit, reserve_order_credit, CreditChange, Step};
-use domain::{CreditReservation, Customer, CustomerId, DomainEvent, EventEnvelope, Money, OrderId};
+use domain::{CreditReservation, Customer, CustomerId, DomainEvent, Email, EventEnvelope, Money, OrderId};
 
 use crate::access::{authorize, Action, Caller};
 use crate::commands::{ChangeCreditLimit, RegisterCustomer, UpdateCustomer};
 use crate::env::SharedEnv;
 use crate::error::{AppError, StepError};
 use crate::idempotency::{self, Created, Prior};
-use crate::ports::{Commit, CustomerRepository, CustomerWrite, Duplicate, IdempotencyKey, Item, StoreError, Versioned};
+use crate::ports::{Commit, CustomerRepository, CustomerWrite, IdempotencyKey, Item, StoreError, Versioned};
 use crate::step::{self, Attempt, Consumer, StepOutcome};
 
 const SCOPE: &str = "customers";
@@ -26,12 +26,17 @@ impl CustomerService {
         CustomerService { repo, env }
     }
 
-    /// Registers the caller as a customer, bound to the token's subject, with the configured
-    /// credit limit. A second registration of the subject is refused (409); a retry with the same
+    /// Registers the caller as a customer, bound to the token's subject, with `email`, the
+    /// address their identity provider verified (the token's claim: no request can name another
+    /// person's), and the configured credit limit. A second registration of the subject is
+    /// refused (409), and nothing else is: the email claims no uniqueness here, the identity
+    /// provider owns it (two subjects may carry one address over time, when it moves between
+    /// accounts), so no caller can squat or probe anyone's address. A retry with the same
     /// Idempotency-Key answers as the first, even when the two raced.
     pub async fn register(
         &self,
         caller: &Caller,
+        email: Email,
         cmd: RegisterCustomer,
         credit_limit: Money,
         key: Option<&IdempotencyKey>,
@@ -43,17 +48,15 @@ impl CustomerService {
             return Ok(Created { resource, replayed: true });
         }
         let id = caller.customer_id();
-        let (customer, event) = Customer::register(id, cmd.name, cmd.email, cmd.address, credit_limit, self.env.now());
+        let (customer, event) = Customer::register(id, cmd.name, email, cmd.address, credit_limit, self.env.now());
         let envelope = EventEnvelope::new(DomainEvent::CustomerRegistered(event), self.env.as_ref());
         let record = idempotency::record(&scope, key, &fp, id.as_uuid(), &customer)?;
         let write = CustomerWrite::Customer { customer: customer.clone(), expected_version: 0 };
         let committed = self.repo.commit(Commit::new(vec![write], &[envelope]).answering(record)).await;
-        // Refused: the store may name the email claim or the customer's version first; either
-        // way, a subject that already has its customer is told so (unless the key replays).
+        // Refused on the customer's version: a subject that already has its customer is told so
+        // (unless the key replays).
         let registered = match &committed {
-            Err(StoreError::Conflict { .. } | StoreError::Duplicate(Duplicate::Email)) => {
-                self.repo.get(id).await?.is_some()
-            }
+            Err(StoreError::Conflict { .. }) => self.repo.get(id).await?.is_some(),
             _ => false,
         };
         idempotency::settle(self.repo.as_ref(), &scope, key, &fp, committed, customer, |e| {
@@ -168,5 +171,38 @@ impl CustomerService {
             })
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::{Address, Currency, CustomerName};
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::memory::{InMemoryCustomerRepository, MemoryOutbox};
+    use crate::SystemEnvironment;
+
+    /// Issue 22: `CustomerRegistered` carried the email onto the bus (and so into the outbox for 7
+    /// days and dead-letter queues for 14), though its one consumer keeps the id. A registration
+    /// now names the customer by id and says nothing personal.
+    #[tokio::test]
+    async fn a_registration_puts_no_personal_data_on_the_bus() {
+        let repo = Arc::new(InMemoryCustomerRepository::default());
+        let svc = CustomerService::new(repo.clone(), SystemEnvironment::shared());
+        let caller = Caller::new(Uuid::new_v4(), false);
+        let cmd = RegisterCustomer {
+            name: CustomerName::parse("Ada Lovelace").unwrap(),
+            address: Address::new("12 Analytical Way", "Columbus", "OH", "43004", "US").unwrap(),
+        };
+        let email = Email::parse("ada@example.com").unwrap();
+        svc.register(&caller, email, cmd, Money::new(50_000, Currency::USD).unwrap(), None).await.unwrap();
+        let records = repo.unpublished();
+        assert_eq!(records.iter().map(|r| r.detail_type.as_str()).collect::<Vec<_>>(), ["CustomerRegistered"]);
+        let detail = &records[0].detail;
+        for personal in ["ada@example.com", "Ada Lovelace", "Analytical", "Columbus", "43004"] {
+            assert!(!detail.contains(personal), "{personal} is on the bus: {detail}");
+        }
+        assert!(detail.contains(&caller.subject().to_string()), "the customer is named by id: {detail}");
     }
 }

@@ -4,7 +4,7 @@ use domain::DomainError;
 
 use crate::bus::EventDecodeError;
 
-use crate::ports::{Duplicate, Item, StoreError};
+use crate::ports::{Item, StoreError};
 
 /// Why a request was not carried out. The HTTP layer maps each variant to one status and one
 /// problem type, in one place.
@@ -20,8 +20,6 @@ pub enum AppError {
     /// not reached the replica yet.
     #[error("{0} is unknown here: it does not exist, is no longer sold, or was added a moment ago and is not orderable yet (retry in a few seconds)")]
     UnknownReference(Item),
-    #[error("the email is already registered")]
-    EmailTaken,
     /// The caller already has a customer: a subject registers once.
     #[error("the caller is already registered as a customer")]
     AlreadyRegistered,
@@ -46,7 +44,6 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict { .. } => AppError::Conflict,
-            StoreError::Duplicate(Duplicate::Email) => AppError::EmailTaken,
             StoreError::InvalidCursor => AppError::InvalidCursor,
             other => AppError::Store(other),
         }

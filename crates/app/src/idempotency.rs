@@ -117,7 +117,8 @@ pub async fn settle<V: DeserializeOwned>(
 mod tests {
     use super::*;
     use crate::memory::InMemoryCustomerRepository;
-    use crate::ports::{Commit, CustomerWrite, Transactional};
+    use crate::ports::{Commit, CustomerWrite, Item, Transactional};
+    use domain::CustomerId;
 
     /// The loser of a race for one key may be refused on any condition of the winner's
     /// transaction (the store reports one); it answers with the winner's response all the same.
@@ -129,13 +130,13 @@ mod tests {
         let key = IdempotencyKey::parse("k-1").unwrap();
         let record = record(&scope, Some(&key), "fp", Uuid::from_u128(1), &"the winner's answer").unwrap();
         repo.commit(Commit::<CustomerWrite>::new(vec![], &[]).answering(record)).await.unwrap();
-        let lost = Err(StoreError::Duplicate(Duplicate::Email));
+        let lost = Err(StoreError::Conflict { item: Item::Customer(CustomerId::from_uuid(Uuid::from_u128(1))) });
         let r = settle(&repo, &scope, Some(&key), "fp", lost, "mine".to_owned(), AppError::from).await.unwrap();
         assert_eq!(r, Created { resource: "the winner's answer".to_owned(), replayed: true });
         // Another caller's same key is another scope: its refusal stands.
         let other = super::scope("customers", &Caller::new(Uuid::from_u128(8), false));
-        let lost = Err(StoreError::Duplicate(Duplicate::Email));
+        let lost = Err(StoreError::Conflict { item: Item::Customer(CustomerId::from_uuid(Uuid::from_u128(2))) });
         let r = settle(&repo, &other, Some(&key), "fp", lost, "mine".to_owned(), AppError::from).await;
-        assert!(matches!(r, Err(AppError::EmailTaken)), "{r:?}");
+        assert!(matches!(r, Err(AppError::Conflict)), "{r:?}");
     }
 }

@@ -34,6 +34,9 @@ pub const RELAY_LAG: &str = "RelayLagMs";
 pub const COLD_STARTS: &str = "ColdStarts";
 /// Events put back on the bus from a stream range the relay had given up on.
 pub const EVENTS_REDRIVEN: &str = "EventsRedriven";
+/// Outbox records the relay refused to publish: they named another context's source than the
+/// one of the table they were committed in. Alarmed: each is a forgery or a bug.
+pub const RELAY_RECORDS_REFUSED: &str = "RelayRecordsRefused";
 
 pub fn order_created() {
     counter!(ORDERS_CREATED).increment(1);
@@ -91,6 +94,12 @@ pub fn relayed(batch: usize, failed: usize, lags_ms: impl IntoIterator<Item = i6
     }
     for lag in lags_ms {
         histogram!(RELAY_LAG).record(lag.max(0) as f64);
+    }
+}
+
+pub fn records_refused(records: usize) {
+    if records > 0 {
+        counter!(RELAY_RECORDS_REFUSED).increment(records as u64);
     }
 }
 

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
-    CatalogueEntry, CreditReservation, Customer, CustomerId, EventId, KnownCustomer, Order, OrderId, OrderStatus,
-    Product, ProductId, StockReservation,
+    CatalogueEntry, Context, CreditReservation, Customer, CustomerId, EventId, KnownCustomer, Order, OrderId,
+    OrderStatus, Product, ProductId, StockReservation,
 };
 
 use crate::page::{composite_key, order_position, product_position, Page, PageRequest, Position};
@@ -203,6 +203,8 @@ pub trait MemoryOutbox: Send + Sync {
     fn on_commit(&self, hook: CommitHook);
     /// The name of the table's stream, as a [`StreamRange`] names it.
     fn stream_name(&self) -> &'static str;
+    /// The context whose table this is: the one source its outbox records may name.
+    fn context(&self) -> Context;
     /// The stream range the records `ids` occupy, as a stream's event source reports a batch it
     /// gave up on.
     fn stream_range(&self, ids: &[EventId]) -> Option<StreamRange>;
@@ -212,6 +214,13 @@ pub trait MemoryOutbox: Send + Sync {
 
 /// The streams of in-memory tables, each range read from the table it names.
 pub struct MemoryStreams(pub Vec<Arc<dyn MemoryOutbox>>);
+
+impl MemoryStreams {
+    /// Each stream's context, for the relay's check of what its records may name.
+    pub fn sources(&self) -> crate::relay::StreamSources {
+        crate::relay::StreamSources::new(self.0.iter().map(|t| (t.stream_name().to_owned(), t.context())))
+    }
+}
 
 #[async_trait]
 impl OutboxStream for MemoryStreams {
@@ -239,7 +248,7 @@ impl<S: Send> MemoryTable<S> {
 }
 
 macro_rules! ledger_and_outbox {
-    ($repo:ident, $write:ty, $stream:literal) => {
+    ($repo:ident, $write:ty, $stream:literal, $context:expr) => {
         #[async_trait]
         impl Transactional<$write> for $repo {
             async fn commit(&self, c: Commit<$write>) -> Result<(), StoreError> {
@@ -273,6 +282,9 @@ macro_rules! ledger_and_outbox {
             }
             fn stream_name(&self) -> &'static str {
                 $stream
+            }
+            fn context(&self) -> Context {
+                $context
             }
             fn stream_range(&self, ids: &[EventId]) -> Option<StreamRange> {
                 self.0.lock().ledger.stream_range($stream, ids)
@@ -349,7 +361,7 @@ impl TableState<OrderWrite> for OrdersState {
 #[derive(Default)]
 pub struct InMemoryOrderRepository(MemoryTable<OrdersState>);
 
-ledger_and_outbox!(InMemoryOrderRepository, OrderWrite, "orders");
+ledger_and_outbox!(InMemoryOrderRepository, OrderWrite, "orders", Context::Orders);
 
 impl InMemoryOrderRepository {
     /// A page of the orders `keep` accepts, by creation time then id.
@@ -458,7 +470,7 @@ impl TableState<ProductWrite> for ProductsState {
 #[derive(Default)]
 pub struct InMemoryProductRepository(MemoryTable<ProductsState>);
 
-ledger_and_outbox!(InMemoryProductRepository, ProductWrite, "products");
+ledger_and_outbox!(InMemoryProductRepository, ProductWrite, "products", Context::Products);
 
 #[async_trait]
 impl ProductRepository for InMemoryProductRepository {
@@ -494,7 +506,6 @@ impl ProductRepository for InMemoryProductRepository {
 struct CustomersState {
     customers: HashMap<CustomerId, Customer>,
     reservations: HashMap<OrderId, CreditReservation>,
-    emails: HashMap<String, CustomerId>,
 }
 
 impl TableState<CustomerWrite> for CustomersState {
@@ -512,20 +523,12 @@ impl TableState<CustomerWrite> for CustomersState {
                 let mut c = self.customers.get(customer_id).cloned().ok_or(StoreError::Refused { item: w.item() })?;
                 c.apply_hold(*hold).map_err(|_| StoreError::Refused { item: w.item() })
             }
-            CustomerWrite::Customer { customer, expected_version: 0 }
-                if self.emails.contains_key(customer.email().as_str()) =>
-            {
-                Err(StoreError::Duplicate(Duplicate::Email))
-            }
             _ => Ok(()),
         }
     }
     fn store(&mut self, w: CustomerWrite) -> bool {
         match w {
-            CustomerWrite::Customer { customer, expected_version } => {
-                if expected_version == 0 {
-                    self.emails.insert(customer.email().as_str().to_owned(), customer.id());
-                }
+            CustomerWrite::Customer { customer, .. } => {
                 self.customers.insert(customer.id(), customer);
             }
             CustomerWrite::Reservation { reservation, .. } => {
@@ -546,7 +549,7 @@ impl TableState<CustomerWrite> for CustomersState {
 #[derive(Default)]
 pub struct InMemoryCustomerRepository(MemoryTable<CustomersState>);
 
-ledger_and_outbox!(InMemoryCustomerRepository, CustomerWrite, "customers");
+ledger_and_outbox!(InMemoryCustomerRepository, CustomerWrite, "customers", Context::Customers);
 
 #[async_trait]
 impl CustomerRepository for InMemoryCustomerRepository {

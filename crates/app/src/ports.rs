@@ -160,8 +160,7 @@ pub enum ProductWrite {
     },
 }
 
-/// A write to the customers table. Storing a new customer (expected version 0) also claims its
-/// email; an email already claimed fails the commit with [`Duplicate::Email`].
+/// A write to the customers table.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CustomerWrite {
     Customer {
@@ -248,7 +247,6 @@ impl CustomerWrite {
 /// Which uniqueness a commit ran into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Duplicate {
-    Email,
     IdempotencyKey,
     AppliedEvent,
 }
@@ -256,7 +254,6 @@ pub enum Duplicate {
 impl fmt::Display for Duplicate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Duplicate::Email => "email",
             Duplicate::IdempotencyKey => "idempotency key",
             Duplicate::AppliedEvent => "applied event",
         })

@@ -1,19 +1,18 @@
-//! The customers table: customers, the emails they claimed, and one credit reservation item per
-//! order.
+//! The customers table: customers and one credit reservation item per order. A customer's email
+//! is the one their identity provider verified; the table claims no uniqueness for it (the
+//! provider owns that), so no write here can be refused because of someone else's address.
 
-use app::ports::{Commit, CustomerRepository, CustomerWrite, Duplicate, Item, StoreError, Transactional, Versioned};
+use app::ports::{Commit, CustomerRepository, CustomerWrite, Item, StoreError, Transactional, Versioned};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use chrono::Utc;
 use domain::{CreditReservation, Customer, CustomerId, OrderId};
 
-use crate::items::{aggregate_item, decode_versioned, email_item, IndexAttrs, Key};
+use crate::items::{aggregate_item, decode_versioned, IndexAttrs, Key};
 use crate::table::{event_ledger, DynamoTable};
 use crate::transaction::Transaction;
 
-/// [`CustomerRepository`] on DynamoDB. Invariant: each stored customer's email has an
-/// `EMAIL#<email>` item naming it, written in the customer's creating transaction under
-/// `attribute_not_exists`, so no two customers share an email.
+/// [`CustomerRepository`] on DynamoDB.
 #[derive(Clone)]
 pub struct DynamoCustomerRepository {
     table: DynamoTable,
@@ -60,11 +59,6 @@ impl Transactional<CustomerWrite> for DynamoCustomerRepository {
                     let key = Key::of(Item::Customer(customer.id()));
                     let item = aggregate_item(&key, "CUSTOMER", expected_version + 1, IndexAttrs::default(), customer)?;
                     tx.put_versioned(w.item(), item, *expected_version)?;
-                    if *expected_version == 0 {
-                        let email = Key::email(customer.email());
-                        let item = email_item(&email, customer.id())?;
-                        tx.put_unique(email, item, Duplicate::Email)?;
-                    }
                 }
                 CustomerWrite::Reservation { reservation, expected_version } => {
                     let key = Key::of(Item::CreditReservation(reservation.order_id));

@@ -39,9 +39,6 @@ impl Key {
             Item::CreditReservation(order) => Key { pk: format!("CREDIT#{order}"), sk: "CREDIT" },
         }
     }
-    pub fn email(email: &domain::Email) -> Key {
-        Key { pk: format!("EMAIL#{}", email.as_str()), sk: "EMAIL" }
-    }
     pub fn applied(a: &AppliedEvent) -> Key {
         Key { pk: format!("APPLIED#{}#{}", a.consumer, a.event_id), sk: "APPLIED" }
     }
@@ -110,16 +107,6 @@ impl<T> From<StoredAggregate<T>> for Versioned<T> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct EmailItem<'a> {
-    #[serde(rename = "PK")]
-    pk: &'a str,
-    #[serde(rename = "SK")]
-    sk: &'static str,
-    customer_id: domain::CustomerId,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
 struct AppliedItem<'a> {
     #[serde(rename = "PK")]
     pk: &'a str,
@@ -182,10 +169,6 @@ pub(crate) fn aggregate_item<T: Serialize>(
     data: &T,
 ) -> Result<Attrs, StoreError> {
     encode(key, &AggregateItem { pk: &key.pk, sk: key.sk, entity, version, index, data })
-}
-
-pub(crate) fn email_item(key: &Key, customer_id: domain::CustomerId) -> Result<Attrs, StoreError> {
-    encode(key, &EmailItem { pk: &key.pk, sk: key.sk, customer_id })
 }
 
 pub(crate) fn applied_item(key: &Key, a: &AppliedEvent, now: DateTime<Utc>) -> Result<Attrs, StoreError> {

@@ -6,7 +6,6 @@
 //! | table | PK | SK | other attributes |
 //! |---|---|---|---|
 //! | customers | `CUSTOMER#<id>` | `CUSTOMER` | `entity`, `version`, `data` |
-//! | customers | `EMAIL#<email>` | `EMAIL` | `customerId` (claimed with the new customer) |
 //! | customers | `CREDIT#<orderId>` | `CREDIT` | `entity`, `version`, `data` |
 //! | products | `PRODUCT#<id>` | `PRODUCT` | `entity`, `version`, `data`, `GSI1PK`=`CATALOGUE`, `GSI1SK`=name#id |
 //! | products | `RESERVATION#<orderId>` | `RESERVATION` | `entity`, `version`, `data` |

@@ -44,6 +44,8 @@ pub struct Config {
     function: Function,
     /// By [`Table`] discriminant.
     tables: [Option<String>; 3],
+    /// The tables whose outbox streams the relay publishes, by [`Table`] discriminant.
+    outboxes: [Option<String>; 3],
     bus_name: Option<String>,
     shipping: Option<ShippingCostService>,
     default_credit_limit: Option<Money>,
@@ -75,6 +77,11 @@ impl Config {
         Ok(Config {
             function,
             tables: [read(Table::Customers.var())?, read(Table::Products.var())?, read(Table::Orders.var())?],
+            outboxes: [
+                read(Table::Customers.outbox_var())?,
+                read(Table::Products.outbox_var())?,
+                read(Table::Orders.outbox_var())?,
+            ],
             bus_name: read(vars::EVENT_BUS_NAME)?,
             shipping: region.zip(country).map(|(r, c)| shipping(&r, &c)).transpose()?,
             default_credit_limit: read(vars::DEFAULT_CREDIT_LIMIT)?.as_deref().map(credit_limit).transpose()?,
@@ -88,6 +95,14 @@ impl Config {
 
     pub fn table(&self, table: Table) -> Result<String, ConfigError> {
         self.declared(&self.tables[table as usize], table.var())
+    }
+
+    /// Which context each outbox stream the relay publishes speaks for, by its table's name.
+    pub fn stream_sources(&self) -> Result<app::relay::StreamSources, ConfigError> {
+        let tables = Table::ALL
+            .into_iter()
+            .map(|t| Ok((self.declared(&self.outboxes[t as usize], t.outbox_var())?, t.context())));
+        Ok(app::relay::StreamSources::new(tables.collect::<Result<Vec<_>, ConfigError>>()?))
     }
 
     pub fn bus_name(&self) -> Result<String, ConfigError> {

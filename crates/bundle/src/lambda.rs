@@ -169,6 +169,9 @@ impl Build for Serve {
             async move { invoke_sweep(&sweeper, payload).await }
         })
     }
+    fn token_claims(self) -> Serving {
+        serve_events(self.metrics, |payload| async move { Ok(invoke_token_claims(payload)) })
+    }
 }
 
 async fn serve_http(h: HttpHandler, metrics: Metrics) -> Result<(), lambda_runtime::Error> {
@@ -200,7 +203,7 @@ where
 }
 
 /// One invocation of an event-triggered function with its Lambda payload (an EventBridge event,
-/// a DynamoDB Streams batch, a scheduled event): what the runtime answers, or the error that makes
+/// a DynamoDB Streams batch, a scheduled event, a user pool's trigger event): what the runtime answers, or the error that makes
 /// Lambda retry or dead-letter the event, with its source chain.
 pub async fn invoke(function: Function, handler: &Handler, payload: Value) -> Result<Value, lambda_runtime::Error> {
     match handler {
@@ -209,6 +212,7 @@ pub async fn invoke(function: Function, handler: &Handler, payload: Value) -> Re
         Handler::Relay(relay) => invoke_relay(relay, payload).await,
         Handler::Redrive(redrive) => invoke_redrive(redrive, payload).await,
         Handler::Sweep(sweeper) => invoke_sweep(sweeper, payload).await,
+        Handler::TokenClaims => Ok(invoke_token_claims(payload)),
     }
 }
 
@@ -247,10 +251,10 @@ async fn invoke_step(function: Function, step: &StepHandler, payload: Value) -> 
 
 async fn invoke_relay(relay: &OutboxRelay, payload: Value) -> Result<Value, lambda_runtime::Error> {
     let batch: aws_lambda_events::dynamodb::Event = serde_json::from_value(payload)?;
-    let sent = crate::relay::relay_stream(relay, batch).await.inspect_err(|e| {
+    let relayed = crate::relay::relay_stream(relay, batch).await.inspect_err(|e| {
         tracing::error!(error = %e, cause = ?std::error::Error::source(e), "relay failed; the batch will be retried")
     })?;
-    Ok(serde_json::json!({ "sent": sent }))
+    Ok(serde_json::json!({ "sent": relayed.sent, "refused": relayed.refused }))
 }
 
 async fn invoke_redrive(redrive: &Redrive, payload: Value) -> Result<Value, lambda_runtime::Error> {
@@ -259,6 +263,16 @@ async fn invoke_redrive(redrive: &Redrive, payload: Value) -> Result<Value, lamb
     let mut answer = serde_json::to_value(response)?;
     answer["sent"] = sent.into();
     Ok(answer)
+}
+
+/// The user pool's trigger: its answer, and one log line saying whether the email went in (not
+/// the address: no personal data in the logs).
+fn invoke_token_claims(payload: Value) -> Value {
+    let trigger = payload["triggerSource"].as_str().unwrap_or_default().to_owned();
+    let answer = handlers::token_claims::add_verified_email(payload);
+    let added = !answer["response"]["claimsAndScopeOverrideDetails"].is_null();
+    tracing::info!(trigger, email_added = added, "token claims");
+    answer
 }
 
 async fn invoke_sweep(sweeper: &Sweeper, payload: Value) -> Result<Value, lambda_runtime::Error> {

@@ -40,6 +40,8 @@ pub enum Handler {
     Relay(OutboxRelay),
     Redrive(Redrive),
     Sweep(Sweeper),
+    /// The user pool's pre token generation trigger: a pure function of its event.
+    TokenClaims,
 }
 
 /// Why a function could not be wired.
@@ -106,6 +108,7 @@ pub trait Build {
     fn relay(self, relay: OutboxRelay) -> Self::Output;
     fn redrive(self, redrive: Redrive) -> Self::Output;
     fn sweep(self, sweeper: Sweeper) -> Self::Output;
+    fn token_claims(self) -> Self::Output;
 }
 
 /// Builds the [`Handler`] (the local runner, the simulation, the tests).
@@ -127,6 +130,9 @@ impl Build for AsHandler {
     }
     fn sweep(self, sweeper: Sweeper) -> Handler {
         Handler::Sweep(sweeper)
+    }
+    fn token_claims(self) -> Handler {
+        Handler::TokenClaims
     }
 }
 
@@ -284,12 +290,13 @@ pub fn wire_with<R: Resources + ?Sized, B: Build>(
         }
         F::OutboxRelay => {
             let publisher = res.publisher().map_err(|_| WireError::NoPublisher(function))?;
-            build.relay(OutboxRelay::new(publisher, env))
+            build.relay(OutboxRelay::new(publisher, config.stream_sources()?, env))
         }
         F::RedriveOutbox => {
             let publisher = res.publisher().map_err(|_| WireError::NoPublisher(function))?;
-            build.redrive(Redrive::new(res.outbox_stream()?, publisher, env))
+            build.redrive(Redrive::new(res.outbox_stream()?, publisher, config.stream_sources()?, env))
         }
         F::SweepOrders => build.sweep(Sweeper::new(res.orders()?, config.pending_timeout()?, env)),
+        F::TokenClaims => build.token_claims(),
     })
 }

@@ -8,7 +8,7 @@ use app::memory::{InMemoryCustomerRepository, InMemoryOrderRepository, InMemoryP
 use app::SystemEnvironment;
 use bundle::manifest::{Auth, Trigger};
 use bundle::{wire, Config, Function, Handler, Stores};
-use handlers::claims::{claims_of, with_claims};
+use handlers::claims::{claims_of, with_claims, EMAIL_CLAIM, EMAIL_VERIFIED_CLAIM};
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{json, Value};
 
@@ -81,6 +81,8 @@ struct Call<'a> {
     headers: &'a [(&'a str, &'a str)],
     body: Option<String>,
     caller: Option<Caller>,
+    /// The email the caller's token carries, and whether their identity provider verified it.
+    email: Option<(String, bool)>,
 }
 
 impl<'a> Call<'a> {
@@ -94,11 +96,24 @@ impl<'a> Call<'a> {
             headers: &[("content-type", "application/json")],
             body: None,
             caller: None,
+            email: None,
         }
     }
-    /// As `caller`, whose token the authorizer verified (no caller: no claims at all).
+    /// As `caller`, whose token the authorizer verified (no caller: no claims at all), with the
+    /// verified address of their own, [`own_email`].
     fn by(mut self, caller: Caller) -> Self {
         self.caller = Some(caller);
+        self.email = Some((own_email(&caller), true));
+        self
+    }
+    /// The caller's token carries `email` (verified or not) instead of their own address.
+    fn token_email(mut self, email: &str, verified: bool) -> Self {
+        self.email = Some((email.to_owned(), verified));
+        self
+    }
+    /// The caller's token carries no email at all.
+    fn no_token_email(mut self) -> Self {
+        self.email = None;
         self
     }
     fn id(mut self, id: &'a str) -> Self {
@@ -128,7 +143,12 @@ impl<'a> Call<'a> {
         }
         let mut req: Request = b.body(self.body.map_or(Body::Empty, Body::from)).unwrap();
         if let Some(c) = self.caller {
-            req = with_claims(req, claims_of(&c));
+            let mut claims = claims_of(&c);
+            if let Some((email, verified)) = self.email {
+                claims.insert(EMAIL_CLAIM.to_owned(), email);
+                claims.insert(EMAIL_VERIFIED_CLAIM.to_owned(), verified.to_string());
+            }
+            req = with_claims(req, claims);
         }
         if let Some(id) = self.id {
             req = req.with_path_parameters(HashMap::from([("id".to_owned(), id.to_owned())]));
@@ -147,8 +167,13 @@ fn address() -> Value {
     json!({"street": "9 Elm St", "city": "Dayton", "region": "OH", "postalCode": "45402", "country": "US"})
 }
 
-fn customer_body(email: &str) -> Value {
-    json!({"name": "Ada", "email": email, "address": address()})
+fn customer_body() -> Value {
+    json!({"name": "Ada", "address": address()})
+}
+
+/// The address a caller's identity provider verified for them, as their token carries it.
+fn own_email(caller: &Caller) -> String {
+    format!("{}@example.com", caller.subject())
 }
 
 fn newcomer() -> Caller {
@@ -170,11 +195,8 @@ fn product_body() -> Value {
 }
 
 async fn setup(app: &HttpApp) -> (String, String) {
-    let (s, _, c) = Call::new("create-customer", "POST", "/customers")
-        .by(newcomer())
-        .json(customer_body("ada@example.com"))
-        .send(app)
-        .await;
+    let (s, _, c) =
+        Call::new("create-customer", "POST", "/customers").by(newcomer()).json(customer_body()).send(app).await;
     assert_eq!(s, 201, "{c}");
     let (s, _, p) = Call::new("create-product", "POST", "/products").by(admin()).json(product_body()).send(app).await;
     assert_eq!(s, 201, "{p}");
@@ -200,30 +222,74 @@ async fn creating_a_customer_answers_201_with_a_location() {
     let me = newcomer();
     let (s, h, c) = Call::new("create-customer", "POST", "/customers")
         .by(me)
-        .json(customer_body("Ada@Example.com"))
+        .token_email("Ada@Example.com", true)
+        .json(customer_body())
         .send(&app)
         .await;
     assert_eq!(s, 201);
     assert_eq!(c["id"], me.subject().to_string(), "the customer is the token's subject");
     assert_eq!(h["location"], format!("/customers/{}", c["id"].as_str().unwrap()));
-    assert_eq!(c["email"], "ada@example.com");
+    assert_eq!(c["email"], "ada@example.com", "the token's verified address");
     assert_eq!(c["availableCredit"], json!({"amount": 50000, "currency": "USD"}), "the configured default");
     let (s, _, got) =
         Call::new("get-customer", "GET", "/customers/x").by(me).id(c["id"].as_str().unwrap()).send(&app).await;
     assert_eq!((s, &got), (200, &c));
     let (s, _, mine) = Call::new("get-me", "GET", "/me").by(me).send(&app).await;
     assert_eq!((s, &mine), (200, &c));
-    let (s, _, b) = Call::new("create-customer", "POST", "/customers")
-        .by(me)
-        .json(customer_body("other@example.com"))
-        .send(&app)
-        .await;
+    let (s, _, b) = Call::new("create-customer", "POST", "/customers").by(me).json(customer_body()).send(&app).await;
     assert_problem(s, &b, 409, "already-registered");
-    let with_limit = json!({"name": "Ada", "email": "x@example.com", "address": address(),
-                            "creditLimit": {"amount": 9_999_999, "currency": "USD"}});
+    let with_limit =
+        json!({"name": "Ada", "address": address(), "creditLimit": {"amount": 9_999_999, "currency": "USD"}});
     let (s, _, b) = Call::new("create-customer", "POST", "/customers").by(newcomer()).json(with_limit).send(&app).await;
     assert_problem(s, &b, 400, "invalid-body");
     assert!(b["detail"].as_str().unwrap().contains("creditLimit"), "{b}");
+}
+
+/// Issue 22: `POST /customers` took the email from the body and claimed it as unique, so a caller
+/// could register a victim's address first and lock them out, and probe any address through
+/// `409 email-taken` without ever registering. The email is now the token's verified one: a body
+/// naming one is refused, the victim registers all the same, and a 409 answers only the caller's
+/// own earlier registration.
+#[tokio::test]
+async fn no_caller_can_register_or_probe_another_persons_email() {
+    let app = app();
+    let (mallory, victim) = (newcomer(), newcomer());
+    let squat = json!({"name": "Mallory", "email": own_email(&victim), "address": address()});
+    let (s, _, b) = Call::new("create-customer", "POST", "/customers").by(mallory).json(squat).send(&app).await;
+    assert_problem(s, &b, 400, "invalid-body");
+    let (s, _, _) = Call::new("get-me", "GET", "/me").by(mallory).send(&app).await;
+    assert_eq!(s, 404, "nothing was registered");
+
+    // A token whose address the identity provider did not verify, or that has none, registers
+    // nobody; one that names the victim's address but is not verified cannot take it either.
+    for call in [
+        Call::new("create-customer", "POST", "/customers").by(mallory).token_email(&own_email(&victim), false),
+        Call::new("create-customer", "POST", "/customers").by(mallory).no_token_email(),
+    ] {
+        let (s, _, b) = call.json(customer_body()).send(&app).await;
+        assert_problem(s, &b, 403, "forbidden");
+    }
+
+    let (s, _, m) =
+        Call::new("create-customer", "POST", "/customers").by(mallory).json(customer_body()).send(&app).await;
+    assert_eq!((s, m["email"].as_str()), (201, Some(own_email(&mallory).as_str())), "{m}");
+    let (s, _, v) =
+        Call::new("create-customer", "POST", "/customers").by(victim).json(customer_body()).send(&app).await;
+    assert_eq!((s, v["email"].as_str()), (201, Some(own_email(&victim).as_str())), "the victim is not locked out: {v}");
+
+    // Even an address that moved from one account to another (the identity provider verified it
+    // for both, one after the other) is no reason to refuse: the email claims no uniqueness.
+    let heir = newcomer();
+    let (s, _, h) = Call::new("create-customer", "POST", "/customers")
+        .by(heir)
+        .token_email(&own_email(&victim), true)
+        .json(customer_body())
+        .send(&app)
+        .await;
+    assert_eq!(s, 201, "{h}");
+    let (s, _, b) =
+        Call::new("create-customer", "POST", "/customers").by(mallory).json(customer_body()).send(&app).await;
+    assert_problem(s, &b, 409, "already-registered");
 }
 
 #[tokio::test]
@@ -285,11 +351,11 @@ async fn the_same_idempotency_key_returns_the_same_order_and_a_different_body_is
 async fn bad_input_is_a_problem_json_4xx() {
     let app = app();
     let (c, p) = setup(&app).await;
-    let mut bad_email = customer_body("nope");
-    let (s, _, b) =
-        Call::new("create-customer", "POST", "/customers").by(newcomer()).json(bad_email.take()).send(&app).await;
+    let mut bad_name = customer_body();
+    bad_name["name"] = json!("   ");
+    let (s, _, b) = Call::new("create-customer", "POST", "/customers").by(newcomer()).json(bad_name).send(&app).await;
     assert_problem(s, &b, 400, "invalid-field");
-    assert_eq!(b["field"], "email");
+    assert_eq!(b["field"], "name");
 
     let (s, _, b) =
         Call::new("create-customer", "POST", "/customers").by(newcomer()).raw("{\"name\":").send(&app).await;
@@ -389,11 +455,8 @@ async fn a_customer_sees_and_spends_only_their_own_account() {
     let app = app();
     let (a, p) = setup(&app).await;
     let mallory = newcomer();
-    let (s, _, m) = Call::new("create-customer", "POST", "/customers")
-        .by(mallory)
-        .json(customer_body("mallory@example.com"))
-        .send(&app)
-        .await;
+    let (s, _, m) =
+        Call::new("create-customer", "POST", "/customers").by(mallory).json(customer_body()).send(&app).await;
     assert_eq!(s, 201, "{m}");
     app.replicate().await;
     let (s, _, order) =

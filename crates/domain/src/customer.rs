@@ -88,7 +88,7 @@ impl Customer {
         credit_limit: Money,
         now: DateTime<Utc>,
     ) -> (Customer, CustomerRegistered) {
-        let event = CustomerRegistered { customer_id: id, email: email.as_str().to_owned(), credit_limit };
+        let event = CustomerRegistered { customer_id: id, credit_limit };
         let c = Customer {
             id,
             name,

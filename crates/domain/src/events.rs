@@ -136,13 +136,14 @@ pub enum CreditFailure {
     CurrencyMismatch,
 }
 
-/// A customer was registered with a unique email and a credit limit.
+/// A customer was registered, with a credit limit. Ids, not personal data: its consumers need
+/// no more (the orders replica keeps the id), and what is on the bus stays in the outbox for 7
+/// days and in dead-letter queues for 14. (Schema version 2; version 1 carried the email.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerRegistered {
     pub customer_id: CustomerId,
-    pub email: String,
     pub credit_limit: Money,
 }
 
@@ -495,9 +496,40 @@ pub struct EventEnvelope {
     pub event: DomainEvent,
 }
 
-impl EventEnvelope {
-    pub const SCHEMA_VERSION: u32 = 1;
+/// The schema versions of one event type: the version its events are written at, and the
+/// oldest its readers still decode (older events are still in flight after a change: in the
+/// outbox for 7 days, in dead-letter queues for 14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchemaVersions {
+    pub current: u32,
+    pub oldest_read: u32,
+}
 
+/// The event types whose schema version was raised; every other one is at version 1. A change to
+/// a payload that would break its consumers (tests/event_schemas.rs tells) raises that type's
+/// version alone, so the consumers of every other type carry on undisturbed.
+const RAISED: &[(&str, SchemaVersions)] = &[
+    // 2: no `email` (the bus carries ids, not personal data). Version 1 still decodes: the
+    // field it has more is ignored.
+    ("CustomerRegistered", SchemaVersions { current: 2, oldest_read: 1 }),
+];
+
+impl SchemaVersions {
+    /// The versions of `detail_type`.
+    pub fn of(detail_type: &str) -> SchemaVersions {
+        RAISED
+            .iter()
+            .find(|(t, _)| *t == detail_type)
+            .map_or(SchemaVersions { current: 1, oldest_read: 1 }, |(_, v)| *v)
+    }
+
+    /// Whether a reader of this type decodes events written at `version`.
+    pub fn reads(self, version: u32) -> bool {
+        (self.oldest_read..=self.current).contains(&version)
+    }
+}
+
+impl EventEnvelope {
     /// A first event, caused by a command rather than by another event, in the environment's
     /// trace.
     pub fn new(event: DomainEvent, env: &dyn Environment) -> Self {
@@ -522,7 +554,7 @@ impl EventEnvelope {
                 occurred_at: env.now(),
                 correlation_id: event.correlation_id(),
                 causation_id,
-                schema_version: Self::SCHEMA_VERSION,
+                schema_version: SchemaVersions::of(event.event_type()).current,
                 traceparent: trace.as_ref().and_then(TraceHeader::traceparent),
                 trace,
             },
@@ -625,5 +657,21 @@ pub(crate) mod tests {
         names.dedup();
         assert_eq!(names.len(), DomainEvent::TYPES.len());
         assert_eq!(cancelled().context(), Context::Orders);
+    }
+
+    #[test]
+    fn an_event_is_written_at_its_types_version_and_each_raised_version_names_a_type() {
+        for (t, v) in RAISED {
+            assert!(DomainEvent::TYPES.iter().any(|(n, _)| n == t), "{t} is not an event type");
+            assert!(1 <= v.oldest_read && v.oldest_read <= v.current, "{t}: {v:?}");
+        }
+        let env = FixedEnv::new();
+        assert_eq!(EventEnvelope::new(cancelled(), &env).metadata.schema_version, 1);
+        let registered = DomainEvent::CustomerRegistered(CustomerRegistered {
+            customer_id: CustomerId::from_uuid(Uuid::from_u128(1)),
+            credit_limit: Money::zero(crate::Currency::USD),
+        });
+        assert_eq!(EventEnvelope::new(registered, &env).metadata.schema_version, 2);
+        assert!(SchemaVersions::of("CustomerRegistered").reads(1) && !SchemaVersions::of("OrderCreated").reads(2));
     }
 }

@@ -25,7 +25,7 @@ pub mod text;
 pub use catalogue::{CatalogueEntry, KnownCustomer};
 pub use customer::{CreditOutcome, CreditReservation, Customer};
 pub use error::{DomainError, Inconsistent, Problem};
-pub use events::{Context, DomainEvent, Environment, EventEnvelope, EventMetadata, TraceHeader};
+pub use events::{Context, DomainEvent, Environment, EventEnvelope, EventMetadata, SchemaVersions, TraceHeader};
 pub use ids::{CustomerId, EventId, OrderId, ProductId};
 pub use measures::{Dimensions, Quantity, RestockQuantity, StockLevel, Weight};
 pub use money::{Currency, Money};

@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 
 use app::access::{Caller, ADMIN_GROUP};
+use app::AppError;
+use domain::Email;
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use serde_json::json;
@@ -46,6 +48,27 @@ pub fn caller(req: &Request) -> Result<Caller, ApiError> {
         .ok_or(ApiError::Unauthenticated("the token's subject must be a UUID"))?;
     let admin = claims.get(GROUPS_CLAIM).is_some_and(|g| groups(g).any(|g| g == ADMIN_GROUP));
     Ok(Caller::new(subject, admin))
+}
+
+/// The claims that carry the caller's email as their identity provider verified it: `email`, with
+/// `email_verified` true. Cognito writes both in ID tokens; the stack's pre token generation
+/// trigger (`token-claims`) adds them to access tokens; the runner's provider issues them.
+pub const EMAIL_CLAIM: &str = "email";
+pub const EMAIL_VERIFIED_CLAIM: &str = "email_verified";
+
+/// The caller's email, from the verified token's claims (never from a body): present, verified
+/// (`email_verified` is `true`, flattened to a string as API Gateway passes it) and an address
+/// the shop accepts. Without one the caller cannot register: 403.
+pub fn verified_email(req: &Request) -> Result<Email, ApiError> {
+    let claims = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()),
+        _ => None,
+    }
+    .map(|jwt| &jwt.claims);
+    let verified = claims.filter(|c| c.get(EMAIL_VERIFIED_CLAIM).is_some_and(|v| v == "true"));
+    verified.and_then(|c| Email::parse(c.get(EMAIL_CLAIM)?).ok()).ok_or(ApiError::App(AppError::Forbidden(
+        "registering needs a token that carries your email address as your identity provider verified it",
+    )))
 }
 
 /// The claims API Gateway passes for `caller`'s token: `sub`, and `cognito:groups` for an admin.
@@ -106,6 +129,27 @@ mod tests {
         }
         let admin = Caller::new(sub, true);
         assert_eq!(caller(&with_claims(request(), claims_of(&admin))).unwrap(), admin);
+    }
+
+    #[test]
+    fn the_email_is_the_tokens_and_only_when_verified() {
+        let sub = Uuid::new_v4().to_string();
+        let with = |pairs: &[(&str, &str)]| {
+            let mut claims = Claims::from([("sub".to_owned(), sub.clone())]);
+            claims.extend(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+            verified_email(&with_claims(request(), claims))
+        };
+        let email = with(&[(EMAIL_CLAIM, "Ada@Example.com"), (EMAIL_VERIFIED_CLAIM, "true")]).unwrap();
+        assert_eq!(email.as_str(), "ada@example.com");
+        for refused in [
+            &[(EMAIL_CLAIM, "ada@example.com")][..],
+            &[(EMAIL_CLAIM, "ada@example.com"), (EMAIL_VERIFIED_CLAIM, "false")],
+            &[(EMAIL_VERIFIED_CLAIM, "true")],
+            &[(EMAIL_CLAIM, "not an address"), (EMAIL_VERIFIED_CLAIM, "true")],
+        ] {
+            assert!(matches!(with(refused), Err(ApiError::App(AppError::Forbidden(_)))), "{refused:?}");
+        }
+        assert!(verified_email(&request()).is_err(), "no claims at all");
     }
 
     #[test]

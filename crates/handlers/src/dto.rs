@@ -10,8 +10,8 @@ use app::commands::{
 use domain::events::LineRequest;
 use domain::text::RawAddress;
 use domain::{
-    Address, Currency, CustomerId, CustomerName, Dimensions, DomainError, Email, Money, Problem, ProductId,
-    ProductName, Quantity, RestockQuantity, ShippingItem, ShippingSpeed, StockLevel, Weight,
+    Address, Currency, CustomerId, CustomerName, Dimensions, DomainError, Money, Problem, ProductId, ProductName,
+    Quantity, RestockQuantity, ShippingItem, ShippingSpeed, StockLevel, Weight,
 };
 use serde::Deserialize;
 
@@ -48,25 +48,22 @@ impl TryFrom<MoneyDto> for Money {
     }
 }
 
+/// Registering: the caller's name and address. No email: the customer's is the one their
+/// identity provider verified (the token's), and a body that names one is refused like any
+/// unknown field.
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateCustomerDto {
     #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = CustomerName::MAX_CHARS), pattern(domain::text::text_pattern())))]
     pub name: String,
-    #[cfg_attr(feature = "openapi", schemars(length(min = 3, max = domain::Email::MAX_CHARS), pattern(domain::text::email_pattern())))]
-    pub email: String,
     pub address: RawAddress,
 }
 
 impl TryFrom<CreateCustomerDto> for RegisterCustomer {
     type Error = DomainError;
     fn try_from(d: CreateCustomerDto) -> Result<Self, Self::Error> {
-        Ok(RegisterCustomer {
-            name: CustomerName::parse(&d.name)?,
-            email: Email::parse(&d.email)?,
-            address: Address::try_from(d.address)?,
-        })
+        Ok(RegisterCustomer { name: CustomerName::parse(&d.name)?, address: Address::try_from(d.address)? })
     }
 }
 

@@ -129,11 +129,13 @@ pub fn finish(instance: &str, reply: Reply) -> Response<Body> {
     reply.unwrap_or_else(|e| problem_response(&e, instance))
 }
 
-/// POST /customers: the caller registers themselves, with the configured credit limit.
+/// POST /customers: the caller registers themselves, with the email their token carries (as their
+/// identity provider verified it) and the configured credit limit.
 pub async fn create_customer(svc: &CustomerService, credit_limit: Money, caller: Caller, req: Request) -> Reply {
     let key = idempotency_key(&req)?;
+    let email = crate::claims::verified_email(&req)?;
     let cmd: RegisterCustomer = command::<CreateCustomerDto, _>(&req)?;
-    let c = svc.register(&caller, cmd, credit_limit, key.as_ref()).await?;
+    let c = svc.register(&caller, email, cmd, credit_limit, key.as_ref()).await?;
     created(&c, &CustomerView::from(&c.resource), format!("/customers/{}", c.resource.id()))
 }
 

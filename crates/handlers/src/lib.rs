@@ -28,4 +28,5 @@ pub mod dto;
 pub mod events;
 pub mod http;
 pub mod problem;
+pub mod token_claims;
 pub mod views;

@@ -16,6 +16,9 @@ use serde::Serialize;
 pub struct CustomerView {
     pub id: CustomerId,
     pub name: String,
+    /// The address the customer's identity provider verified when they registered (their token's
+    /// `email` claim); the addresses the shop accepts follow this pattern.
+    #[cfg_attr(feature = "openapi", schemars(length(min = 3, max = domain::Email::MAX_CHARS), pattern(domain::text::email_pattern())))]
     pub email: String,
     pub address: Address,
     pub credit_limit: Money,

@@ -271,7 +271,7 @@ pub fn stack_environment(endpoint: &str, template: &Template) -> Result<Vec<(Str
     let variables: BTreeSet<&str> = Function::ALL.iter().flat_map(|f| f.env().iter().copied()).collect();
     let functions = template.functions().map_err(|e| format!("the template: {e}"))?;
     for var in variables {
-        let table = Table::ALL.into_iter().find(|t| t.var() == var).map(|t| match t {
+        let table = Table::ALL.into_iter().find(|t| t.var() == var || t.outbox_var() == var).map(|t| match t {
             Table::Customers => "customers",
             Table::Products => "products",
             Table::Orders => "orders",

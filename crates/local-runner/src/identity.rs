@@ -9,6 +9,10 @@
 //! verified claims reach the handler where API Gateway puts them,
 //! `requestContext.authorizer.jwt.claims`, flattened to strings the way it flattens them
 //! ([`with_claims`]).
+//!
+//! Like the stack's user pool (through its pre token generation trigger), the runner's provider
+//! puts the user's verified email in every access token: each subject has one address of its own,
+//! [`DevIdentityProvider::email_of`], so offline too a caller registers only with theirs.
 
 use std::sync::{Arc, OnceLock};
 
@@ -73,7 +77,18 @@ impl Rejection {
     }
 }
 
-pub use handlers::claims::{claims_of, with_claims, Claims};
+pub use handlers::claims::{with_claims, Claims};
+use handlers::claims::{EMAIL_CLAIM, EMAIL_VERIFIED_CLAIM};
+
+/// The claims API Gateway passes for `caller`'s token from this provider: `sub`, the admin group
+/// for an admin, and their verified email (for requests built in process: the simulation, the
+/// benches).
+pub fn claims_of(caller: &app::access::Caller) -> Claims {
+    let mut c = handlers::claims::claims_of(caller);
+    c.insert(EMAIL_CLAIM.to_owned(), DevIdentityProvider::email_of(caller.subject()));
+    c.insert(EMAIL_VERIFIED_CLAIM.to_owned(), "true".to_owned());
+    c
+}
 
 /// The runner's issuer: one key pair, its key set, and the authorizer's check.
 pub struct DevIdentityProvider {
@@ -137,11 +152,19 @@ impl DevIdentityProvider {
         jsonwebtoken::encode(header, claims, &self.encoding).map_err(IdentityError::Signing)
     }
 
+    /// The email address this provider has verified for `subject`: one per subject, its own.
+    pub fn email_of(subject: Uuid) -> String {
+        format!("{subject}@users.example.com")
+    }
+
     /// The claims of an access token for `subject`, valid from `now` for [`TOKEN_TTL`], shaped
-    /// like a Cognito access token's (with `aud` as well as `client_id`).
+    /// like an access token of the stack's user pool (with `aud` as well as `client_id`, and the
+    /// verified email its pre token generation trigger adds).
     pub fn claims(subject: Uuid, groups: &[String], now: DateTime<Utc>) -> Value {
         let mut c = json!({
             "sub": subject.to_string(),
+            EMAIL_CLAIM: Self::email_of(subject),
+            EMAIL_VERIFIED_CLAIM: true,
             "iss": ISSUER,
             "aud": AUDIENCE,
             "client_id": AUDIENCE,
@@ -242,6 +265,8 @@ mod tests {
         let claims = idp.verify(Some(&format!("Bearer {t}"))).unwrap();
         assert_eq!(claims["sub"], sub.to_string());
         assert_eq!(claims["cognito:groups"], "[admin ops]");
+        assert_eq!(claims["email"], DevIdentityProvider::email_of(sub));
+        assert_eq!(claims["email_verified"], "true", "a verified address, flattened as API Gateway does");
         assert_eq!(idp.verify(Some(&t)).unwrap()["sub"], sub.to_string(), "the Bearer prefix is optional");
         assert_eq!(idp.jwks().keys.len(), 1);
         assert_eq!(idp.jwks().keys[0].common.key_id.as_deref(), Some(idp.kid()));

@@ -172,7 +172,7 @@ mod manifest {
 
     /// The value of `var` when it names one of the stack's resources.
     pub fn resource_value(var: &str, names: &TableNames, bus: &str) -> Option<String> {
-        let table = Table::ALL.into_iter().find(|t| t.var() == var).map(|t| match t {
+        let table = Table::ALL.into_iter().find(|t| t.var() == var || t.outbox_var() == var).map(|t| match t {
             Table::Customers => names.customers.clone(),
             Table::Products => names.products.clone(),
             Table::Orders => names.orders.clone(),

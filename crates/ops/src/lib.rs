@@ -18,6 +18,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use app::ports::{EventPublisher, OutboxRecord, OutboxStream, PublishError};
+use app::relay::{RedriveError, RelayError, Relayed, StreamSources};
 use aws_adapters::StreamBatchInfo;
 use aws_sdk_sqs::types::Message;
 use chrono::{DateTime, Utc};
@@ -94,10 +95,12 @@ impl Redrive {
     }
 
     /// Also redrives the relay's failure messages (pointers to stream ranges), reading each
-    /// range back through `stream` while the stream still holds it (24 hours).
-    pub fn reading_streams(mut self, stream: Arc<dyn OutboxStream>) -> Self {
+    /// range back through `stream` while the stream still holds it (24 hours), with the relay's
+    /// check: a record is published only under the source of its table's context (`tables`); a
+    /// range of a table not named there stays in the queue.
+    pub fn reading_streams(mut self, stream: Arc<dyn OutboxStream>, tables: StreamSources) -> Self {
         let clock = app::SystemEnvironment::shared();
-        self.streams = Some(app::relay::Redrive::new(stream, self.publisher.clone(), clock));
+        self.streams = Some(app::relay::Redrive::new(stream, self.publisher.clone(), tables, clock));
         self
     }
 
@@ -115,7 +118,13 @@ impl Redrive {
             return Ok(what);
         }
         match redrive.redrive(&batch.range()).await {
-            Ok(n) => Ok(format!("{what} ({n} events)")),
+            Ok(Relayed { sent, refused: 0 }) => Ok(format!("{what} ({sent} events)")),
+            Ok(Relayed { sent, refused }) => Ok(format!(
+                "{what} ({sent} events; {refused} refused for naming another context's source: see the log)"
+            )),
+            Err(RedriveError::Relay(RelayError::UnknownStream(_))) => {
+                Err(format!("{what}: its table is not named: run with --table <context>=<table name>"))
+            }
             Err(e) if e.is_permanent() => Err(format!(
                 "{what}: {e}; publish its events from the outbox: ops republish --since {}",
                 batch.approximate_arrival_of_first_record.as_deref().unwrap_or("<the message's timestamp>")
@@ -233,6 +242,9 @@ pub struct RepublishReport {
     pub dry_run: bool,
     /// Outbox records in the window, oldest first (their event ids).
     pub events: Vec<String>,
+    /// Records in the window that name another context's source than their table's: never put
+    /// on the bus (event id, table, the source it claims).
+    pub refused: Vec<String>,
 }
 
 impl std::fmt::Display for RepublishReport {
@@ -242,15 +254,22 @@ impl std::fmt::Display for RepublishReport {
         for id in &self.events {
             writeln!(f, "  {verb} event {id}")?;
         }
+        if !self.refused.is_empty() {
+            writeln!(f, "refused {} record(s) that speak for another context than their table's:", self.refused.len())?;
+            for what in &self.refused {
+                writeln!(f, "  refused {what}")?;
+            }
+        }
         Ok(())
     }
 }
 
-/// Republishes what the outboxes of `tables` committed in a time window: the recovery for an
+/// Republishes what the outboxes of some tables committed in a time window: the recovery for an
 /// outage of the bus (or of the relay) longer than the stream relay's retries, for as long as the
 /// outbox keeps its records (7 days). Every consumer is idempotent, so events that did reach the
-/// bus the first time are applied once all the same. It scans each table whole (its cost is the
-/// table's size in read units): an operator's command, not a routine.
+/// bus the first time are applied once all the same. As the relay does, it publishes a record
+/// only under the source of its table's context, and reports the others. It scans each table
+/// whole (its cost is the table's size in read units): an operator's command, not a routine.
 pub struct Republish {
     dynamo: aws_sdk_dynamodb::Client,
     publisher: Arc<dyn EventPublisher>,
@@ -261,24 +280,33 @@ impl Republish {
         Republish { dynamo, publisher }
     }
 
-    /// The records of `tables` that occurred in `[since, until)`, oldest first; unless `dry_run`,
-    /// put on the bus. A record that does not decode stops the run before anything is published.
+    /// The records of `tables` (each with its context) that occurred in `[since, until)`, oldest
+    /// first; unless `dry_run`, put on the bus. A record that does not decode stops the run
+    /// before anything is published.
     pub async fn run(
         &self,
-        tables: &[String],
+        tables: &StreamSources,
         since: DateTime<Utc>,
         until: Option<DateTime<Utc>>,
         dry_run: bool,
     ) -> Result<RepublishReport, OpsError> {
         let mut records = vec![];
-        for table in tables {
+        let mut refused = vec![];
+        for (table, context) in tables.tables() {
             let all =
                 aws_adapters::scan_outbox(&self.dynamo, table).await.map_err(|e| OpsError::Outbox(Box::new(e)))?;
-            records
-                .extend(all.into_iter().filter(|r| r.occurred_at >= since && until.is_none_or(|u| r.occurred_at < u)));
+            let source = app::bus::source(context);
+            for r in all.into_iter().filter(|r| r.occurred_at >= since && until.is_none_or(|u| r.occurred_at < u)) {
+                if r.source == source {
+                    records.push(r);
+                } else {
+                    refused.push(format!("event {} in {table}: claims {}", r.event_id, r.source));
+                }
+            }
         }
         records.sort_by_key(|r| r.occurred_at);
-        let report = RepublishReport { dry_run, events: records.iter().map(|r| r.event_id.to_string()).collect() };
+        let events = records.iter().map(|r| r.event_id.to_string()).collect();
+        let report = RepublishReport { dry_run, events, refused };
         if !dry_run {
             for chunk in records.chunks(10) {
                 self.publisher.publish(chunk).await.map_err(OpsError::Publish)?;

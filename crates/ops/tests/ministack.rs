@@ -51,6 +51,16 @@ fn cancelled() -> EventEnvelope {
     EventEnvelope::new(DomainEvent::OrderCancelled(e), &app::SystemEnvironment)
 }
 
+/// The three tables, each with its context: what `--table orders=<name>` and the others say.
+fn tables_of(names: &aws_adapters::TableNames) -> app::relay::StreamSources {
+    use domain::Context;
+    app::relay::StreamSources::new([
+        (names.orders.clone(), Context::Orders),
+        (names.products.clone(), Context::Products),
+        (names.customers.clone(), Context::Customers),
+    ])
+}
+
 async fn drain(sqs: &aws_sdk_sqs::Client, url: &str, at_least: usize) -> Vec<Value> {
     let mut got = vec![];
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -118,7 +128,8 @@ async fn a_dead_letter_queue_is_redriven_onto_the_bus_and_foreign_messages_stay(
 }
 
 /// After an outage longer than the relay's retries: the events the outbox committed in a window go
-/// back on the bus (a dry run changes nothing; records outside the window stay out).
+/// back on the bus (a dry run changes nothing; records outside the window stay out), each only
+/// under its table's context: a record of the orders table that speaks for customers is refused.
 #[tokio::test]
 async fn a_window_of_the_outbox_is_republished_onto_the_bus() {
     use app::ports::{Commit, OrderWrite, Transactional};
@@ -137,12 +148,23 @@ async fn a_window_of_the_outbox_is_republished_onto_the_bus() {
     let since = chrono::Utc::now();
     let (a, b) = (cancelled(), cancelled());
     orders.commit(Commit::<OrderWrite>::new(vec![], &[a.clone(), b.clone()])).await.unwrap();
+    let forged = EventEnvelope::new(
+        DomainEvent::CreditReserved(domain::events::CreditReserved {
+            order_id: OrderId::from_uuid(Uuid::new_v4()),
+            customer_id: CustomerId::from_uuid(Uuid::new_v4()),
+            amount: domain::Money::new(1, domain::Currency::USD).unwrap(),
+        }),
+        app::SystemEnvironment::shared().as_ref(),
+    );
+    orders.commit(Commit::<OrderWrite>::new(vec![], std::slice::from_ref(&forged))).await.unwrap();
 
     let publisher = Arc::new(aws_adapters::EventBridgePublisher::new(events.clone(), bus.clone()));
     let republish = ops::Republish::new(dynamo.clone(), publisher);
-    let tables = [names.orders.clone(), names.products.clone(), names.customers.clone()];
+    let tables = tables_of(&names);
     let dry = republish.run(&tables, since, None, true).await.unwrap();
     assert_eq!(dry.events.len(), 2, "{dry}");
+    assert_eq!(dry.refused.len(), 1, "{dry}");
+    assert!(dry.refused[0].contains(&forged.id().to_string()) && dry.refused[0].contains("shop.customers"), "{dry}");
     assert!(drain(&sqs, &target_url, 0).await.is_empty(), "a dry run puts nothing on the bus");
 
     let done = republish.run(&tables, since, None, false).await.unwrap();
@@ -199,7 +221,7 @@ async fn a_relay_failure_message_is_redriven_from_the_stream_and_a_trimmed_one_s
     }
     let publisher = Arc::new(aws_adapters::EventBridgePublisher::new(events.clone(), bus.clone()));
     let redrive = ops::Redrive::new(sqs.clone(), failures.clone(), publisher)
-        .reading_streams(Arc::new(aws_adapters::DynamoOutboxStream::new(streams.clone())));
+        .reading_streams(Arc::new(aws_adapters::DynamoOutboxStream::new(streams.clone())), tables_of(&names));
 
     let done = redrive.run(false, 100).await.unwrap();
     assert_eq!((done.examined, done.redriven.len(), done.left.len()), (2, 1, 1), "{done}");

@@ -15,13 +15,15 @@ use serde_json::{json, Value};
 pub const FUNCTIONS_MARKER: &str = "  # @functions";
 /// The text of shared.yaml's dashboard that the dead-letter queues' metrics replace.
 pub const QUEUE_METRICS_MARKER: &str = "@dead-letter-queue-metrics@";
+/// The text of shared.yaml's bus policy that the publishing functions' role ARNs replace.
+pub const PUBLISHER_ROLES_MARKER: &str = "@publisher-roles@";
 
 /// The shared part, as committed.
 pub const SHARED: &str = include_str!("../shared.yaml");
 
 #[derive(Debug, thiserror::Error)]
 pub enum GenerateError {
-    #[error("shared.yaml has no line `{0}`")]
+    #[error("shared.yaml lacks its marker `{0}`")]
     NoMarker(&'static str),
     #[error("{function} reads {var}, and the generator does not know where its value comes from")]
     UnknownVariable { function: Function, var: &'static str },
@@ -66,6 +68,9 @@ fn var_source(f: Function, var: &'static str) -> Result<&'static str, GenerateEr
         WAREHOUSE_REGION => "WarehouseRegion",
         WAREHOUSE_COUNTRY => "WarehouseCountry",
         DEFAULT_CREDIT_LIMIT => "DefaultCreditLimit",
+        CUSTOMERS_OUTBOX => "CustomersTable",
+        PRODUCTS_OUTBOX => "ProductsTable",
+        ORDERS_OUTBOX => "OrdersTable",
         _ => return Err(GenerateError::UnknownVariable { function: f, var }),
     })
 }
@@ -76,8 +81,25 @@ pub fn resource_ref(r: Resource) -> String {
         Resource::Table(t) => format!("!GetAtt {}.Arn", table_id(t)),
         Resource::Index(t, index) => format!("!Sub \"${{{}.Arn}}/index/{index}\"", table_id(t)),
         Resource::Stream(t) => format!("!GetAtt {}.StreamArn", table_id(t)),
-        Resource::Bus => "!GetAtt EventBus.Arn".to_owned(),
+        // By its ARN, built from its name, not `!GetAtt EventBus.Arn`: the bus's policy names the
+        // publishers' roles, so a reference from their statements back to it would be a cycle.
+        Resource::Bus => format!("!Sub \"{BUS_ARN}\""),
     }
+}
+
+/// The bus's ARN, from the name shared.yaml gives it.
+pub const BUS_ARN: &str =
+    "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${AWS::StackName}-bus";
+
+/// The logical id of the role SAM generates for a function.
+pub fn role_id(f: Function) -> String {
+    format!("{}FunctionRole", pascal(f.name()))
+}
+
+/// The roles of the functions that may put events on the bus (their manifest grants PutEvents),
+/// as the bus policy names them.
+pub fn publisher_roles() -> Vec<String> {
+    Function::ALL.into_iter().filter(|f| f.publishes()).map(|f| format!("!GetAtt {}.Arn", role_id(f))).collect()
 }
 
 /// A quoted YAML string (JSON's escaping is YAML's for double-quoted scalars).
@@ -188,6 +210,25 @@ fn function_alarms(f: Function, id: &str, out: &mut String) {
         }
         .write(out);
     }
+}
+
+/// A publisher refused an outbox record that named another context's source than its table's:
+/// a forgery or a bug, never published; one is enough to look.
+fn refused_records_alarm(f: Function, id: &str, out: &mut String) {
+    Alarm {
+        id: format!("{id}RefusedRecordsAlarm"),
+        description: format!(
+            "{f} refused an outbox record that speaks for another context than its table's. See docs/RUNBOOK.md, RefusedRecordsAlarm."
+        ),
+        namespace: bundle::telemetry::METRICS_NAMESPACE,
+        metric: app::measure::RELAY_RECORDS_REFUSED,
+        dimension: Some(("Function", f.name().to_owned())),
+        statistic: "Sum",
+        period: "60",
+        evaluation: (1, None),
+        threshold: "0",
+    }
+    .write(out);
 }
 
 const SSE_COMMENT_EVENTBRIDGE: &str =
@@ -448,6 +489,10 @@ fn checkov_skips(f: Function) -> Vec<(&'static str, String)> {
             "CKV_AWS_116",
             "Invoked synchronously by its queue's event source mapping; an event it keeps failing on moves to the queue's dead-letter queue.".to_owned(),
         )),
+        Trigger::TokenGeneration => skips.push((
+            "CKV_AWS_116",
+            "Invoked synchronously by the user pool while it issues tokens: its error fails that sign-in, nothing is left to dead-letter.".to_owned(),
+        )),
         // Asynchronous: it has its dead-letter queue.
         Trigger::Schedule { .. } => {}
     }
@@ -535,13 +580,16 @@ fn rule_failure(id: &str, retry: Retry, out: &mut String) {
 /// What a step's queue event source mapping calls, with the function's role.
 pub const EVENT_SOURCE_QUEUE_ACTIONS: [&str; 3] = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"];
 
-/// The function's `Events`.
+/// The function's `Events`: none for a saga step (its queue's event source mapping is a resource
+/// of its own) or a user pool's trigger (the pool names the function, and a permission lets it
+/// invoke it).
 fn events(f: Function, id: &str, out: &mut String) {
-    if let Trigger::Bus { .. } = f.trigger() {
+    if let Trigger::Bus { .. } | Trigger::TokenGeneration = f.trigger() {
         return;
     }
     out.push_str("      Events:\n");
     match f.trigger() {
+        Trigger::TokenGeneration => {}
         Trigger::Http { method, path, auth, .. } => {
             let _ = writeln!(
                 out,
@@ -743,6 +791,24 @@ fn timed_out_orders(id: &str, out: &mut String) {
     .write(out);
 }
 
+/// The user pool may invoke the function (its trigger), and nothing else is granted the same.
+fn user_pool_permission(id: &str, out: &mut String) {
+    let _ = write!(
+        out,
+        "  {id}UserPoolPermission:
+    Type: AWS::Lambda::Permission
+    Condition: UseCognito
+    Properties:
+      Action: lambda:InvokeFunction
+      FunctionName: !GetAtt {id}Function.Arn
+      Principal: cognito-idp.amazonaws.com
+      SourceAccount: !Ref AWS::AccountId
+      SourceArn: !GetAtt UserPool.Arn
+
+"
+    );
+}
+
 /// The comment that opens the group of functions of a kind of trigger.
 fn section(t: Trigger) -> &'static str {
     match t {
@@ -796,6 +862,14 @@ fn section(t: Trigger) -> &'static str {
   # queue says the sweeper is failing, replaying it only runs one more sweep.
 "
         }
+        Trigger::TokenGeneration => {
+            "  # ---- Identity ----------------------------------------------------------------------------------
+  # The user pool's pre token generation trigger (UserPool's LambdaConfig names it, event version
+  # 2, which needs the Essentials plan): the customer's email comes from the verified identity,
+  # and the API's JWT authorizer passes the access token's claims, where Cognito puts no email.
+  # Only the stack's own user pool may invoke it (none with an existing JwtIssuer).
+"
+        }
     }
 }
 
@@ -806,6 +880,9 @@ pub fn function_resources(f: Function, out: &mut String) -> Result<(), GenerateE
     function(f, &id, out)?;
     log_group(&id, out);
     function_alarms(f, &id, out);
+    if f.publishes() {
+        refused_records_alarm(f, &id, out);
+    }
     match f.trigger() {
         Trigger::Bus { rule, consumes, delivery } => {
             step_queue(f, &id, rule, consumes, delivery, out);
@@ -818,6 +895,7 @@ pub fn function_resources(f: Function, out: &mut String) -> Result<(), GenerateE
             timed_out_orders(&id, out);
         }
         Trigger::OutboxStream { .. } => relay_queues(Function::RedriveOutbox.trigger(), out),
+        Trigger::TokenGeneration => user_pool_permission(&id, out),
         Trigger::Http { .. } | Trigger::RelayFailures { .. } => {}
     }
     Ok(())
@@ -834,7 +912,7 @@ fn dashboard_queues() -> Vec<String> {
             Trigger::OutboxStream { .. } => {
                 queues.extend(["OutboxRelayFailureQueue".to_owned(), "OutboxRelayFailureDeadLetterQueue".to_owned()])
             }
-            Trigger::Http { .. } | Trigger::RelayFailures { .. } => {}
+            Trigger::Http { .. } | Trigger::RelayFailures { .. } | Trigger::TokenGeneration => {}
         }
     }
     queues
@@ -848,6 +926,10 @@ pub fn template(shared: &str) -> Result<String, GenerateError> {
     if !after.contains(QUEUE_METRICS_MARKER) {
         return Err(GenerateError::NoMarker(QUEUE_METRICS_MARKER));
     }
+    if !before.contains(PUBLISHER_ROLES_MARKER) {
+        return Err(GenerateError::NoMarker(PUBLISHER_ROLES_MARKER));
+    }
+    let before = before.replace(PUBLISHER_ROLES_MARKER, &publisher_roles().join(", "));
     let mut functions = String::new();
     let mut last: Option<std::mem::Discriminant<Trigger>> = None;
     for f in Function::ALL {

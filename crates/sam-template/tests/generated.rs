@@ -85,3 +85,75 @@ fn every_function_has_its_log_group_and_alarms_and_every_queue_its_age_alarm() {
         assert!(alarms.contains_key(&format!("{q}AgeAlarm")), "{q}");
     }
 }
+
+/// Issue 22: the bus trusted one principal tag, and a principal that could tag itself could speak
+/// for any context (say, an `OrderPriced` naming another customer's credit). Now PutEvents is
+/// denied to every principal that is not one of the publishing functions' roles (by ARN) or the
+/// operator's, and to every one without the tag: both conditions, each its own Deny.
+#[test]
+fn only_the_relays_roles_and_the_operators_may_put_events_and_only_with_the_tag() {
+    let t = generated();
+    let publishers: Vec<Function> = Function::ALL.into_iter().filter(|f| f.publishes()).collect();
+    assert_eq!(publishers, [Function::OutboxRelay, Function::RedriveOutbox], "only the relay's functions publish");
+    let roles: Vec<String> =
+        publishers.iter().map(|f| format!("{}.Arn", sam_template::generate::role_id(*f))).collect();
+    let denies: Vec<&Value> = t.root["Resources"]["EventBus"]["Properties"]["Policy"]["Statement"]
+        .as_array()
+        .expect("the bus has a policy")
+        .iter()
+        .filter(|s| s["Effect"] == "Deny" && s["Action"] == "events:PutEvents" && s["Principal"] == "*")
+        .collect();
+    let tag =
+        denies.iter().find_map(|s| s["Condition"]["StringNotEquals"]["aws:PrincipalTag/shop-saga-publisher"].as_str());
+    assert_eq!(tag, Some("outbox-relay"), "PutEvents is denied without the publisher tag");
+    let by_arn = denies
+        .iter()
+        .map(|s| &s["Condition"]["ArnNotEquals"]["aws:PrincipalArn"])
+        .find(|v| !v.is_null())
+        .expect("PutEvents is denied to every principal but the publishers' roles");
+    // `!If [HasOperatorPublisher, [roles..., operator], [roles...]]`
+    assert_eq!(by_arn[0], "HasOperatorPublisher");
+    let with_operator: Vec<String> = roles.iter().cloned().chain(["OperatorPublisherRoleArn".to_owned()]).collect();
+    assert_eq!(by_arn[1], serde_json::json!(with_operator));
+    assert_eq!(by_arn[2], serde_json::json!(roles));
+    for f in &publishers {
+        let p = &t.root["Resources"][format!("{}Function", pascal(f.name()))]["Properties"];
+        assert_eq!(p["Tags"]["shop-saga-publisher"], "outbox-relay", "{f}'s role carries the tag");
+        assert_eq!(p["PropagateTags"], true, "{f}: the tag reaches its role");
+    }
+}
+
+/// The bus's policy names the publishers' roles; were their statements to reference the bus
+/// back (`!GetAtt EventBus.Arn`), CloudFormation would refuse the cycle. They name it by ARN.
+#[test]
+fn no_function_statement_references_the_bus_resource() {
+    let text = template(SHARED).expect("generate");
+    let t = Template::parse(&text).expect("parse");
+    for f in t.functions().expect("functions") {
+        for s in &f.statements {
+            assert!(!s.resources.iter().any(|r| r.starts_with("EventBus")), "{}: {:?}", f.binary, s.resources);
+        }
+    }
+}
+
+/// The user pool runs the function the manifest declares as its token trigger, at event version
+/// 2 (the version that reaches access tokens, where the API's authorizer reads the email), on a
+/// plan that runs it, and only that pool may invoke it.
+#[test]
+fn the_user_pool_puts_the_verified_email_in_access_tokens_through_the_token_trigger() {
+    let t = generated();
+    let triggers: Vec<Function> =
+        Function::ALL.into_iter().filter(|f| matches!(f.trigger(), Trigger::TokenGeneration)).collect();
+    assert_eq!(triggers, [Function::TokenClaims]);
+    let id = pascal(Function::TokenClaims.name());
+    let pool = &t.root["Resources"]["UserPool"]["Properties"];
+    let config = &pool["LambdaConfig"]["PreTokenGenerationConfig"];
+    assert_eq!(config["LambdaArn"], format!("{id}Function.Arn"));
+    assert_eq!(config["LambdaVersion"], "V2_0");
+    assert!(matches!(pool["UserPoolTier"].as_str(), Some("ESSENTIALS" | "PLUS")), "{pool}");
+    let permission = &t.root["Resources"][format!("{id}UserPoolPermission")];
+    assert_eq!(permission["Condition"], "UseCognito");
+    assert_eq!(permission["Properties"]["Principal"], "cognito-idp.amazonaws.com");
+    assert_eq!(permission["Properties"]["SourceArn"], "UserPool.Arn");
+    assert_eq!(permission["Properties"]["FunctionName"], format!("{id}Function.Arn"));
+}

@@ -276,11 +276,12 @@ impl World {
         let customers = Arc::new(InMemoryCustomerRepository::default());
         let stores = Stores { orders: orders.clone(), products: products.clone(), customers: customers.clone() };
         let streams = MemoryStreams(vec![orders.clone(), products.clone(), customers.clone()]);
+        let sources = streams.sources();
         let redriven = Arc::new(Published::default());
         Ok(World {
             failed: vec![],
             given_up: HashSet::new(),
-            redrive: Redrive::new(Arc::new(streams), redriven.clone(), shared.clone()),
+            redrive: Redrive::new(Arc::new(streams), redriven.clone(), sources, shared.clone()),
             redriven,
             admin: Caller::new(shared.new_uuid(), true),
             rng: fastrand::Rng::with_seed(seed),
@@ -460,13 +461,13 @@ impl World {
         for i in 0..self.rng.usize(1..=3) {
             let cmd = RegisterCustomer {
                 name: CustomerName::parse("Sim Customer").map_err(|e| e.to_string())?,
-                email: Email::parse(&format!("c{i}@sim.example.com")).map_err(|e| e.to_string())?,
                 address: address()?,
             };
+            let email = Email::parse(&format!("c{i}@sim.example.com")).map_err(|e| e.to_string())?;
             let limit = usd(self.rng.i64(0..=150_000));
             let me = Caller::new(self.env_shared.new_uuid(), false);
             let svc = CustomerService::new(self.customers.clone(), self.env_shared.clone());
-            let c = svc.register(&me, cmd, limit, None).await;
+            let c = svc.register(&me, email, cmd, limit, None).await;
             customers.push(c.map_err(|e| e.to_string())?.resource.id());
         }
         let mut products = vec![];
