@@ -2,6 +2,9 @@
 # The one command that runs every test of the project (the README promises it; .ci/run calls it).
 # It installs what the tests need into project-local folders (.venv/, .scratch/) on first use:
 #   1. the template checks: cfn-lint (+ serverless rules), checkov, sam validate --lint, events/;
+#      and the dependency policy (deny.toml: licenses, bans, sources; with CHECK_ADVISORIES=1 the
+#      RustSec advisories too, which needs network to github.com: scripts/deny.sh), and the
+#      Python locks agree with their pins (scripts/lock-requirements.sh --check);
 #   2. the release `sam build` of every function (x86_64, what a deployment ships: see
 #      scripts/sam-build.sh), whose artifacts the end-to-end test deploys;
 #   3. every Rust test of the workspace against a private ministack (DynamoDB, Streams,
@@ -22,6 +25,10 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "template checks"
 ./scripts/check-template.sh
+
+step "dependency policy (cargo deny; the Python locks)"
+if [[ ${CHECK_ADVISORIES:-0} == 1 ]]; then ./scripts/deny.sh --advisories; else ./scripts/deny.sh; fi
+./scripts/lock-requirements.sh --check
 
 step "sam build (release)"
 ./scripts/sam-build.sh --release

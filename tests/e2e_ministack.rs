@@ -275,4 +275,26 @@ async fn the_deployed_bundle_runs_the_saga_end_to_end() {
     let silent: Vec<&String> = logs.iter().filter(|(_, n)| n.as_u64() == Some(0)).map(|(f, _)| f).collect();
     assert_eq!(logs.len(), bundle::Function::ALL.len());
     assert!(silent.is_empty(), "never invoked: {silent:?}");
+
+    // Last, as it would end the run if it failed: the deployed tables refuse to be deleted, and
+    // the user pool is protected too. (Nothing deletes the stack: ministack stops with the tests.)
+    let protected = harness(&["protected", &stack]);
+    for (table, outcome) in protected["tables"].as_object().expect("tables") {
+        let refused = outcome.as_str().unwrap_or_default();
+        assert!(refused.contains("protected against deletion"), "{table}: {refused}");
+    }
+    assert_eq!(protected["userPool"], "ACTIVE", "{protected}");
+}
+
+/// CloudFormation refuses, before it creates anything, a stack that names a JWT issuer and no
+/// audience: the authorizer would accept that issuer's tokens for any client.
+#[tokio::test]
+async fn a_jwt_issuer_without_an_audience_is_refused() {
+    let _ = ministack::sdk_config().await; // fails loudly without a ministack
+    let stack = format!("rules-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let outcomes = harness(&["rules", &stack]);
+    let refused = outcomes["issuer without audience"].as_str().unwrap_or_default();
+    assert!(refused.starts_with("refused: ") && refused.contains("JwtAudience"), "{outcomes}");
+    assert_eq!(outcomes["issuer with audience"], "created", "{outcomes}");
+    assert_eq!(outcomes["neither (the stack's user pool)"], "created", "{outcomes}");
 }

@@ -308,7 +308,9 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
     a.expect("get-customer.json", Expect::Status(200)).await;
     a.expect("get-customer.malformed-id.json", Expect::Status(400)).await;
     assert_eq!(a.expect("get-me.json", Expect::Status(200)).await["id"], local_runner::fixtures::CUSTOMER);
+    a.expect("get-me.id-token.json", Expect::Status(401)).await;
     a.expect("create-product.not-admin.json", Expect::Status(403)).await;
+    a.expect("create-product.comma-in-group-name.json", Expect::Status(403)).await;
     let added = a.expect("create-product.json", Expect::Status(201)).await;
     let again = a.expect("create-product.json", Expect::Status(201)).await;
     assert_eq!(added["id"], again["id"], "the same Idempotency-Key adds the product once");
@@ -407,7 +409,9 @@ async fn every_event_file_replays_through_its_function_calling_only_what_it_is_g
         "get-customer.json",
         "get-customer.malformed-id.json",
         "get-me.json",
+        "get-me.id-token.json",
         "create-product.not-admin.json",
+        "create-product.comma-in-group-name.json",
         "create-order.someone-elses-credit.json",
         "get-order.another-customer.json",
         "cancel-order.no-claims.json",

@@ -42,9 +42,10 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// Valid claims for `sub`, to be spoiled one way or another.
+/// Valid claims for `sub`, shaped as a Cognito access token's (`client_id`, no `aud`), to be
+/// spoiled one way or another.
 fn claims(sub: &str) -> Value {
-    json!({"sub": sub, "iss": ISSUER, "aud": AUDIENCE, "client_id": AUDIENCE, "token_use": "access",
+    json!({"sub": sub, "iss": ISSUER, "client_id": AUDIENCE, "token_use": "access",
            "iat": now(), "nbf": now(), "exp": now() + 600})
 }
 
@@ -76,7 +77,11 @@ fn corpus(r: &Running, a: &Attacker) -> Vec<Case> {
     let valid_a = atk.signed(&claims(&a.a));
     let (_h, payload, sig) = {
         let mut parts = valid_a.split('.');
-        (parts.next().unwrap_or("").to_owned(), parts.next().unwrap_or("").to_owned(), parts.next().unwrap_or("").to_owned())
+        (
+            parts.next().unwrap_or("").to_owned(),
+            parts.next().unwrap_or("").to_owned(),
+            parts.next().unwrap_or("").to_owned(),
+        )
     };
     let head = |h: Value| b64(&h);
     let order = system_tests::order_body(&a.b, &[(&a.product, 1)]);
@@ -104,7 +109,8 @@ fn corpus(r: &Running, a: &Attacker) -> Vec<Case> {
     let hs = |secret: &[u8]| {
         let mut h = Header::new(Algorithm::HS256);
         h.kid = Some(atk.kid.clone());
-        jsonwebtoken::encode(&h, &claims(&a.a), &EncodingKey::from_secret(secret)).expect("hs256")
+        let key = EncodingKey::from_secret(secret).expect("an HMAC key");
+        jsonwebtoken::encode(&h, &claims(&a.a), &key).expect("hs256")
     };
     out.push(unauth("HS256 signed with the public key set (algorithm confusion)", bearer(&hs(&jwks))));
     let n = idp.jwks().keys[0].to_owned();
@@ -121,11 +127,27 @@ fn corpus(r: &Running, a: &Attacker) -> Vec<Case> {
     let mut admin_claims = claims(&a.a);
     admin_claims["cognito:groups"] = json!(["admin"]);
     let forged_admin = foreign.sign(&rs256(Some(&atk.kid)), &admin_claims).expect("t");
-    out.push(case("401: an admin token from another key", "POST", "/products", bearer(&forged_admin), Some(a.product_body.clone()), 401, "unauthenticated"));
+    out.push(case(
+        "401: an admin token from another key",
+        "POST",
+        "/products",
+        bearer(&forged_admin),
+        Some(a.product_body.clone()),
+        401,
+        "unauthenticated",
+    ));
     let tampered = format!("{}.{}.{sig}", valid_a.split('.').next().unwrap_or(""), b64(&claims(&a.b)));
     out.push(unauth("payload swapped for customer B's", bearer(&tampered)));
     let tampered_admin = format!("{}.{}.{sig}", valid_a.split('.').next().unwrap_or(""), b64(&admin_claims));
-    out.push(case("401: payload tampered into an admin", "POST", "/products", bearer(&tampered_admin), Some(a.product_body.clone()), 401, "unauthenticated"));
+    out.push(case(
+        "401: payload tampered into an admin",
+        "POST",
+        "/products",
+        bearer(&tampered_admin),
+        Some(a.product_body.clone()),
+        401,
+        "unauthenticated",
+    ));
     let mut flipped = valid_a.clone().into_bytes();
     let last = flipped.len() - 2;
     flipped[last] = if flipped[last] == b'A' { b'B' } else { b'A' };
@@ -155,10 +177,54 @@ fn corpus(r: &Running, a: &Attacker) -> Vec<Case> {
             c.as_object_mut().map(|o| (o.remove("aud"), o.remove("client_id")));
         })),
     ));
+    out.push(unauth(
+        "another aud, our client_id (aud is read first, as API Gateway reads it)",
+        bearer(&spoil(&|c| c["aud"] = json!("another-app"))),
+    ));
+    out.push(unauth("an aud list without us, our client_id", bearer(&spoil(&|c| c["aud"] = json!(["another-app"])))));
+    out.push(unauth("an empty aud list, our client_id", bearer(&spoil(&|c| c["aud"] = json!([])))));
+    out.push(unauth("issued in the future", bearer(&spoil(&|c| c["iat"] = json!(now() + 600)))));
+    out.push(unauth("an issue time that is not a number", bearer(&spoil(&|c| c["iat"] = json!("yesterday")))));
+    // An ID token: `aud` is the app client, so the audience check alone lets it through.
+    let id_token = |c: &mut Value| {
+        c["token_use"] = json!("id");
+        c["aud"] = json!(AUDIENCE);
+        c.as_object_mut().map(|o| o.remove("client_id"));
+    };
+    out.push(unauth("an ID token (token_use: id)", bearer(&spoil(&id_token))));
+    let mut admin_id_token = admin_claims.clone();
+    id_token(&mut admin_id_token);
+    out.push(case(
+        "401: an admin's ID token",
+        "POST",
+        "/products",
+        bearer(&atk.signed(&admin_id_token)),
+        Some(a.product_body.clone()),
+        401,
+        "unauthenticated",
+    ));
+    out.push(unauth("no token_use", bearer(&spoil(&|c| drop(c.as_object_mut().map(|o| o.remove("token_use")))))));
+    out.push(unauth("token_use: Access", bearer(&spoil(&|c| c["token_use"] = json!("Access")))));
     out.push(unauth("a subject that is not a UUID", bearer(&spoil(&|c| c["sub"] = json!("admin")))));
     out.push(unauth("no subject", bearer(&spoil(&|c| drop(c.as_object_mut().map(|o| o.remove("sub")))))));
-    out.push(case("401: the token in the query string", "GET", format!("/me?access_token={valid_a}"), None, None, 401, "unauthenticated"));
-    out.push(case("401: cancel without a token", "POST", format!("/orders/{}/cancel", a.b_order), None, None, 401, "unauthenticated"));
+    out.push(case(
+        "401: the token in the query string",
+        "GET",
+        format!("/me?access_token={valid_a}"),
+        None,
+        None,
+        401,
+        "unauthenticated",
+    ));
+    out.push(case(
+        "401: cancel without a token",
+        "POST",
+        format!("/orders/{}/cancel", a.b_order),
+        None,
+        None,
+        401,
+        "unauthenticated",
+    ));
     out.push(case("401: order without a token", "POST", "/orders", None, Some(order.clone()), 401, "unauthenticated"));
 
     // ---- Authorization: customer A's valid token on B's things, and on admin operations --------
@@ -175,16 +241,37 @@ fn corpus(r: &Running, a: &Attacker) -> Vec<Case> {
         case(format!("403: A {name}"), method, path, ta.clone(), body, 403, "forbidden")
     };
     out.push(forbidden("orders on B's credit", "POST", "/orders".into(), Some(order.clone())));
-    out.push(forbidden("raises their own credit limit", "PUT", format!("/customers/{}/credit-limit", a.a),
-        Some(json!({"creditLimit": {"amount": 99_999_999, "currency": "USD"}}))));
+    out.push(forbidden(
+        "raises their own credit limit",
+        "PUT",
+        format!("/customers/{}/credit-limit", a.a),
+        Some(json!({"creditLimit": {"amount": 99_999_999, "currency": "USD"}})),
+    ));
     out.push(forbidden("adds a product at price 0", "POST", "/products".into(), Some(a.product_body.clone())));
-    out.push(forbidden("reprices a product to 0", "PATCH", format!("/products/{}", a.product),
-        Some(json!({"price": {"amount": 0, "currency": "USD"}}))));
-    out.push(forbidden("restocks", "POST", format!("/products/{}/restock", a.product), Some(json!({"quantity": 1000}))));
+    out.push(forbidden(
+        "reprices a product to 0",
+        "PATCH",
+        format!("/products/{}", a.product),
+        Some(json!({"price": {"amount": 0, "currency": "USD"}})),
+    ));
+    out.push(forbidden(
+        "restocks",
+        "POST",
+        format!("/products/{}/restock", a.product),
+        Some(json!({"quantity": 1000})),
+    ));
     out.push(forbidden("discontinues", "POST", format!("/products/{}/discontinue", a.product), None));
     let stranger = atk.signed(&claims(&Uuid::new_v4().to_string()));
     out.push(case("404: a signed-in stranger asks for /me", "GET", "/me", bearer(&stranger), None, 404, "not-found"));
-    out.push(case("404: a stranger reads B", "GET", format!("/customers/{}", a.b), bearer(&stranger), None, 404, "not-found"));
+    out.push(case(
+        "404: a stranger reads B",
+        "GET",
+        format!("/customers/{}", a.b),
+        bearer(&stranger),
+        None,
+        404,
+        "not-found",
+    ));
     out
 }
 
@@ -249,7 +336,13 @@ async fn the_hostile_token_corpus_is_refused_and_writes_nothing() {
             failures.push(format!("{}: a 401 without WWW-Authenticate", c.name));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases were not refused as expected:\n{}", failures.len(), corpus.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases were not refused as expected:\n{}",
+        failures.len(),
+        corpus.len(),
+        failures.join("\n")
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
     let after = (snapshot(&r, &at).await, r.system.published());
     assert_eq!(after, before, "a refused request wrote something or published an event");
@@ -263,17 +356,25 @@ async fn the_dev_identity_provider_serves_its_key_set_and_mints_tokens() {
     let jwks = r.send_anonymous("GET", "/.well-known/jwks.json", &[], None).await;
     assert_eq!(jwks.status, 200);
     let key = &jwks.body["keys"][0];
-    assert_eq!((key["kty"].as_str(), key["alg"].as_str(), key["use"].as_str()), (Some("RSA"), Some("RS256"), Some("sig")));
+    assert_eq!(
+        (key["kty"].as_str(), key["alg"].as_str(), key["use"].as_str()),
+        (Some("RSA"), Some("RS256"), Some("sig"))
+    );
     assert_eq!(key["kid"], r.system.identity.kid());
     let sub = Uuid::new_v4();
     let token = r.runner_token(sub, &["admin"]).await;
     let set: jsonwebtoken::jwk::JwkSet = serde_json::from_value(jwks.body.clone()).expect("a JWK set");
     let decoding = jsonwebtoken::DecodingKey::from_jwk(&set.keys[0]).expect("an RSA key");
     let mut v = jsonwebtoken::Validation::new(Algorithm::RS256);
-    v.set_audience(&[AUDIENCE]);
+    v.validate_aud = false; // a Cognito access token has no `aud`: its `client_id` is checked below
     v.set_issuer(&[ISSUER]);
     let data = jsonwebtoken::decode::<Value>(&token, &decoding, &v).expect("verifies against the served key set");
     assert_eq!(data.claims["sub"], sub.to_string());
+    assert_eq!(
+        (data.claims["client_id"].as_str(), data.claims["token_use"].as_str()),
+        (Some(AUDIENCE), Some("access"))
+    );
+    assert!(data.claims.get("aud").is_none(), "shaped as a Cognito access token: {}", data.claims);
     assert_eq!(data.claims["cognito:groups"], json!(["admin"]));
     assert_eq!(data.claims["email"], local_runner::identity::DevIdentityProvider::email_of(sub));
     assert_eq!(data.claims["email_verified"], json!(true));
@@ -284,8 +385,68 @@ async fn the_dev_identity_provider_serves_its_key_set_and_mints_tokens() {
         json!({"sub": sub, "groups": "admin"}),
         json!({"sub": sub, "role": "x"}),
         someone_elses,
+        json!({"sub": sub, "groups": ["ops admin"]}),
     ] {
-        let r = r.send_anonymous("POST", "/_local/token", &[], Some(bad.to_string().into_bytes())).await;
+        let r = r.send_anonymous("POST", "/_local/token", &[JSON], Some(bad.to_string().into_bytes())).await;
         assert_eq!(r.status, 400, "{bad}: {}", r.body);
+    }
+}
+
+const JSON: (&str, &str) = ("content-type", "application/json");
+
+/// `POST /_local/token` mints only for a request addressed to the loopback by name, in JSON: a web
+/// page that rebinds its DNS name to 127.0.0.1 sends its own name as the Host, and a form or a
+/// `text/plain` post (what a page may send cross-origin without a preflight) is not JSON.
+#[tokio::test]
+async fn the_token_endpoint_answers_only_json_requests_addressed_to_the_loopback() {
+    let r = system_tests::start().await;
+    let port = r.base.rsplit(':').next().expect("a port").to_owned();
+    let body = || Some(json!({"sub": Uuid::new_v4(), "groups": ["admin"]}).to_string().into_bytes());
+    let mint = |headers: Vec<(String, String)>| {
+        let r = &r;
+        async move {
+            let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            r.send_anonymous("POST", "/_local/token", &headers, body()).await
+        }
+    };
+    let host = |h: &str| ("host".to_owned(), h.to_owned());
+    let ct = |v: &str| ("content-type".to_owned(), v.to_owned());
+    for local in [format!("127.0.0.1:{port}"), format!("localhost:{port}"), format!("[::1]:{port}"), "localhost".into()]
+    {
+        let reply = mint(vec![host(&local), ct("application/json")]).await;
+        assert_eq!(reply.status, 200, "Host: {local}: {}", reply.body);
+        assert!(reply.body["accessToken"].is_string(), "Host: {local}");
+    }
+    let reply = mint(vec![ct("application/json; charset=utf-8")]).await;
+    assert_eq!(reply.status, 200, "with a charset: {}", reply.body);
+
+    let mut refused = vec![];
+    for foreign in [
+        format!("rebound.attacker.example:{port}"),
+        "rebound.attacker.example".to_owned(),
+        format!("127.0.0.1.attacker.example:{port}"),
+        format!("localhost.attacker.example:{port}"),
+        format!("192.168.1.20:{port}"),
+        format!("0.0.0.0:{port}"),
+    ] {
+        refused.push((
+            format!("Host: {foreign}"),
+            mint(vec![host(&foreign), ct("application/json")]).await,
+            403,
+            "forbidden",
+        ));
+    }
+    let two_hosts = vec![host(&format!("127.0.0.1:{port}")), host("attacker.example"), ct("application/json")];
+    refused.push(("two Host headers".to_owned(), mint(two_hosts).await, 403, "forbidden"));
+    for media in
+        ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonp"]
+    {
+        refused.push((format!("Content-Type: {media}"), mint(vec![ct(media)]).await, 415, "unsupported-media-type"));
+    }
+    refused.push(("no Content-Type".to_owned(), mint(vec![]).await, 415, "unsupported-media-type"));
+    for (name, reply, status, kind) in refused {
+        assert_eq!(reply.status, status, "{name}: {}", reply.body);
+        assert_eq!(reply.body["type"], format!("https://shop-saga.dev/problems/{kind}"), "{name}");
+        assert!(reply.body.get("accessToken").is_none(), "{name}: minted a token");
     }
 }

@@ -370,3 +370,46 @@ fn the_pending_timeout_covers_every_retry_window_on_the_saga_path() {
     assert!(min >= path, "PendingTimeoutSeconds MinValue {min} < the saga's retry windows {path}");
     assert!(default >= min, "the default {default} is below the minimum {min}");
 }
+
+/// The data outlives a mistake: each table and the user pool (whose `sub`s are the customers'
+/// ids) is kept when the stack is deleted or a change would replace it, and refuses a direct
+/// delete until its protection is turned off.
+#[test]
+fn the_tables_and_the_user_pool_are_retained_and_protected_from_deletion() {
+    let t = system_tests::template();
+    let retained = |id: &str, r: &Value| {
+        assert_eq!((&r["DeletionPolicy"], &r["UpdateReplacePolicy"]), (&json!("Retain"), &json!("Retain")), "{id}");
+    };
+    let tables = t.resources_of("AWS::DynamoDB::Table");
+    assert_eq!(tables.len(), 3, "{:?}", tables.keys());
+    for (id, r) in &tables {
+        retained(id, r);
+        assert_eq!(r["Properties"]["DeletionProtectionEnabled"], json!(true), "{id}");
+    }
+    let pools = t.resources_of("AWS::Cognito::UserPool");
+    assert_eq!(pools.len(), 1);
+    for (id, r) in &pools {
+        retained(id, r);
+        assert_eq!(r["Properties"]["DeletionProtection"], json!("ACTIVE"), "{id}");
+    }
+}
+
+/// API Gateway applies an HttpApi's DefaultRouteSettings to each route on its own, so the
+/// throttling parameters limit each route, not the API and not a client; their texts say so.
+#[test]
+fn the_throttling_parameters_say_they_limit_each_route() {
+    let t = system_tests::template();
+    let api = &t.resources_of("AWS::Serverless::HttpApi")["HttpApi"]["Properties"];
+    let settings = &api["DefaultRouteSettings"];
+    assert!(api.get("RouteSettings").is_none(), "no route overrides the default settings");
+    for (setting, param) in
+        [("ThrottlingRateLimit", "ApiThrottlingRateLimit"), ("ThrottlingBurstLimit", "ApiThrottlingBurstLimit")]
+    {
+        assert_eq!(settings[setting], json!(param), "{setting} is !Ref {param}");
+        let text = t.parameter(param)["Description"].as_str().unwrap_or_default().to_owned();
+        for says in ["each route", "per route", "not per client"] {
+            assert!(text.contains(says), "{param}'s description does not say {says:?}: {text}");
+        }
+        assert!(!text.contains("across all routes"), "{param}: {text}");
+    }
+}

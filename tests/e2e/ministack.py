@@ -23,6 +23,15 @@ credentials and region come from there; boto3 and sam honour AWS_ENDPOINT_URL):
                         closed local port), and its stream event sources give up on a failing
                         batch after 5 s instead of the template's hour (AWS's minimum is 60 s;
                         the test would wait minutes); off: as deployed again
+  protected STACK       tries to delete each of the stack's tables; prints {"tables": {id: the
+                        error, or "deleted"}, "userPool": its DeletionProtection}
+  rules STACK           creates stacks of template.yaml's Parameters and Rules (with the SAM
+                        transform, one placeholder resource) with JwtIssuer/JwtAudience set or
+                        not; prints {case: "created" or "refused: <message>"}
+
+Nothing here deletes the stack: ministack, and all it holds, stops when the tests end
+(scripts/with-ministack.sh), so the tables' and the user pool's deletion protection never stands
+in the way of a teardown.
 
 ministack ignores the OpenAPI body SAM generates for an HttpApi, so the API has no routes and no
 authorizer after the deploy: the harness creates what API Gateway would have created from it,
@@ -281,6 +290,57 @@ def down(stack, context, state):
     print(json.dumps({"context": context, "state": state, "functions": sorted(changed)}))
 
 
+def protected(stack):
+    """The deployed tables refuse DeleteTable; the user pool says it is protected (ministack
+    stores a pool's DeletionProtection but does not enforce it on DeleteUserPool)."""
+    resources = stack_resources(stack)
+    ddb = client("dynamodb")
+    tables = {}
+    for logical in ("CustomersTable", "ProductsTable", "OrdersTable"):
+        try:
+            ddb.delete_table(TableName=resources[logical]["PhysicalResourceId"])
+            tables[logical] = "deleted"
+        except ddb.exceptions.ClientError as e:
+            tables[logical] = f"{e.response['Error']['Code']}: {e.response['Error']['Message']}"
+    pool = client("cognito-idp").describe_user_pool(UserPoolId=resources["UserPool"]["PhysicalResourceId"])
+    print(json.dumps({"tables": tables, "userPool": pool["UserPool"].get("DeletionProtection")}))
+
+
+def rules(stack):
+    """template.yaml's Rules, as CloudFormation evaluates them at CreateStack (after the SAM
+    transform, which must keep them)."""
+    from samtranslator.yaml_helper import yaml_parse  # short-form tags to their long form
+
+    doc = yaml_parse((ROOT / "template.yaml").read_text())
+    probe = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Transform": doc["Transform"],
+        "Parameters": doc["Parameters"],
+        "Resources": {"Placeholder": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+    }
+    if "Rules" in doc:
+        probe["Rules"] = doc["Rules"]
+    cfn = client("cloudformation")
+    cases = {
+        "issuer without audience": {"JwtIssuer": "https://issuer.example.com", "JwtAudience": ""},
+        "issuer with audience": {"JwtIssuer": "https://issuer.example.com", "JwtAudience": "client-1"},
+        "neither (the stack's user pool)": {},
+    }
+    out = {}
+    for n, (case, params) in enumerate(cases.items()):
+        try:
+            cfn.create_stack(
+                StackName=f"{stack}-rules-{n}", TemplateBody=json.dumps(probe),
+                Capabilities=["CAPABILITY_AUTO_EXPAND"],
+                Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
+            )
+            out[case] = "created"
+        except cfn.exceptions.ClientError as e:
+            out[case] = f"refused: {e.response['Error']['Message']}"
+    print(json.dumps(out))
+
+
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
-    {"deploy": deploy, "invoke": invoke, "logs": logs, "token": token, "outage": outage, "down": down, "grep": grep, "tap": tap, "drain": drain}[cmd](*args)
+    {"deploy": deploy, "invoke": invoke, "logs": logs, "token": token, "outage": outage, "down": down, "grep": grep,
+     "tap": tap, "drain": drain, "protected": protected, "rules": rules}[cmd](*args)

@@ -118,7 +118,7 @@ impl Api {
             .send_anonymous(
                 "POST",
                 "/_local/token",
-                &[],
+                &[("content-type", "application/json")],
                 Some(json!({"sub": sub, "groups": groups}).to_string().into_bytes()),
             )
             .await;

@@ -251,4 +251,92 @@ mod tests {
         let text = format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&err));
         assert!(text.contains("onnect"), "a connection error, not a TLS configuration error: {text}");
     }
+
+    /// One DER element at the start of `der`: its tag, the whole element, and its contents.
+    fn der_element(der: &[u8]) -> (u8, &[u8], &[u8]) {
+        let (tag, first) = (der[0], der[1] as usize);
+        let (header, len) = if first < 0x80 {
+            (2, first)
+        } else {
+            let n = first & 0x7f;
+            (2 + n, der[2..2 + n].iter().fold(0usize, |acc, b| acc << 8 | *b as usize))
+        };
+        (tag, &der[..header + len], &der[header..header + len])
+    }
+
+    /// The DER SubjectPublicKeyInfo of a certificate: tbsCertificate's seventh field (after the
+    /// optional version, serial, signature algorithm, issuer, validity and subject).
+    fn subject_public_key_info(cert: &[u8]) -> &[u8] {
+        let (_, _, certificate) = der_element(cert);
+        let (_, _, mut tbs) = der_element(certificate);
+        if tbs[0] == 0xa0 {
+            tbs = &tbs[der_element(tbs).1.len()..];
+        }
+        for _ in 0..5 {
+            tbs = &tbs[der_element(tbs).1.len()..];
+        }
+        let (tag, spki, _) = der_element(tbs);
+        assert_eq!(tag, 0x30, "a SubjectPublicKeyInfo is a SEQUENCE");
+        spki
+    }
+
+    fn sha256_hex(bytes: &[u8]) -> String {
+        use sha2::Digest;
+        sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The bundled roots are exactly the five Amazon Trust Services publishes, byte for byte: a
+    /// swapped, added or altered certificate fails here. Pinned twice: the SHA-256 of each root's
+    /// public key (SubjectPublicKeyInfo) as https://www.amazontrust.com/repository/ lists it, and
+    /// the SHA-256 fingerprint of each self-signed certificate as the root programs list it (the
+    /// Mozilla/CCADB entries; ATS publishes the certificates themselves, not their hashes).
+    #[test]
+    fn the_bundled_roots_are_the_five_amazon_trust_services_publishes() {
+        use base64::Engine;
+        const PUBLISHED: [(&str, &str, &str); 5] = [
+            (
+                "Amazon Root CA 1",
+                "fbe3018031f9586bcbf41727e417b7d1c45c2f47f93be372a17b96b50757d5a2",
+                "8ecde6884f3d87b1125ba31ac3fcb13d7016de7f57cc904fe1cb97c6ae98196e",
+            ),
+            (
+                "Amazon Root CA 2",
+                "7f4296fc5b6a4e3b35d3c369623e364ab1af381d8fa7121533c9d6c633ea2461",
+                "1ba5b2aa8c65401a82960118f80bec4f62304d83cec4713a19c39c011ea46db4",
+            ),
+            (
+                "Amazon Root CA 3",
+                "36abc32656acfc645c61b71613c4bf21c787f5cabbee48348d58597803d7abc9",
+                "18ce6cfe7bf14e60b2e347b8dfe868cb31d02ebb3ada271569f50343b46db3a4",
+            ),
+            (
+                "Amazon Root CA 4",
+                "f7ecded5c66047d28ed6466b543c40e0743abe81d109254dcf845d4c2c7853c5",
+                "e35d28419ed02025cfa69038cd623962458da5c695fbdea3c22b0bfb25897092",
+            ),
+            (
+                "Starfield Services Root Certificate Authority - G2",
+                "2b071c59a0a0ae76b0eadb2bad23bad4580b69c3601b630c2eaf0613afa83f92",
+                "568d6905a2c88708a4b3025190edcfedb1974a606a13c6e5290fcb2ae63edab5",
+            ),
+        ];
+        let pem = std::str::from_utf8(AMAZON_ROOTS).expect("PEM is text");
+        let certificates: Vec<Vec<u8>> = pem
+            .split("-----BEGIN CERTIFICATE-----")
+            .skip(1)
+            .map(|block| {
+                let body = block.split("-----END CERTIFICATE-----").next().unwrap_or_default();
+                let b64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+                base64::engine::general_purpose::STANDARD.decode(b64).expect("base64")
+            })
+            .collect();
+        assert_eq!(certificates.len(), PUBLISHED.len(), "the bundle holds exactly the five roots");
+        assert_eq!(pem.matches("-----END CERTIFICATE-----").count(), PUBLISHED.len());
+        for (cert, (name, spki, fingerprint)) in certificates.iter().zip(PUBLISHED) {
+            assert_eq!(sha256_hex(subject_public_key_info(cert)), spki, "{name}: public key");
+            assert_eq!(sha256_hex(cert), fingerprint, "{name}: certificate");
+            let printable = String::from_utf8_lossy(cert);
+            assert!(printable.contains(name), "{name}: named in the certificate");
+        }
+    }
 }

@@ -20,16 +20,31 @@ pub type Claims = HashMap<String, String>;
 /// The claim that lists a Cognito user's groups.
 pub const GROUPS_CLAIM: &str = "cognito:groups";
 
-/// The groups of a groups claim as an HttpApi JWT authorizer passes it: an array claim becomes
-/// one string, `[admin other]` (a JSON-looking `["admin","other"]` is read the same way).
-fn groups(claim: &str) -> impl Iterator<Item = &str> {
-    claim
-        .trim()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .split([' ', ','])
-        .map(|g| g.trim().trim_matches('"'))
-        .filter(|g| !g.is_empty())
+/// The claim that says what a Cognito token is for: `access` (an access token) or `id` (an ID token).
+pub const TOKEN_USE_CLAIM: &str = "token_use";
+
+/// The only `token_use` the API takes. An ID token carries the app client as its `aud`, so the
+/// authorizer lets it through; it is meant to tell the client who signed in, not to call an API.
+pub const ACCESS_TOKEN: &str = "access";
+
+/// The groups of a groups claim as an HttpApi JWT authorizer passes it: the token's array
+/// flattened to one string, `[admin ops]`, its items joined by one space. Cognito group names
+/// hold no whitespace, so the split is exact, and each name is compared whole: a group named
+/// `ops,admin` or `"admin"` is not `admin`. A claim of any other shape (no brackets, an empty
+/// name) lists no group: a claim this code does not understand grants nothing.
+///
+/// A JSON array (`["admin","ops"]`) is not read as one: no source of these claims writes it (API
+/// Gateway, ministack and the runner all flatten as above), and the same text is also the
+/// flattening of one group named `"admin","ops"`, which would then make its members admins.
+fn groups(claim: &str) -> Vec<&str> {
+    let Some(inner) = claim.strip_prefix('[').and_then(|c| c.strip_suffix(']')) else {
+        return vec![];
+    };
+    let names: Vec<&str> = inner.split(' ').collect();
+    if inner.is_empty() || names.iter().any(|n| n.is_empty() || n.contains(char::is_whitespace)) {
+        return vec![];
+    }
+    names
 }
 
 /// The caller, from the claims the JWT authorizer verified and put in the request context (the
@@ -42,11 +57,14 @@ pub fn caller(req: &Request) -> Result<Caller, ApiError> {
     }
     .map(|jwt| &jwt.claims)
     .ok_or(ApiError::Unauthenticated("this route needs a bearer token (Authorization: Bearer <JWT>)"))?;
+    if claims.get(TOKEN_USE_CLAIM).map(String::as_str) != Some(ACCESS_TOKEN) {
+        return Err(ApiError::Unauthenticated("the bearer token must be an access token (token_use: access)"));
+    }
     let subject = claims
         .get("sub")
         .and_then(|s| uuid::Uuid::parse_str(s).ok())
         .ok_or(ApiError::Unauthenticated("the token's subject must be a UUID"))?;
-    let admin = claims.get(GROUPS_CLAIM).is_some_and(|g| groups(g).any(|g| g == ADMIN_GROUP));
+    let admin = claims.get(GROUPS_CLAIM).is_some_and(|g| groups(g).contains(&ADMIN_GROUP));
     Ok(Caller::new(subject, admin))
 }
 
@@ -71,9 +89,13 @@ pub fn verified_email(req: &Request) -> Result<Email, ApiError> {
     )))
 }
 
-/// The claims API Gateway passes for `caller`'s token: `sub`, and `cognito:groups` for an admin.
+/// The claims API Gateway passes for `caller`'s access token: `sub`, `token_use`, and
+/// `cognito:groups` for an admin.
 pub fn claims_of(caller: &Caller) -> Claims {
-    let mut c = Claims::from([("sub".to_owned(), caller.subject().to_string())]);
+    let mut c = Claims::from([
+        ("sub".to_owned(), caller.subject().to_string()),
+        (TOKEN_USE_CLAIM.to_owned(), ACCESS_TOKEN.to_owned()),
+    ]);
     if caller.is_admin() {
         c.insert(GROUPS_CLAIM.to_owned(), format!("[{ADMIN_GROUP}]"));
     }
@@ -109,18 +131,38 @@ mod tests {
         lambda_http::http::Request::builder().uri("/me").body(Body::Empty).unwrap()
     }
 
+    /// An access token's claims for `sub`, as API Gateway passes them.
+    fn access(sub: Uuid) -> Claims {
+        Claims::from([("sub".to_owned(), sub.to_string()), (TOKEN_USE_CLAIM.to_owned(), ACCESS_TOKEN.to_owned())])
+    }
+
     #[test]
-    fn the_caller_is_the_subject_and_admin_is_a_group() {
+    fn the_caller_is_the_subject_and_admin_is_a_group_named_exactly_admin() {
         let sub = Uuid::new_v4();
         for (groups, admin) in [
             (None, false),
             (Some("[admin]"), true),
             (Some("[ops admin]"), true),
-            (Some("[\"admin\",\"ops\"]"), true),
+            (Some("[admin ops]"), true),
             (Some("[administrators]"), false),
+            (Some("[Admin]"), false),
             (Some(""), false),
+            (Some("[]"), false),
+            // One group whose name holds a comma, brackets or quotes is that group, not admin.
+            (Some("[ops,admin]"), false),
+            (Some("[admin,ops]"), false),
+            (Some("[[admin]]"), false),
+            (Some("[\"admin\"]"), false),
+            (Some("[\"ops\",\"admin\"]"), false),
+            // Not the flattened form of an array: no group at all.
+            (Some("admin"), false),
+            (Some("[admin"), false),
+            (Some("admin]"), false),
+            (Some("[ admin]"), false),
+            (Some("[ops  admin]"), false),
+            (Some("[admin\tops]"), false),
         ] {
-            let mut claims = Claims::from([("sub".to_owned(), sub.to_string())]);
+            let mut claims = access(sub);
             if let Some(g) = groups {
                 claims.insert(GROUPS_CLAIM.to_owned(), g.to_owned());
             }
@@ -129,6 +171,23 @@ mod tests {
         }
         let admin = Caller::new(sub, true);
         assert_eq!(caller(&with_claims(request(), claims_of(&admin))).unwrap(), admin);
+        let customer = Caller::new(sub, false);
+        assert_eq!(caller(&with_claims(request(), claims_of(&customer))).unwrap(), customer);
+    }
+
+    #[test]
+    fn an_id_token_or_a_token_without_token_use_is_unauthenticated() {
+        let sub = Uuid::new_v4();
+        for token_use in [Some("id"), Some("Access"), Some(""), Some("access "), None] {
+            let mut claims = access(sub);
+            claims.insert(GROUPS_CLAIM.to_owned(), "[admin]".to_owned());
+            match token_use {
+                Some(u) => claims.insert(TOKEN_USE_CLAIM.to_owned(), u.to_owned()),
+                None => claims.remove(TOKEN_USE_CLAIM),
+            };
+            let refused = caller(&with_claims(request(), claims));
+            assert!(matches!(refused, Err(ApiError::Unauthenticated(_))), "token_use {token_use:?}: {refused:?}");
+        }
     }
 
     #[test]
@@ -155,7 +214,8 @@ mod tests {
     #[test]
     fn no_claims_or_a_subject_that_is_not_a_uuid_is_unauthenticated() {
         assert!(matches!(caller(&request()), Err(ApiError::Unauthenticated(_))));
-        let odd = Claims::from([("sub".to_owned(), "auth0|123".to_owned())]);
+        let mut odd = access(Uuid::new_v4());
+        odd.insert("sub".to_owned(), "auth0|123".to_owned());
         assert!(matches!(caller(&with_claims(request(), odd)), Err(ApiError::Unauthenticated(_))));
         assert!(matches!(caller(&with_claims(request(), Claims::new())), Err(ApiError::Unauthenticated(_))));
     }

@@ -34,8 +34,9 @@ use crate::views::{CustomerView, OrderView, PageView, ProductView, QuoteView, Ti
 /// lines) is a few kilobytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-fn is_json(req: &Request) -> bool {
-    req.headers()
+/// Whether a request's `Content-Type` is `application/json` (parameters such as `charset` aside).
+pub fn is_json(headers: &lambda_http::http::HeaderMap) -> bool {
+    headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .map(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"))
@@ -48,7 +49,7 @@ where
     D: DeserializeOwned,
     C: TryFrom<D, Error = DomainError>,
 {
-    if !is_json(req) {
+    if !is_json(req.headers()) {
         return Err(ApiError::UnsupportedMediaType);
     }
     let bytes: &[u8] = req.body().as_ref();

@@ -5,8 +5,10 @@
 //! request at `POST /_local/token` (routes of the runner only, never of the template). Requests
 //! to routes behind the authorizer are checked as the HttpApi JWT authorizer checks them: a
 //! bearer token in `Authorization`, RS256 only, a `kid` found in the key set, the signature, the
-//! issuer, the audience (`aud`, or `client_id` as in Cognito access tokens), `exp` and `nbf`. The
-//! verified claims reach the handler where API Gateway puts them,
+//! issuer, the audience (`aud` when the token has one, else `client_id`, as Cognito access tokens
+//! carry it), `exp`, `nbf` and `iat` (not in the future); and, as the handlers check again,
+//! `token_use: access` (an ID token names the app client as its audience too, so the audience
+//! alone lets it through). The verified claims reach the handler where API Gateway puts them,
 //! `requestContext.authorizer.jwt.claims`, flattened to strings the way it flattens them
 //! ([`with_claims`]).
 //!
@@ -53,6 +55,8 @@ pub enum Rejection {
     NotYetValid,
     Issuer,
     Audience,
+    IssuedInTheFuture,
+    NotAnAccessToken,
 }
 
 impl std::fmt::Display for Rejection {
@@ -73,16 +77,18 @@ impl Rejection {
             Rejection::NotYetValid => "the token is not valid yet",
             Rejection::Issuer => "the token was issued by another issuer",
             Rejection::Audience => "the token is for another audience",
+            Rejection::IssuedInTheFuture => "the token's issue time is in the future",
+            Rejection::NotAnAccessToken => "the bearer token must be an access token (token_use: access)",
         }
     }
 }
 
 pub use handlers::claims::{with_claims, Claims};
-use handlers::claims::{EMAIL_CLAIM, EMAIL_VERIFIED_CLAIM};
+use handlers::claims::{ACCESS_TOKEN, EMAIL_CLAIM, EMAIL_VERIFIED_CLAIM, TOKEN_USE_CLAIM};
 
-/// The claims API Gateway passes for `caller`'s token from this provider: `sub`, the admin group
-/// for an admin, and their verified email (for requests built in process: the simulation, the
-/// benches).
+/// The claims API Gateway passes for `caller`'s access token from this provider: `sub`,
+/// `token_use`, the admin group for an admin, and their verified email (for requests built in
+/// process: the simulation, the benches).
 pub fn claims_of(caller: &app::access::Caller) -> Claims {
     let mut c = handlers::claims::claims_of(caller);
     c.insert(EMAIL_CLAIM.to_owned(), DevIdentityProvider::email_of(caller.subject()));
@@ -158,17 +164,16 @@ impl DevIdentityProvider {
     }
 
     /// The claims of an access token for `subject`, valid from `now` for [`TOKEN_TTL`], shaped
-    /// like an access token of the stack's user pool (with `aud` as well as `client_id`, and the
-    /// verified email its pre token generation trigger adds).
+    /// like a Cognito access token's: `client_id` and no `aud`, `token_use: access`, and the
+    /// verified email the stack's pre token generation trigger adds.
     pub fn claims(subject: Uuid, groups: &[String], now: DateTime<Utc>) -> Value {
         let mut c = json!({
             "sub": subject.to_string(),
             EMAIL_CLAIM: Self::email_of(subject),
             EMAIL_VERIFIED_CLAIM: true,
             "iss": ISSUER,
-            "aud": AUDIENCE,
             "client_id": AUDIENCE,
-            "token_use": "access",
+            TOKEN_USE_CLAIM: ACCESS_TOKEN,
             "iat": now.timestamp(),
             "nbf": now.timestamp(),
             "exp": (now + TOKEN_TTL).timestamp(),
@@ -204,7 +209,7 @@ impl DevIdentityProvider {
         let mut v = Validation::new(Algorithm::RS256);
         v.leeway = 0;
         v.validate_nbf = true;
-        v.validate_aud = false; // `aud` or `client_id`: checked below, as API Gateway does
+        v.validate_aud = false; // `aud`, else `client_id`: checked below, as API Gateway does
         v.set_issuer(&[ISSUER]);
         v.set_required_spec_claims(&["exp", "iss", "sub"]);
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &self.decoding, &v).map_err(|e| {
@@ -219,13 +224,25 @@ impl DevIdentityProvider {
             }
         })?;
         let claims = data.claims;
+        // API Gateway reads `client_id` only when the token has no `aud`: a token for another
+        // audience does not pass on the strength of its `client_id`.
         let audience_ok = match claims.get("aud") {
             Some(Value::String(a)) => a == AUDIENCE,
             Some(Value::Array(a)) => a.iter().any(|a| a.as_str() == Some(AUDIENCE)),
-            _ => false,
-        } || claims.get("client_id").and_then(Value::as_str) == Some(AUDIENCE);
+            Some(_) => false,
+            None => claims.get("client_id").and_then(Value::as_str) == Some(AUDIENCE),
+        };
         if !audience_ok {
             return Err(Rejection::Audience);
+        }
+        match claims.get("iat").map(Value::as_f64) {
+            None => {}
+            Some(Some(iat)) if iat <= Utc::now().timestamp() as f64 => {}
+            Some(Some(_)) => return Err(Rejection::IssuedInTheFuture),
+            Some(None) => return Err(Rejection::Malformed),
+        }
+        if claims.get(TOKEN_USE_CLAIM).and_then(Value::as_str) != Some(ACCESS_TOKEN) {
+            return Err(Rejection::NotAnAccessToken);
         }
         Ok(claims.into_iter().map(|(k, v)| (k, flatten(&v))).collect())
     }
@@ -244,13 +261,39 @@ fn flatten(v: &Value) -> String {
     }
 }
 
-/// What `POST /_local/token` accepts.
+/// What `POST /_local/token` accepts: a subject, and groups named as Cognito names them (1 to 128
+/// characters, no whitespace), so that a token's groups flatten exactly as API Gateway flattens
+/// them.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     pub sub: Uuid,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "group_names")]
     pub groups: Vec<String>,
+}
+
+fn group_names<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let groups = Vec::<String>::deserialize(d)?;
+    match groups.iter().find(|g| g.is_empty() || g.chars().count() > 128 || g.contains(char::is_whitespace)) {
+        Some(bad) => Err(serde::de::Error::custom(format!(
+            "group {bad:?}: a Cognito group name has 1 to 128 characters and no whitespace"
+        ))),
+        None => Ok(groups),
+    }
+}
+
+/// Whether a `Host` header (or a request target's authority) names this machine's loopback:
+/// `127.0.0.1`, `localhost` or `[::1]`, with any port. `POST /_local/token` answers only such
+/// requests: a web page that rebinds its own DNS name to 127.0.0.1 still sends its own name as
+/// the `Host`, so it cannot mint tokens from the browser of whoever runs the runner.
+pub fn is_loopback_authority(value: &str) -> bool {
+    let (host, port) = match value.strip_prefix("[::1]") {
+        Some(port) => ("[::1]", port),
+        None => value.split_at(value.find(':').unwrap_or(value.len())),
+    };
+    let port_ok = port.is_empty()
+        || port.strip_prefix(':').is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok());
+    (host == "127.0.0.1" || host == "[::1]" || host.eq_ignore_ascii_case("localhost")) && port_ok
 }
 
 #[cfg(test)]
@@ -267,8 +310,76 @@ mod tests {
         assert_eq!(claims["cognito:groups"], "[admin ops]");
         assert_eq!(claims["email"], DevIdentityProvider::email_of(sub));
         assert_eq!(claims["email_verified"], "true", "a verified address, flattened as API Gateway does");
+        assert_eq!((claims["token_use"].as_str(), claims["client_id"].as_str()), ("access", AUDIENCE));
+        assert!(!claims.contains_key("aud"), "a Cognito access token has client_id and no aud");
         assert_eq!(idp.verify(Some(&t)).unwrap()["sub"], sub.to_string(), "the Bearer prefix is optional");
         assert_eq!(idp.jwks().keys.len(), 1);
         assert_eq!(idp.jwks().keys[0].common.key_id.as_deref(), Some(idp.kid()));
+    }
+
+    #[test]
+    fn the_authorizer_reads_aud_before_client_id_and_takes_access_tokens_issued_in_the_past() {
+        let idp = DevIdentityProvider::shared().unwrap();
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(idp.kid().to_owned());
+        let now = Utc::now();
+        let check = |spoil: &dyn Fn(&mut Value)| {
+            let mut c = DevIdentityProvider::claims(Uuid::new_v4(), &[], now);
+            spoil(&mut c);
+            idp.verify(Some(&idp.sign(&header, &c).unwrap())).map(|_| ())
+        };
+        assert_eq!(check(&|_| {}), Ok(()), "a Cognito access token: client_id, no aud");
+        assert_eq!(check(&|c| c["aud"] = json!(AUDIENCE)), Ok(()));
+        assert_eq!(check(&|c| c["aud"] = json!(["other", AUDIENCE])), Ok(()));
+        assert_eq!(check(&|c| c["aud"] = json!("other")), Err(Rejection::Audience), "aud wins over client_id");
+        assert_eq!(check(&|c| c["aud"] = json!([])), Err(Rejection::Audience));
+        assert_eq!(
+            check(&|c| c["iat"] = json!((now + chrono::Duration::seconds(60)).timestamp())),
+            Err(Rejection::IssuedInTheFuture)
+        );
+        assert_eq!(check(&|c| c["iat"] = json!("now")), Err(Rejection::Malformed));
+        assert_eq!(check(&|c| drop(c.as_object_mut().map(|o| o.remove("iat")))), Ok(()), "iat is optional, as on AWS");
+        assert_eq!(check(&|c| c["token_use"] = json!("id")), Err(Rejection::NotAnAccessToken));
+        assert_eq!(
+            check(&|c| drop(c.as_object_mut().map(|o| o.remove("token_use")))),
+            Err(Rejection::NotAnAccessToken)
+        );
+    }
+
+    #[test]
+    fn only_the_loopback_by_name_is_a_local_host() {
+        for local in ["127.0.0.1", "127.0.0.1:3000", "localhost", "LocalHost:8080", "[::1]", "[::1]:3000"] {
+            assert!(is_loopback_authority(local), "{local}");
+        }
+        for foreign in [
+            "",
+            "evil.example",
+            "evil.example:3000",
+            "127.0.0.1.evil.example",
+            "localhost.evil.example",
+            "127.0.0.2",
+            "0.0.0.0:3000",
+            "[::2]:3000",
+            "user@127.0.0.1",
+            "evil.example@127.0.0.1:3000",
+            "127.0.0.1:port",
+            "127.0.0.1:+80",
+            "127.0.0.1:",
+            "127.0.0.1:99999",
+            "[::1]evil",
+        ] {
+            assert!(!is_loopback_authority(foreign), "{foreign}");
+        }
+    }
+
+    #[test]
+    fn a_token_request_names_its_groups_as_cognito_does() {
+        let sub = Uuid::new_v4();
+        let ok: TokenRequest = serde_json::from_value(json!({"sub": sub, "groups": ["admin", "ops,x"]})).unwrap();
+        assert_eq!(ok.groups, ["admin", "ops,x"]);
+        for bad in [json!(["ops admin"]), json!([""]), json!(["a\tb"]), json!(["x".repeat(129)])] {
+            let refused = serde_json::from_value::<TokenRequest>(json!({"sub": sub, "groups": bad}));
+            assert!(refused.is_err(), "{bad}");
+        }
     }
 }

@@ -199,5 +199,7 @@ fn banner(port: u16, system: &LocalSystem, seeded: &seed::Seeded, admin: &app::a
     println!("  curl -s {url}/orders/<order-id> {auth}          # APPROVED a moment later");
     println!("  curl -s {url}/customers/{customer}/orders {auth}");
     println!("  curl -s -X POST {url}/orders/<order-id>/cancel {auth}");
-    println!("  curl -s -X POST {url}/_local/token -d '{{\"sub\":\"'$(uuidgen)'\"}}'   # a new customer's token\n");
+    println!(
+        "  curl -s -X POST {url}/_local/token -H 'content-type: application/json' -d '{{\"sub\":\"'$(uuidgen)'\"}}'   # a new customer's token\n"
+    );
 }

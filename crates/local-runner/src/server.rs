@@ -42,7 +42,7 @@ async fn handle(
         Ok(c) => c.to_bytes(),
         Err(_) => return Ok(to_hyper(problem_response(&ApiError::PayloadTooLarge { max: MAX_REQUEST_BYTES }, &path))),
     };
-    if let Some(r) = identity_route(&system, parts.method.as_str(), &path, &bytes) {
+    if let Some(r) = identity_route(&system, &parts, &path, &bytes) {
         return Ok(to_hyper(r));
     }
     let function = match system.routes.resolve(parts.method.as_str(), &path) {
@@ -94,12 +94,17 @@ async fn handle(
 /// The runner's own routes (never in the template): the OpenAPI document, and the development
 /// identity provider's key set and a token for any subject, so that requests can be made as any
 /// customer or as an admin.
-fn identity_route(system: &LocalSystem, method: &str, path: &str, body: &[u8]) -> Option<lambda_http::Response<Body>> {
-    match (method, path) {
+fn identity_route(
+    system: &LocalSystem,
+    request: &hyper::http::request::Parts,
+    path: &str,
+    body: &[u8],
+) -> Option<lambda_http::Response<Body>> {
+    match (request.method.as_str(), path) {
         ("GET", JWKS_PATH) => Some(json_response(200, &serde_json::to_value(system.identity.jwks()).ok()?)),
         // The API's OpenAPI document, as generated from the code (docs/openapi.json).
         ("GET", OPENAPI_PATH) => Some(json_response(200, &bundle::openapi::document())),
-        ("POST", TOKEN_PATH) => Some(match serde_json::from_slice::<identity::TokenRequest>(body) {
+        ("POST", TOKEN_PATH) => Some(match token_request(request, body) {
             Ok(r) => match system.identity.token(r.sub, &r.groups) {
                 Ok(t) => json_response(200, &serde_json::json!({ "accessToken": t, "tokenType": "Bearer" })),
                 Err(e) => problem_response(
@@ -107,10 +112,31 @@ fn identity_route(system: &LocalSystem, method: &str, path: &str, body: &[u8]) -
                     path,
                 ),
             },
-            Err(e) => problem_response(&ApiError::InvalidBody(e), path),
+            Err(e) => problem_response(&e, path),
         }),
         _ => None,
     }
+}
+
+/// A token request, if it may be answered: addressed to the loopback by name (`Host`, and the
+/// target's authority if it has one: no DNS rebinding from a web page), JSON (a page cannot send
+/// that cross-origin without a CORS preflight, which the runner never grants), of the right shape.
+fn token_request(request: &hyper::http::request::Parts, body: &[u8]) -> Result<identity::TokenRequest, ApiError> {
+    let mut hosts = request.headers.get_all(hyper::header::HOST).iter();
+    let host_ok = match (hosts.next(), hosts.next()) {
+        (Some(host), None) => host.to_str().is_ok_and(identity::is_loopback_authority),
+        _ => false,
+    };
+    let target_ok = request.uri.authority().is_none_or(|a| identity::is_loopback_authority(a.as_str()));
+    if !(host_ok && target_ok) {
+        return Err(ApiError::App(app::AppError::Forbidden(
+            "development tokens are minted only for requests to 127.0.0.1, localhost or [::1]",
+        )));
+    }
+    if !handlers::http::is_json(&request.headers) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    serde_json::from_slice::<identity::TokenRequest>(body).map_err(ApiError::InvalidBody)
 }
 
 fn json_response(status: u16, body: &serde_json::Value) -> lambda_http::Response<Body> {
