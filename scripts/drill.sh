@@ -15,7 +15,7 @@ DRILL_SECONDS=${DRILL_SECONDS:-customers:600,products:50,bus:300} DRILL_REPORT=$
   echo "# Outage drills"
   echo
   echo "What \`scripts/drill.sh\` measured on the deployed stack (the release SAM build on ministack),"
-  echo "$(date -u +%Y-%m-%d), on a 2-core machine. Each row: one context down while eight buyers keep"
+  echo "$(date -u +%Y-%m-%d) at $(git rev-parse --short HEAD), on a 2-core machine. Each row: one context down while eight buyers keep"
   echo "ordering and reading; every order of the window settled on its merits, none TIMED_OUT, and"
   echo "the books balanced (tests/drills.rs checks each). What each outage does to an order, by length:"
   echo "[RUNBOOK.md](RUNBOOK.md#when-a-context-is-down-what-happens-to-the-orders-placed-meanwhile)."

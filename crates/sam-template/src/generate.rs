@@ -472,29 +472,20 @@ fn checkov_skips(f: Function) -> Vec<(&'static str, String)> {
         ("CKV_AWS_117", vpc),
         ("CKV_AWS_173", "The variables are table and bus names and tuning values, no secrets; Lambda encrypts them at rest with its service key.".to_owned()),
     ];
-    match f.trigger() {
-        Trigger::Http { .. } => skips.push((
-            "CKV_AWS_116",
-            "Invoked synchronously by API Gateway: the caller gets the error, a dead-letter queue would never receive anything.".to_owned(),
-        )),
-        Trigger::OutboxStream { .. } => skips.push((
-            "CKV_AWS_116",
-            "Invoked synchronously by the stream event source mapping; failed batches go to its OnFailure queue (OutboxRelayFailureQueue).".to_owned(),
-        )),
-        Trigger::RelayFailures { .. } => skips.push((
-            "CKV_AWS_116",
-            "Invoked synchronously by the SQS event source mapping; a message it cannot handle goes to the queue's dead-letter queue (OutboxRelayFailureDeadLetterQueue).".to_owned(),
-        )),
-        Trigger::Bus { .. } => skips.push((
-            "CKV_AWS_116",
-            "Invoked synchronously by its queue's event source mapping; an event it keeps failing on moves to the queue's dead-letter queue.".to_owned(),
-        )),
-        Trigger::TokenGeneration => skips.push((
-            "CKV_AWS_116",
-            "Invoked synchronously by the user pool while it issues tokens: its error fails that sign-in, nothing is left to dead-letter.".to_owned(),
-        )),
+    // How it is invoked, where no dead-letter queue of Lambda's own would ever receive anything.
+    let synchronous = match f.trigger() {
+        Trigger::Http { .. } => {
+            Some("Invoked synchronously by API Gateway: the caller gets the error, a dead-letter queue would never receive anything.")
+        }
+        Trigger::OutboxStream { .. } => Some("Invoked synchronously by the stream event source mapping; failed batches go to its OnFailure queue (OutboxRelayFailureQueue)."),
+        Trigger::RelayFailures { .. } => Some("Invoked synchronously by the SQS event source mapping; a message it cannot handle goes to the queue's dead-letter queue (OutboxRelayFailureDeadLetterQueue)."),
+        Trigger::Bus { .. } => Some("Invoked synchronously by its queue's event source mapping; an event it keeps failing on moves to the queue's dead-letter queue."),
+        Trigger::TokenGeneration => Some("Invoked synchronously by the user pool while it issues tokens: its error fails that sign-in, nothing is left to dead-letter."),
         // Asynchronous: it has its dead-letter queue.
-        Trigger::Schedule { .. } => {}
+        Trigger::Schedule { .. } => None,
+    };
+    if let Some(why) = synchronous {
+        skips.push(("CKV_AWS_116", why.to_owned()));
     }
     skips
 }
