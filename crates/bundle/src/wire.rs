@@ -221,6 +221,17 @@ pub fn wire_with<R: Resources + ?Sized, B: Build>(
     let orders = || Ok::<_, WireError>(OrderService::new(res.orders()?, env.clone()));
     let saga = || Ok::<_, WireError>(OrderSaga::new(res.orders()?, env.clone()));
     let replica = || Ok::<_, WireError>(ReplicaService::new(res.orders()?, env.clone()));
+    // A route's arm: its service and its handler, behind the edge its declaration names.
+    macro_rules! authed {
+        ($service:expr, $handle:path) => {
+            authed(build, function, $service, |s, who, r| async move { $handle(&s, who, r).await })?
+        };
+    }
+    macro_rules! public {
+        ($service:expr, $handle:path) => {
+            public(build, function, $service, |s, r| async move { $handle(&s, r).await })?
+        };
+    }
     Ok(match function {
         F::CreateCustomer => {
             let registration = (customers()?, config.default_credit_limit()?);
@@ -228,50 +239,26 @@ pub fn wire_with<R: Resources + ?Sized, B: Build>(
                 h::create_customer(&s, limit, who, r).await
             })?
         }
-        F::GetCustomer => {
-            authed(build, function, customers()?, |s, who, r| async move { h::get_customer(&s, who, r).await })?
-        }
-        F::GetMe => authed(build, function, customers()?, |s, who, r| async move { h::get_me(&s, who, r).await })?,
-        F::FindOrderHistory => {
-            authed(build, function, orders()?, |s, who, r| async move { h::find_order_history(&s, who, r).await })?
-        }
-        F::CreateProduct => {
-            authed(build, function, products()?, |s, who, r| async move { h::create_product(&s, who, r).await })?
-        }
-        F::GetProduct => public(build, function, products()?, |s, r| async move { h::get_product(&s, r).await })?,
-        F::ListProducts => public(build, function, products()?, |s, r| async move { h::list_products(&s, r).await })?,
+        F::GetCustomer => authed!(customers()?, h::get_customer),
+        F::GetMe => authed!(customers()?, h::get_me),
+        F::FindOrderHistory => authed!(orders()?, h::find_order_history),
+        F::CreateProduct => authed!(products()?, h::create_product),
+        F::GetProduct => public!(products()?, h::get_product),
+        F::ListProducts => public!(products()?, h::list_products),
         F::CreateOrder => {
             let placement = OrderPlacement::new(res.orders()?, config.shipping()?, env.clone());
-            authed(build, function, placement, |s, who, r| async move { h::create_order(&s, who, r).await })?
+            authed!(placement, h::create_order)
         }
-        F::GetOrder => authed(build, function, orders()?, |s, who, r| async move { h::get_order(&s, who, r).await })?,
-        F::ListOrders => {
-            authed(build, function, orders()?, |s, who, r| async move { h::list_orders(&s, who, r).await })?
-        }
-        F::GetOrderTimeline => {
-            authed(build, function, orders()?, |s, who, r| async move { h::get_order_timeline(&s, who, r).await })?
-        }
-        F::CancelOrder => {
-            authed(build, function, orders()?, |s, who, r| async move { h::cancel_order(&s, who, r).await })?
-        }
-        F::QuoteShipping => {
-            public(build, function, config.shipping()?, |s, r| async move { h::quote_shipping(&s, r).await })?
-        }
-        F::UpdateProduct => {
-            authed(build, function, products()?, |s, who, r| async move { h::update_product(&s, who, r).await })?
-        }
-        F::RestockProduct => {
-            authed(build, function, products()?, |s, who, r| async move { h::restock_product(&s, who, r).await })?
-        }
-        F::DiscontinueProduct => {
-            authed(build, function, products()?, |s, who, r| async move { h::discontinue_product(&s, who, r).await })?
-        }
-        F::UpdateCustomer => {
-            authed(build, function, customers()?, |s, who, r| async move { h::update_customer(&s, who, r).await })?
-        }
-        F::ChangeCreditLimit => {
-            authed(build, function, customers()?, |s, who, r| async move { h::change_credit_limit(&s, who, r).await })?
-        }
+        F::GetOrder => authed!(orders()?, h::get_order),
+        F::ListOrders => authed!(orders()?, h::list_orders),
+        F::GetOrderTimeline => authed!(orders()?, h::get_order_timeline),
+        F::CancelOrder => authed!(orders()?, h::cancel_order),
+        F::QuoteShipping => public!(config.shipping()?, h::quote_shipping),
+        F::UpdateProduct => authed!(products()?, h::update_product),
+        F::RestockProduct => authed!(products()?, h::restock_product),
+        F::DiscontinueProduct => authed!(products()?, h::discontinue_product),
+        F::UpdateCustomer => authed!(customers()?, h::update_customer),
+        F::ChangeCreditLimit => authed!(customers()?, h::change_credit_limit),
         F::ReserveStock => step(build, products()?, move |s, ev| async move { s.reserve_stock(me, &ev).await }),
         F::ReleaseStock => step(build, products()?, move |s, ev| async move { s.release_stock(me, &ev).await }),
         F::PriceOrder => {
