@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod bus;
+pub mod capacity;
 pub mod commands;
 pub mod customers;
 pub mod env;

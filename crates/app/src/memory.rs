@@ -12,6 +12,7 @@ use domain::{
     OrderStatus, Product, ProductId, StockReservation,
 };
 
+use crate::capacity::CapacityModel;
 use crate::page::{composite_key, order_position, product_position, Page, PageRequest, Position};
 use crate::ports::{
     AppliedEvent, Commit, CustomerRepository, CustomerWrite, Duplicate, EventLedger, HistoryQuery, IdempotencyKey,
@@ -132,15 +133,23 @@ impl<S> Inner<S> {
     }
 }
 
-/// A table in memory: its state and ledger behind one lock, so a commit is atomic.
+/// A table in memory: its state and ledger behind one lock, so a commit is atomic; with a
+/// capacity model, DynamoDB's throughput limits too (off by default).
 struct MemoryTable<S> {
     inner: Mutex<Inner<S>>,
     hook: Mutex<Option<CommitHook>>,
+    capacity: Option<Arc<CapacityModel>>,
 }
 
 impl<S: Default> Default for MemoryTable<S> {
     fn default() -> Self {
-        MemoryTable { inner: Mutex::new(Inner::default()), hook: Mutex::new(None) }
+        MemoryTable { inner: Mutex::new(Inner::default()), hook: Mutex::new(None), capacity: None }
+    }
+}
+
+impl<S: Default> MemoryTable<S> {
+    fn with_capacity(model: Arc<CapacityModel>) -> Self {
+        MemoryTable { capacity: Some(model), ..Self::default() }
     }
 }
 
@@ -151,11 +160,29 @@ impl<S> MemoryTable<S> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// A strongly consistent read of `items`, as the capacity model (if any) allows it.
+    fn read(&self, items: &[Item]) -> Result<(), StoreError> {
+        self.capacity.as_ref().map_or(Ok(()), |m| m.read(items))
+    }
+
     /// All of `c` or nothing: every version and uniqueness is checked before anything changes.
+    /// The capacity model (if any) is asked first: DynamoDB throttles before it evaluates a
+    /// condition, and bills a transaction whose condition fails.
     fn commit<W>(&self, c: Commit<W>) -> Result<(), StoreError>
     where
         S: TableState<W>,
     {
+        if let Some(m) = &self.capacity {
+            let mut items: Vec<Item> = vec![];
+            for w in &c.writes {
+                let item = S::guard(w).0;
+                if !items.contains(&item) {
+                    items.push(item);
+                }
+            }
+            let ledger = c.events.len() + usize::from(c.applied.is_some()) + usize::from(c.idempotency.is_some());
+            m.transact(&items, ledger)?;
+        }
         {
             let mut inner = self.lock();
             for w in &c.writes {
@@ -270,6 +297,13 @@ macro_rules! ledger_and_outbox {
             }
         }
 
+        impl $repo {
+            /// The table with DynamoDB's throughput limits modelled by `model`.
+            pub fn with_capacity(model: Arc<CapacityModel>) -> Self {
+                $repo(MemoryTable::with_capacity(model))
+            }
+        }
+
         impl MemoryOutbox for $repo {
             fn unpublished(&self) -> Vec<OutboxRecord> {
                 self.0.unpublished()
@@ -376,6 +410,7 @@ impl InMemoryOrderRepository {
 #[async_trait]
 impl OrderRepository for InMemoryOrderRepository {
     async fn get(&self, id: OrderId) -> Result<Option<Versioned<Order>>, StoreError> {
+        self.0.read(&[Item::Order(id)])?;
         let inner = self.0.lock();
         Ok(inner.versioned(Item::Order(id), inner.state.orders.get(&id)))
     }
@@ -390,6 +425,7 @@ impl OrderRepository for InMemoryOrderRepository {
     }
 
     async fn catalogue(&self, ids: &[ProductId]) -> Result<Vec<Versioned<CatalogueEntry>>, StoreError> {
+        self.0.read(&ids.iter().map(|id| Item::CatalogueEntry(*id)).collect::<Vec<_>>())?;
         let inner = self.0.lock();
         let unique: BTreeMap<_, _> = ids
             .iter()
@@ -401,6 +437,7 @@ impl OrderRepository for InMemoryOrderRepository {
     }
 
     async fn known_customer(&self, id: CustomerId) -> Result<Option<Versioned<KnownCustomer>>, StoreError> {
+        self.0.read(&[Item::KnownCustomer(id)])?;
         let inner = self.0.lock();
         Ok(inner.versioned(Item::KnownCustomer(id), inner.state.customers.get(&id)))
     }
@@ -475,11 +512,13 @@ ledger_and_outbox!(InMemoryProductRepository, ProductWrite, "products", Context:
 #[async_trait]
 impl ProductRepository for InMemoryProductRepository {
     async fn get(&self, id: ProductId) -> Result<Option<Versioned<Product>>, StoreError> {
+        self.0.read(&[Item::Product(id)])?;
         let inner = self.0.lock();
         Ok(inner.versioned(Item::Product(id), inner.state.products.get(&id)))
     }
 
     async fn get_many(&self, ids: &[ProductId]) -> Result<Vec<Versioned<Product>>, StoreError> {
+        self.0.read(&ids.iter().map(|id| Item::Product(*id)).collect::<Vec<_>>())?;
         let inner = self.0.lock();
         let unique: BTreeMap<_, _> = ids
             .iter()
@@ -495,6 +534,7 @@ impl ProductRepository for InMemoryProductRepository {
     }
 
     async fn reservation(&self, order_id: OrderId) -> Result<Option<Versioned<StockReservation>>, StoreError> {
+        self.0.read(&[Item::StockReservation(order_id)])?;
         let inner = self.0.lock();
         Ok(inner.versioned(Item::StockReservation(order_id), inner.state.reservations.get(&order_id)))
     }
@@ -554,11 +594,13 @@ ledger_and_outbox!(InMemoryCustomerRepository, CustomerWrite, "customers", Conte
 #[async_trait]
 impl CustomerRepository for InMemoryCustomerRepository {
     async fn get(&self, id: CustomerId) -> Result<Option<Versioned<Customer>>, StoreError> {
+        self.0.read(&[Item::Customer(id)])?;
         let inner = self.0.lock();
         Ok(inner.versioned(Item::Customer(id), inner.state.customers.get(&id)))
     }
 
     async fn reservation(&self, order_id: OrderId) -> Result<Option<Versioned<CreditReservation>>, StoreError> {
+        self.0.read(&[Item::CreditReservation(order_id)])?;
         let inner = self.0.lock();
         Ok(inner.versioned(Item::CreditReservation(order_id), inner.state.reservations.get(&order_id)))
     }
