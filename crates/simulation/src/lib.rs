@@ -52,6 +52,8 @@ use lambda_http::{Body, Request, RequestExt};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+pub mod flash;
+
 use local_runner::functions::{Functions, FunctionsError};
 use local_runner::identity;
 use local_runner::rules::{bus_event, RuleTable};
@@ -798,6 +800,18 @@ impl World {
         }
         Ok(())
     }
+}
+
+/// The rules of the repository's template.yaml, and a current-thread runtime: what the binaries
+/// run on. `Err` says which could not be had.
+pub fn rules_and_runtime() -> Result<(RuleTable, tokio::runtime::Runtime), String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
+    let rules = sam_template::Template::load(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|t| RuleTable::from_template(&t).map_err(|e| e.to_string()))
+        .map_err(|e| format!("cannot read the rules: {e}"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    Ok((rules, runtime))
 }
 
 /// Runs one schedule; `Err` carries the broken invariant.

@@ -5,8 +5,6 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use local_runner::rules::RuleTable;
-use sam_template::Template;
 use simulation::{run_many, Faults};
 
 /// Runs seeded schedules of the saga under injected faults and checks its invariants after each.
@@ -32,19 +30,8 @@ struct Args {
 fn main() -> ExitCode {
     let Args { schedules, seed, outages } = Args::parse();
     let faults = if outages { Faults::with_outages() } else { Faults::default() };
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
-    let rules = match Template::load(&path)
-        .map_err(|e| e.to_string())
-        .and_then(|t| RuleTable::from_template(&t).map_err(|e| e.to_string()))
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("cannot read the rules: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(r) => r,
+    let (rules, runtime) = match simulation::rules_and_runtime() {
+        Ok(both) => both,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::FAILURE;
