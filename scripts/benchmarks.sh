@@ -10,7 +10,8 @@
 #    bare binary, binary only and against a private ministack (scripts/with-ministack.sh);
 # 3. the request counts of every operation (the events replay against ministack);
 # 4. the load test, in memory and on ministack, books checked;
-# 5. benchmarks-report: BENCHMARKS.md (with the cost model per 1,000 orders) and the chart.
+# 5. the modelled flash sale against K (flash-model: DynamoDB's per-item limits, virtual clock);
+# 6. benchmarks-report: BENCHMARKS.md (with the cost model per 1,000 orders) and the chart.
 # The full run also times a cold release `sam build` (scripts/sam-build.sh --release, empty target
 # dir) for the report's build target; --short does not (CI's test step has just run one).
 # Everything runs on 127.0.0.1; processes are stopped by PID.
@@ -22,9 +23,11 @@ short=false
 profile=${BENCH_PROFILE:-release}
 out=BENCHMARKS.md svg=docs/benchmarks.svg work=.scratch/benchmarks
 runs=() load_requests=20000 load_dynamo_requests=3000
+flash_svg=docs/flash-model.svg flash=(--shards 1 --rate 5000 --seconds 10 --buyers 500)
 if $short; then
   profile=dev out=.scratch/BENCHMARKS-short.md svg=.scratch/benchmarks-short.svg work=.scratch/benchmarks-short
   runs=(--short) load_requests=1000 load_dynamo_requests=300
+  flash_svg=.scratch/flash-model-short.svg flash=(--shards 1 --rate 1000 --seconds 1 --buyers 20)
 fi
 # BENCH_TARGET_DIR builds the measured binaries apart (e.g. with CARGO_PROFILE_RELEASE_LTO=off and
 # friends to measure another profile); the label names any such override.
@@ -45,6 +48,7 @@ CARGO_TARGET_DIR=$target cargo build --profile "$profile" "${packages[@]}"
 build_s=$(($(date +%s) - start))
 cargo build -p local-runner --bin local-aws
 CARGO_TARGET_DIR=$target cargo build --profile "$profile" -p load --bin load
+CARGO_TARGET_DIR=$target cargo build --profile "$profile" -p simulation --bin flash-model
 
 sam_build=()
 if ! $short; then
@@ -77,6 +81,9 @@ step "load"
 ./scripts/with-ministack.sh sh -c "$dir/load --requests $load_requests --customers 200 --concurrency 32 --json $work/load-memory.json &&
   $dir/load --dynamodb \"\$AWS_ENDPOINT_URL\" --requests $load_dynamo_requests --customers 100 --concurrency 16 --json $work/load-dynamodb.json"
 
+step "modelled flash sale"
+"$dir/flash-model" "${flash[@]}" --json "$work/flash-model.json"
+
 step "report"
 cat >"$work/builds.md" <<MD
 This run's build of every function and bare-lambda in one cargo invocation with profile \`$label\`: **${build_s} s** (incremental if the target dir held an earlier build; a cold build from \`cargo clean\` is what the table below times).
@@ -85,4 +92,5 @@ $(cat docs/release-build.md)
 MD
 "$dir/benchmarks-report" --out "$out" --svg "$svg" --bench "$work/lambda-bench.json" --logs "$work/logs" \
   --requests "$work/request-counts.json" --load "$work/load-memory.json" --load "$work/load-dynamodb.json" \
-  --builds "$work/builds.md" --targets-notes docs/targets.md "${sam_build[@]}" --profile "$label" --commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" --date "$(date -u +%F)"
+  --builds "$work/builds.md" --targets-notes docs/targets.md "${sam_build[@]}" \
+  --flash-model "$work/flash-model.json" --flash-svg "$flash_svg" --profile "$label" --commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" --date "$(date -u +%F)"

@@ -87,6 +87,9 @@ pub struct Inputs {
     pub date: String,
     /// The profile the binaries were built with, overrides included (else the bench's own word).
     pub profile: Option<String>,
+    /// What `flash-model` wrote (--json), and the path of its chart relative to the report.
+    pub flash: Option<Value>,
+    pub flash_chart: String,
 }
 
 fn f(v: &Value) -> Option<f64> {
@@ -447,6 +450,9 @@ pub fn render(i: &Inputs, chart_path: &str) -> String {
         for l in &i.loads {
             load_section(&mut md, l);
         }
+    }
+    if let Some(flash) = &i.flash {
+        crate::flash::section(&mut md, flash, &i.flash_chart);
     }
     if let Some(b) = &i.builds {
         md.push_str("\n## Release build\n\n");

@@ -29,6 +29,7 @@
 
 pub mod benchmarks;
 pub mod emulator;
+pub mod flash;
 pub mod harness;
 pub mod process;
 pub mod report;

@@ -1,7 +1,7 @@
 //! `benchmarks-report --out BENCHMARKS.md --svg docs/benchmarks.svg [--bench lambda-bench.json]
 //! [--logs DIR] [--requests request-counts.json] [--load load.json]... [--builds builds.md]
 //! [--targets-notes notes.md] [--sam-build-s SECONDS] [--commit SHA] [--date YYYY-MM-DD]
-//! [--profile LABEL]`: BENCHMARKS.md (and its chart) from what the measuring tools wrote.
+//! [--profile LABEL] [--flash-model flash-model.json --flash-svg docs/flash-model.svg]`: BENCHMARKS.md (and its chart) from what the measuring tools wrote.
 //! `scripts/benchmarks.sh` runs them all and then this. `--help` for the options.
 
 use std::path::PathBuf;
@@ -57,6 +57,12 @@ struct Args {
     /// The profile the binaries were built with, overrides included
     #[arg(long, value_name = "LABEL")]
     profile: Option<String>,
+    /// What flash-model wrote (--json): the modelled flash sale against K
+    #[arg(long, value_name = "PATH.json", requires = "flash_svg")]
+    flash_model: Option<String>,
+    /// The modelled flash sale's chart to write (linked from the report)
+    #[arg(long, value_name = "PATH.svg")]
+    flash_svg: Option<PathBuf>,
     /// The day of the run
     #[arg(long, value_name = "YYYY-MM-DD", default_value = "an unrecorded date")]
     date: String,
@@ -78,20 +84,29 @@ fn run(a: Args) -> Result<(), String> {
         commit: a.commit,
         date: a.date,
         profile: a.profile,
+        flash: a.flash_model.as_deref().map(read_json).transpose()?,
+        flash_chart: String::new(),
     };
     let (out, svg) = (a.out, a.svg);
-    // The chart is linked from the report by its path relative to the report.
-    let link = pathdiff(&svg, out.parent().unwrap_or(std::path::Path::new(".")));
+    // The charts are linked from the report by their paths relative to the report.
+    let base = out.parent().unwrap_or(std::path::Path::new(".")).to_owned();
+    let link = pathdiff(&svg, &base);
+    let mut inputs = inputs;
+    let mut files = vec![(svg, inputs.bench.as_ref().map(|b| chart(&rows(b, "binary-only"))).unwrap_or_default())];
+    if let (Some(flash), Some(path)) = (&inputs.flash, a.flash_svg) {
+        inputs.flash_chart = pathdiff(&path, &base);
+        files.push((path, lambda_bench::flash::chart(flash)));
+    }
     let md = render(&inputs, &link);
-    for (path, text) in
-        [(&out, md), (&svg, inputs.bench.as_ref().map(|b| chart(&rows(b, "binary-only"))).unwrap_or_default())]
-    {
+    files.insert(0, (out.clone(), md));
+    for (path, text) in &files {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
         std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
-    eprintln!("benchmarks-report: wrote {} and {}", out.display(), svg.display());
+    let written: Vec<String> = files.iter().map(|(p, _)| p.display().to_string()).collect();
+    eprintln!("benchmarks-report: wrote {}", written.join(", "));
     Ok(())
 }
 
