@@ -27,7 +27,7 @@
 //! backoffs, which take no real time), so a run is deterministic and as fast as the machine.
 //! Off unless an adapter is built with a model ([`crate::memory`]'s `with_capacity`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -150,7 +150,33 @@ struct State {
     writes: HashMap<Item, Bucket>,
     rng: u64,
     usage: Usage,
+    by_kind: BTreeMap<&'static str, Units>,
 }
+
+/// Read and write units taken, of one kind of item.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Units {
+    pub read: u64,
+    pub write: u64,
+}
+
+/// The kind of an item, as docs/CAPACITY.md names it.
+pub fn kind(item: &Item) -> &'static str {
+    match item {
+        Item::Order(_) => "order",
+        Item::CatalogueEntry(_) => "catalogue entry (orders' replica of a product)",
+        Item::KnownCustomer(_) => "known customer (orders' replica of a customer)",
+        Item::Product(_) => "product (its stock)",
+        Item::StockReservation(_) => "stock reservation",
+        Item::Customer(_) => "customer (its credit)",
+        Item::CreditReservation(_) => "credit reservation",
+    }
+}
+
+/// The kinds of the items a commit writes besides its aggregates: each of its own, never hot.
+pub const OUTBOX_RECORD: &str = "outbox record";
+pub const APPLIED_MARKER: &str = "applied marker";
+pub const IDEMPOTENCY_RECORD: &str = "idempotency record";
 
 impl State {
     /// The next jitter in [0, 1), from a splitmix64 sequence of the seed.
@@ -196,6 +222,11 @@ impl CapacityModel {
         self.lock().usage
     }
 
+    /// The units taken so far, by kind of item.
+    pub fn by_kind(&self) -> BTreeMap<&'static str, Units> {
+        self.lock().by_kind.clone()
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         // The state is a set of counters, consistent after any panic.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
@@ -239,6 +270,13 @@ impl CapacityModel {
             }
         }
         let total: u64 = wanted.iter().map(|(_, u)| u64::from(*u)).sum();
+        for (item, units) in &wanted {
+            let by = state.by_kind.entry(self::kind(item)).or_default();
+            match kind {
+                Kind::Read => by.read += u64::from(*units),
+                Kind::Write => by.write += u64::from(*units),
+            }
+        }
         match kind {
             Kind::Read => state.usage.read_units += total,
             Kind::Write => {
@@ -272,15 +310,19 @@ impl CapacityModel {
         }
     }
 
-    /// A `TransactWriteItems` over `items` (each item once, plus `ledger` items of their own:
-    /// applied markers, outbox and idempotency records, which no other request writes). A
-    /// throttled item cancels it at once: the SDK does not retry a cancellation.
-    pub fn transact(&self, items: &[Item], ledger: usize) -> Result<(), StoreError> {
+    /// A `TransactWriteItems` over `items` (each item once), plus `ledger` items of their own
+    /// (named by kind: [`OUTBOX_RECORD`], [`APPLIED_MARKER`], [`IDEMPOTENCY_RECORD`]), which no
+    /// other request writes and so never meet a limit. A throttled item cancels it at once: the
+    /// SDK does not retry a cancellation.
+    pub fn transact(&self, items: &[Item], ledger: &[&'static str]) -> Result<(), StoreError> {
         let wanted: Vec<(Item, u32)> = items.iter().map(|i| (*i, TRANSACTION_WRITE_UNITS)).collect();
         match self.take(Kind::Write, &wanted) {
             Ok(()) => {
                 let mut state = self.lock();
-                state.usage.write_units += ledger as u64 * u64::from(TRANSACTION_WRITE_UNITS);
+                state.usage.write_units += ledger.len() as u64 * u64::from(TRANSACTION_WRITE_UNITS);
+                for k in ledger {
+                    state.by_kind.entry(k).or_default().write += u64::from(TRANSACTION_WRITE_UNITS);
+                }
                 Ok(())
             }
             Err(item) => {
@@ -325,7 +367,7 @@ mod tests {
         let start = m.clock().now();
         let mut ok = 0;
         while m.clock().now() < start + Duration::from_secs(1) {
-            ok += usize::from(m.transact(&[item], 3).is_ok());
+            ok += usize::from(m.transact(&[item], &[OUTBOX_RECORD, APPLIED_MARKER, OUTBOX_RECORD]).is_ok());
             m.clock().advance(gap);
         }
         ok
@@ -339,7 +381,7 @@ mod tests {
         assert!((500..=550).contains(&ok), "1,000 write units at 2 per transaction, a tenth of a second's burst: {ok}");
         let mut ok = ok;
         let t = loop {
-            match throttled(m.transact(&[product(1)], 3)) {
+            match throttled(m.transact(&[product(1)], &[OUTBOX_RECORD, APPLIED_MARKER, OUTBOX_RECORD])) {
                 Some(t) => break t,
                 None => ok += 1,
             }
@@ -347,27 +389,27 @@ mod tests {
         assert_eq!((t.code, t.item, t.attempts), ("TransactionCanceledException", product(1), 1));
         assert_eq!(m.usage().product_write_units, 2 * ok as u64);
         assert_eq!(m.usage().write_units, 2 * 4 * ok as u64, "the ledger items are billed too");
-        assert!(m.transact(&[product(2)], 0).is_ok(), "another item has a budget of its own");
+        assert!(m.transact(&[product(2)], &[]).is_ok(), "another item has a budget of its own");
     }
 
     #[test]
     fn tokens_refill_at_the_limit_and_hold_at_most_a_tenth_of_a_second() {
         let m = model(1);
-        while m.transact(&[product(1)], 0).is_ok() {}
+        while m.transact(&[product(1)], &[]).is_ok() {}
         m.clock().advance(Duration::from_millis(20));
-        let ok = (0..100).filter(|_| m.transact(&[product(1)], 0).is_ok()).count();
+        let ok = (0..100).filter(|_| m.transact(&[product(1)], &[]).is_ok()).count();
         assert_eq!(ok, 10, "20 ms refill 20 units: 10 transactions");
         m.clock().advance(Duration::from_secs(60));
-        let ok = (0..1_000).filter(|_| m.transact(&[product(1)], 0).is_ok()).count();
+        let ok = (0..1_000).filter(|_| m.transact(&[product(1)], &[]).is_ok()).count();
         assert_eq!(ok, 50, "a minute idle still holds only a tenth of a second of units");
     }
 
     #[test]
     fn a_throttled_transaction_takes_nothing_from_its_other_items() {
         let m = model(1);
-        while m.transact(&[product(1)], 0).is_ok() {}
-        assert!(m.transact(&[product(2), product(1)], 0).is_err());
-        let ok = (0..600).filter(|_| m.transact(&[product(2)], 0).is_ok()).count();
+        while m.transact(&[product(1)], &[]).is_ok() {}
+        assert!(m.transact(&[product(2), product(1)], &[]).is_err());
+        let ok = (0..600).filter(|_| m.transact(&[product(2)], &[]).is_ok()).count();
         assert_eq!(ok, 50, "the cancelled transaction drew nothing from product 2");
     }
 
@@ -444,7 +486,7 @@ mod tests {
         };
         repo.commit(add(1)).await.unwrap();
         // Spend product 1's write units on other transactions of it.
-        while m.transact(&[product(1)], 0).is_ok() {}
+        while m.transact(&[product(1)], &[]).is_ok() {}
         let err = repo.commit(add(2)).await.map(|_| ());
         assert!(err.is_ok(), "product 2 has its own budget");
         let mut again = add(1);

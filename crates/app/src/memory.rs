@@ -12,7 +12,7 @@ use domain::{
     OrderStatus, Product, ProductId, StockReservation,
 };
 
-use crate::capacity::CapacityModel;
+use crate::capacity::{self, CapacityModel};
 use crate::page::{composite_key, order_position, product_position, Page, PageRequest, Position};
 use crate::ports::{
     AppliedEvent, Commit, CustomerRepository, CustomerWrite, Duplicate, EventLedger, HistoryQuery, IdempotencyKey,
@@ -180,8 +180,10 @@ impl<S> MemoryTable<S> {
                     items.push(item);
                 }
             }
-            let ledger = c.events.len() + usize::from(c.applied.is_some()) + usize::from(c.idempotency.is_some());
-            m.transact(&items, ledger)?;
+            let mut ledger = vec![capacity::OUTBOX_RECORD; c.events.len()];
+            ledger.extend(c.applied.as_ref().map(|_| capacity::APPLIED_MARKER));
+            ledger.extend(c.idempotency.as_ref().map(|_| capacity::IDEMPOTENCY_RECORD));
+            m.transact(&items, &ledger)?;
         }
         {
             let mut inner = self.lock();

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use app::access::Caller;
-use app::capacity::{CapacityModel, SimClock, Usage};
+use app::capacity::{CapacityModel, SimClock, Units, Usage};
 use app::memory::{InMemoryCustomerRepository, InMemoryOrderRepository, InMemoryProductRepository, MemoryOutbox};
 use app::ports::{OrderRepository, OutboxRecord, ProductRepository};
 use app::step::StepOutcome;
@@ -94,6 +94,9 @@ pub struct FlashReport {
     /// Events moved to a dead-letter queue: a step that exhausted its retries.
     pub dead_lettered: usize,
     pub usage: Usage,
+    /// Units the sale took, by what took them (the HTTP call or the step and what it emitted)
+    /// and the kind of item.
+    pub by_step: BTreeMap<(String, &'static str), Units>,
 }
 
 impl FlashReport {
@@ -163,6 +166,7 @@ struct Sale {
     next: u64,
     /// Stock holds by the second of the clock they landed in.
     holds: BTreeMap<u64, u32>,
+    model: Arc<CapacityModel>,
 }
 
 fn request(method: &str, path: &str, id: Option<String>, key: Option<String>, body: Value, caller: &Caller) -> Request {
@@ -239,8 +243,11 @@ impl Sale {
         while let Some(Reverse((t, seq))) = self.queue.pop() {
             let Some(task) = self.tasks.remove(&seq) else { continue };
             self.clock.set(t);
+            let before = self.model.by_kind();
+            let what;
             match task {
                 Task::Place { n } => {
+                    what = "POST /orders".to_owned();
                     let body = json!({"lines": [{"productId": product, "quantity": 1}], "shippingAddress": address(), "shippingSpeed": "standard"});
                     let key = Some(format!("flash-{n}"));
                     let buyer = &buyers[n % buyers.len()];
@@ -261,7 +268,13 @@ impl Sale {
                 }
                 Task::Deliver { record, target, receives } => {
                     let bridge = serde_json::from_value(bus_event(&record)).map_err(|e| e.to_string())?;
-                    match self.functions.step(target, bridge).await {
+                    let outcome = self.functions.step(target, bridge).await;
+                    what = match &outcome {
+                        Some(Ok(StepOutcome::Applied { emitted })) => format!("{target} → {}", emitted.join(", ")),
+                        Some(Ok(_)) => format!("{target} (nothing to do)"),
+                        _ => format!("{target} (failed)"),
+                    };
+                    match outcome {
                         Some(Ok(StepOutcome::Applied { emitted })) => {
                             if target == Function::ReserveStock && emitted.contains(&"StockReserved") {
                                 report.last_held = report.last_held.max(self.clock.now());
@@ -284,6 +297,14 @@ impl Sale {
                         Some(Err(e)) => return Err(format!("{target} failed on {}: {e}", record.detail_type)),
                         None => return Err(format!("rule targets {target}, which is not a saga step")),
                     }
+                }
+            }
+            for (kind, after) in self.model.by_kind() {
+                let was = before.get(kind).copied().unwrap_or_default();
+                if after != was {
+                    let by = report.by_step.entry((what.clone(), kind)).or_default();
+                    by.read += after.read - was.read;
+                    by.write += after.write - was.write;
                 }
             }
             self.relay();
@@ -318,6 +339,7 @@ pub async fn run(sale: FlashSale, rules: &RuleTable) -> Result<FlashReport, Stri
         tasks: BTreeMap::new(),
         next: 0,
         holds: BTreeMap::new(),
+        model: model.clone(),
     };
     let mut report = FlashReport {
         sale,
@@ -335,6 +357,7 @@ pub async fn run(sale: FlashSale, rules: &RuleTable) -> Result<FlashReport, Stri
         most_receives: 0,
         dead_lettered: 0,
         usage: Usage::default(),
+        by_step: BTreeMap::new(),
     };
 
     // The product and the buyers, replicated to orders before the sale opens (a day earlier,
@@ -365,8 +388,7 @@ pub async fn run(sale: FlashSale, rules: &RuleTable) -> Result<FlashReport, Stri
         clock.advance(Duration::from_millis(5));
     }
     s.relay();
-    let mut ignored = report.clone();
-    s.drain(&buyers, &product, &mut ignored).await?;
+    s.drain(&buyers, &product, &mut report.clone()).await?;
     // Whole seconds, so the holds' seconds are the sale's.
     let opening = Duration::from_secs(clock.now().as_secs() + 86_400);
     s.holds.clear();

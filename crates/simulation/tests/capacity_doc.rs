@@ -1,0 +1,94 @@
+//! docs/CAPACITY.md's computed section: DynamoDB units per order by step and item, and the rate
+//! at which each shared item binds, rendered from a run of the bundle's own handlers on the
+//! capacity model and compared with the committed document. `UPDATE_CAPACITY=1` rewrites it.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use app::capacity::{self, Limits, Units};
+use local_runner::rules::RuleTable;
+use sam_template::Template;
+use simulation::flash::{run, FlashSale};
+
+const BEGIN: &str = "<!-- computed by crates/simulation/tests/capacity_doc.rs: UPDATE_CAPACITY=1 to rewrite -->";
+const END: &str = "<!-- end of computed section -->";
+
+fn rules() -> RuleTable {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
+    RuleTable::from_template(&Template::load(&path).expect("the template")).expect("its rules")
+}
+
+/// The items one order shares with every other order of the same product or buyer: the ones a
+/// flash sale makes hot. Every other item (the order, its reservations, the ledger records) is
+/// the order's own.
+const SHARED: [(&str, &str); 3] = [
+    ("product (its stock)", "per stock shard item of the product"),
+    ("catalogue entry (orders' replica of a product)", "per product"),
+    ("customer (its credit)", "per buyer"),
+];
+
+async fn render() -> String {
+    // Two orders, stock for one: the first is approved, the second refused out of stock.
+    let sale = FlashSale { orders: 2, rate: 1, shards: 1, buyers: 1, seed: 1 };
+    let r = run(sale, &rules()).await.expect("the sale runs");
+    r.balanced().expect("the books balance");
+    let mut md = String::new();
+    md.push_str("| what | item | read units | write units |\n|---|---|---:|---:|\n");
+    let mut per_order: BTreeMap<&str, Units> = BTreeMap::new();
+    let mut total = Units::default();
+    for ((what, kind), u) in &r.by_step {
+        // Both orders were created; everything else ran once for the order it names.
+        let creates = if what == "POST /orders" { 2 } else { 1 };
+        let u = Units { read: u.read / creates, write: u.write / creates };
+        let shown = if creates == 2 { format!("{what} (each)") } else { what.clone() };
+        let _ = writeln!(md, "| {shown} | {kind} | {} | {} |", u.read, u.write);
+        if !what.contains("Failed") && !what.contains("Rejected") && !what.contains("release") {
+            let p = per_order.entry(kind).or_default();
+            p.read += u.read;
+            p.write += u.write;
+            total.read += u.read;
+            total.write += u.write;
+        }
+    }
+    let _ = writeln!(
+        md,
+        "\nAn approved order takes **{} read units and {} write units** in all (the rows above without \
+         `Failed`, `Rejected` or a release).\n",
+        total.read, total.write
+    );
+    md.push_str("| shared item | read units per approved order | write units per approved order | binds at (orders/s) |\n|---|---:|---:|---:|\n");
+    let Limits { write_units_per_second: w, read_units_per_second: rd } = Limits::DYNAMODB;
+    for (kind, per) in SHARED {
+        let u = per_order.get(kind).copied().unwrap_or_default();
+        let by = |limit: u32, units: u64| if units == 0 { f64::INFINITY } else { f64::from(limit) / units as f64 };
+        let binds = by(rd, u.read).min(by(w, u.write));
+        let _ = writeln!(md, "| {kind} | {} | {} | {binds:.0} {per} |", u.read, u.write);
+    }
+    let _ = writeln!(
+        md,
+        "\nLimits: {w} write units and {rd} read units a second per item; {} write units per item in a \
+         transaction, {} read unit per strongly consistent read; every item here is under 1 KB.",
+        capacity::TRANSACTION_WRITE_UNITS,
+        capacity::CONSISTENT_READ_UNITS
+    );
+    md
+}
+
+#[tokio::test]
+async fn the_capacity_document_states_what_the_code_does() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/CAPACITY.md");
+    let doc = std::fs::read_to_string(&path).expect("docs/CAPACITY.md");
+    let (Some(b), Some(e)) = (doc.find(BEGIN), doc.find(END)) else { panic!("docs/CAPACITY.md lacks the markers") };
+    let computed = render().await;
+    let current = &doc[b + BEGIN.len()..e];
+    let want = format!("\n{computed}");
+    if std::env::var_os("UPDATE_CAPACITY").is_some() {
+        let updated = format!("{}{BEGIN}{want}{}", &doc[..b], &doc[e..]);
+        std::fs::write(&path, updated).expect("rewriting docs/CAPACITY.md");
+        return;
+    }
+    assert_eq!(
+        current, want,
+        "docs/CAPACITY.md's computed section is stale: UPDATE_CAPACITY=1 cargo test -p simulation --test capacity_doc"
+    );
+}
