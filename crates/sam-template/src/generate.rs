@@ -602,6 +602,7 @@ fn events(f: Function, id: &str, out: &mut String) {
             Stream: !GetAtt {}.StreamArn
             StartingPosition: TRIM_HORIZON
             BatchSize: {batch_size}
+            ParallelizationFactor: !Ref RelayParallelizationFactor
             BisectBatchOnFunctionError: true
             MaximumRetryAttempts: {attempts}
             MaximumRecordAgeInSeconds: {max_age_seconds}
