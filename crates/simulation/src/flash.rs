@@ -97,6 +97,8 @@ pub struct FlashReport {
     /// Units the sale took, by what took them (the HTTP call or the step and what it emitted)
     /// and the kind of item.
     pub by_step: BTreeMap<(String, &'static str), Units>,
+    /// Events handed to a step (rule invocations), by detail-type, first deliveries only.
+    pub deliveries: BTreeMap<String, usize>,
 }
 
 impl FlashReport {
@@ -267,6 +269,9 @@ impl Sale {
                     }
                 }
                 Task::Deliver { record, target, receives } => {
+                    if receives == 0 {
+                        *report.deliveries.entry(record.detail_type.clone()).or_default() += 1;
+                    }
                     let bridge = serde_json::from_value(bus_event(&record)).map_err(|e| e.to_string())?;
                     let outcome = self.functions.step(target, bridge).await;
                     what = match &outcome {
@@ -358,6 +363,7 @@ pub async fn run(sale: FlashSale, rules: &RuleTable) -> Result<FlashReport, Stri
         dead_lettered: 0,
         usage: Usage::default(),
         by_step: BTreeMap::new(),
+        deliveries: BTreeMap::new(),
     };
 
     // The product and the buyers, replicated to orders before the sale opens (a day earlier,

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use app::capacity::{self, Limits, Units};
+use bundle::Function;
 use local_runner::rules::RuleTable;
 use sam_template::Template;
 use simulation::flash::{run, FlashSale};
@@ -27,6 +28,11 @@ const SHARED: [(&str, &str); 3] = [
     ("customer (its credit)", "per buyer"),
 ];
 
+/// Whether a step's row belongs to the approved order's path (not the refusal's).
+fn approved_path(what: &str) -> bool {
+    !what.contains("Failed") && !what.contains("Rejected") && !what.contains("release")
+}
+
 async fn render() -> String {
     // Two orders, stock for one: the first is approved, the second refused out of stock.
     let sale = FlashSale { orders: 2, rate: 1, shards: 1, buyers: 1, seed: 1 };
@@ -42,7 +48,7 @@ async fn render() -> String {
         let u = Units { read: u.read / creates, write: u.write / creates };
         let shown = if creates == 2 { format!("{what} (each)") } else { what.clone() };
         let _ = writeln!(md, "| {shown} | {kind} | {} | {} |", u.read, u.write);
-        if !what.contains("Failed") && !what.contains("Rejected") && !what.contains("release") {
+        if approved_path(what) {
             let p = per_order.entry(kind).or_default();
             p.read += u.read;
             p.write += u.write;
@@ -64,6 +70,36 @@ async fn render() -> String {
         let binds = by(rd, u.read).min(by(w, u.write));
         let _ = writeln!(md, "| {kind} | {} | {} | {binds:.0} {per} |", u.read, u.write);
     }
+    // Per table: the function that took the units writes its own context's table.
+    let mut per_table: BTreeMap<String, Units> = BTreeMap::new();
+    for ((what, _), u) in r.by_step.iter().filter(|((what, _), _)| approved_path(what)) {
+        let creates = if what == "POST /orders" { 2 } else { 1 };
+        let f = if what == "POST /orders" {
+            Some(Function::CreateOrder)
+        } else {
+            Function::ALL.into_iter().find(|f| what.starts_with(&format!("{f} ")))
+        };
+        let table = f.and_then(Function::warm_up_table).map_or("?".to_owned(), |t| format!("{t:?}").to_lowercase());
+        let p = per_table.entry(table).or_default();
+        p.read += u.read / creates;
+        p.write += u.write / creates;
+    }
+    md.push_str("\n| table | read units per approved order | write units per approved order | orders/s at the on-demand table quota (40,000 units a second each way) |\n|---|---:|---:|---:|\n");
+    for (table, u) in &per_table {
+        let binds = (40_000.0 / u.read.max(1) as f64).min(40_000.0 / u.write.max(1) as f64);
+        let _ = writeln!(md, "| {table} | {} | {} | {binds:.0} |", u.read, u.write);
+    }
+    // Rule invocations: every event of the approved order, to every target its rules name.
+    let approved_events = ["OrderCreated", "StockReserved", "OrderPriced", "CreditReserved", "OrderApproved"];
+    md.push_str("\n| event of an approved order | steps its rules invoke |\n|---|---:|\n");
+    let mut invocations = 0;
+    for e in approved_events {
+        // Two orders were created; the rest happened once, for the approved order.
+        let n = r.deliveries.get(e).copied().unwrap_or(0) / if e == "OrderCreated" { 2 } else { 1 };
+        invocations += n;
+        let _ = writeln!(md, "| {e} | {n} |");
+    }
+    let _ = writeln!(md, "| **all** | **{invocations}** |");
     let _ = writeln!(
         md,
         "\nLimits: {w} write units and {rd} read units a second per item; {} write units per item in a \
