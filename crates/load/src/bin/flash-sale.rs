@@ -1,5 +1,7 @@
 //! `cargo run -p load --release --bin flash-sale -- [--orders 100,300,1000] [--scenario stock|credit]
-//! [--dynamodb http://127.0.0.1:PORT]`: a flash sale, measured rather than asserted.
+//! [--shards K] [--dynamodb http://127.0.0.1:PORT]`: a flash sale, measured rather than asserted.
+//! With `--shards K` the product's stock is spread over K items (set by the admin's PATCH before
+//! the sale opens); K = 1 is an ordinary product.
 //!
 //! - `stock`: N concurrent orders of one unit for one product with N/2 units on hand (20 buyers
 //!   with ample credit);
@@ -164,11 +166,21 @@ impl Bench {
         Ok(me)
     }
 
-    async fn product(&self, stock: usize) -> Result<String, Error> {
+    async fn product(&self, stock: usize, shards: u32) -> Result<String, Error> {
         let body = json!({"name": "Flash Sale Item", "price": {"amount": 1_000, "currency": "USD"}, "weightGrams": 500,
                           "dimensionsCm": {"length": 10, "width": 10, "height": 10}, "stock": stock});
         let (status, p) = self.call(Function::CreateProduct, "/products", None, body, &self.admin).await;
-        p["id"].as_str().map(str::to_owned).ok_or_else(|| format!("adding the product: {status} {p}").into())
+        let id: String =
+            p["id"].as_str().map(str::to_owned).ok_or_else(|| format!("adding the product: {status} {p}"))?;
+        if shards > 1 {
+            let path = format!("/products/{id}");
+            let body = json!({ "shards": shards });
+            let (status, p) = self.call(Function::UpdateProduct, &path, Some(id.clone()), body, &self.admin).await;
+            if status != 200 || p["shards"] != json!(shards) {
+                return Err(format!("sharding the product: {status} {p}").into());
+            }
+        }
+        Ok(id)
     }
 
     fn order_body(product: &str) -> Value {
@@ -216,6 +228,7 @@ async fn run(
     dynamodb: Option<&str>,
     scenario: Scenario,
     n: usize,
+    shards: u32,
     counts: &Counts,
 ) -> Result<Run, Error> {
     let requests = Arc::new(Requests::default());
@@ -230,11 +243,11 @@ async fn run(
             for i in 0..20 {
                 buyers.push(bench.customer(i, 1_000_000_000).await?);
             }
-            (bench.product(half).await?, buyers)
+            (bench.product(half, shards).await?, buyers)
         }
         Scenario::Credit => {
             // One probe order prices the item; the buyer's credit then covers exactly half.
-            let product = bench.product(n + 1).await?;
+            let product = bench.product(n + 1, shards).await?;
             let probe = bench.customer(999_999, 1_000_000_000).await?;
             system.relay_until_quiet().await;
             let (_, o) = bench.call(Function::CreateOrder, "/orders", None, Bench::order_body(&product), &probe).await;
@@ -292,7 +305,11 @@ async fn run(
         }
     }
     let product_id: ProductId = product.parse()?;
-    let held_units = system.stores.products.get(product_id).await?.ok_or("the product vanished")?.value.reserved();
+    let stored = system.stores.products.get(product_id).await?.ok_or("the product vanished")?.value;
+    let held_units = stored.reserved();
+    if let Some(s) = stored.stock_shards().iter().find(|s| s.reserved() > s.on_hand()) {
+        return Err(format!("N={n}: a shard is oversold: {} reserved of {}", s.reserved(), s.on_hand()).into());
+    }
     let mut held_credit = 0;
     for b in &buyers {
         let id = CustomerId::from_uuid(b.subject());
@@ -347,11 +364,14 @@ struct Args {
     /// in memory.
     #[arg(long, value_name = "URL")]
     dynamodb: Option<String>,
+    /// Spread the product's stock over K items (1 to 64; 1 is an ordinary product).
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    shards: u32,
 }
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<(), Error> {
-    let Args { orders: sizes, scenario, dynamodb } = clap::Parser::parse();
+    let Args { orders: sizes, scenario, dynamodb, shards } = clap::Parser::parse();
     let counts: &'static Counts = Box::leak(Box::default());
     metrics::set_global_recorder(counts).map_err(|e| e.to_string())?;
     let template = Template::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml"))?;
@@ -360,14 +380,14 @@ async fn main() -> Result<(), Error> {
         Scenario::Stock => "N orders of 1 unit for one product with N/2 units",
         Scenario::Credit => "N orders of one buyer with credit for N/2",
     };
-    println!("flash sale, {what}, {store}:");
+    println!("flash sale, {what} in {shards} stock shard(s), {store}:");
     println!(
         "| N | settled in | per order | x N (vs previous) | x time | approved | refused | pending | version conflicts | holds refused | steps gave up | dead letters | DynamoDB reads/order | writes/order |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut previous: Option<Run> = None;
     for n in sizes {
-        let r = run(&template, dynamodb.as_deref(), scenario, n, counts).await?;
+        let r = run(&template, dynamodb.as_deref(), scenario, n, shards, counts).await?;
         let (xn, xt) = match &previous {
             Some(p) => (
                 format!("{:.2}", r.orders as f64 / p.orders as f64),
