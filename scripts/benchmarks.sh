@@ -23,11 +23,11 @@ short=false
 profile=${BENCH_PROFILE:-release}
 out=BENCHMARKS.md svg=docs/benchmarks.svg work=.scratch/benchmarks
 runs=() load_requests=20000 load_dynamo_requests=3000
-flash_svg=docs/flash-model.svg flash=(--shards 1 --rate 5000 --seconds 10 --buyers 500)
+flash_svg=docs/flash-model.svg flash=(--shards 1,2,4,8,16 --rate 5000 --seconds 10 --buyers 500)
 if $short; then
   profile=dev out=.scratch/BENCHMARKS-short.md svg=.scratch/benchmarks-short.svg work=.scratch/benchmarks-short
   runs=(--short) load_requests=1000 load_dynamo_requests=300
-  flash_svg=.scratch/flash-model-short.svg flash=(--shards 1 --rate 1000 --seconds 1 --buyers 20)
+  flash_svg=.scratch/flash-model-short.svg flash=(--shards 1,8 --rate 1000 --seconds 1 --buyers 20)
 fi
 # BENCH_TARGET_DIR builds the measured binaries apart (e.g. with CARGO_PROFILE_RELEASE_LTO=off and
 # friends to measure another profile); the label names any such override.

@@ -117,7 +117,8 @@ pub struct Usage {
     pub throttled_attempts: u64,
     /// Requests that still failed after the SDK's retries (or at once: transactions).
     pub throttled_requests: u64,
-    /// Units taken from the product items (the hot item of a flash sale).
+    /// Write units taken from the product items and their stock shards (the hot items of a
+    /// flash sale).
     pub product_write_units: u64,
 }
 
@@ -166,7 +167,8 @@ pub fn kind(item: &Item) -> &'static str {
         Item::Order(_) => "order",
         Item::CatalogueEntry(_) => "catalogue entry (orders' replica of a product)",
         Item::KnownCustomer(_) => "known customer (orders' replica of a customer)",
-        Item::Product(_) => "product (its stock)",
+        Item::Product(_) => "product (with stock shard 0)",
+        Item::StockShard(..) => "stock shard 1..K",
         Item::StockReservation(_) => "stock reservation",
         Item::Customer(_) => "customer (its credit)",
         Item::CreditReservation(_) => "credit reservation",
@@ -265,7 +267,7 @@ impl CapacityModel {
             if let Some(b) = buckets.get_mut(item) {
                 b.tokens -= f64::from(*units);
             }
-            if matches!(item, Item::Product(_)) {
+            if matches!(item, Item::Product(_) | Item::StockShard(..)) {
                 product_units += u64::from(*units);
             }
         }

@@ -548,16 +548,34 @@ pub struct InMemoryProductRepository(MemoryTable<ProductsState>);
 
 ledger_and_outbox!(InMemoryProductRepository, ProductWrite, "products", Context::Products);
 
+impl InMemoryProductRepository {
+    /// The items a read of the products `ids` reads: each product's item and its stock shards
+    /// past 0 (what the capacity model charges; empty without one).
+    fn items_of(&self, ids: &[ProductId]) -> Vec<Item> {
+        if self.0.capacity.is_none() {
+            return vec![];
+        }
+        let inner = self.0.lock();
+        let shards = |id: &ProductId| inner.state.products.get(id).map_or(1, Product::shard_count);
+        ids.iter()
+            .flat_map(|id| {
+                let extra = (1..shards(id)).map(|n| Item::StockShard(*id, u16::try_from(n).unwrap_or(u16::MAX)));
+                std::iter::once(Item::Product(*id)).chain(extra)
+            })
+            .collect()
+    }
+}
+
 #[async_trait]
 impl ProductRepository for InMemoryProductRepository {
     async fn get(&self, id: ProductId) -> Result<Option<Versioned<Product>>, StoreError> {
-        self.0.read(&[Item::Product(id)])?;
+        self.0.read(&self.items_of(&[id]))?;
         let inner = self.0.lock();
         Ok(inner.versioned(Item::Product(id), inner.state.product(&id)?.as_ref()))
     }
 
     async fn get_many(&self, ids: &[ProductId]) -> Result<Vec<Versioned<Product>>, StoreError> {
-        self.0.read(&ids.iter().map(|id| Item::Product(*id)).collect::<Vec<_>>())?;
+        self.0.read(&self.items_of(ids))?;
         let inner = self.0.lock();
         let mut unique = BTreeMap::new();
         for id in ids {

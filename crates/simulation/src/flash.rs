@@ -438,10 +438,16 @@ pub async fn run(sale: FlashSale, rules: &RuleTable) -> Result<FlashReport, Stri
     Ok(report)
 }
 
-/// Splits the product's stock into `k` shard items.
-async fn shard(_s: &Sale, _product: &str, k: u32, _admin: &Caller) -> Result<(), String> {
+/// Splits the product's stock into `k` shard items, as an admin does (`PATCH /products/{id}`).
+async fn shard(s: &Sale, product: &str, k: u32, admin: &Caller) -> Result<(), String> {
     if k == 1 {
         return Ok(());
     }
-    Err(format!("K = {k}: sharded stock is not built yet (issue 25 §1)"))
+    let path = format!("/products/{product}");
+    let body = json!({ "shards": k });
+    let (status, p) = s.call(Function::UpdateProduct, &path, Some(product.to_owned()), None, body, admin).await;
+    if status != 200 || p["shards"] != json!(k) {
+        return Err(format!("splitting the stock into {k} shards: {status} {p}"));
+    }
+    Ok(())
 }

@@ -23,7 +23,7 @@ fn rules() -> RuleTable {
 /// flash sale makes hot. Every other item (the order, its reservations, the ledger records) is
 /// the order's own.
 const SHARED: [(&str, &str); 3] = [
-    ("product (its stock)", "per stock shard item of the product"),
+    ("product (with stock shard 0)", "per stock shard of the product (each read reads all K)"),
     ("catalogue entry (orders' replica of a product)", "per product"),
     ("customer (its credit)", "per buyer"),
 ];

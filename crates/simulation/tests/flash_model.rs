@@ -32,6 +32,15 @@ async fn one_stock_item_caps_the_holds_near_500_a_second() {
 }
 
 #[tokio::test]
+async fn eight_stock_shards_keep_up_where_one_item_cannot() {
+    // The same sale, the stock split over 8 items: 4,000 holds a second between them.
+    let r = modelled(sale(2_000, 8)).await;
+    assert!(r.kept_up(), "sold out as the orders came: {r:?}");
+    assert_eq!(r.failed_receives, 0, "no step throttled: {r:?}");
+    assert!(r.peak_holds_per_second > 1_500, "well past one item's 500: {}", r.peak_holds_per_second);
+}
+
+#[tokio::test]
 async fn below_the_item_limit_the_holds_keep_up_with_the_orders() {
     // 400 orders a second, each a hold until the stock is gone: within one item's 500.
     let r = modelled(sale(400, 1)).await;
