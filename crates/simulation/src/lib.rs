@@ -25,10 +25,10 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use app::access::Caller;
+use app::capacity::{CapacityModel, Limits, SdkRetry, SimClock, Throttled};
 use app::commands::{AddProduct, RegisterCustomer};
 use app::customers::CustomerService;
 use app::memory::{
@@ -58,24 +58,28 @@ use local_runner::functions::{Functions, FunctionsError};
 use local_runner::identity;
 use local_runner::rules::{bus_event, RuleTable};
 
-/// A virtual clock and seeded ids.
+/// A virtual clock (the capacity model's, when it is on) and seeded ids.
 pub struct SimEnv {
-    millis: AtomicI64,
+    clock: SimClock,
     rng: Mutex<fastrand::Rng>,
 }
 
+/// Where the virtual clock starts, in milliseconds since the epoch.
+const EPOCH_MS: i64 = 1_800_000_000_000;
+
 impl SimEnv {
     fn new(seed: u64) -> Self {
-        SimEnv { millis: AtomicI64::new(1_800_000_000_000), rng: Mutex::new(fastrand::Rng::with_seed(seed ^ 0x5eed)) }
+        SimEnv { clock: SimClock::default(), rng: Mutex::new(fastrand::Rng::with_seed(seed ^ 0x5eed)) }
     }
     fn advance(&self, ms: i64) {
-        self.millis.fetch_add(ms, Ordering::SeqCst);
+        self.clock.advance(std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0)));
     }
 }
 
 impl Environment for SimEnv {
     fn now(&self) -> DateTime<Utc> {
-        DateTime::from_timestamp_millis(self.millis.load(Ordering::SeqCst)).unwrap_or_default()
+        let ms = i64::try_from(self.clock.now().as_millis()).unwrap_or(i64::MAX);
+        DateTime::from_timestamp_millis(EPOCH_MS.saturating_add(ms)).unwrap_or_default()
     }
     fn new_uuid(&self) -> Uuid {
         let mut r = self.rng.lock().unwrap_or_else(|p| p.into_inner());
@@ -99,11 +103,23 @@ pub struct Faults {
     /// deployed floor of its timeout (`min_pending_timeout_seconds`), not the short one of the
     /// other schedules.
     pub outage: u8,
+    /// DynamoDB's per-item limits on the stores (`app::capacity`), scaled down to
+    /// [`SCALED_LIMITS`], on the simulation's clock: a throttled step's event comes back after
+    /// its queue's visibility timeout, a throttled HTTP call (503) is retried by its caller a
+    /// second later.
+    pub capacity: bool,
 }
 
 impl Default for Faults {
     fn default() -> Self {
-        Faults { duplicate: 20, drop_then_redeliver: 15, relay_crash: 15, relay_gives_up: 10, outage: 0 }
+        Faults {
+            duplicate: 20,
+            drop_then_redeliver: 15,
+            relay_crash: 15,
+            relay_gives_up: 10,
+            outage: 0,
+            capacity: false,
+        }
     }
 }
 
@@ -112,7 +128,16 @@ impl Faults {
     pub fn with_outages() -> Self {
         Faults { outage: 100, ..Faults::default() }
     }
+
+    /// Every schedule on stores that enforce DynamoDB's per-item limits.
+    pub fn with_capacity() -> Self {
+        Faults { capacity: true, ..Faults::default() }
+    }
 }
+
+/// DynamoDB's per-item limits divided by 50, so that a schedule of tens of orders meets them as
+/// a flash sale of thousands meets the real ones (`simulation::flash` runs those at full scale).
+pub const SCALED_LIMITS: Limits = Limits { write_units_per_second: 20, read_units_per_second: 60 };
 
 /// A context down for a window of the virtual clock (milliseconds).
 #[derive(Debug, Clone, Copy)]
@@ -159,6 +184,8 @@ pub struct Stats {
     pub failed_receives: usize,
     pub dead_lettered: usize,
     pub longest_outage_ms: i64,
+    /// Deliveries DynamoDB throttled (with the capacity model on), each handed back by its queue.
+    pub throttled_receives: usize,
     /// Catalogue and account changes made during the schedules.
     pub restocks: usize,
     pub reprices: usize,
@@ -231,6 +258,8 @@ struct World {
     /// The steps' dead-letter queues.
     dead_letters: Vec<Delivery>,
     stats: Stats,
+    /// DynamoDB's limits, when the schedule runs with them.
+    capacity: Option<Arc<CapacityModel>>,
 }
 
 const TIMEOUT_SECS: i64 = 60;
@@ -273,9 +302,17 @@ impl World {
     fn new(seed: u64, rules: RuleTable, faults: Faults) -> Result<World, String> {
         let env = Arc::new(SimEnv::new(seed));
         let shared: SharedEnv = env.clone();
-        let orders = Arc::new(InMemoryOrderRepository::default());
-        let products = Arc::new(InMemoryProductRepository::default());
-        let customers = Arc::new(InMemoryCustomerRepository::default());
+        let capacity = faults
+            .capacity
+            .then(|| Arc::new(CapacityModel::new(SCALED_LIMITS, SdkRetry::STANDARD, env.clock.clone(), seed)));
+        let (orders, products, customers) = match &capacity {
+            Some(m) => (
+                Arc::new(InMemoryOrderRepository::with_capacity(m.clone())),
+                Arc::new(InMemoryProductRepository::with_capacity(m.clone())),
+                Arc::new(InMemoryCustomerRepository::with_capacity(m.clone())),
+            ),
+            None => Default::default(),
+        };
         let stores = Stores { orders: orders.clone(), products: products.clone(), customers: customers.clone() };
         let streams = MemoryStreams(vec![orders.clone(), products.clone(), customers.clone()]);
         let sources = streams.sources();
@@ -309,11 +346,14 @@ impl World {
             outage: None,
             dead_letters: vec![],
             stats: Stats::default(),
+            capacity,
         })
     }
 
     /// Calls the HTTP function `f` as API Gateway would, with `id` as the path's `{id}`, for
-    /// `caller` (whose claims the authorizer would have verified).
+    /// `caller` (whose claims the authorizer would have verified). With the capacity model on, a
+    /// 503 (DynamoDB throttled the call, which wrote nothing) is retried a second later, as a
+    /// client honouring Retry-After does.
     async fn call(
         &self,
         f: Function,
@@ -326,19 +366,25 @@ impl World {
             bundle::manifest::Trigger::Http { method, .. } => method,
             _ => return Err(format!("{f} is not an HTTP function")),
         };
-        let req = lambda_http::http::Request::builder()
-            .method(method)
-            .uri(path)
-            .header("content-type", "application/json")
-            .body(Body::from(body.to_string()))
-            .map_err(|e| e.to_string())?;
-        let mut req: Request = identity::with_claims(req, identity::claims_of(&caller));
-        if let Some(id) = id {
-            req = req.with_path_parameters(std::collections::HashMap::from([("id".to_owned(), id.to_string())]));
+        for _ in 0..60 {
+            let req = lambda_http::http::Request::builder()
+                .method(method)
+                .uri(path)
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .map_err(|e| e.to_string())?;
+            let mut req: Request = identity::with_claims(req, identity::claims_of(&caller));
+            if let Some(id) = id {
+                req = req.with_path_parameters(std::collections::HashMap::from([("id".to_owned(), id.to_string())]));
+            }
+            let resp = self.functions.http(f, req).await.ok_or_else(|| format!("{f} is not an HTTP function"))?;
+            let status = resp.status().as_u16();
+            if status != 503 || self.capacity.is_none() {
+                return Ok((status, serde_json::from_slice(resp.body().as_ref()).unwrap_or(Value::Null)));
+            }
+            self.env.advance(1_000);
         }
-        let resp = self.functions.http(f, req).await.ok_or_else(|| format!("{f} is not an HTTP function"))?;
-        let body = serde_json::from_slice(resp.body().as_ref()).unwrap_or(Value::Null);
-        Ok((resp.status().as_u16(), body))
+        Err(format!("{f} on {path} was throttled for a minute"))
     }
 
     fn chance(&mut self, percent: u8) -> bool {
@@ -450,6 +496,13 @@ impl World {
             }
             Some(Ok(_)) => Ok(()),
             Some(Err(e)) if e.is_retryable() => {
+                if throttled(&e) {
+                    // DynamoDB throttled the step: its queue hands the event back a visibility
+                    // timeout later, as after any failed receive.
+                    self.stats.throttled_receives += 1;
+                    d.receives += 1;
+                    d.ready_at = now + i64::from(bundle::manifest::STEP_DELIVERY.visibility_seconds) * 1_000;
+                }
                 self.in_flight.push(d);
                 Ok(())
             }
@@ -532,7 +585,11 @@ impl World {
 
     /// The prices the orders replica lists for `ids` now (sold products only).
     async fn listed(&self, ids: &[ProductId]) -> Result<BTreeMap<ProductId, Money>, String> {
-        let entries = self.orders.catalogue(ids).await.map_err(|e| e.to_string())?;
+        // The simulation's own bookkeeping, not a read the system makes: not charged.
+        self.audit(true);
+        let entries = self.orders.catalogue(ids).await.map_err(|e| e.to_string());
+        self.audit(false);
+        let entries = entries?;
         Ok(entries.into_iter().filter(|e| e.value.sold).map(|e| (e.value.product_id, e.value.price)).collect())
     }
 
@@ -688,8 +745,18 @@ impl World {
         Err("the system did not quiesce".into())
     }
 
+    /// While `on`, the capacity model lets every request pass uncounted: the simulation's own
+    /// reads of what the system stored.
+    fn audit(&self, on: bool) {
+        if let Some(m) = &self.capacity {
+            m.set_enabled(!on);
+        }
+    }
+
     /// How many placed orders the sweeper rejected.
     async fn timed_out(&self) -> Result<usize, String> {
+        // The audit from here on: the limits have shown what they do to the schedule.
+        self.audit(true);
         let mut n = 0;
         for id in &self.placed {
             let o = self.orders.get(*id).await.map_err(|e| e.to_string())?.ok_or("a placed order vanished")?.value;
@@ -701,6 +768,7 @@ impl World {
     }
 
     async fn check(&mut self, customers: &[CustomerId], products: &[ProductId]) -> Result<(), String> {
+        self.audit(true);
         let mut approved_qty: BTreeMap<ProductId, u32> = BTreeMap::new();
         let mut approved_total: BTreeMap<CustomerId, i64> = BTreeMap::new();
         for id in &self.placed {
@@ -812,6 +880,18 @@ pub fn rules_and_runtime() -> Result<(RuleTable, tokio::runtime::Runtime), Strin
         .map_err(|e| format!("cannot read the rules: {e}"))?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     Ok((rules, runtime))
+}
+
+/// Whether a step failed because DynamoDB throttled it (`app::capacity::Throttled`).
+fn throttled(e: &app::StepError) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.downcast_ref::<Throttled>().is_some() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// Runs one schedule; `Err` carries the broken invariant.
@@ -936,6 +1016,7 @@ pub async fn run_many(first_seed: u64, count: u64, rules: &RuleTable, faults: Fa
         total.reprices += s.reprices;
         total.discontinued += s.discontinued;
         total.limit_changes += s.limit_changes;
+        total.throttled_receives += s.throttled_receives;
     }
     Ok(total)
 }

@@ -13,6 +13,7 @@ use simulation::{run_many, Faults};
     name = "simulate",
     after_help = "Examples:\n  cargo run -p simulation --release -- --schedules 100000\n  \
                   cargo run -p simulation --release -- --outages --schedules 20000    # a context down in each\n  \
+                  cargo run -p simulation --release -- --capacity --schedules 20000    # DynamoDB's limits, scaled\n  \
                   cargo run -p simulation -- --seed 1234 --schedules 1    # replay the seed a failure printed"
 )]
 struct Args {
@@ -25,11 +26,15 @@ struct Args {
     /// Take a context down for a window in every schedule (the outage fault class).
     #[arg(long)]
     outages: bool,
+    /// Stores that enforce DynamoDB's per-item limits, scaled down to the schedules' size
+    /// (`simulation::SCALED_LIMITS`)
+    #[arg(long)]
+    capacity: bool,
 }
 
 fn main() -> ExitCode {
-    let Args { schedules, seed, outages } = Args::parse();
-    let faults = if outages { Faults::with_outages() } else { Faults::default() };
+    let Args { schedules, seed, outages, capacity } = Args::parse();
+    let faults = Faults { capacity, ..if outages { Faults::with_outages() } else { Faults::default() } };
     let (rules, runtime) = match simulation::rules_and_runtime() {
         Ok(both) => both,
         Err(e) => {
