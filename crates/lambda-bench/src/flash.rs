@@ -75,9 +75,10 @@ pub fn section(md: &mut String, flash: &Value, chart_path: &str) {
     let _ = writeln!(md, "\n![peak stock holds a second against K]({chart_path})\n");
     md.push_str(
         "DynamoDB's cost of the sale per 1,000 orders at each K, as the model counted it: every read and \
-         transaction that reached a table, including the ones a throttle cancelled after their conditions or that \
-         a step repeated after its queue handed the event back (what running at the limit costs); the \
-         indexes' writes are not in the model (the cost per 1,000 orders above adds them).\n\n\
+         transaction that reached a table, the holds refused by the invariant and the reads of steps repeated \
+         after their queue handed the event back included (a throttled request consumes nothing); each read of \
+         the product reads its K shard items. The indexes' writes are not in the model (the cost per 1,000 \
+         orders above adds them).\n\n\
          | K | read units | write units | USD |\n|---:|---:|---:|---:|\n",
     );
     for r in &rs {
