@@ -166,8 +166,13 @@ struct Sale {
     queue: BinaryHeap<Reverse<(Duration, u64)>>,
     tasks: BTreeMap<u64, Task>,
     next: u64,
-    /// Stock holds by the second of the clock they landed in.
+    /// Stock holds by the second they landed in, on `wall`.
     holds: BTreeMap<u64, u32>,
+    /// The latest the clock has been: tasks run one at a time, and an SDK backoff inside one
+    /// moves the clock past tasks still due, which then run at their own (earlier) instants;
+    /// the buckets never refill backwards, and holds are counted on this monotonic clock, so
+    /// no second shows more than the limits allow.
+    wall: Duration,
     model: Arc<CapacityModel>,
 }
 
@@ -281,9 +286,10 @@ impl Sale {
                     };
                     match outcome {
                         Some(Ok(StepOutcome::Applied { emitted })) => {
+                            self.wall = self.wall.max(self.clock.now());
                             if target == Function::ReserveStock && emitted.contains(&"StockReserved") {
-                                report.last_held = report.last_held.max(self.clock.now());
-                                let second = self.clock.now().as_secs();
+                                report.last_held = report.last_held.max(self.wall);
+                                let second = self.wall.as_secs();
                                 *self.holds.entry(second).or_default() += 1;
                             }
                         }
@@ -344,6 +350,7 @@ pub async fn run(sale: FlashSale, rules: &RuleTable) -> Result<FlashReport, Stri
         tasks: BTreeMap::new(),
         next: 0,
         holds: BTreeMap::new(),
+        wall: Duration::ZERO,
         model: model.clone(),
     };
     let mut report = FlashReport {
