@@ -349,6 +349,10 @@ mod tests {
         ));
         let reasons = [reason("ValidationError"), reason("None"), reason("None"), reason("None")];
         assert!(cancellation_error(&reasons, &entries).is_none(), "not the caller's conflict");
+        // A throttled item cancels the transaction too: not the caller's conflict either, so it
+        // is `StoreError::Unavailable`, which app::capacity gives for the same throttle in memory.
+        let reasons = [reason("None"), reason("ThrottlingError"), reason("None"), reason("None")];
+        assert!(cancellation_error(&reasons, &entries).is_none(), "a throttle is no conflict");
     }
 
     #[test]
