@@ -35,7 +35,7 @@ impl DynamoProductRepository {
 
 event_ledger!(DynamoProductRepository);
 
-/// The top-level attribute of a product item that says how many stock shards it has (absent: 1).
+/// The attribute of a product item's `data` that says how many stock shards it has (absent: 1).
 const SHARD_COUNT: &str = "shardCount";
 
 fn product_item(p: &Product, version: u64) -> Result<Attrs, StoreError> {
@@ -51,14 +51,17 @@ fn product_item(p: &Product, version: u64) -> Result<Attrs, StoreError> {
         .map_err(|e| StoreError::Corrupt { key: key.pk.clone(), source: e.into() })?;
     let mut item = aggregate_item(&key, "PRODUCT", version, index, &head)?;
     if p.shard_count() > 1 {
-        item.insert(SHARD_COUNT.to_owned(), AttributeValue::N(p.shard_count().to_string()));
+        if let Some(AttributeValue::M(data)) = item.get_mut("data") {
+            data.insert(SHARD_COUNT.to_owned(), AttributeValue::N(p.shard_count().to_string()));
+        }
     }
     Ok(item)
 }
 
 /// How many stock shards the product item says it has.
 fn shard_count(item: &Attrs) -> u32 {
-    match item.get(SHARD_COUNT) {
+    let Some(AttributeValue::M(data)) = item.get("data") else { return 1 };
+    match data.get(SHARD_COUNT) {
         Some(AttributeValue::N(n)) => n.parse().unwrap_or(1),
         _ => 1,
     }

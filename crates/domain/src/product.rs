@@ -562,6 +562,23 @@ mod tests {
         assert_eq!(ps[&pid(0)].available(), 5);
     }
 
+    #[test]
+    fn a_sharded_reservation_names_its_shards_and_its_release_gives_back_to_them() {
+        let mut ps = catalogue(&[8]);
+        ps.get_mut(&pid(0)).unwrap().reshard(ShardCount::new(4).unwrap());
+        let StockOutcome::Reserved(r, _) = reserve_stock(oid(1), &[line(0, 2)], &mut ps, None, 6) else { panic!() };
+        assert_eq!(r.shards, vec![ShardHold { product_id: pid(0), shard: 2, quantity: 2 }], "from shard 6 mod 4");
+        let StockOutcome::Reserved(_, _) = reserve_stock(oid(2), &[line(0, 1)], &mut ps, None, 2) else { panic!() };
+        assert_eq!(ps[&pid(0)].stock_shards()[3].reserved(), 1, "shard 2 was full, so the next");
+        release_stock(oid(1), &mut ps, Some(&r));
+        let reserved: Vec<u32> = ps[&pid(0)].stock_shards().iter().map(StockShard::reserved).collect();
+        assert_eq!(reserved, vec![0, 0, 0, 1]);
+        let unsharded = catalogue(&[8]).remove(&pid(0)).unwrap();
+        let mut ps = BTreeMap::from([(pid(0), unsharded)]);
+        let StockOutcome::Reserved(r, _) = reserve_stock(oid(3), &[line(0, 2)], &mut ps, None, 5) else { panic!() };
+        assert!(r.shards.is_empty(), "an ordinary product's record is as before");
+    }
+
     proptest! {
         /// Any interleaving of reserves (some repeated) and releases over a few products and
         /// orders: reserved never exceeds on hand and equals the sum of active records.
