@@ -371,6 +371,23 @@ async fn the_deploy_guide_runs_against_the_deployed_stack() {
     let theirs = preflight("https://evil.example.com".to_owned()).await;
     assert_eq!(allowed(&theirs), None, "{} {:?}", theirs.status, theirs.headers);
 
+    // A shopper signs in on the hosted UI as the page does it (authorization code with PKCE, for
+    // the storefront's client, back to the storefront's origin), and the API takes that token.
+    let signed_in = harness(&["hosted-ui", &stack, "shopper@example.com"]);
+    assert_eq!(signed_in["page"], 200, "the hosted UI's sign-in page: {signed_in}");
+    assert_eq!(signed_in["redirect"], format!("{origin}/"), "{signed_in}");
+    assert_ne!(signed_in["foreignRedirect"], 302, "a redirect URI not registered: {signed_in}");
+    assert_eq!(signed_in["wrongVerifier"], 400, "a code is worth nothing without its verifier: {signed_in}");
+    let shopper = api.with_token(signed_in["accessToken"].as_str().unwrap_or_else(|| panic!("no token: {signed_in}")));
+    assert_eq!(shopper.get("/me").await.status, 404, "through the authorizer, not yet registered");
+    let registered = shopper.post("/customers", json!({"name": "Shopper", "address": system_tests::address()})).await;
+    assert_eq!(
+        (registered.status, registered.body["email"].as_str()),
+        (201, Some("shopper@example.com")),
+        "{}",
+        registered.body
+    );
+
     // The page through the distribution (ministack serves it for its Host), read from the private
     // bucket through the origin access control, with the template's headers; plain HTTP refused.
     // ministack's distribution reads the bucket in-process, which its policy evaluator takes for

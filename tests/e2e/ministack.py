@@ -38,6 +38,11 @@ credentials and region come from there; boto3 and sam honour AWS_ENDPOINT_URL):
                         takes for plain HTTP, so the bucket's TLS-only statement refuses the
                         distribution (on AWS, CloudFront reaches S3 over HTTPS): this drops that one
                         statement from the deployed bucket policy; prints {"statements": [Sids left]}
+  hosted-ui STACK EMAIL signs a new user in through the hosted UI as the storefront does: the
+                        authorization code grant with PKCE (S256) for StorefrontClient, redirected
+                        to the storefront's origin; also tries a foreign redirect URI and a wrong
+                        code verifier; prints {"page", "foreignRedirect", "wrongVerifier",
+                        "redirect", "accessToken"}
   rules STACK           creates stacks of template.yaml's Parameters and Rules (with the SAM
                         transform, one placeholder resource) with JwtIssuer/JwtAudience set or
                         not; prints {case: "created" or "refused: <message>"}
@@ -279,6 +284,68 @@ def edge_over_tls(stack):
     print(json.dumps({"statements": [st.get("Sid") for st in policy["Statement"]]}))
 
 
+def hosted_ui(stack, email):
+    import base64, hashlib, secrets, urllib.error, urllib.parse, urllib.request
+
+    outputs, resources = stack_outputs(stack), stack_resources(stack)
+    pool, web = resources["UserPool"]["PhysicalResourceId"], outputs["StorefrontClientId"]
+    redirect = outputs["StorefrontUrl"] + "/"
+    password = "Correct-Horse-Battery-9"
+    idp = client("cognito-idp")
+    idp.admin_create_user(UserPoolId=pool, Username=email, MessageAction="SUPPRESS",
+                          UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}])
+    idp.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
+    # ministack serves the hosted UI on its gateway, not on the pool domain's host.
+    base = os.environ["AWS_ENDPOINT_URL"].rstrip("/")
+
+    class Keep(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None  # the redirect is the answer
+
+    opener = urllib.request.build_opener(Keep)
+
+    def call(path, form=None, query=None):
+        url = f"{base}{path}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        try:
+            r = opener.open(urllib.request.Request(url, data=data), timeout=30)
+            return r.status, dict(r.headers), r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read().decode()
+
+    def code(verifier, redirect_uri=redirect):
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        q = {"response_type": "code", "client_id": web, "redirect_uri": redirect_uri, "scope": "openid email",
+             "state": "s1", "code_challenge": challenge, "code_challenge_method": "S256"}
+        page = call("/oauth2/authorize", query=q)
+        if page[0] != 200:
+            return page[0], None
+        status, headers, _ = call("/login", form={**q, "nonce": "", "username": email, "password": password})
+        location = headers.get("Location") or headers.get("location") or ""
+        return status, location
+
+    def token(c, verifier):
+        return call("/oauth2/token", form={"grant_type": "authorization_code", "client_id": web, "code": c,
+                                           "redirect_uri": redirect, "code_verifier": verifier})
+
+    out = {"page": call("/oauth2/authorize", query={"response_type": "code", "client_id": web, "redirect_uri": redirect,
+                                                     "scope": "openid email", "code_challenge": "x" * 43,
+                                                     "code_challenge_method": "S256"})[0]}
+    out["foreignRedirect"] = code(secrets.token_urlsafe(48), "https://evil.example.com/")[0]
+    verifier = secrets.token_urlsafe(48)
+    status, location = code(verifier)
+    c = urllib.parse.parse_qs(urllib.parse.urlparse(location).query).get("code", [""])[0]
+    out["wrongVerifier"] = token(c, secrets.token_urlsafe(48))[0]
+    verifier = secrets.token_urlsafe(48)
+    status, location = code(verifier)
+    out["redirect"] = location.split("?")[0]
+    c = urllib.parse.parse_qs(urllib.parse.urlparse(location).query).get("code", [""])[0]
+    status, _, body = token(c, verifier)
+    out["tokenStatus"] = status
+    out["accessToken"] = json.loads(body).get("access_token") if status == 200 else body
+    print(json.dumps(out))
+
+
 def storefront(stack):
     outputs = stack_outputs(stack)
     bucket, s3 = outputs["StorefrontBucketName"], client("s3")
@@ -465,4 +532,4 @@ if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
     {"deploy": deploy, "invoke": invoke, "logs": logs, "token": token, "outage": outage, "down": down, "grep": grep,
      "tap": tap, "drain": drain, "protected": protected, "rules": rules, "docs": docs, "storefront": storefront,
-     "edge-over-tls": edge_over_tls}[cmd](*args)
+     "edge-over-tls": edge_over_tls, "hosted-ui": hosted_ui}[cmd](*args)
