@@ -362,6 +362,7 @@ export async function order(app, id) {
       let current = null;
       if (terminal || n === 0) current = await api("GET", `/orders/${id}`).catch(() => null);
       if (!app.alive(g)) return;
+      if (current) o = current; // priced now: the total the cancellation will give back
       show(current, t);
       if (terminal) return t;
       await sleep(Math.min(3000, 200 * 1.6 ** n));
