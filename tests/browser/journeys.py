@@ -498,6 +498,9 @@ def main():
     ap.add_argument("--only", nargs="*", choices=sorted(JOURNEYS), help="journeys to run (default: all)")
     args = ap.parse_args()
     names = args.only or list(JOURNEYS)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SHOTS.glob("FAILED-*.png"):
+        old.unlink()
     runner = Runner(args.runner, args.dynamodb)
     failed = []
     try:

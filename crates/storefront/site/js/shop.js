@@ -181,8 +181,8 @@ export async function checkout(app) {
     { "aria-label": "Checkout", novalidate: true },
     addressFields(me.address),
     field("Shipping speed", "shippingSpeed", { options: [["standard", "Standard"], ["express", "Express"], ["overnight", "Overnight"]], value: "standard" }),
-    quote,
     h("p", {}, "Subtotal: ", h("strong", {}, money(cart.subtotal()))),
+    quote,
     alert,
     h("div.row", {}, place, retry),
   );
