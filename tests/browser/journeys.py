@@ -289,6 +289,45 @@ def double_click(browser, url):
     s.close()
 
 
+def errors(browser, url):
+    """Problems in plain words beside the field they name; a network failure retried with the
+    checkout's one key: one order."""
+    s, p = at_checkout(browser, url, "Careful Shopper", "Notebook A5", 2)
+    country = p.locator("label[data-field=country]")
+    country.get_by_role("textbox").fill("ZZ")
+    expect(country.locator(".field-error")).not_to_be_empty()
+    expect(country.get_by_role("textbox")).to_have_attribute("aria-invalid", "true")
+    country.get_by_role("textbox").fill("CA")
+    p.get_by_label("Region or state").fill("ON")
+    p.get_by_label("Shipping speed").select_option("overnight")
+    speed = p.locator("label[data-field=shippingSpeed]")
+    expect(speed.locator(".field-error")).to_have_text(re.compile("not offered to that address"))
+    expect(country.locator(".field-error")).to_be_empty()
+    p.get_by_label("Shipping speed").select_option("standard")
+    expect(speed.locator(".field-error")).to_be_empty()
+    expect(p.locator("#quote")).to_contain_text("international")
+    s.check()
+
+    # The first attempt to place the order never reaches the runner: the page retries.
+    keys = []  # the Idempotency-Key of each attempt to place the order
+
+    def drop_first(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        keys.append(route.request.headers.get("idempotency-key"))
+        return route.abort("connectionreset") if len(keys) == 1 else route.continue_()
+
+    p.route(f"{url}/orders", drop_first)
+    p.click("#place-order")
+    order_id(p)
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1], f"one dropped attempt, one retry with its key: {keys}"
+    me = s.call("GET", "/me", None)["body"]
+    orders = s.call("GET", f"/customers/{me['id']}/orders", None)["body"]["items"]
+    assert len(orders) == 1, f"one order, not {len(orders)}"
+    s.check()
+    s.close()
+
+
 def operator(browser, url):
     """The console: restock and reprice; two pages editing one product (a conflict, explained,
     with a reload); a customer sees no console and the API refuses them."""
@@ -488,7 +527,7 @@ def headers(browser, url):
         assert json.load(r) == {"apiUrl": "", "auth": {"kind": "local"}}
 
 
-JOURNEYS = {f.__name__: f for f in (headers, pkce, shopper, rejection, double_click, operator, xss, accessibility, docs)}
+JOURNEYS = {f.__name__: f for f in (headers, pkce, shopper, rejection, double_click, errors, operator, xss, accessibility, docs)}
 
 
 def main():
