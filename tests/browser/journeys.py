@@ -367,6 +367,15 @@ def operator(browser, url):
     b.check()
     b.close()
 
+    # A customer's credit limit (Ada, seeded: her id is the subject she signs in as).
+    with urllib.request.urlopen(f"{url}/_local/identities") as r:
+        ada = next(c for c in json.load(r)["customers"] if c["name"] == "Ada Lovelace")
+    a.open(f"#/console/customers/{ada['sub']}")
+    expect(a.page.locator("#customer-credit")).to_contain_text("Credit limit $500.00")
+    a.page.get_by_label("New credit limit in USD").fill("750.00")
+    a.page.get_by_role("button", name="Change the credit limit").click()
+    expect(a.page.locator("#customer-credit")).to_contain_text("Credit limit $750.00")
+
     # Operations: the funnel and the orders, each linking to its timeline.
     a.open("#/console/operations")
     expect(a.page.locator(".funnel li")).to_have_count(4)
