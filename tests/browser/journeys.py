@@ -293,6 +293,16 @@ def errors(browser, url):
     """Problems in plain words beside the field they name; a network failure retried with the
     checkout's one key: one order."""
     s, p = at_checkout(browser, url, "Careful Shopper", "Notebook A5", 2)
+    # The cart holds 1 to 999 of a product.
+    s.go("#/")
+    lamp = card(p, "Desk Lamp")
+    lamp.get_by_label("Quantity").fill("1000")
+    lamp.get_by_role("button", name="Add to cart").click()
+    expect(lamp.locator(".field-error")).to_have_text("Choose a quantity from 1 to 999.")
+    s.go("#/cart")
+    expect(p.locator("main tbody tr")).to_have_count(1)
+    s.go("#/checkout")
+    expect(p.locator("#quote")).to_have_attribute("data-cost", re.compile(r"^\d+$"))
     country = p.locator("label[data-field=country]")
     country.get_by_role("textbox").fill("ZZ")
     expect(country.locator(".field-error")).not_to_be_empty()

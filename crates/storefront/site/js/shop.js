@@ -15,13 +15,14 @@ function availability(p) {
 }
 
 function addToCartForm(app, p) {
-  const err = h("p.field-error", { role: "alert" });
   const id = `qty-${p.id}`;
-  const qty = h("input.qty", { id, type: "number", min: 1, max: cart.MAX_QUANTITY, value: 1, inputmode: "numeric" });
+  const err = h("p.field-error", { role: "alert", id: `${id}-err` });
+  const qty = h("input.qty", { id, type: "number", min: 1, max: cart.MAX_QUANTITY, value: 1, inputmode: "numeric", "aria-describedby": `${id}-err` });
   const form = h(
     "form.row",
     {
       "aria-label": `Add ${p.name} to the cart`,
+      novalidate: true, // our message, in words, rather than the browser's bubble
       onsubmit: (e) => {
         e.preventDefault();
         const problem = cart.add(p, qty.valueAsNumber);
