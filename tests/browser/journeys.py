@@ -114,14 +114,18 @@ class Session:
         )
 
     def open(self, fragment="#/"):
+        """The page at `fragment`, once its view has rendered (the page marks `data-route`)."""
         self.page.goto(f"{self.url}/{fragment}")
-        self.page.wait_for_selector("html[data-ready=true]")
+        self.rendered(fragment)
         return self.page
 
     def go(self, fragment):
+        """Navigates inside the page, as a link does."""
         self.page.evaluate("f => { location.hash = f }", fragment)
-        self.page.wait_for_timeout(50)
-        self.page.wait_for_load_state()
+        self.rendered(fragment)
+
+    def rendered(self, fragment):
+        self.page.wait_for_function("f => document.documentElement.dataset.route === f", arg=fragment)
 
     def check(self):
         """No page error, dialog or CSP violation so far; and the page shows no raw JSON and no
@@ -415,7 +419,8 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 
 
 def xss(browser, url):
-    """A product named like markup shows as text: no element made, no script run."""
+    """A product named like markup shows as text: no element made, no script run. (Then it is
+    discontinued: still listed, no longer sold.)"""
     a = Session(browser, url)
     sign_in_admin(a)
     p = a.open("#/console/new")
@@ -433,6 +438,14 @@ def xss(browser, url):
         expect(p.get_by_text(HOSTILE, exact=True).first).to_be_visible()
         assert p.locator("main img").count() == 0, "an <img> was made from the product's name"
     a.page.wait_for_timeout(300)  # an onerror handler would have fired by now
+    # Discontinued, it stays listed but cannot be added to a cart.
+    a.open("#/console")
+    p.get_by_role("link", name=HOSTILE, exact=True).click()
+    p.get_by_role("button", name="Discontinue (no new orders)").click()
+    expect(p.locator("#product-facts")).to_contain_text("discontinued")
+    a.open("#/")
+    expect(card(p, HOSTILE)).to_contain_text("No longer sold")
+    expect(card(p, HOSTILE).get_by_role("button", name="Add to cart")).to_be_disabled()
     a.check()
     a.close()
 

@@ -10,6 +10,7 @@ import * as console_ from "./console.js";
 const view = document.getElementById("view");
 const status = document.getElementById("status");
 let generation = 0; // bumps on every navigation: pollers of an older view stop
+let customer = null;
 
 export const app = {
   /** Replaces the view's content; answers whether this view is still the current one. */
@@ -27,7 +28,13 @@ export const app = {
   say(text) {
     status.textContent = text || "";
   },
-  customer: null, // GET /me, once known
+  // GET /me, once known. An accessor, so that a view's context (below) shares it.
+  get customer() {
+    return customer;
+  },
+  set customer(c) {
+    customer = c;
+  },
   async me() {
     if (app.customer) return app.customer;
     try {
@@ -52,37 +59,44 @@ function showNav() {
 }
 
 const routes = [
-  [/^#?\/?$/, () => shop.catalogue(app)],
-  [/^#\/catalogue(?:\/(.+))?$/, (m) => shop.catalogue(app, m[1] ? decodeURIComponent(m[1]) : null)],
-  [/^#\/product\/([\w-]+)$/, (m) => shop.product(app, m[1])],
-  [/^#\/cart$/, () => shop.cartView(app)],
-  [/^#\/checkout$/, () => shop.checkout(app)],
-  [/^#\/order\/([\w-]+)$/, (m) => shop.order(app, m[1])],
-  [/^#\/orders$/, () => shop.history(app)],
-  [/^#\/account$/, () => shop.account(app)],
-  [/^#\/signin$/, () => shop.signIn(app)],
-  [/^#\/register$/, () => shop.register(app)],
-  [/^#\/console$/, () => console_.products(app)],
-  [/^#\/console\/product\/([\w-]+)$/, (m) => console_.editProduct(app, m[1])],
-  [/^#\/console\/new$/, () => console_.newProduct(app)],
-  [/^#\/console\/customers(?:\/([\w-]+))?$/, (m) => console_.customers(app, m[1])],
-  [/^#\/console\/operations$/, () => console_.operations(app)],
+  [/^#?\/?$/, (m, c) => shop.catalogue(c)],
+  [/^#\/catalogue(?:\/(.+))?$/, (m, c) => shop.catalogue(c, m[1] ? decodeURIComponent(m[1]) : null)],
+  [/^#\/product\/([\w-]+)$/, (m, c) => shop.product(c, m[1])],
+  [/^#\/cart$/, (m, c) => shop.cartView(c)],
+  [/^#\/checkout$/, (m, c) => shop.checkout(c)],
+  [/^#\/order\/([\w-]+)$/, (m, c) => shop.order(c, m[1])],
+  [/^#\/orders$/, (m, c) => shop.history(c)],
+  [/^#\/account$/, (m, c) => shop.account(c)],
+  [/^#\/signin$/, (m, c) => shop.signIn(c)],
+  [/^#\/register$/, (m, c) => shop.register(c)],
+  [/^#\/console$/, (m, c) => console_.products(c)],
+  [/^#\/console\/product\/([\w-]+)$/, (m, c) => console_.editProduct(c, m[1])],
+  [/^#\/console\/new$/, (m, c) => console_.newProduct(c)],
+  [/^#\/console\/customers(?:\/([\w-]+))?$/, (m, c) => console_.customers(c, m[1])],
+  [/^#\/console\/operations$/, (m, c) => console_.operations(c)],
 ];
 
 async function route() {
   generation++;
+  delete document.documentElement.dataset.route;
   app.say("");
   showNav();
   const hash = location.hash || "#/";
   const found = routes.find(([re]) => re.test(hash));
+  // The view renders through a context whose render is a no-op once the user has navigated on:
+  // a slow answer for the page they left never paints over the one they are on.
+  const mine = generation;
+  const ctx = Object.create(app, { render: { value: (...nodes) => app.alive(mine) && app.render(...nodes) } });
   try {
-    if (!found) app.render(h("h1", {}, "Not found"), h("p", {}, h("a", { href: "#/" }, "Back to the catalogue")));
-    else await found[1](hash.match(found[0]));
+    if (!found) ctx.render(h("h1", {}, "Not found"), h("p", {}, h("a", { href: "#/" }, "Back to the catalogue")));
+    else await found[1](hash.match(found[0]), ctx);
   } catch (e) {
-    app.render(h("h1", {}, "Something went wrong"), h("p.alert", { role: "alert" }, e.message || "Please try again."));
+    ctx.render(h("h1", {}, "Something went wrong"), h("p.alert", { role: "alert" }, e.message || "Please try again."));
   }
+  if (!app.alive(mine)) return;
   showNav();
   view.focus({ preventScroll: true });
+  document.documentElement.dataset.route = hash; // this view has rendered (the tests wait for it)
 }
 
 async function start() {
