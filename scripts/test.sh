@@ -15,7 +15,10 @@
 #      and the report, into .scratch/ (the full run writes BENCHMARKS.md: README, "Measuring");
 #   5. the API fuzzed from its own OpenAPI document (Schemathesis, every phase and check) against
 #      the local runner, bounded in time (scripts/fuzz-api.sh);
-#   6. every shell block of README.md and docs/*.md run as written, in a scratch copy
+#   6. the storefront in a real browser (Debian's headless Chromium driven by Playwright for
+#      Python): every journey against the runner in memory, the shopper's again on DynamoDB in a
+#      private ministack (scripts/browser-tests.sh; docs/STOREFRONT.md);
+#   7. every shell block of README.md and docs/*.md run as written, in a scratch copy
 #      (scripts/run-docs.py; the README's "The docs run as written" says how blocks are marked).
 #      Last: by now every build it needs is in target/.
 set -euo pipefail
@@ -51,6 +54,9 @@ BENCH_REQUEST_COUNTS=target/tmp/request-counts.json ./scripts/benchmarks.sh --sh
 
 step "API fuzzing"
 ./scripts/fuzz-api.sh
+
+step "the storefront in a real browser"
+./scripts/browser-tests.sh
 
 step "the docs' shell blocks, as written"
 ./scripts/run-docs.py
