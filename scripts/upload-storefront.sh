@@ -9,7 +9,7 @@
 #      served as application/octet-stream would not run), and a cache header: HTML no-cache,
 #      everything else five minutes (the files have no hash in their names);
 #   3. writes /config.json, no-cache, naming the API and the Cognito hosted UI the page signs in
-#      with;
+#      with, and /openapi.json (docs/openapi.json), which the API explorer at /docs reads;
 #   4. deletes the bucket's objects the directory no longer has;
 #   5. invalidates the distribution's cache, so the edge serves the new files at once.
 #
@@ -20,7 +20,8 @@ set -euo pipefail
 
 [[ $# -eq 1 ]] || { echo "usage: scripts/upload-storefront.sh STACK" >&2; exit 2; }
 stack=$1
-site=${STOREFRONT_SITE:-$(cd "$(dirname "$0")/.." && pwd)/crates/storefront/site}
+root=$(cd "$(dirname "$0")/.." && pwd)
+site=${STOREFRONT_SITE:-$root/crates/storefront/site}
 [[ -f $site/index.html ]] || { echo "upload-storefront: no index.html in $site" >&2; exit 1; }
 command -v aws >/dev/null || { echo "upload-storefront: the aws CLI is not on PATH" >&2; exit 1; }
 
@@ -87,13 +88,17 @@ EOF
 aws s3 cp --only-show-errors "$config" "s3://$bucket/config.json" \
   --content-type "application/json" --cache-control "no-cache"
 
-# What the bucket holds that the directory no longer has (config.json is written above).
+# The API explorer (/docs) reads the OpenAPI document from the site's origin, as on the runner.
+aws s3 cp --only-show-errors "$root/docs/openapi.json" "s3://$bucket/openapi.json" \
+  --content-type "application/json" --cache-control "no-cache"
+
+# What the bucket holds that the directory no longer has (config.json and openapi.json are written above).
 mapfile -t held < <(aws s3api list-objects-v2 --bucket "$bucket" --query 'Contents[].Key' --output text | tr '\t' '\n')
 for key in "${held[@]}"; do
-  [[ -z $key || $key == None || $key == config.json ]] && continue
+  [[ -z $key || $key == None || $key == config.json || $key == openapi.json ]] && continue
   [[ -f $site/$key ]] || aws s3 rm --only-show-errors "s3://$bucket/$key"
 done
 
 invalidation=$(aws cloudfront create-invalidation --distribution-id "$distribution" --paths '/*' \
   --query Invalidation.Id --output text)
-echo "uploaded ${#files[@]} files and config.json to s3://$bucket; invalidation $invalidation; open $origin/"
+echo "uploaded ${#files[@]} files, config.json and openapi.json to s3://$bucket; invalidation $invalidation; open $origin/"
