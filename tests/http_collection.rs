@@ -134,3 +134,64 @@ fn a_request_the_document_does_not_describe_is_found_out() {
     assert_eq!(parsed[0].headers.len(), 2);
     assert_eq!(parsed[0].body.as_deref(), Some("{\"lines\": []}"));
 }
+
+/// The collection as a user runs it in their editor: against the runner, in order, each
+/// `{{name.response.body.field}}` read from the named answer before it, `{{$guid}}` a new UUID.
+/// Every request succeeds (a 409 or 422 is retried for a few seconds: the saga and the orders
+/// replica are eventually consistent, and a person clicking through waits as long).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_collection_runs_against_the_runner_in_order() {
+    let runner = system_tests::start().await;
+    let text = committed();
+    // The file's variables: `@name = value`.
+    let vars: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix('@')?.split_once(" = "))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let names: Vec<Option<String>> = text
+        .split("\n###")
+        .skip(1)
+        .map(|b| b.lines().find_map(|l| l.strip_prefix("# @name ").map(str::to_owned)))
+        .collect();
+    let mut answers: std::collections::BTreeMap<String, Value> = Default::default();
+    let resolve = |s: &str, answers: &std::collections::BTreeMap<String, Value>| -> String {
+        let mut s = s.to_owned();
+        for _ in 0..3 {
+            for (k, v) in &vars {
+                s = s.replace(&format!("{{{{{k}}}}}"), v);
+            }
+            while let Some(i) = s.find("{{$guid}}") {
+                s.replace_range(i..i + 9, &uuid::Uuid::new_v4().to_string());
+            }
+            for (name, body) in answers {
+                let prefix = format!("{{{{{name}.response.body.");
+                while let Some(i) = s.find(&prefix) {
+                    let end = s[i..].find("}}").map(|e| i + e).expect("closed");
+                    let field = &s[i + prefix.len()..end];
+                    s.replace_range(i..end + 2, body[field].as_str().unwrap_or_default());
+                }
+            }
+        }
+        s
+    };
+    for (r, name) in parse(&text).iter().zip(names) {
+        let target = resolve(&r.target, &answers).replace("http://127.0.0.1:3000", "");
+        let headers: Vec<(String, String)> = r.headers.iter().map(|(k, v)| (k.clone(), resolve(v, &answers))).collect();
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let body = r.body.as_deref().map(|b| resolve(b, &answers).into_bytes());
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let reply = loop {
+            let reply = runner.send_anonymous(&r.method, &target, &headers, body.clone()).await;
+            if !matches!(reply.status, 409 | 422) || std::time::Instant::now() > until {
+                break reply;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        assert!(reply.status < 300, "{} {target}: {} {}", r.method, reply.status, reply.body);
+        if let Some(name) = name {
+            answers.insert(name, reply.body);
+        }
+    }
+    assert_eq!(answers.len(), 5, "every named answer read: {:?}", answers.keys());
+}
