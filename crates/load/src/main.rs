@@ -338,7 +338,7 @@ struct Placed {
 impl Shop {
     /// Every placed order once its saga settled (at a URL: read until not PENDING, for up to a
     /// minute each), as the books see it.
-    async fn placed(&self, orders: &[(String, String)]) -> Result<Vec<Placed>, Error> {
+    async fn placed(&self, admin: &str, orders: &[(String, String)]) -> Result<Vec<Placed>, Error> {
         let mut out = vec![];
         for (id, customer) in orders {
             let customer = customer.clone();
@@ -357,10 +357,8 @@ impl Shop {
                     Placed { customer, state, lines, total: o.pricing().map_or(0, |p| p.total.amount()) }
                 }
                 Shop::Remote { shop, .. } => {
-                    let admin = self.admin_token().await?;
                     let path = format!("/orders/{id}");
-                    let (o, _) =
-                        shop.until(&admin, &path, Duration::from_secs(60), |o| o["state"] != "PENDING").await?;
+                    let (o, _) = shop.until(admin, &path, Duration::from_secs(60), |o| o["state"] != "PENDING").await?;
                     let state = ["APPROVED", "REJECTED", "CANCELLED"]
                         .into_iter()
                         .find(|s| o["state"] == *s)
@@ -383,6 +381,7 @@ impl Shop {
         Ok(out)
     }
 
+    /// A new administrator's token, for reading the books (once per run: at a URL, a new user).
     async fn admin_token(&self) -> Result<String, Error> {
         match self {
             Shop::Remote { shop, run } => shop.token(&format!("load-{run}-books@example.com"), true).await,
@@ -431,7 +430,8 @@ async fn books(
     let mut credit: BTreeMap<String, i64> = BTreeMap::new();
     let mut states: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut wrong = vec![];
-    for (o, (id, _)) in shop.placed(orders).await?.into_iter().zip(orders) {
+    let admin = shop.admin_token().await?;
+    for (o, (id, _)) in shop.placed(&admin, orders).await?.into_iter().zip(orders) {
         *states.entry(o.state).or_default() += 1;
         let approved = o.state == "APPROVED";
         *credit.entry(o.customer).or_default() += if approved { o.total } else { 0 };
@@ -442,7 +442,6 @@ async fn books(
             wrong.push(format!("order {id} is still PENDING"));
         }
     }
-    let admin = shop.admin_token().await?;
     for (id, want) in &units {
         let held = shop.units_held(&admin, id).await?;
         if held != *want {

@@ -11,10 +11,14 @@ use system_tests::root;
 /// Runs a binary of this crate to its end (off the runtime's threads: the runner it calls is
 /// served by them); its success and stdout + stderr.
 async fn run(bin: &'static str, args: Vec<String>) -> (bool, String) {
+    let shown = args.clone();
     let out = tokio::task::spawn_blocking(move || Command::new(bin).args(&args).output().expect("it runs"))
         .await
         .expect("joined");
     let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    // What the command reported, in the test's output (nextest shows it for a failure, or with
+    // --no-capture): each step's time.
+    println!("$ {} {}\n{text}", bin.rsplit('/').next().unwrap_or(bin), shown.join(" "));
     (out.status.success(), text)
 }
 
@@ -64,7 +68,7 @@ async fn a_failing_step_or_token_command_exits_with_a_failure() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smoke_load_and_flash_sale_run_against_the_bundle_deployed_to_ministack() {
     let _ = system_tests::ministack::sdk_config().await; // fails loudly without a ministack
-    let (api, stack, _) = system_tests::deployed_api("url");
+    let (api, stack, _) = system_tests::deployed_api("cli");
     let token_cmd = format!(
         "'{}' '{}' token {stack}",
         root().join(".venv/ministack/bin/python").display(),
