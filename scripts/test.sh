@@ -38,15 +38,15 @@ step "sam build (release)"
 
 step "tests"
 # The function crates hold only mains (sam build above built them; clippy checks them): leaving
-# them out of the test build saves linking twenty debug binaries a second time.
+# them out of the test build saves linking each function's debug binary a second time.
 skip=()
 for f in functions/*/; do skip+=(--exclude "$(basename "$f")"); done
-if cargo nextest --version >/dev/null 2>&1; then
-  runner=(cargo nextest run --workspace "${skip[@]}" --no-fail-fast)
-else
-  runner=(cargo test --workspace "${skip[@]}" --no-fail-fast)
+# The docs run subsets with `cargo nextest`: after this command, a fresh clone has it too.
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "test: installing cargo-nextest (once; the docs' subset commands use it)"
+  cargo install --locked cargo-nextest
 fi
-./scripts/with-ministack.sh "${runner[@]}"
+./scripts/with-ministack.sh cargo nextest run --workspace "${skip[@]}" --no-fail-fast
 
 step "benchmarks, short (proves the pipeline; no number is checked, the load test's books are)"
 # The events replay of the step above wrote the request counts; the pipeline reuses them.
