@@ -98,7 +98,7 @@ fn corpus(customer: &str, product: &str) -> Vec<Bad> {
         "subtotal": {"amount": 100, "currency": "USD"}});
     // The catalogue and account changes: a PATCH may leave out any one of its fields, so only
     // its values are mutated, never removed.
-    let rename = json!({"name": "Box Two", "price": {"amount": 150, "currency": "USD"}});
+    let rename = json!({"name": "Box Two", "price": {"amount": 150, "currency": "USD"}, "shards": 4});
     let restock = json!({"quantity": 15});
     let limit = json!({"creditLimit": {"amount": 150000, "currency": "USD"}});
     let move_house = json!({"name": "Eve Two", "address": address});
@@ -173,6 +173,10 @@ fn corpus(customer: &str, product: &str) -> Vec<Bad> {
     out.push(req("restock an unknown product", "POST", format!("/products/{unknown}/restock"), restock.to_string()));
     out.push(req("discontinue an unknown product", "POST", format!("/products/{unknown}/discontinue"), ""));
     out.push(req("discontinue a bad id", "POST", "/products/nope/discontinue", ""));
+    for shards in [0, 65] {
+        let body = json!({ "shards": shards }).to_string();
+        out.push(req(format!("PATCH {product_path}: {shards} shards"), "PATCH", product_path.clone(), body));
+    }
     out.push(req("limit an unknown customer", "PUT", format!("/customers/{unknown}/credit-limit"), limit.to_string()));
     let euros = json!({"creditLimit": {"amount": 150000, "currency": "EUR"}});
     out.push(req("limit in another currency", "PUT", limit_path.clone(), euros.to_string()));

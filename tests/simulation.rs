@@ -29,6 +29,7 @@ async fn the_saga_keeps_its_invariants_under_duplicates_reordering_drops_relay_c
                 stats.restocks > 0 && stats.reprices > 0 && stats.discontinued > 0 && stats.limit_changes > 0,
                 "the catalogue and the accounts change: {stats:?}"
             );
+            assert!(stats.sharded > 0 && stats.reshards > 0, "sharded stock, and K changed under load: {stats:?}");
         }
         Err((seed, broken)) => {
             panic!("seed {seed} breaks an invariant: {broken}\nreplay: SIM_SEED={seed} SIM_SCHEDULES=1 cargo test -p system-tests --test simulation")

@@ -3,8 +3,8 @@
 
 use domain::events::LineRequest;
 use domain::{
-    Address, CustomerId, CustomerName, Dimensions, Money, ProductName, RestockQuantity, ShippingItem, ShippingSpeed,
-    StockLevel, Weight,
+    Address, CustomerId, CustomerName, Dimensions, Money, ProductName, RestockQuantity, ShardCount, ShippingItem,
+    ShippingSpeed, StockLevel, Weight,
 };
 use serde::Serialize;
 
@@ -45,11 +45,12 @@ pub struct QuoteShipping {
     pub subtotal: Money,
 }
 
-/// Rename and/or reprice a product; at least one of the two.
+/// Rename and/or reprice a product, and/or spread its stock over `shards` items; at least one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UpdateProduct {
     pub name: Option<ProductName>,
     pub price: Option<Money>,
+    pub shards: Option<ShardCount>,
 }
 
 /// Add units to a product's stock on hand.

@@ -527,11 +527,19 @@ const CREDIT: Consumer = Consumer::new("contract-reserve-credit");
 pub async fn a_hot_product_settles_every_concurrent_order_without_exhausting_a_step(f: Fixture) {
     const ORDERS: usize = 40;
     let p = product(&f, "Flash Sale", (ORDERS / 2) as i64).await;
+    assert_eq!(flash_sale(&f, p, ORDERS).await, (ORDERS / 2, ORDERS / 2));
+    let stored = f.products.get(p).await.unwrap().unwrap().value;
+    assert_eq!((stored.reserved(), stored.available()), ((ORDERS / 2) as u32, 0));
+}
+
+/// `orders` concurrent orders of one unit of `p`: how many were reserved and how many sold out.
+/// Panics if a step did not settle in its own invocation.
+async fn flash_sale(f: &Fixture, p: ProductId, orders: usize) -> (usize, usize) {
     let c = CustomerId::from_uuid(f.env.new_uuid());
     let mut tasks = vec![];
-    for _ in 0..ORDERS {
+    for _ in 0..orders {
         let svc = f.product_service();
-        let ev = order_created(OrderId::from_uuid(f.env.new_uuid()), c, vec![line(p, 1)], &f);
+        let ev = order_created(OrderId::from_uuid(f.env.new_uuid()), c, vec![line(p, 1)], f);
         tasks.push(tokio::spawn(async move { svc.reserve_stock(STOCK, &ev).await }));
     }
     let (mut reserved, mut sold_out) = (0, 0);
@@ -542,9 +550,7 @@ pub async fn a_hot_product_settles_every_concurrent_order_without_exhausting_a_s
             other => panic!("a step did not settle in its invocation: {other:?}"),
         }
     }
-    assert_eq!((reserved, sold_out), (ORDERS / 2, ORDERS / 2));
-    let stored = f.products.get(p).await.unwrap().unwrap().value;
-    assert_eq!((stored.reserved(), stored.available()), ((ORDERS / 2) as u32, 0));
+    (reserved, sold_out)
 }
 
 /// A buyer placing many orders at once, with credit for half: the same as for a hot product.
@@ -587,7 +593,9 @@ pub async fn a_hold_lands_within_the_invariant_and_is_refused_past_it(f: Fixture
     use domain::Hold;
     let p = product(&f, "Held", 5).await;
     let before = f.products.get(p).await.unwrap().unwrap();
-    let hold = |delta, basis| Commit::new(vec![ProductWrite::Hold { product_id: p, hold: Hold { delta, basis } }], &[]);
+    let hold = |delta, basis| {
+        Commit::new(vec![ProductWrite::Hold { product_id: p, shard: 0, hold: Hold { delta, basis } }], &[])
+    };
     f.products.commit(hold(3, 5)).await.unwrap();
     for (delta, basis, why) in [(3, 5, "past the bound"), (1, 6, "the bound moved"), (-4, 5, "more than is held")] {
         match f.products.commit(hold(delta, basis)).await {
@@ -596,7 +604,8 @@ pub async fn a_hold_lands_within_the_invariant_and_is_refused_past_it(f: Fixture
         }
     }
     let ghost = ProductId::from_uuid(f.env.new_uuid());
-    let missing = Commit::new(vec![ProductWrite::Hold { product_id: ghost, hold: Hold { delta: 1, basis: 5 } }], &[]);
+    let missing =
+        Commit::new(vec![ProductWrite::Hold { product_id: ghost, shard: 0, hold: Hold { delta: 1, basis: 5 } }], &[]);
     assert!(matches!(f.products.commit(missing).await, Err(StoreError::Refused { .. })), "no such product");
     let after = f.products.get(p).await.unwrap().unwrap();
     assert_eq!((after.value.reserved(), after.value.on_hand()), (3, 5));
@@ -710,6 +719,122 @@ pub async fn the_combined_reads_read_what_the_single_reads_read(f: Fixture) {
     assert!(read.prior.is_none() && read.customer.is_none() && read.catalogue.is_empty());
 }
 
+// ---------------------------------------------------------------- sharded stock
+
+/// Spreads `p`'s stock over `k` shards, as an admin's PATCH does.
+async fn reshard(f: &Fixture, p: ProductId, k: i64) -> domain::Product {
+    let cmd =
+        crate::commands::UpdateProduct { name: None, price: None, shards: Some(domain::ShardCount::new(k).unwrap()) };
+    f.product_service().update(&admin(f), p, cmd).await.unwrap()
+}
+
+/// Each shard's (on hand, reserved), as the store reads them back.
+async fn shards_of(f: &Fixture, p: ProductId) -> Vec<(u32, u32)> {
+    let stored = f.products.get(p).await.unwrap().unwrap().value;
+    stored.stock_shards().iter().map(|s| (s.on_hand(), s.reserved())).collect()
+}
+
+fn release_requested(order: OrderId, p: ProductId, f: &Fixture) -> EventEnvelope {
+    let e = domain::events::StockReleaseRequested { order_id: order, product_ids: vec![p] };
+    EventEnvelope::new(DomainEvent::StockReleaseRequested(e), f.env.as_ref())
+}
+
+/// With K > 1 a line goes whole to a shard with room (a line no shard can take alone is split,
+/// never refused while the shards together have the units), the record names the shards, and a
+/// release gives the units back to the shards that held them.
+pub async fn a_sharded_product_holds_across_shards_and_releases_to_the_shard_that_held(f: Fixture) {
+    let c = CustomerId::from_uuid(f.env.new_uuid());
+    let p = product(&f, "Sharded", 8).await;
+    assert_eq!(reshard(&f, p, 4).await.shard_count(), 4);
+    assert_eq!(shards_of(&f, p).await, vec![(2, 0); 4], "the units spread evenly");
+    let (a, b) = (OrderId::from_uuid(f.env.new_uuid()), OrderId::from_uuid(f.env.new_uuid()));
+    f.product_service().reserve_stock(STOCK, &order_created(a, c, vec![line(p, 2)], &f)).await.unwrap();
+    let held_a = f.products.reservation(a).await.unwrap().unwrap().value.shards;
+    assert_eq!(held_a.len(), 1, "a line that fits one shard is held whole: {held_a:?}");
+    let out = f.product_service().reserve_stock(STOCK, &order_created(b, c, vec![line(p, 5)], &f)).await.unwrap();
+    assert_eq!(out, StepOutcome::Applied { emitted: vec!["StockReserved"] }, "split, not refused");
+    let held_b = f.products.reservation(b).await.unwrap().unwrap().value.shards;
+    assert_eq!(held_b.iter().map(|h| h.quantity).sum::<u32>(), 5);
+    assert!(held_b.len() >= 3, "no shard has 5: {held_b:?}");
+    let stored = f.products.get(p).await.unwrap().unwrap().value;
+    assert_eq!((stored.on_hand(), stored.reserved(), stored.available()), (8, 7, 1));
+    let short = order_created(OrderId::from_uuid(f.env.new_uuid()), c, vec![line(p, 2)], &f);
+    let out = f.product_service().reserve_stock(STOCK, &short).await.unwrap();
+    assert_eq!(out, StepOutcome::Applied { emitted: vec!["StockReservationFailed"] }, "1 left in all");
+
+    f.product_service().release_stock(STOCK, &release_requested(b, p, &f)).await.unwrap();
+    let mut want = vec![(2, 0); 4];
+    want[usize::from(held_a[0].shard)].1 = 2;
+    assert_eq!(shards_of(&f, p).await, want, "b's units went back where b held them; a's stay");
+}
+
+/// A restock spreads over the shards; K goes up, down to 1 and up again with units held, and
+/// no unit is lost or invented; the catalogue shows the summed stock; a discontinued sharded
+/// product keeps its reservations and still releases them.
+pub async fn restock_and_changes_of_k_with_stock_held_keep_every_unit(f: Fixture) {
+    let c = CustomerId::from_uuid(f.env.new_uuid());
+    let p = product(&f, "Respread", 10).await;
+    reshard(&f, p, 4).await;
+    let order = OrderId::from_uuid(f.env.new_uuid());
+    f.product_service().reserve_stock(STOCK, &order_created(order, c, vec![line(p, 3)], &f)).await.unwrap();
+    let restock = crate::commands::Restock { quantity: domain::RestockQuantity::new(8).unwrap() };
+    f.product_service().restock(&admin(&f), p, restock, None).await.unwrap();
+    let shards = shards_of(&f, p).await;
+    assert_eq!(shards.iter().map(|s| s.0).collect::<Vec<_>>(), vec![5, 5, 4, 4], "2 more each: {shards:?}");
+    let totals = |v: &[(u32, u32)]| (v.iter().map(|s| s.0).sum::<u32>(), v.iter().map(|s| s.1).sum::<u32>());
+    for k in [2, 1, 5, 3] {
+        reshard(&f, p, k).await;
+        let shards = shards_of(&f, p).await;
+        assert_eq!(shards.len(), k as usize);
+        assert_eq!(totals(&shards), (18, 3), "K = {k}: {shards:?}");
+        assert!(shards.iter().all(|(on_hand, reserved)| reserved <= on_hand), "K = {k}: {shards:?}");
+    }
+    let listed = f.products.list(&PageRequest { size: page(10), after: None }).await.unwrap().items;
+    let listed = listed.iter().find(|x| x.id() == p).unwrap();
+    assert_eq!((listed.on_hand(), listed.reserved(), listed.shard_count()), (18, 3, 3));
+
+    f.product_service().discontinue(&admin(&f), p).await.unwrap();
+    let late = order_created(OrderId::from_uuid(f.env.new_uuid()), c, vec![line(p, 1)], &f);
+    let out = f.product_service().reserve_stock(STOCK, &late).await.unwrap();
+    assert_eq!(out, StepOutcome::Applied { emitted: vec!["StockReservationFailed"] });
+    f.product_service().release_stock(STOCK, &release_requested(order, p, &f)).await.unwrap();
+    assert_eq!(totals(&shards_of(&f, p).await), (18, 0), "released after discontinuation");
+}
+
+/// An order over sharded products is one transaction: one short line leaves every shard of
+/// every product as it was.
+pub async fn a_multi_product_order_over_shards_is_all_or_nothing(f: Fixture) {
+    let c = CustomerId::from_uuid(f.env.new_uuid());
+    let (a, b) = (product(&f, "A", 9).await, product(&f, "B", 4).await);
+    reshard(&f, a, 3).await;
+    reshard(&f, b, 2).await;
+    let (before_a, before_b) = (shards_of(&f, a).await, shards_of(&f, b).await);
+    let ev = order_created(OrderId::from_uuid(f.env.new_uuid()), c, vec![line(a, 7), line(b, 5)], &f);
+    let out = f.product_service().reserve_stock(STOCK, &ev).await.unwrap();
+    assert_eq!(out, StepOutcome::Applied { emitted: vec!["StockReservationFailed"] });
+    assert_eq!((shards_of(&f, a).await, shards_of(&f, b).await), (before_a, before_b));
+    let ev = order_created(OrderId::from_uuid(f.env.new_uuid()), c, vec![line(a, 7), line(b, 4)], &f);
+    let out = f.product_service().reserve_stock(STOCK, &ev).await.unwrap();
+    assert_eq!(out, StepOutcome::Applied { emitted: vec!["StockReserved"] });
+    assert_eq!(
+        (
+            f.products.get(a).await.unwrap().unwrap().value.available(),
+            f.products.get(b).await.unwrap().unwrap().value.available()
+        ),
+        (2, 0)
+    );
+}
+
+/// The flash sale on a sharded product: every order settles in its invocation and exactly the
+/// units on hand are reserved, none in a shard past its own units.
+pub async fn a_hot_sharded_product_settles_every_concurrent_order_exactly(f: Fixture) {
+    const ORDERS: usize = 40;
+    let p = product(&f, "Sharded Flash Sale", (ORDERS / 2) as i64).await;
+    reshard(&f, p, 4).await;
+    assert_eq!(flash_sale(&f, p, ORDERS).await, (ORDERS / 2, ORDERS / 2));
+    assert_eq!(shards_of(&f, p).await, vec![(5, 5); 4]);
+}
+
 /// Expands to one `#[tokio::test]` per contract case, each with `$make().await` as its fixture.
 #[macro_export]
 macro_rules! contract_suite {
@@ -742,6 +867,10 @@ macro_rules! contract_suite {
             an_unknown_id_is_not_found,
             an_order_is_placed_at_the_replica_price_and_only_for_what_the_replica_sells,
             the_combined_reads_read_what_the_single_reads_read,
+            a_sharded_product_holds_across_shards_and_releases_to_the_shard_that_held,
+            restock_and_changes_of_k_with_stock_held_keep_every_unit,
+            a_multi_product_order_over_shards_is_all_or_nothing,
+            a_hot_sharded_product_settles_every_concurrent_order_exactly,
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
     CatalogueEntry, Context, CreditReservation, Customer, CustomerId, EventId, KnownCustomer, Order, OrderId,
-    OrderStatus, Product, ProductId, StockReservation,
+    OrderStatus, Product, ProductId, StockReservation, StockShard,
 };
 
 use crate::page::{composite_key, order_position, product_position, Page, PageRequest, Position};
@@ -423,10 +423,31 @@ impl OrderRepository for InMemoryOrderRepository {
 
 // ---------------------------------------------------------------- products
 
+/// As on DynamoDB, a product's item holds its catalogue entry, K and stock shard 0; shards
+/// 1..K are items of their own (`shards`), so each is written, versioned and held alone.
 #[derive(Default)]
 struct ProductsState {
+    /// Each product as last put; its shards past 0 are read from `shards`, not from here.
     products: HashMap<ProductId, Product>,
+    shards: HashMap<(ProductId, u16), StockShard>,
     reservations: HashMap<OrderId, StockReservation>,
+}
+
+impl ProductsState {
+    /// The product `id` with its stock shards put back together.
+    fn product(&self, id: &ProductId) -> Result<Option<Product>, StoreError> {
+        let Some(p) = self.products.get(id) else { return Ok(None) };
+        let extra = (1..p.shard_count()).map(|n| self.shards.get(&(*id, n as u16)).copied().unwrap_or_default());
+        let whole = p.clone().with_extra_shards(extra.collect());
+        whole.map(Some).map_err(|e| StoreError::Corrupt { key: format!("product {id}"), source: e.into() })
+    }
+
+    fn shard(&self, id: ProductId, n: u16) -> Option<StockShard> {
+        match n {
+            0 => self.products.get(&id).and_then(|p| p.stock_shards().first().copied()),
+            n => self.shards.get(&(id, n)).copied(),
+        }
+    }
 }
 
 impl TableState<ProductWrite> for ProductsState {
@@ -435,14 +456,22 @@ impl TableState<ProductWrite> for ProductsState {
             ProductWrite::Product { expected_version, .. } | ProductWrite::Reservation { expected_version, .. } => {
                 (w.item(), Some(*expected_version))
             }
-            ProductWrite::Hold { .. } => (w.item(), None),
+            ProductWrite::Hold { .. } | ProductWrite::Shard { .. } => (w.item(), None),
         }
     }
     fn unique(&self, w: &ProductWrite) -> Result<(), StoreError> {
         match w {
-            ProductWrite::Hold { product_id, hold } => {
-                let mut p = self.products.get(product_id).cloned().ok_or(StoreError::Refused { item: w.item() })?;
-                p.apply_hold(*hold).map_err(|_| StoreError::Refused { item: w.item() })
+            ProductWrite::Hold { product_id, shard, hold } => {
+                let s = self.shard(*product_id, *shard).ok_or(StoreError::Refused { item: w.item() })?;
+                s.apply_hold(*hold).map(|_| ()).map_err(|_| StoreError::Refused { item: w.item() })
+            }
+            ProductWrite::Shard { product_id, shard, from, .. } => {
+                let stored = self.shards.get(&(*product_id, *shard)).copied().unwrap_or_default();
+                if stored == *from {
+                    Ok(())
+                } else {
+                    Err(StoreError::Conflict { item: w.item() })
+                }
             }
             _ => Ok(()),
         }
@@ -455,11 +484,19 @@ impl TableState<ProductWrite> for ProductsState {
             ProductWrite::Reservation { reservation, .. } => {
                 self.reservations.insert(reservation.order_id, reservation);
             }
-            ProductWrite::Hold { product_id, hold } => {
+            ProductWrite::Hold { product_id, shard: 0, hold } => {
                 // Checked by `unique` under the same lock.
                 if let Some(p) = self.products.get_mut(&product_id) {
-                    let _ = p.apply_hold(hold);
+                    let _ = p.apply_hold(0, hold);
                 }
+            }
+            ProductWrite::Hold { product_id, shard, hold } => {
+                if let Some(s) = self.shards.get_mut(&(product_id, shard)) {
+                    *s = s.apply_hold(hold).unwrap_or(*s);
+                }
+            }
+            ProductWrite::Shard { product_id, shard, to, .. } => {
+                self.shards.insert((product_id, shard), to);
             }
         }
         true
@@ -476,21 +513,28 @@ ledger_and_outbox!(InMemoryProductRepository, ProductWrite, "products", Context:
 impl ProductRepository for InMemoryProductRepository {
     async fn get(&self, id: ProductId) -> Result<Option<Versioned<Product>>, StoreError> {
         let inner = self.0.lock();
-        Ok(inner.versioned(Item::Product(id), inner.state.products.get(&id)))
+        Ok(inner.versioned(Item::Product(id), inner.state.product(&id)?.as_ref()))
     }
 
     async fn get_many(&self, ids: &[ProductId]) -> Result<Vec<Versioned<Product>>, StoreError> {
         let inner = self.0.lock();
-        let unique: BTreeMap<_, _> = ids
-            .iter()
-            .filter_map(|id| inner.versioned(Item::Product(*id), inner.state.products.get(id)).map(|p| (*id, p)))
-            .collect();
+        let mut unique = BTreeMap::new();
+        for id in ids {
+            if let Some(p) = inner.versioned(Item::Product(*id), inner.state.product(id)?.as_ref()) {
+                unique.insert(*id, p);
+            }
+        }
         Ok(unique.into_values().collect())
     }
 
     async fn list(&self, page: &PageRequest) -> Result<Page<Product>, StoreError> {
-        let rows =
-            self.0.lock().state.products.values().map(|p| (composite_key(&product_position(p)), p.clone())).collect();
+        let inner = self.0.lock();
+        let mut rows = vec![];
+        for id in inner.state.products.keys() {
+            if let Some(p) = inner.state.product(id)? {
+                rows.push((composite_key(&product_position(&p)), p));
+            }
+        }
         Ok(page_of(rows, false, page, product_position))
     }
 

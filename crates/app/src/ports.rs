@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
     CatalogueEntry, CreditReservation, Customer, CustomerId, EventEnvelope, EventId, Hold, KnownCustomer, Order,
-    OrderId, OrderStatus, Product, ProductId, StockReservation,
+    OrderId, OrderStatus, Product, ProductId, StockReservation, StockShard,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -151,12 +151,23 @@ pub enum ProductWrite {
         reservation: StockReservation,
         expected_version: u64,
     },
-    /// Moves the product's reserved units by `hold.delta`, on the invariant alone (no version):
-    /// refused with [`StoreError::Refused`] when the stored product would break it. Concurrent
-    /// reservations of one hot product do not conflict with each other.
+    /// Moves the reserved units of one stock shard of the product by `hold.delta`, on that
+    /// shard's invariant alone (no version): refused with [`StoreError::Refused`] when the stored
+    /// shard would break it. Concurrent reservations of one hot product do not conflict with each
+    /// other. Shard 0 is the product's own item; shard n > 0 is [`Item::StockShard`].
     Hold {
         product_id: ProductId,
+        shard: u16,
         hold: Hold,
+    },
+    /// Sets stock shard `shard` (> 0) of the product from `from` to `to`, provided it still holds
+    /// `from` (an absent shard holds nothing): a conflict otherwise. Written with the product
+    /// (which carries shard 0 and K) when a restock or a change of K moves units between shards.
+    Shard {
+        product_id: ProductId,
+        shard: u16,
+        from: StockShard,
+        to: StockShard,
     },
 }
 
@@ -191,6 +202,8 @@ pub enum Item {
     Product(ProductId),
     /// The products context's reservation record of one order.
     StockReservation(OrderId),
+    /// Stock shard n > 0 of a product (shard 0 lives in the product's own item).
+    StockShard(ProductId, u16),
     Customer(CustomerId),
     /// The customers context's reservation record of one order.
     CreditReservation(OrderId),
@@ -204,6 +217,7 @@ impl fmt::Display for Item {
             Item::KnownCustomer(id) => write!(f, "known customer {id}"),
             Item::Product(id) => write!(f, "product {id}"),
             Item::StockReservation(id) => write!(f, "stock reservation of order {id}"),
+            Item::StockShard(id, n) => write!(f, "stock shard {n} of product {id}"),
             Item::Customer(id) => write!(f, "customer {id}"),
             Item::CreditReservation(id) => write!(f, "credit reservation of order {id}"),
         }
@@ -228,7 +242,10 @@ impl ProductWrite {
         match self {
             ProductWrite::Product { product, .. } => Item::Product(product.id()),
             ProductWrite::Reservation { reservation, .. } => Item::StockReservation(reservation.order_id),
-            ProductWrite::Hold { product_id, .. } => Item::Product(*product_id),
+            ProductWrite::Hold { product_id, shard: 0, .. } => Item::Product(*product_id),
+            ProductWrite::Hold { product_id, shard, .. } | ProductWrite::Shard { product_id, shard, .. } => {
+                Item::StockShard(*product_id, *shard)
+            }
         }
     }
 }

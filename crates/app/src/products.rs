@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use domain::saga::{release_order_stock, reserve_order_stock, Step, StockChange};
-use domain::{DomainEvent, EventEnvelope, OrderId, Product, ProductId, StockReservation};
+use domain::{DomainEvent, EventEnvelope, OrderId, Product, ProductId, StockReservation, StockShard};
 
 use crate::access::{authorize, Action, Caller};
 use crate::commands::{AddProduct, Restock, UpdateProduct};
@@ -54,9 +54,10 @@ impl ProductService {
         idempotency::settle(self.repo.as_ref(), &scope, key, &fp, committed, product, AppError::from).await
     }
 
-    /// Loads the product, lets `change` decide, and commits the product with the event it
+    /// Loads the product, lets `change` decide, and commits the product with the events it
     /// returned (and the idempotency record `answering` makes of the result), conditional on the
-    /// version it was read at. Returns the product as changed and how the commit went (a
+    /// version it was read at, and every stock shard past 0 whose units moved, conditional on
+    /// what it held when read. Returns the product as changed and how the commit went (a
     /// concurrent change is a conflict: 409); no event means nothing to write.
     ///
     /// A concurrent write (a stock hold of the saga, another change) sends it back to read and
@@ -64,7 +65,7 @@ impl ProductService {
     async fn change(
         &self,
         id: ProductId,
-        change: impl Fn(&mut Product) -> Result<Option<DomainEvent>, AppError>,
+        change: impl Fn(&mut Product) -> Result<Vec<DomainEvent>, AppError>,
         answering: impl Fn(&Product) -> Result<Option<IdempotencyRecord>, AppError>,
     ) -> Result<(Product, Result<(), StoreError>), AppError> {
         let mut attempts = 0;
@@ -72,11 +73,17 @@ impl ProductService {
             attempts += 1;
             let Versioned { value: mut product, version } =
                 self.repo.get(id).await?.ok_or(AppError::NotFound(Item::Product(id)))?;
-            let Some(event) = change(&mut product)? else { return Ok((product, Ok(()))) };
-            let envelope = EventEnvelope::new(event, self.env.as_ref());
+            let before = product.stock_shards();
+            let events = change(&mut product)?;
+            if events.is_empty() {
+                return Ok((product, Ok(())));
+            }
+            let envelopes: Vec<EventEnvelope> =
+                events.into_iter().map(|e| EventEnvelope::new(e, self.env.as_ref())).collect();
             let record = answering(&product)?;
-            let write = ProductWrite::Product { product: product.clone(), expected_version: version };
-            let committed = self.repo.commit(Commit::new(vec![write], &[envelope]).answering(record)).await;
+            let mut writes = vec![ProductWrite::Product { product: product.clone(), expected_version: version }];
+            writes.extend(shard_writes(id, &before, &product.stock_shards()));
+            let committed = self.repo.commit(Commit::new(writes, &envelopes).answering(record)).await;
             if matches!(committed, Err(StoreError::Conflict { .. })) && attempts < crate::step::HTTP_ATTEMPTS {
                 continue;
             }
@@ -84,10 +91,15 @@ impl ProductService {
         }
     }
 
-    /// PATCH: a new name and/or price. Orders already placed keep theirs.
+    /// PATCH: a new name and/or price, and/or the number of stock shards. Orders already placed
+    /// keep their price; units held stay held (see [`domain::stock`]).
     pub async fn update(&self, caller: &Caller, id: ProductId, cmd: UpdateProduct) -> Result<Product, AppError> {
         authorize(caller, Action::WriteCatalogue)?;
-        let update = |p: &mut Product| Ok(p.update(cmd.name.clone(), cmd.price).map(DomainEvent::ProductUpdated));
+        let update = |p: &mut Product| {
+            let listed = p.update(cmd.name.clone(), cmd.price).map(DomainEvent::ProductUpdated);
+            let resharded = cmd.shards.and_then(|k| p.reshard(k)).map(DomainEvent::StockResharded);
+            Ok(listed.into_iter().chain(resharded).collect())
+        };
         let (product, committed) = self.change(id, update, |_| Ok(None)).await?;
         committed?;
         Ok(product)
@@ -107,7 +119,7 @@ impl ProductService {
         if let Prior::Replay(resource) = idempotency::check(self.repo.as_ref(), &scope, key, &fp).await? {
             return Ok(Created { resource, replayed: true });
         }
-        let restock = |p: &mut Product| Ok(Some(DomainEvent::StockAdded(p.restock(cmd.quantity)?)));
+        let restock = |p: &mut Product| Ok(vec![DomainEvent::StockAdded(p.restock(cmd.quantity)?)]);
         let record = |p: &Product| idempotency::record(&scope, key, &fp, id.as_uuid(), p);
         let (product, committed) = self.change(id, restock, record).await?;
         idempotency::settle(self.repo.as_ref(), &scope, key, &fp, committed, product, AppError::from).await
@@ -118,7 +130,8 @@ impl ProductService {
     pub async fn discontinue(&self, caller: &Caller, id: ProductId) -> Result<Product, AppError> {
         authorize(caller, Action::WriteCatalogue)?;
         let now = self.env.now();
-        let discontinue = |p: &mut Product| Ok(p.discontinue(now).map(DomainEvent::ProductDiscontinued));
+        let discontinue =
+            |p: &mut Product| Ok(p.discontinue(now).map(DomainEvent::ProductDiscontinued).into_iter().collect());
         let (product, committed) = self.change(id, discontinue, |_| Ok(None)).await?;
         committed?;
         Ok(product)
@@ -180,9 +193,12 @@ impl ProductService {
             }];
             // Each product's counter moves by a hold on the invariant, not a versioned put: the
             // reservations of one hot product do not conflict with each other.
+            // One hold per shard that moved: a hot product's reservations meet only when they
+            // land on the same shard.
             for product in change.products {
-                if let Some(hold) = products.get(&product.id()).and_then(|before| product.hold_since(before)) {
-                    w.push(ProductWrite::Hold { product_id: product.id(), hold });
+                let holds = products.get(&product.id()).map(|before| product.hold_since(before)).unwrap_or_default();
+                for (shard, hold) in holds {
+                    w.push(ProductWrite::Hold { product_id: product.id(), shard, hold });
                 }
             }
             w
@@ -198,7 +214,7 @@ impl ProductService {
         let ids: Vec<ProductId> = created.lines.iter().map(|l| l.product_id).collect();
         step::run(self.repo.as_ref(), consumer, ev, &self.env, || {
             self.attempt(created.order_id, Some(&ids), |products, existing| {
-                reserve_order_stock(created, ev.metadata.occurred_at, products, existing)
+                reserve_order_stock(created, ev.metadata.occurred_at, products, existing, shard_start(ev))
             })
         })
         .await
@@ -218,4 +234,22 @@ impl ProductService {
         })
         .await
     }
+}
+
+/// Where a reservation starts looking for a shard with room: drawn from the event's id (a random
+/// UUID), so concurrent orders for a hot product spread over its shards, and a redelivery of the
+/// same event decides the same way.
+fn shard_start(ev: &EventEnvelope) -> u32 {
+    ev.id().as_uuid().as_u128() as u32
+}
+
+/// The writes that take shards 1.. of product `id` from `before` to `after` (shard 0 is in the
+/// product's own item): each conditional on what the shard held, so a concurrent hold on it
+/// sends the change back to read again. Shards a lower K no longer uses are left empty.
+fn shard_writes(id: ProductId, before: &[StockShard], after: &[StockShard]) -> Vec<ProductWrite> {
+    let at = |v: &[StockShard], n: usize| v.get(n).copied().unwrap_or_default();
+    (1..before.len().max(after.len()))
+        .filter(|n| at(before, *n) != at(after, *n))
+        .map(|n| ProductWrite::Shard { product_id: id, shard: n as u16, from: at(before, n), to: at(after, n) })
+        .collect()
 }

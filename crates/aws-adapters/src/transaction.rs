@@ -35,6 +35,9 @@ pub(crate) enum Guard {
     /// A hold: conditional on the item's invariant (the expression in its [`Action::Update`]).
     /// Failure: [`StoreError::Refused`] naming the item.
     Invariant(Item),
+    /// An update conditional on what the item holds (the expression in its [`Action::Update`]).
+    /// Failure: a conflict on that item.
+    Content(Item),
 }
 
 enum Action {
@@ -122,6 +125,44 @@ impl Transaction {
         })
     }
 
+    /// Sets the map at `data` of `item` to `to` (creating the item, with `entity`), provided the
+    /// numbers at `data.<field>` are still `from`'s, or, when `from` is all zeros, the item is
+    /// absent. The version moves on, so holds and puts read before it conflict.
+    pub fn set_if(
+        &mut self,
+        item: Item,
+        entity: &str,
+        from: &[(&str, i64)],
+        to: AttributeValue,
+    ) -> Result<(), StoreError> {
+        let mut names = HashMap::from([("#data".to_owned(), "data".to_owned())]);
+        let n = |v: i64| AttributeValue::N(v.to_string());
+        let mut values = HashMap::from([
+            (":to".to_owned(), to),
+            (":one".to_owned(), n(1)),
+            (":zero".to_owned(), n(0)),
+            (":entity".to_owned(), AttributeValue::S(entity.to_owned())),
+        ]);
+        let mut same = vec![];
+        for (i, (field, v)) in from.iter().enumerate() {
+            let p = path(&mut names, &["data", field]);
+            values.insert(format!(":from{i}"), n(*v));
+            same.push(format!("{p} = :from{i}"));
+        }
+        let same = same.join(" AND ");
+        let condition = if from.iter().all(|(_, v)| *v == 0) {
+            format!("attribute_not_exists(PK) OR ({same})")
+        } else {
+            format!("attribute_exists(PK) AND {same}")
+        };
+        let set = "SET #data = :to, entity = :entity, version = if_not_exists(version, :zero) + :one".to_owned();
+        self.push(Entry {
+            key: Key::of(item),
+            guard: Guard::Content(item),
+            action: Action::Update { set, condition, names, values },
+        })
+    }
+
     /// Adds what every commit may carry besides its aggregate writes: the applied marker, the
     /// idempotency record and the outbox records.
     pub fn ledger<W>(&mut self, commit: &Commit<W>, now: DateTime<Utc>) -> Result<(), StoreError> {
@@ -164,7 +205,9 @@ impl Transaction {
             (_, Guard::Unique(d)) => Err(StoreError::Duplicate(d)),
             // The same outbox record twice: one item either way.
             (_, Guard::Free) => Ok(()),
-            (_, Guard::Version(item, _) | Guard::Invariant(item)) => Err(StoreError::Conflict { item }),
+            (_, Guard::Version(item, _) | Guard::Invariant(item) | Guard::Content(item)) => {
+                Err(StoreError::Conflict { item })
+            }
         }
     }
 
@@ -200,7 +243,7 @@ fn condition(guard: Guard) -> Option<(&'static str, Option<AttributeValue>)> {
     match guard {
         Guard::Version(_, 0) | Guard::Unique(_) => Some(("attribute_not_exists(PK)", None)),
         Guard::Version(_, v) => Some(("version = :expected", Some(AttributeValue::N(v.to_string())))),
-        Guard::Free | Guard::Invariant(_) => None,
+        Guard::Free | Guard::Invariant(_) | Guard::Content(_) => None,
     }
 }
 
@@ -255,12 +298,13 @@ fn cancellation_error(reasons: &[CancellationReason], entries: &[Entry]) -> Opti
             Guard::Version(item, _) => Some(StoreError::Conflict { item }),
             Guard::Unique(d) => Some(StoreError::Duplicate(d)),
             Guard::Invariant(item) => Some(StoreError::Refused { item }),
+            Guard::Content(item) => Some(StoreError::Conflict { item }),
             Guard::Free => None,
         };
     }
     // Another transaction on the same item at the same moment: try again.
     match first("TransactionConflict")?.guard {
-        Guard::Version(item, _) | Guard::Invariant(item) => Some(StoreError::Conflict { item }),
+        Guard::Version(item, _) | Guard::Invariant(item) | Guard::Content(item) => Some(StoreError::Conflict { item }),
         Guard::Unique(d) => Some(StoreError::Duplicate(d)),
         Guard::Free => None,
     }

@@ -173,7 +173,8 @@ async fn a_transaction_with_one_failing_condition_writes_nothing() {
 
     let order = domain::OrderId::from_uuid(Uuid::new_v4());
     let line = LineRequest { product_id: a.id(), quantity: Quantity::new(1).unwrap() };
-    let reservation = StockReservation { order_id: order, lines: vec![line], status: ReservationStatus::Active };
+    let reservation =
+        StockReservation { order_id: order, lines: vec![line], status: ReservationStatus::Active, shards: vec![] };
     let writes = |b_expected| {
         vec![
             ProductWrite::Product { product: a.clone(), expected_version: 1 },

@@ -387,7 +387,7 @@ functions! {
         http("POST", "/shipping/quote", Public, Doc { body: Some(BodyType::Quote),
             problems: &[P::ShippingUnavailable, P::CurrencyMismatch, P::AmountOutOfRange], ..answers("shipping", 200, ViewType::Quote) }),
         env &[WAREHOUSE_REGION, WAREHOUSE_COUNTRY], keys &[], may &[];
-    UpdateProduct("update-product", "Rename or reprice a product (admin)")
+    UpdateProduct("update-product", "Rename, reprice or re-shard the stock of a product (admin)")
         http("PATCH", "/products/{id}", Token, Doc { body: Some(BodyType::UpdateProduct),
             problems: &[P::Forbidden, P::NotFound, P::Conflict, P::CurrencyMismatch], ..answers("products", 200, ViewType::Product) }),
         env &[PRODUCTS_TABLE], keys &["PRODUCT", "OUTBOX"], may &PRODUCT_WRITE;

@@ -206,6 +206,16 @@ pub struct StockAdded {
     pub on_hand: u32,
 }
 
+/// The product's stock is now spread over `shards` items (K); `on_hand` units in all, as before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct StockResharded {
+    pub product_id: ProductId,
+    pub shards: u32,
+    pub on_hand: u32,
+}
+
 /// A customer's credit limit is now `credit_limit`. Below what is reserved, nothing held is taken
 /// back; new reservations are refused until enough is released.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -426,6 +436,7 @@ domain_events! {
         ProductUpdated,
         ProductDiscontinued,
         StockAdded,
+        StockResharded,
         StockReserved,
         StockReservationFailed,
         StockReleased,
@@ -452,6 +463,7 @@ impl DomainEvent {
             DomainEvent::ProductUpdated(e) => e.listing.product_id.as_uuid(),
             DomainEvent::ProductDiscontinued(e) => e.listing.product_id.as_uuid(),
             DomainEvent::StockAdded(e) => e.product_id.as_uuid(),
+            DomainEvent::StockResharded(e) => e.product_id.as_uuid(),
             DomainEvent::CreditReserved(e) => e.order_id.as_uuid(),
             DomainEvent::CreditReservationFailed(e) => e.order_id.as_uuid(),
             DomainEvent::CreditReleased(e) => e.order_id.as_uuid(),

@@ -75,6 +75,15 @@ bounded_int!(
 );
 
 bounded_int!(
+    /// How many stock shards (items) a product's units are spread over: 1 (an ordinary product)
+    /// to 64. More shards carry more reservations a second; each costs one more item to read.
+    ShardCount,
+    "shards",
+    1,
+    64
+);
+
+bounded_int!(
     /// Units added to a product's stock at once: 1 to one million.
     RestockQuantity,
     "quantity",

@@ -9,15 +9,19 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ensure, DomainError, Inconsistent};
 use crate::events::{
     LineRequest, Listing, ProductAdded, ProductDiscontinued, ProductUpdated, ReservedLine, StockAdded, StockFailure,
+    StockResharded,
 };
 use crate::ids::{OrderId, ProductId};
-use crate::measures::{Dimensions, RestockQuantity, StockLevel, Weight};
+use crate::measures::{Dimensions, RestockQuantity, ShardCount, StockLevel, Weight};
 use crate::money::Money;
 use crate::reservation::{Hold, HoldRefused, ReleaseOutcome, ReservationStatus};
+use crate::stock::{self, ShardHold, StockShard};
 use crate::text::ProductName;
 
-/// A product. Invariant: `reserved <= on_hand`, so `available = on_hand - reserved` is never
-/// negative; `reserved` is the sum of the quantities of this product's active reservations.
+/// A product. Its stock lives in K shards ([`crate::stock`]): shard 0 is `on_hand`/`reserved`,
+/// shards 1..K are `shards`. Invariant: in every shard `reserved <= on_hand`, so `available` is
+/// never negative; the reserved units summed over the shards are the quantities of this
+/// product's active reservations; at most [`ShardCount::MAX`] shards.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", try_from = "ProductSnapshot")]
@@ -29,6 +33,9 @@ pub struct Product {
     dimensions: Dimensions,
     on_hand: u32,
     reserved: u32,
+    /// Shards 1..K of the stock (none for an ordinary product, K = 1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    shards: Vec<StockShard>,
     created_at: DateTime<Utc>,
     /// 1 when added, one more per catalogue change (name, price, discontinuation).
     revision: u32,
@@ -48,6 +55,8 @@ struct ProductSnapshot {
     dimensions: Dimensions,
     on_hand: u32,
     reserved: u32,
+    #[serde(default)]
+    shards: Vec<StockShard>,
     created_at: DateTime<Utc>,
     /// Products stored before revisions were counted are at revision 1.
     #[serde(default = "first_revision")]
@@ -65,7 +74,9 @@ impl TryFrom<ProductSnapshot> for Product {
 
     fn try_from(s: ProductSnapshot) -> Result<Product, Inconsistent> {
         ensure(s.reserved <= s.on_hand, "product", "reserved <= on hand")?;
-        ensure(StockLevel::new(i64::from(s.on_hand)).is_ok(), "product", "on hand within the stock limit")?;
+        let total = s.shards.iter().fold(u64::from(s.on_hand), |t, x| t + u64::from(x.on_hand()));
+        ensure(total <= u64::from(StockLevel::MAX), "product", "on hand within the stock limit")?;
+        ensure(s.shards.len() < ShardCount::MAX as usize, "product", "at most 64 stock shards")?;
         ensure(s.revision >= 1, "product", "revisions start at 1")?;
         Ok(Product {
             id: s.id,
@@ -75,6 +86,7 @@ impl TryFrom<ProductSnapshot> for Product {
             dimensions: s.dimensions,
             on_hand: s.on_hand,
             reserved: s.reserved,
+            shards: s.shards,
             created_at: s.created_at,
             revision: s.revision,
             discontinued_at: s.discontinued_at,
@@ -91,6 +103,10 @@ pub struct StockReservation {
     pub order_id: OrderId,
     pub lines: Vec<LineRequest>,
     pub status: ReservationStatus,
+    /// Where the lines of sharded products (K > 1 when held) are held. A line it does not name
+    /// is held in shard 0.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<ShardHold>,
 }
 
 /// A stock reservation as stored, before its invariants are checked.
@@ -101,6 +117,8 @@ struct StockReservationSnapshot {
     order_id: OrderId,
     lines: Vec<LineRequest>,
     status: ReservationStatus,
+    #[serde(default)]
+    shards: Vec<ShardHold>,
 }
 
 impl TryFrom<StockReservationSnapshot> for StockReservation {
@@ -112,7 +130,14 @@ impl TryFrom<StockReservationSnapshot> for StockReservation {
         ensure(s.status != ReservationStatus::Refused || s.lines.is_empty(), KIND, "a refused one holds nothing")?;
         let distinct: std::collections::BTreeSet<ProductId> = s.lines.iter().map(|l| l.product_id).collect();
         ensure(distinct.len() == s.lines.len(), KIND, "one line per product")?;
-        Ok(StockReservation { order_id: s.order_id, lines: s.lines, status: s.status })
+        let split_as_held = s.lines.iter().all(|l| {
+            let parts = s.shards.iter().filter(|h| h.product_id == l.product_id);
+            parts.clone().next().is_none()
+                || parts.map(|h| u64::from(h.quantity)).sum::<u64>() == u64::from(l.quantity.get())
+        });
+        ensure(split_as_held, KIND, "a line's shards hold exactly its quantity")?;
+        ensure(s.shards.iter().all(|h| distinct.contains(&h.product_id)), KIND, "shards hold only its lines")?;
+        Ok(StockReservation { order_id: s.order_id, lines: s.lines, status: s.status, shards: s.shards })
     }
 }
 
@@ -153,6 +178,7 @@ impl Product {
             dimensions,
             on_hand: stock.get(),
             reserved: 0,
+            shards: vec![],
             created_at: now,
             revision: 1,
             discontinued_at: None,
@@ -197,11 +223,60 @@ impl Product {
         if self.discontinued_at.is_some() {
             return Err(DomainError::Discontinued);
         }
-        let on_hand = self.on_hand.checked_add(quantity.get()).filter(|n| *n <= StockLevel::MAX).ok_or(
-            DomainError::StockCeiling { max: StockLevel::MAX, room: StockLevel::MAX.saturating_sub(self.on_hand) },
-        )?;
-        self.on_hand = on_hand;
+        let total = self.on_hand();
+        let on_hand = total
+            .checked_add(quantity.get())
+            .filter(|n| *n <= StockLevel::MAX)
+            .ok_or(DomainError::StockCeiling { max: StockLevel::MAX, room: StockLevel::MAX.saturating_sub(total) })?;
+        let mut shards = self.stock_shards();
+        stock::restock(&mut shards, quantity.get());
+        self.set_shards(shards);
         Ok(StockAdded { product_id: self.id, quantity: quantity.get(), on_hand })
+    }
+
+    /// Spreads the stock over `k` shards (see [`crate::stock`]): the units on hand and reserved
+    /// stay the same in sum; reservations of a shard that goes keep their units in shard
+    /// `n mod k`. `None` when the product has `k` shards already. A discontinued product may
+    /// still change K (its reservations are still released).
+    pub fn reshard(&mut self, k: ShardCount) -> Option<StockResharded> {
+        let k = k.get() as usize;
+        let shards = self.stock_shards();
+        if shards.len() == k {
+            return None;
+        }
+        self.set_shards(stock::reshard(&shards, k));
+        Some(StockResharded { product_id: self.id, shards: k as u32, on_hand: self.on_hand() })
+    }
+
+    /// The stock shards, shard 0 first (one for an ordinary product).
+    pub fn stock_shards(&self) -> Vec<StockShard> {
+        let mut v = Vec::with_capacity(1 + self.shards.len());
+        v.push(StockShard::new(self.on_hand, self.reserved).unwrap_or_default());
+        v.extend(self.shards.iter().copied());
+        v
+    }
+
+    /// How many shards hold the stock (K).
+    pub fn shard_count(&self) -> u32 {
+        1 + self.shards.len() as u32
+    }
+
+    /// The same product with shards 1..K replaced by `extra` (K becomes `extra.len() + 1`): how
+    /// a store puts back together a product whose shards are items of their own.
+    pub fn with_extra_shards(mut self, extra: Vec<StockShard>) -> Result<Product, Inconsistent> {
+        ensure(extra.len() < ShardCount::MAX as usize, "product", "at most 64 stock shards")?;
+        self.shards = extra;
+        let total = self.stock_shards().iter().map(|s| u64::from(s.on_hand())).sum::<u64>();
+        ensure(total <= u64::from(StockLevel::MAX), "product", "on hand within the stock limit")?;
+        Ok(self)
+    }
+
+    fn set_shards(&mut self, shards: Vec<StockShard>) {
+        let mut it = shards.into_iter();
+        let first = it.next().unwrap_or_default();
+        self.on_hand = first.on_hand();
+        self.reserved = first.reserved();
+        self.shards = it.collect();
     }
 
     /// Stops selling the product: orders placed from `now` on are refused; reservations already
@@ -243,51 +318,69 @@ impl Product {
     pub fn dimensions(&self) -> Dimensions {
         self.dimensions
     }
+    /// Units on hand, summed over the shards.
     pub fn on_hand(&self) -> u32 {
-        self.on_hand
+        self.shards.iter().fold(self.on_hand, |t, s| t.saturating_add(s.on_hand()))
     }
+    /// Units reserved, summed over the shards.
     pub fn reserved(&self) -> u32 {
-        self.reserved
+        self.shards.iter().fold(self.reserved, |t, s| t.saturating_add(s.reserved()))
     }
+    /// Units nobody holds, summed over the shards.
     pub fn available(&self) -> u32 {
-        self.on_hand.saturating_sub(self.reserved)
+        self.on_hand().saturating_sub(self.reserved())
     }
     pub fn created_at(&self) -> DateTime<Utc> {
         self.created_at
     }
 
-    /// The hold that moves this product's reserved units from what `before` had to what it has
-    /// now, against the units on hand the decision saw; `None` when nothing moved.
-    pub fn hold_since(&self, before: &Product) -> Option<Hold> {
-        let delta = i64::from(self.reserved) - i64::from(before.reserved);
-        (delta != 0).then_some(Hold { delta, basis: i64::from(before.on_hand) })
+    /// The holds, one per shard that moved, that take each shard's reserved units from what
+    /// `before` had to what it has now, against the units on hand the decision saw (the same
+    /// shards: holds never change K).
+    pub fn hold_since(&self, before: &Product) -> Vec<(u16, Hold)> {
+        let (now, then) = (self.stock_shards(), before.stock_shards());
+        now.iter()
+            .zip(&then)
+            .enumerate()
+            .filter_map(|(n, (a, b))| {
+                let delta = i64::from(a.reserved()) - i64::from(b.reserved());
+                (delta != 0).then_some((n as u16, Hold { delta, basis: i64::from(b.on_hand()) }))
+            })
+            .collect()
     }
 
-    /// Applies `hold` to the reserved units, only while the invariant allows it
-    /// (`reserved <= on_hand`, against the on-hand units the hold was decided on).
-    pub fn apply_hold(&mut self, hold: Hold) -> Result<(), HoldRefused> {
-        if !hold.allowed(i64::from(self.reserved), i64::from(self.on_hand)) {
-            return Err(HoldRefused);
-        }
-        let after = i64::from(self.reserved) + hold.delta;
-        self.reserved = u32::try_from(after).map_err(|_| HoldRefused)?;
+    /// Applies `hold` to the reserved units of shard `shard`, only while that shard's invariant
+    /// allows it (`reserved <= on_hand`, against the on-hand units the hold was decided on).
+    pub fn apply_hold(&mut self, shard: u16, hold: Hold) -> Result<(), HoldRefused> {
+        let mut shards = self.stock_shards();
+        let s = shards.get_mut(usize::from(shard)).ok_or(HoldRefused)?;
+        *s = s.apply_hold(hold)?;
+        self.set_shards(shards);
         Ok(())
     }
 }
 
 /// Reserves every line of `order_id` or none. `products` holds the products the lines name that
 /// exist; the ones that change are updated in place.
+///
+/// Each line is held in the product's shards as [`crate::stock`] says, from shard
+/// `start mod K` on: the caller draws `start` at random so concurrent orders spread over the
+/// shards.
 pub fn reserve_stock(
     order_id: OrderId,
     lines: &[LineRequest],
     products: &mut BTreeMap<ProductId, Product>,
     existing: Option<&StockReservation>,
+    start: u32,
 ) -> StockOutcome {
     if existing.is_some() {
         return StockOutcome::AlreadyHandled;
     }
     let refuse = |failure| {
-        StockOutcome::Refused(StockReservation { order_id, lines: vec![], status: ReservationStatus::Refused }, failure)
+        StockOutcome::Refused(
+            StockReservation { order_id, lines: vec![], status: ReservationStatus::Refused, shards: vec![] },
+            failure,
+        )
     };
     let mut reserved_lines = Vec::with_capacity(lines.len());
     for l in lines {
@@ -309,14 +402,26 @@ pub fn reserve_stock(
             dimensions: p.dimensions,
         });
     }
-    // All checks passed (lines name distinct products, so each check saw the final state).
+    // All checks passed (lines name distinct products, so each check saw the final state, and
+    // a product with enough units in sum always has a placement).
+    let mut held = vec![];
     for l in lines {
         if let Some(p) = products.get_mut(&l.product_id) {
-            p.reserved += l.quantity.get();
+            let mut shards = p.stock_shards();
+            let parts = stock::place(&shards, start, l.quantity.get()).unwrap_or_default();
+            stock::hold(&mut shards, &parts);
+            p.set_shards(shards);
+            if p.shard_count() > 1 {
+                held.extend(parts.iter().map(|(n, q)| ShardHold {
+                    product_id: l.product_id,
+                    shard: *n as u16,
+                    quantity: *q,
+                }));
+            }
         }
     }
     StockOutcome::Reserved(
-        StockReservation { order_id, lines: lines.to_vec(), status: ReservationStatus::Active },
+        StockReservation { order_id, lines: lines.to_vec(), status: ReservationStatus::Active, shards: held },
         reserved_lines,
     )
 }
@@ -331,15 +436,26 @@ pub fn release_stock(
         Some(r) if r.status == ReservationStatus::Active => {
             for l in &r.lines {
                 if let Some(p) = products.get_mut(&l.product_id) {
-                    p.reserved = p.reserved.saturating_sub(l.quantity.get());
+                    let mut shards = p.stock_shards();
+                    let named: Vec<&ShardHold> = r.shards.iter().filter(|h| h.product_id == l.product_id).collect();
+                    if named.is_empty() {
+                        stock::release(&mut shards, 0, l.quantity.get());
+                    }
+                    for h in named {
+                        stock::release(&mut shards, h.shard, h.quantity);
+                    }
+                    p.set_shards(shards);
                 }
             }
             ReleaseOutcome::Released(StockReservation { status: ReservationStatus::Released, ..r.clone() })
         }
         Some(_) => ReleaseOutcome::AlreadyHandled,
-        None => {
-            ReleaseOutcome::Tombstone(StockReservation { order_id, lines: vec![], status: ReservationStatus::Released })
-        }
+        None => ReleaseOutcome::Tombstone(StockReservation {
+            order_id,
+            lines: vec![],
+            status: ReservationStatus::Released,
+            shards: vec![],
+        }),
     }
 }
 
@@ -347,6 +463,7 @@ pub fn release_stock(
 mod tests {
     use super::*;
     use crate::measures::Quantity;
+    use crate::measures::{RestockQuantity, ShardCount};
     use crate::money::Currency;
     use proptest::prelude::*;
     use uuid::Uuid;
@@ -399,7 +516,7 @@ mod tests {
     #[test]
     fn reserving_holds_every_line_and_reports_prices_and_sizes() {
         let mut ps = catalogue(&[5, 5]);
-        let out = reserve_stock(oid(1), &[line(0, 2), line(1, 5)], &mut ps, None);
+        let out = reserve_stock(oid(1), &[line(0, 2), line(1, 5)], &mut ps, None, 0);
         let StockOutcome::Reserved(r, lines) = out else { panic!("not reserved: {out:?}") };
         assert_eq!(r.status, ReservationStatus::Active);
         assert_eq!(lines[0].unit_price.amount(), 250);
@@ -411,7 +528,7 @@ mod tests {
     fn one_short_line_reserves_nothing_at_all() {
         let mut ps = catalogue(&[5, 1]);
         let before = ps.clone();
-        let out = reserve_stock(oid(1), &[line(0, 2), line(1, 2)], &mut ps, None);
+        let out = reserve_stock(oid(1), &[line(0, 2), line(1, 2)], &mut ps, None, 0);
         assert!(matches!(
             out,
             StockOutcome::Refused(_, StockFailure::InsufficientStock { requested: 2, available: 1, .. })
@@ -422,7 +539,7 @@ mod tests {
     #[test]
     fn an_unknown_product_is_named_in_the_refusal() {
         let mut ps = catalogue(&[5]);
-        let out = reserve_stock(oid(1), &[line(0, 1), line(9, 1)], &mut ps, None);
+        let out = reserve_stock(oid(1), &[line(0, 1), line(9, 1)], &mut ps, None, 0);
         assert!(
             matches!(out, StockOutcome::Refused(_, StockFailure::UnknownProduct { product_id }) if product_id == pid(9))
         );
@@ -431,9 +548,9 @@ mod tests {
     #[test]
     fn reserving_twice_for_one_order_changes_nothing() {
         let mut ps = catalogue(&[5]);
-        let StockOutcome::Reserved(r, _) = reserve_stock(oid(1), &[line(0, 2)], &mut ps, None) else { panic!() };
+        let StockOutcome::Reserved(r, _) = reserve_stock(oid(1), &[line(0, 2)], &mut ps, None, 0) else { panic!() };
         let before = ps.clone();
-        assert_eq!(reserve_stock(oid(1), &[line(0, 2)], &mut ps, Some(&r)), StockOutcome::AlreadyHandled);
+        assert_eq!(reserve_stock(oid(1), &[line(0, 2)], &mut ps, Some(&r), 0), StockOutcome::AlreadyHandled);
         assert_eq!(ps, before);
     }
 
@@ -441,8 +558,25 @@ mod tests {
     fn a_release_that_overtakes_its_reserve_blocks_the_reserve() {
         let mut ps = catalogue(&[5]);
         let ReleaseOutcome::Tombstone(t) = release_stock(oid(1), &mut ps, None) else { panic!() };
-        assert_eq!(reserve_stock(oid(1), &[line(0, 2)], &mut ps, Some(&t)), StockOutcome::AlreadyHandled);
+        assert_eq!(reserve_stock(oid(1), &[line(0, 2)], &mut ps, Some(&t), 0), StockOutcome::AlreadyHandled);
         assert_eq!(ps[&pid(0)].available(), 5);
+    }
+
+    #[test]
+    fn a_sharded_reservation_names_its_shards_and_its_release_gives_back_to_them() {
+        let mut ps = catalogue(&[8]);
+        ps.get_mut(&pid(0)).unwrap().reshard(ShardCount::new(4).unwrap());
+        let StockOutcome::Reserved(r, _) = reserve_stock(oid(1), &[line(0, 2)], &mut ps, None, 6) else { panic!() };
+        assert_eq!(r.shards, vec![ShardHold { product_id: pid(0), shard: 2, quantity: 2 }], "from shard 6 mod 4");
+        let StockOutcome::Reserved(_, _) = reserve_stock(oid(2), &[line(0, 1)], &mut ps, None, 2) else { panic!() };
+        assert_eq!(ps[&pid(0)].stock_shards()[3].reserved(), 1, "shard 2 was full, so the next");
+        release_stock(oid(1), &mut ps, Some(&r));
+        let reserved: Vec<u32> = ps[&pid(0)].stock_shards().iter().map(StockShard::reserved).collect();
+        assert_eq!(reserved, vec![0, 0, 0, 1]);
+        let unsharded = catalogue(&[8]).remove(&pid(0)).unwrap();
+        let mut ps = BTreeMap::from([(pid(0), unsharded)]);
+        let StockOutcome::Reserved(r, _) = reserve_stock(oid(3), &[line(0, 2)], &mut ps, None, 5) else { panic!() };
+        assert!(r.shards.is_empty(), "an ordinary product's record is as before");
     }
 
     proptest! {
@@ -451,18 +585,35 @@ mod tests {
         #[test]
         fn reservations_never_exceed_stock(
             stocks in prop::collection::vec(0i64..20, 1..4),
-            ops in prop::collection::vec((any::<bool>(), 0u128..6, prop::collection::vec((0u128..4, 1i64..8), 1..3)), 0..50),
+            shards in prop::collection::vec(1i64..6, 4),
+            ops in prop::collection::vec((0u8..5, 0u128..6, prop::collection::vec((0u128..4, 1i64..8), 1..3)), 0..50),
         ) {
             let mut ps = catalogue(&stocks);
+            for (p, k) in ps.values_mut().zip(&shards) {
+                p.reshard(ShardCount::new(*k).unwrap());
+            }
+            let mut added: BTreeMap<ProductId, u32> = ps.values().map(|p| (p.id(), p.on_hand())).collect();
             let mut records: BTreeMap<OrderId, StockReservation> = BTreeMap::new();
-            for (reserve, order, wanted) in ops {
+            for (op, order, wanted) in ops {
                 let id = oid(order);
-                if reserve {
+                let target = pid(wanted[0].0);
+                if op == 3 {
+                    if let Some(p) = ps.get_mut(&target) {
+                        let q = wanted[0].1 as u32;
+                        if p.restock(RestockQuantity::new(i64::from(q)).unwrap()).is_ok() {
+                            *added.entry(target).or_default() += q;
+                        }
+                    }
+                } else if op == 4 {
+                    if let Some(p) = ps.get_mut(&target) {
+                        p.reshard(ShardCount::new(wanted[0].1 % 5 + 1).unwrap());
+                    }
+                } else if op < 2 {
                     let mut lines: Vec<LineRequest> = vec![];
                     for (p, q) in wanted {
                         if !lines.iter().any(|l| l.product_id == pid(p)) { lines.push(line(p, q)); }
                     }
-                    match reserve_stock(id, &lines, &mut ps, records.get(&id)) {
+                    match reserve_stock(id, &lines, &mut ps, records.get(&id), order as u32) {
                         StockOutcome::Reserved(r, _) | StockOutcome::Refused(r, _) => { records.insert(id, r); }
                         StockOutcome::AlreadyHandled => {}
                     }
@@ -474,6 +625,8 @@ mod tests {
                 }
                 for p in ps.values() {
                     prop_assert!(p.reserved() <= p.on_hand());
+                    prop_assert!(p.stock_shards().iter().all(|s| s.reserved() <= s.on_hand()), "no shard oversold");
+                    prop_assert_eq!(p.on_hand(), added[&p.id()], "no unit lost or invented");
                     let held: u32 = records.values()
                         .filter(|r| r.status == ReservationStatus::Active)
                         .flat_map(|r| r.lines.iter())

@@ -188,19 +188,21 @@ fn changed_products(products: &BTreeMap<ProductId, Product>, lines: &[crate::eve
 }
 
 /// OrderCreated → reserve every line or none. `products` are the existing products the order
-/// names; `existing` is the order's reservation record, if any.
+/// names; `existing` is the order's reservation record, if any; `start` is the caller's random
+/// draw of the first shard to try (see [`crate::stock`]).
 pub fn reserve_order_stock(
     ev: &OrderCreated,
     placed_at: DateTime<Utc>,
     products: &BTreeMap<ProductId, Product>,
     existing: Option<&StockReservation>,
+    start: u32,
 ) -> Step<StockChange> {
     // A product discontinued before the order was placed is, for this order, not in the
     // catalogue: the order is refused as for an unknown product. One discontinued later keeps
     // the orders placed while it was sold.
     let mut products: BTreeMap<ProductId, Product> =
         products.iter().filter(|(_, p)| p.sold_at(placed_at)).map(|(id, p)| (*id, p.clone())).collect();
-    match reserve_stock(ev.order_id, &ev.lines, &mut products, existing) {
+    match reserve_stock(ev.order_id, &ev.lines, &mut products, existing, start) {
         StockOutcome::Reserved(reservation, lines) => Step::Apply {
             events: vec![DomainEvent::StockReserved(StockReserved { order_id: ev.order_id, lines })],
             state: StockChange { products: changed_products(&products, &reservation.lines), reservation },

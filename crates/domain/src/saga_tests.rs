@@ -167,7 +167,7 @@ fn created(lines: Vec<LineRequest>) -> OrderCreated {
 #[test]
 fn order_created_reserves_stock_and_reports_the_changed_products() {
     let ps: BTreeMap<_, _> = [product(1, 5)].into_iter().map(|p| (p.id(), p)).collect();
-    let Step::Apply { state, events } = reserve_order_stock(&created(vec![line(1, 2)]), t0(), &ps, None) else {
+    let Step::Apply { state, events } = reserve_order_stock(&created(vec![line(1, 2)]), t0(), &ps, None, 0) else {
         panic!()
     };
     assert_eq!(state.products.len(), 1);
@@ -178,7 +178,7 @@ fn order_created_reserves_stock_and_reports_the_changed_products() {
 #[test]
 fn order_created_for_missing_stock_records_a_refusal() {
     let ps: BTreeMap<_, _> = [product(1, 1)].into_iter().map(|p| (p.id(), p)).collect();
-    let Step::Apply { state, events } = reserve_order_stock(&created(vec![line(1, 2)]), t0(), &ps, None) else {
+    let Step::Apply { state, events } = reserve_order_stock(&created(vec![line(1, 2)]), t0(), &ps, None, 0) else {
         panic!()
     };
     assert_eq!(state.reservation.status, ReservationStatus::Refused);
@@ -190,7 +190,7 @@ fn order_created_for_missing_stock_records_a_refusal() {
 fn releasing_stock_twice_releases_once() {
     let ps: BTreeMap<_, _> = [product(1, 5)].into_iter().map(|p| (p.id(), p)).collect();
     let ev = created(vec![line(1, 2)]);
-    let Step::Apply { state: reserved, .. } = reserve_order_stock(&ev, t0(), &ps, None) else { panic!() };
+    let Step::Apply { state: reserved, .. } = reserve_order_stock(&ev, t0(), &ps, None, 0) else { panic!() };
     let ps: BTreeMap<_, _> = reserved.products.iter().map(|p| (p.id(), p.clone())).collect();
     let Step::Apply { state: released, events } = release_order_stock(ev.order_id, &ps, Some(&reserved.reservation))
     else {

@@ -11,7 +11,7 @@ use domain::events::LineRequest;
 use domain::text::RawAddress;
 use domain::{
     Address, Currency, CustomerId, CustomerName, Dimensions, DomainError, Money, Problem, ProductId, ProductName,
-    Quantity, RestockQuantity, ShippingItem, ShippingSpeed, StockLevel, Weight,
+    Quantity, RestockQuantity, ShardCount, ShippingItem, ShippingSpeed, StockLevel, Weight,
 };
 use serde::Deserialize;
 
@@ -245,15 +245,29 @@ pub struct UpdateProductDto {
     #[serde(default, deserialize_with = "present")]
     #[cfg_attr(feature = "openapi", schemars(with = "MoneyDto"))]
     pub price: Option<MoneyDto>,
+    /// How many stock items (shards) the product's units are spread over: 1 for an ordinary
+    /// product; more lets a hot product take more reservations a second. Units held stay held.
+    #[serde(default, deserialize_with = "present_whole")]
+    #[cfg_attr(feature = "openapi", schemars(with = "u32", range(min = ShardCount::MIN, max = ShardCount::MAX)))]
+    pub shards: Option<i64>,
+}
+
+/// A PATCH field that is a whole number (see [`present`] and [`whole`]).
+fn present_whole<'de, D>(d: D) -> Result<Option<i64>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    whole(d).map(Some)
 }
 
 impl TryFrom<UpdateProductDto> for UpdateProduct {
     type Error = DomainError;
     fn try_from(d: UpdateProductDto) -> Result<Self, Self::Error> {
-        at_least_one(d.name.is_some() || d.price.is_some())?;
+        at_least_one(d.name.is_some() || d.price.is_some() || d.shards.is_some())?;
         Ok(UpdateProduct {
             name: d.name.as_deref().map(ProductName::parse).transpose()?,
             price: d.price.map(Money::try_from).transpose()?,
+            shards: d.shards.map(ShardCount::new).transpose()?,
         })
     }
 }

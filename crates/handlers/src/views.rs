@@ -67,6 +67,9 @@ pub struct ProductView {
     pub stock: u32,
     /// Units on hand that no order holds.
     pub available: u32,
+    /// How many stock items (shards) hold the units: 1 for an ordinary product. `stock` and
+    /// `available` are summed over them.
+    pub shards: u32,
     /// True once the product is discontinued: it takes no new orders.
     pub discontinued: bool,
     pub created_at: DateTime<Utc>,
@@ -82,6 +85,7 @@ impl From<&Product> for ProductView {
             dimensions_cm: p.dimensions().into(),
             stock: p.on_hand(),
             available: p.available(),
+            shards: p.shard_count(),
             discontinued: p.discontinued_at().is_some(),
             created_at: p.created_at(),
         }

@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use app::access::Caller;
-use app::commands::{AddProduct, RegisterCustomer};
+use app::commands::{AddProduct, RegisterCustomer, UpdateProduct};
 use app::customers::CustomerService;
 use app::memory::{
     InMemoryCustomerRepository, InMemoryOrderRepository, InMemoryProductRepository, MemoryOutbox, MemoryStreams,
@@ -46,7 +46,7 @@ use bundle::{Config, Function, Stores};
 use chrono::{DateTime, Utc};
 use domain::{
     Address, Context, Currency, CustomerId, CustomerName, Dimensions, Email, Environment, EventId, Money, OrderId,
-    OrderStatus, ProductId, ProductName, StockLevel, Weight,
+    OrderStatus, ProductId, ProductName, ShardCount, StockLevel, Weight,
 };
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{json, Value};
@@ -160,6 +160,9 @@ pub struct Stats {
     /// Catalogue and account changes made during the schedules.
     pub restocks: usize,
     pub reprices: usize,
+    /// Products whose stock was spread over K > 1 shards when added, and changes of K since.
+    pub sharded: usize,
+    pub reshards: usize,
     pub discontinued: usize,
     pub limit_changes: usize,
     /// Cancellations tried by a caller who does not own the order (each a 404, nothing changed).
@@ -481,7 +484,15 @@ impl World {
             };
             let p =
                 ProductService::new(self.products.clone(), self.env_shared.clone()).add(&self.admin, cmd, None).await;
-            let p = p.map_err(|e| e.to_string())?.resource;
+            let mut p = p.map_err(|e| e.to_string())?.resource;
+            // Half the products are hot ones, their stock spread over 2 to 8 shards.
+            if self.rng.bool() {
+                let shards = Some(ShardCount::new(self.rng.i64(2..=8)).map_err(|e| e.to_string())?);
+                let cmd = UpdateProduct { name: None, price: None, shards };
+                let svc = ProductService::new(self.products.clone(), self.env_shared.clone());
+                p = svc.update(&self.admin, p.id(), cmd).await.map_err(|e| e.to_string())?;
+                self.stats.sharded += 1;
+            }
             self.stock_added.insert(p.id(), p.on_hand());
             products.push(p.id());
         }
@@ -539,15 +550,22 @@ impl World {
     async fn change_random(&mut self, customers: &[CustomerId], products: &[ProductId]) -> Result<(), String> {
         let p = products[self.rng.usize(..products.len())];
         let mut body_quantity = 0;
-        let (f, path, id, body) = match self.rng.u8(0..100) {
+        let roll = self.rng.u8(0..100);
+        let body_shards = (60..=69).contains(&roll);
+        let (f, path, id, body) = match roll {
             0..=39 => {
                 let quantity = self.rng.u32(1..=10);
                 body_quantity = quantity;
                 let body = json!({"quantity": quantity});
                 (Function::RestockProduct, format!("/products/{p}/restock"), p.as_uuid(), body)
             }
-            40..=69 => {
+            40..=59 => {
                 let body = json!({"price": {"amount": self.rng.i64(100..=5_000), "currency": "USD"}});
+                (Function::UpdateProduct, format!("/products/{p}"), p.as_uuid(), body)
+            }
+            // A change of K, up or down, with units held or not.
+            60..=69 => {
+                let body = json!({"shards": self.rng.u32(1..=8)});
                 (Function::UpdateProduct, format!("/products/{p}"), p.as_uuid(), body)
             }
             70..=79 => (Function::DiscontinueProduct, format!("/products/{p}/discontinue"), p.as_uuid(), Value::Null),
@@ -573,6 +591,7 @@ impl World {
             }
             // A discontinued product takes no more stock.
             (Function::RestockProduct, 409) if self.discontinued.contains_key(&p) => {}
+            (Function::UpdateProduct, 200) if answer.get("shards").is_some() && body_shards => self.stats.reshards += 1,
             (Function::UpdateProduct, 200) => self.stats.reprices += 1,
             (Function::DiscontinueProduct, 200) => {
                 if !self.discontinued.contains_key(&p) {
@@ -779,6 +798,14 @@ impl World {
             if p.reserved() > p.on_hand() {
                 return Err(format!("product {} oversold: {} reserved of {}", p.id(), p.reserved(), p.on_hand()));
             }
+            if let Some(s) = p.stock_shards().iter().find(|s| s.reserved() > s.on_hand()) {
+                return Err(format!(
+                    "product {}: a shard oversold, {} reserved of {}",
+                    p.id(),
+                    s.reserved(),
+                    s.on_hand()
+                ));
+            }
             let want = approved_qty.get(&p.id()).copied().unwrap_or(0);
             if p.reserved() != want {
                 return Err(format!("product {}: {} reserved, approved orders hold {want}", p.id(), p.reserved()));
@@ -919,6 +946,8 @@ pub async fn run_many(first_seed: u64, count: u64, rules: &RuleTable, faults: Fa
         total.hot_schedules += s.hot_schedules;
         total.redriven += s.redriven;
         total.restocks += s.restocks;
+        total.sharded += s.sharded;
+        total.reshards += s.reshards;
         total.reprices += s.reprices;
         total.discontinued += s.discontinued;
         total.limit_changes += s.limit_changes;

@@ -1,6 +1,7 @@
 //! `cargo run -p load --release --bin flash-sale -- [--orders 100,300,1000] [--scenario stock|credit]
-//! [--dynamodb http://127.0.0.1:PORT | --url URL --token-cmd CMD]`: a flash sale, measured rather
-//! than asserted.
+//! [--shards K] [--dynamodb http://127.0.0.1:PORT | --url URL --token-cmd CMD]`: a flash sale,
+//! measured rather than asserted. With `--shards K` the product's stock is spread over K items (set
+//! by the admin's PATCH before the sale opens); K = 1 is an ordinary product.
 //!
 //! - `stock`: N concurrent orders of one unit for one product with N/2 units on hand (20 buyers
 //!   with ample credit);
@@ -171,11 +172,21 @@ impl Bench {
         Ok(me)
     }
 
-    async fn product(&self, stock: usize) -> Result<String, Error> {
+    async fn product(&self, stock: usize, shards: u32) -> Result<String, Error> {
         let body = json!({"name": "Flash Sale Item", "price": {"amount": 1_000, "currency": "USD"}, "weightGrams": 500,
                           "dimensionsCm": {"length": 10, "width": 10, "height": 10}, "stock": stock});
         let (status, p) = self.call(Function::CreateProduct, "/products", None, body, &self.admin).await;
-        p["id"].as_str().map(str::to_owned).ok_or_else(|| format!("adding the product: {status} {p}").into())
+        let id: String =
+            p["id"].as_str().map(str::to_owned).ok_or_else(|| format!("adding the product: {status} {p}"))?;
+        if shards > 1 {
+            let path = format!("/products/{id}");
+            let body = json!({ "shards": shards });
+            let (status, p) = self.call(Function::UpdateProduct, &path, Some(id.clone()), body, &self.admin).await;
+            if status != 200 || p["shards"] != json!(shards) {
+                return Err(format!("sharding the product: {status} {p}").into());
+            }
+        }
+        Ok(id)
     }
 
     fn order_body(product: &str) -> Value {
@@ -208,7 +219,7 @@ fn balanced(n: usize, probe_units: usize, orders: (usize, usize, usize, i64), he
 const BUYERS: usize = 20;
 
 /// The sale against a shop at a URL: the same orders and the same books, through its API.
-async fn run_remote(shop: &Shop, scenario: Scenario, n: usize) -> Result<Run, Error> {
+async fn run_remote(shop: &Shop, scenario: Scenario, n: usize, shards: u32) -> Result<Run, Error> {
     let wait = Duration::from_secs(120);
     let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     let admin = shop.token(&format!("flash-{tag}-admin@example.com"), true).await?;
@@ -224,7 +235,14 @@ async fn run_remote(shop: &Shop, scenario: Scenario, n: usize) -> Result<Run, Er
             for i in 0..BUYERS.min(n) {
                 buyers.push(buyer(i, 1_000_000_000).await?);
             }
-            (shop.product(&admin, "Flash Sale Item", 1_000, half as u64).await?, buyers, 0)
+            let product = shop.product(&admin, "Flash Sale Item", 1_000, half as u64).await?;
+            if shards > 1 {
+                let body = json!({ "shards": shards });
+                shop.call(Some(&admin), "PATCH", &format!("/products/{product}"), Some(&body))
+                    .await?
+                    .expect(200, "sharding the product's stock")?;
+            }
+            (product, buyers, 0)
         }
         Scenario::Credit => {
             let product = shop.product(&admin, "Flash Sale Item", 1_000, n as u64 + 1).await?;
@@ -339,6 +357,7 @@ async fn run(
     dynamodb: Option<&str>,
     scenario: Scenario,
     n: usize,
+    shards: u32,
     counts: &Counts,
 ) -> Result<Run, Error> {
     let requests = Arc::new(Requests::default());
@@ -353,11 +372,11 @@ async fn run(
             for i in 0..BUYERS.min(n) {
                 buyers.push(bench.customer(i, 1_000_000_000).await?);
             }
-            (bench.product(half).await?, buyers)
+            (bench.product(half, shards).await?, buyers)
         }
         Scenario::Credit => {
             // One probe order prices the item; the buyer's credit then covers exactly half.
-            let product = bench.product(n + 1).await?;
+            let product = bench.product(n + 1, shards).await?;
             let probe = bench.customer(999_999, 1_000_000_000).await?;
             system.relay_until_quiet().await;
             let (_, o) = bench.call(Function::CreateOrder, "/orders", None, Bench::order_body(&product), &probe).await;
@@ -415,7 +434,11 @@ async fn run(
         }
     }
     let product_id: ProductId = product.parse()?;
-    let held_units = system.stores.products.get(product_id).await?.ok_or("the product vanished")?.value.reserved();
+    let stored = system.stores.products.get(product_id).await?.ok_or("the product vanished")?.value;
+    let held_units = stored.reserved();
+    if let Some(s) = stored.stock_shards().iter().find(|s| s.reserved() > s.on_hand()) {
+        return Err(format!("N={n}: a shard is oversold: {} reserved of {}", s.reserved(), s.on_hand()).into());
+    }
     let mut held_credit = 0;
     for b in &buyers {
         let id = CustomerId::from_uuid(b.subject());
@@ -457,13 +480,16 @@ struct Args {
     /// in memory.
     #[arg(long, value_name = "URL", conflicts_with_all = ["url", "local"])]
     dynamodb: Option<String>,
+    /// Spread the product's stock over K items (1 to 64; 1 is an ordinary product).
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    shards: u32,
     #[command(flatten)]
     target: Target,
 }
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<(), Error> {
-    let Args { orders: sizes, scenario, dynamodb, target } = clap::Parser::parse();
+    let Args { orders: sizes, scenario, dynamodb, shards, target } = clap::Parser::parse();
     let remote = target.shop()?;
     let counts: &'static Counts = Box::leak(Box::default());
     metrics::set_global_recorder(counts).map_err(|e| e.to_string())?;
@@ -477,7 +503,7 @@ async fn main() -> Result<(), Error> {
         Scenario::Stock => "N orders of 1 unit for one product with N/2 units",
         Scenario::Credit => "N orders of one buyer with credit for N/2",
     };
-    println!("flash sale, {what}, {store}:");
+    println!("flash sale, {what} in {shards} stock shard(s), {store}:");
     println!(
         "| N | settled in | per order | x N (vs previous) | x time | approved | refused | pending | version conflicts | holds refused | steps gave up | dead letters | DynamoDB reads/order | writes/order |"
     );
@@ -485,8 +511,8 @@ async fn main() -> Result<(), Error> {
     let mut previous: Option<Run> = None;
     for n in sizes {
         let r = match &remote {
-            Some(shop) => run_remote(shop, scenario, n).await?,
-            None => run(&template, dynamodb.as_deref(), scenario, n, counts).await?,
+            Some(shop) => run_remote(shop, scenario, n, shards).await?,
+            None => run(&template, dynamodb.as_deref(), scenario, n, shards, counts).await?,
         };
         let (xn, xt) = match &previous {
             Some(p) => (
