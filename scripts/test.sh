@@ -15,7 +15,10 @@
 #      and the report, into .scratch/ (the full run writes BENCHMARKS.md: README, "Measuring");
 #   5. the API fuzzed from its own OpenAPI document (Schemathesis, every phase and check) against
 #      the local runner, bounded in time (scripts/fuzz-api.sh);
-#   6. every shell block of README.md and docs/*.md run as written, in a scratch copy
+#   6. the storefront in a real browser (Debian's headless Chromium driven by Playwright for
+#      Python): every journey against the runner in memory, the shopper's again on DynamoDB in a
+#      private ministack (scripts/browser-tests.sh; docs/STOREFRONT.md);
+#   7. every shell block of README.md and docs/*.md run as written, in a scratch copy
 #      (scripts/run-docs.py; the README's "The docs run as written" says how blocks are marked).
 #      Last: by now every build it needs is in target/.
 set -euo pipefail
@@ -35,15 +38,15 @@ step "sam build (release)"
 
 step "tests"
 # The function crates hold only mains (sam build above built them; clippy checks them): leaving
-# them out of the test build saves linking twenty debug binaries a second time.
+# them out of the test build saves linking each function's debug binary a second time.
 skip=()
 for f in functions/*/; do skip+=(--exclude "$(basename "$f")"); done
-if cargo nextest --version >/dev/null 2>&1; then
-  runner=(cargo nextest run --workspace "${skip[@]}" --no-fail-fast)
-else
-  runner=(cargo test --workspace "${skip[@]}" --no-fail-fast)
+# The docs run subsets with `cargo nextest`: after this command, a fresh clone has it too.
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "test: installing cargo-nextest (once; the docs' subset commands use it)"
+  cargo install --locked cargo-nextest
 fi
-./scripts/with-ministack.sh "${runner[@]}"
+./scripts/with-ministack.sh cargo nextest run --workspace "${skip[@]}" --no-fail-fast
 
 step "benchmarks, short (proves the pipeline; no number is checked, the load test's books are)"
 # The events replay of the step above wrote the request counts; the pipeline reuses them.
@@ -51,6 +54,9 @@ BENCH_REQUEST_COUNTS=target/tmp/request-counts.json ./scripts/benchmarks.sh --sh
 
 step "API fuzzing"
 ./scripts/fuzz-api.sh
+
+step "the storefront in a real browser"
+./scripts/browser-tests.sh
 
 step "the docs' shell blocks, as written"
 ./scripts/run-docs.py

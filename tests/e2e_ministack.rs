@@ -298,3 +298,123 @@ async fn a_jwt_issuer_without_an_audience_is_refused() {
     assert_eq!(outcomes["issuer with audience"], "created", "{outcomes}");
     assert_eq!(outcomes["neither (the stack's user pool)"], "created", "{outcomes}");
 }
+
+/// docs/DEPLOY.md as a reader follows it, against a stack deployed on ministack: its blocks marked
+/// `run by the e2e against ministack` run as written (the outputs read with the `aws` CLI, a user
+/// with a password and its access token, an admin, the first calls with curl, the storefront's
+/// upload), each `# →` line matched in their output. Then what the upload and the template left:
+/// every file of the site in the bucket with its content type and cache header, config.json
+/// naming this stack's API and hosted UI, nothing the site no longer has, the distribution's
+/// cache invalidated; the API's CORS answering the storefront's origin and no other; the page
+/// served by the distribution from the private bucket with the template's security headers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deploy_guide_runs_against_the_deployed_stack() {
+    let _ = ministack::sdk_config().await; // fails loudly without a ministack
+    let (api, stack, deployed) = deployed_api("guide");
+    let api_url = deployed["apiUrl"].as_str().expect("apiUrl");
+    let run = harness(&["docs", &stack, api_url]);
+    let (stdout, stderr) = (run["stdout"].as_str().unwrap_or_default(), run["stderr"].as_str().unwrap_or_default());
+    assert!(run["blocks"].as_u64() >= Some(5), "the guide's blocks for the e2e: {run}");
+    assert_eq!(run["status"], 0, "docs/DEPLOY.md's blocks failed:\n{stdout}\n{stderr}");
+    assert_eq!(run["unmatched"], json!([]), "lines of docs/DEPLOY.md no output matched:\n{stdout}\n{stderr}");
+
+    let s = harness(&["storefront", &stack]);
+    let outputs = &s["outputs"];
+    let out = |k: &str| outputs[k].as_str().unwrap_or_else(|| panic!("no output {k}: {outputs}")).to_owned();
+    let objects = s["objects"].as_object().expect("objects");
+    let site: Vec<&str> = s["site"].as_array().expect("site").iter().filter_map(Value::as_str).collect();
+    assert!(site.contains(&"index.html"), "{site:?}");
+    for file in &site {
+        let o = objects.get(*file).unwrap_or_else(|| panic!("{file} is not in the bucket: {objects:?}"));
+        let want = match file.rsplit('.').next() {
+            Some("html") => "text/html; charset=utf-8",
+            Some("js" | "mjs") => "text/javascript; charset=utf-8",
+            Some("css") => "text/css; charset=utf-8",
+            Some("svg") => "image/svg+xml",
+            Some("png") => "image/png",
+            _ => continue,
+        };
+        assert_eq!(o["contentType"], want, "{file}: {o}");
+        let cache = if file.ends_with(".html") { "no-cache" } else { "public, max-age=300" };
+        assert_eq!(o["cacheControl"], cache, "{file}: {o}");
+    }
+    assert!(!objects.contains_key("stale.js"), "the upload deletes what the site no longer has: {objects:?}");
+    assert_eq!(objects["config.json"], json!({"contentType": "application/json", "cacheControl": "no-cache"}));
+    // The API explorer (/docs) reads the document the API was built with, beside the page.
+    assert_eq!(objects["openapi.json"], json!({"contentType": "application/json", "cacheControl": "no-cache"}));
+    let origin = out("StorefrontUrl");
+    assert_eq!(
+        s["config"],
+        json!({"apiUrl": out("ApiUrl").trim_end_matches('/'), "auth": {"kind": "cognito", "domain": out("AuthDomain"),
+               "clientId": out("StorefrontClientId"), "redirectUri": format!("{origin}/"), "logoutUri": format!("{origin}/"),
+               "scopes": ["openid", "email"]}}),
+    );
+    assert!(out("AuthDomain").starts_with("https://shop-saga-"), "{outputs}");
+    assert!(s["invalidations"].as_u64() >= Some(1), "{s}");
+
+    // CORS: the API answers a preflight from the storefront's origin with that origin, and one
+    // from anywhere else without it.
+    let preflight = |from: String| {
+        let api = api.clone();
+        async move {
+            let headers = [
+                ("origin", from.as_str()),
+                ("access-control-request-method", "POST"),
+                ("access-control-request-headers", "authorization,content-type,idempotency-key"),
+            ];
+            api.send_anonymous("OPTIONS", "/orders", &headers, None).await
+        }
+    };
+    let allowed = |r: &system_tests::Reply| {
+        r.headers.get("access-control-allow-origin").and_then(|v| v.to_str().ok()).map(str::to_owned)
+    };
+    let ours = preflight(origin.clone()).await;
+    assert_eq!(allowed(&ours), Some(origin.clone()), "{} {:?}", ours.status, ours.headers);
+    let theirs = preflight("https://evil.example.com".to_owned()).await;
+    assert_eq!(allowed(&theirs), None, "{} {:?}", theirs.status, theirs.headers);
+
+    // A shopper signs in on the hosted UI as the page does it (authorization code with PKCE, for
+    // the storefront's client, back to the storefront's origin), and the API takes that token.
+    let signed_in = harness(&["hosted-ui", &stack, "shopper@example.com"]);
+    assert_eq!(signed_in["page"], 200, "the hosted UI's sign-in page: {signed_in}");
+    assert_eq!(signed_in["redirect"], format!("{origin}/"), "{signed_in}");
+    assert_ne!(signed_in["foreignRedirect"], 302, "a redirect URI not registered: {signed_in}");
+    assert_eq!(signed_in["wrongVerifier"], 400, "a code is worth nothing without its verifier: {signed_in}");
+    let shopper = api.with_token(signed_in["accessToken"].as_str().unwrap_or_else(|| panic!("no token: {signed_in}")));
+    assert_eq!(shopper.get("/me").await.status, 404, "through the authorizer, not yet registered");
+    let registered = shopper.post("/customers", json!({"name": "Shopper", "address": system_tests::address()})).await;
+    assert_eq!(
+        (registered.status, registered.body["email"].as_str()),
+        (201, Some("shopper@example.com")),
+        "{}",
+        registered.body
+    );
+
+    // The page through the distribution (ministack serves it for its Host), read from the private
+    // bucket through the origin access control, with the template's headers; plain HTTP refused.
+    // ministack's distribution reads the bucket in-process, which its policy evaluator takes for
+    // plain HTTP: the bucket's TLS-only statement refuses it, as it refuses any read without TLS.
+    // The harness then drops that one statement (CloudFront reaches S3 over HTTPS on AWS), and
+    // the statement that lets this distribution alone read the bucket serves the page.
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL");
+    let edge = system_tests::Api::new(endpoint.trim_end_matches('/'));
+    let host = origin.trim_start_matches("https://").to_owned();
+    let over_http = edge.send_anonymous("GET", "/", &[("host", &host), ("x-forwarded-proto", "https")], None).await;
+    assert_eq!(over_http.status, 403, "{}", String::from_utf8_lossy(&over_http.raw));
+    assert_eq!(harness(&["edge-over-tls", &stack])["statements"], json!(["OnlyTheStorefrontDistribution"]));
+    let page = edge.send_anonymous("GET", "/", &[("host", &host), ("x-forwarded-proto", "https")], None).await;
+    assert_eq!(page.status, 200, "{:?} {}", page.headers, String::from_utf8_lossy(&page.raw));
+    let header =
+        |r: &system_tests::Reply, h: &str| r.headers.get(h).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert!(header(&page, "content-type").starts_with("text/html"), "{:?}", page.headers);
+    let csp = header(&page, "content-security-policy");
+    assert!(csp.contains("script-src 'self';"), "only the site's own scripts: {csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(header(&page, "strict-transport-security").contains("max-age=63072000"), "{:?}", page.headers);
+    assert_eq!(header(&page, "x-content-type-options"), "nosniff");
+    let config =
+        edge.send_anonymous("GET", "/config.json", &[("host", &host), ("x-forwarded-proto", "https")], None).await;
+    assert_eq!(config.body, s["config"], "{}", String::from_utf8_lossy(&config.raw));
+    let plain = edge.send_anonymous("GET", "/", &[("host", &host), ("x-forwarded-proto", "http")], None).await;
+    assert_eq!(plain.status, 403, "https-only: {}", String::from_utf8_lossy(&plain.raw));
+}

@@ -25,6 +25,24 @@ credentials and region come from there; boto3 and sam honour AWS_ENDPOINT_URL):
                         the test would wait minutes); off: as deployed again
   protected STACK       tries to delete each of the stack's tables; prints {"tables": {id: the
                         error, or "deleted"}, "userPool": its DeletionProtection}
+  docs STACK API_URL    runs docs/DEPLOY.md's blocks marked `run by the e2e against ministack`, as
+                        written, in one bash (STACK, REGION, the `aws` CLI of the awscli venv on
+                        PATH; API_URL set to ministack's address after the block that reads it;
+                        the storefront site a fixture while crates/storefront/site is missing),
+                        after putting in the bucket an object the site does not have; prints
+                        {"status", "stdout", "stderr", "unmatched": [its `# →` lines no output
+                        line matched, in order]}
+  storefront STACK      prints {"objects": {key: {"contentType", "cacheControl"}}, "config",
+                        "invalidations", "site": [the uploaded directory's files], "stale"}
+  edge-over-tls STACK   ministack fetches a CloudFront origin in-process, which its policy evaluator
+                        takes for plain HTTP, so the bucket's TLS-only statement refuses the
+                        distribution (on AWS, CloudFront reaches S3 over HTTPS): this drops that one
+                        statement from the deployed bucket policy; prints {"statements": [Sids left]}
+  hosted-ui STACK EMAIL signs a new user in through the hosted UI as the storefront does: the
+                        authorization code grant with PKCE (S256) for StorefrontClient, redirected
+                        to the storefront's origin; also tries a foreign redirect URI and a wrong
+                        code verifier; prints {"page", "foreignRedirect", "wrongVerifier",
+                        "redirect", "accessToken"}
   rules STACK           creates stacks of template.yaml's Parameters and Rules (with the SAM
                         transform, one placeholder resource) with JwtIssuer/JwtAudience set or
                         not; prints {case: "created" or "refused: <message>"}
@@ -35,14 +53,16 @@ in the way of a teardown.
 
 ministack ignores the OpenAPI body SAM generates for an HttpApi, so the API has no routes and no
 authorizer after the deploy: the harness creates what API Gateway would have created from it,
-one AWS_PROXY integration (payload 2.0) and one route per HttpApi event of the template, and the
-template's JWT authorizer (issuer: the stack's user pool, audience: its app client) on every route
-whose event does not opt out with `Auth: Authorizer: NONE`. ministack's API Gateway then verifies
+one AWS_PROXY integration (payload 2.0) and one route per HttpApi event of the template, the
+template's JWT authorizer (issuer: the stack's user pool, audience: its two app clients) on every
+route whose event does not opt out with `Auth: Authorizer: NONE`, and the HttpApi's
+CorsConfiguration with its origin resolved (the stack's StorefrontUrl output). ministack's API Gateway then verifies
 real Cognito tokens as AWS does. That is the only workaround, and it lives here, in the harness.
 """
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -72,7 +92,7 @@ def stack_resources(stack):
             return out
 
 
-def functions_of_template():
+def functions_of_template(functions_only=True):
     """(logical id, binary, [(method, path, public)]) of every function in the built template."""
     sys.path.insert(0, str(ROOT / "tests" / "e2e"))
     text = BUILD.read_text()
@@ -92,6 +112,8 @@ def functions_of_template():
 
     Loader.add_multi_constructor("!", any_tag)
     doc = yaml.load(text, Loader=Loader)
+    if not functions_only:
+        return doc
     out = []
     for logical, r in doc["Resources"].items():
         if r.get("Type") != "AWS::Serverless::Function":
@@ -114,10 +136,12 @@ def deploy(stack):
     bucket = f"{stack}-artifacts".lower()
     client("s3").create_bucket(Bucket=bucket)
     packaged = SCRATCH / f"{stack}-packaged.yaml"
-    tools = ROOT / ".venv" / "tools" / "bin" / "sam"
+    # sam through the venv's python, not its `sam` script, whose first line names the path the
+    # venv was built at (a venv moved or reached through a link keeps working).
+    sam = [str(ROOT / ".venv" / "tools" / "bin" / "python"), "-m", "samcli"]
     env = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
     subprocess.run(
-        [str(tools), "package", "--template-file", str(BUILD), "--s3-bucket", bucket,
+        [*sam, "package", "--template-file", str(BUILD), "--s3-bucket", bucket,
          "--output-template-file", str(packaged), "--no-progressbar"],
         check=True, env=env, stdout=subprocess.DEVNULL,
     )
@@ -147,12 +171,18 @@ def deploy(stack):
     api_id = resources["HttpApi"]["PhysicalResourceId"]
     pool = resources["UserPool"]["PhysicalResourceId"]
     app_client = resources["UserPoolClient"]["PhysicalResourceId"]
+    web_client = resources["StorefrontClient"]["PhysicalResourceId"]
     region = os.environ.get("AWS_REGION", "us-east-1")
     authorizer = api.create_authorizer(
         ApiId=api_id, Name="JwtAuthorizer", AuthorizerType="JWT",
         IdentitySource=["$request.header.Authorization"],
-        JwtConfiguration={"Issuer": f"https://cognito-idp.{region}.amazonaws.com/{pool}", "Audience": [app_client]},
+        JwtConfiguration={"Issuer": f"https://cognito-idp.{region}.amazonaws.com/{pool}",
+                          "Audience": [app_client, web_client]},
     )["AuthorizerId"]
+    # CORS as the template declares it, the origin being what CloudFormation resolved it to.
+    outputs = stack_outputs(stack)
+    cors = functions_of_template(functions_only=False)["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]
+    api.update_api(ApiId=api_id, CorsConfiguration={**cors, "AllowOrigins": [outputs["StorefrontUrl"]]})
     functions = {}
     for logical, binary, routes in functions_of_template():
         name = resources[logical]["PhysicalResourceId"]
@@ -173,6 +203,164 @@ def deploy(stack):
         "bus": resources["EventBus"]["PhysicalResourceId"],
         "userPool": pool,
         "client": app_client,
+        "outputs": outputs,
+    }))
+
+
+def stack_outputs(stack):
+    s = client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in s.get("Outputs", [])}
+
+
+GUIDE = ROOT / "docs" / "DEPLOY.md"
+GUIDE_MARK = "run by the e2e against ministack"
+EXPECT = "# → "
+
+
+def guide_blocks():
+    """The sh blocks of docs/DEPLOY.md whose first line says the e2e runs them."""
+    blocks, current = [], None
+    for line in GUIDE.read_text().splitlines():
+        if current is None and line.startswith("```sh"):
+            current = []
+        elif current is not None and line.startswith("```"):
+            blocks.append(current)
+            current = None
+        elif current is not None:
+            current.append(line)
+    return [b for b in blocks if b and GUIDE_MARK in b[0]]
+
+
+def site_dir():
+    """The storefront's files; a small fixture while the storefront is not in the tree."""
+    site = ROOT / "crates" / "storefront" / "site"
+    if (site / "index.html").exists():
+        return site
+    fixture = SCRATCH / "storefront-fixture"
+    for name, text in {
+        "index.html": '<!doctype html><title>shop</title><script type="module" src="app.js"></script>',
+        "app.js": "const config = await (await fetch('/config.json')).json();\n",
+        "style.css": "body { font-family: sans-serif; }\n",
+        "img/logo.svg": '<svg xmlns="http://www.w3.org/2000/svg"/>',
+    }.items():
+        (fixture / name).parent.mkdir(parents=True, exist_ok=True)
+        (fixture / name).write_text(text)
+    return fixture
+
+
+def docs(stack, api_url):
+    awscli = subprocess.run([str(ROOT / "scripts" / "venv.sh"), "awscli"], check=True,
+                            capture_output=True, text=True).stdout.strip()
+    bucket = stack_outputs(stack)["StorefrontBucketName"]
+    client("s3").put_object(Bucket=bucket, Key="stale.js", Body=b"// gone from the site")
+    script, expected = ["set -euo pipefail"], []
+    for block in guide_blocks():
+        script += block
+        expected += [l.strip()[len(EXPECT):] for l in block if l.strip().startswith(EXPECT)]
+        if any(l.startswith("API_URL=") for l in block):
+            script.append(f"API_URL='{api_url}'  # where ministack serves the API")
+    env = {**os.environ, "STACK": stack, "REGION": os.environ.get("AWS_REGION", "us-east-1"),
+           "PATH": f"{awscli}/bin:{os.environ['PATH']}", "STOREFRONT_SITE": str(site_dir())}
+    r = subprocess.run(["bash", "-c", "\n".join(script)], cwd=ROOT, env=env, capture_output=True, text=True,
+                       timeout=600)
+    # As scripts/run-docs.py reads `# →` lines: in order, each a whole output line, `…` any text.
+    lines, at, unmatched = r.stdout.splitlines(), 0, []
+    for want in expected:
+        pattern = re.compile(".*".join(re.escape(part) for part in want.split("…")))
+        found = next((i for i in range(at, len(lines)) if pattern.fullmatch(lines[i].strip())), None)
+        if found is None:
+            unmatched.append(want)
+        else:
+            at = found + 1
+    print(json.dumps({"status": r.returncode, "stdout": r.stdout, "stderr": r.stderr, "unmatched": unmatched,
+                      "blocks": len(guide_blocks())}))
+
+
+def edge_over_tls(stack):
+    bucket, s3 = stack_outputs(stack)["StorefrontBucketName"], client("s3")
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    policy["Statement"] = [st for st in policy["Statement"] if st.get("Sid") != "TlsOnly"]
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    print(json.dumps({"statements": [st.get("Sid") for st in policy["Statement"]]}))
+
+
+def hosted_ui(stack, email):
+    import base64, hashlib, secrets, urllib.error, urllib.parse, urllib.request
+
+    outputs, resources = stack_outputs(stack), stack_resources(stack)
+    pool, web = resources["UserPool"]["PhysicalResourceId"], outputs["StorefrontClientId"]
+    redirect = outputs["StorefrontUrl"] + "/"
+    password = "Correct-Horse-Battery-9"
+    idp = client("cognito-idp")
+    idp.admin_create_user(UserPoolId=pool, Username=email, MessageAction="SUPPRESS",
+                          UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}])
+    idp.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
+    # ministack serves the hosted UI on its gateway, not on the pool domain's host.
+    base = os.environ["AWS_ENDPOINT_URL"].rstrip("/")
+
+    class Keep(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None  # the redirect is the answer
+
+    opener = urllib.request.build_opener(Keep)
+
+    def call(path, form=None, query=None):
+        url = f"{base}{path}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        try:
+            r = opener.open(urllib.request.Request(url, data=data), timeout=30)
+            return r.status, dict(r.headers), r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read().decode()
+
+    def code(verifier, redirect_uri=redirect):
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        q = {"response_type": "code", "client_id": web, "redirect_uri": redirect_uri, "scope": "openid email",
+             "state": "s1", "code_challenge": challenge, "code_challenge_method": "S256"}
+        page = call("/oauth2/authorize", query=q)
+        if page[0] != 200:
+            return page[0], None
+        status, headers, _ = call("/login", form={**q, "nonce": "", "username": email, "password": password})
+        location = headers.get("Location") or headers.get("location") or ""
+        return status, location
+
+    def token(c, verifier):
+        return call("/oauth2/token", form={"grant_type": "authorization_code", "client_id": web, "code": c,
+                                           "redirect_uri": redirect, "code_verifier": verifier})
+
+    out = {"page": call("/oauth2/authorize", query={"response_type": "code", "client_id": web, "redirect_uri": redirect,
+                                                     "scope": "openid email", "code_challenge": "x" * 43,
+                                                     "code_challenge_method": "S256"})[0]}
+    out["foreignRedirect"] = code(secrets.token_urlsafe(48), "https://evil.example.com/")[0]
+    verifier = secrets.token_urlsafe(48)
+    status, location = code(verifier)
+    c = urllib.parse.parse_qs(urllib.parse.urlparse(location).query).get("code", [""])[0]
+    out["wrongVerifier"] = token(c, secrets.token_urlsafe(48))[0]
+    verifier = secrets.token_urlsafe(48)
+    status, location = code(verifier)
+    out["redirect"] = location.split("?")[0]
+    c = urllib.parse.parse_qs(urllib.parse.urlparse(location).query).get("code", [""])[0]
+    status, _, body = token(c, verifier)
+    out["tokenStatus"] = status
+    out["accessToken"] = json.loads(body).get("access_token") if status == 200 else body
+    print(json.dumps(out))
+
+
+def storefront(stack):
+    outputs = stack_outputs(stack)
+    bucket, s3 = outputs["StorefrontBucketName"], client("s3")
+    objects = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for o in page.get("Contents", []):
+            head = s3.head_object(Bucket=bucket, Key=o["Key"])
+            objects[o["Key"]] = {"contentType": head.get("ContentType"), "cacheControl": head.get("CacheControl")}
+    config = json.loads(s3.get_object(Bucket=bucket, Key="config.json")["Body"].read())
+    invalidations = client("cloudfront").list_invalidations(DistributionId=outputs["StorefrontDistributionId"])
+    site = site_dir()
+    print(json.dumps({
+        "objects": objects, "config": config, "outputs": outputs,
+        "invalidations": invalidations["InvalidationList"].get("Quantity", 0),
+        "site": sorted(str(f.relative_to(site)) for f in site.rglob("*") if f.is_file()),
     }))
 
 
@@ -343,4 +531,5 @@ def rules(stack):
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
     {"deploy": deploy, "invoke": invoke, "logs": logs, "token": token, "outage": outage, "down": down, "grep": grep,
-     "tap": tap, "drain": drain, "protected": protected, "rules": rules}[cmd](*args)
+     "tap": tap, "drain": drain, "protected": protected, "rules": rules, "docs": docs, "storefront": storefront,
+     "edge-over-tls": edge_over_tls, "hosted-ui": hosted_ui}[cmd](*args)

@@ -15,6 +15,7 @@ use sam_template::Template;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
+pub mod http_collection;
 pub mod iam;
 pub mod ministack;
 

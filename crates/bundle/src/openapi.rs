@@ -201,7 +201,14 @@ pub fn document() -> Value {
             "description": "An e-commerce backend on AWS Lambda: customers with credit, a catalogue with stock, and orders placed through a choreography saga. Every error is an RFC 9457 problem (application/problem+json). Money is integer minor units.",
             "license": {"name": "MIT", "identifier": "MIT"},
         },
-        "servers": [{"url": "http://127.0.0.1:3000", "description": "the local runner (shop-local)"}],
+        "servers": [
+            {"url": "http://127.0.0.1:3000", "description": "the local runner (shop-local)"},
+            {"url": "https://{apiId}.execute-api.{region}.amazonaws.com",
+             "description": "a deployed stack: its ApiUrl output (`sam list stack-outputs`)",
+             "variables": {
+                 "apiId": {"default": "abc123defg", "description": "the HTTP API's id: the first label of ApiUrl"},
+                 "region": {"default": "us-east-1", "description": "the AWS Region the stack is deployed in"}}},
+        ],
         "security": [{"bearerAuth": []}],
         "paths": paths,
         "components": {

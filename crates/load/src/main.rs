@@ -1,9 +1,10 @@
 //! `cargo run -p load --release -- [--requests 20000] [--seconds 60] [--concurrency 32]
-//! [--customers 200] [--hot 3] [--dynamodb http://127.0.0.1:PORT] [--json PATH]`: the runner under
-//! a mixed load, measured rather than asserted.
+//! [--customers 200] [--hot 3] [--dynamodb http://127.0.0.1:PORT | --url URL --token-cmd CMD]
+//! [--json PATH]`: the shop under a mixed load, measured rather than asserted.
 //!
 //! It serves the whole system on a free 127.0.0.1 port (in memory, or on DynamoDB tables at
-//! `--dynamodb`, a ministack), registers many customers and a catalogue with a few hot products
+//! `--dynamodb`, a ministack), or drives a deployed stack at `--url` with tokens from `--token-cmd`
+//! (see the crate's library: [`load::Target`]), registers many customers and a catalogue with a few hot products
 //! of little stock, then `--concurrency` clients, each on its own keep-alive connection with its
 //! customer's bearer token, send a mix until `--requests` are sent or `--seconds` have passed:
 //! browse the catalogue (35 %), place an order (25 %, half of them for a hot product), read one
@@ -11,7 +12,9 @@
 //! p50/p99 latency per operation and in all, and the error rate (5xx and transport failures; a
 //! 4xx the API documents for the case, such as cancelling an order still PENDING, is counted
 //! apart). Then it lets every saga settle and checks the books: no order PENDING, each product's
-//! reserved stock and each customer's reserved credit exactly what their APPROVED orders hold.
+//! reserved stock and each customer's reserved credit exactly what their APPROVED orders hold
+//! (against a URL, read through the API as an administrator; the stack should take no other
+//! orders for the products meanwhile, which the load's own new products ensure).
 //! Books that do not balance, or any error, make it exit with a failure.
 
 use std::collections::BTreeMap;
@@ -24,11 +27,10 @@ use domain::{CustomerId, OrderId, OrderStatus, ProductId};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
+use load::{address, Answer, Error, Target};
 use local_runner::{server, LocalSystem};
 use sam_template::Template;
 use serde_json::{json, Value};
-
-type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// The runner under a mixed load from many customers, measured; the books are checked afterwards.
 #[derive(clap::Parser)]
@@ -36,7 +38,9 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
     name = "load",
     after_help = "Examples:\n  cargo run -p load --release -- --requests 20000 --customers 200 --concurrency 32\n  \
                   cargo run -p load --release -- --dynamodb http://127.0.0.1:4566 --requests 3000 \\\n    \
-                  --customers 100 --concurrency 16 --json load.json    # a ministack there"
+                  --customers 100 --concurrency 16 --json load.json    # a ministack there\n  \
+                  cargo run -p load --release -- --url https://abc123.execute-api.eu-west-1.amazonaws.com \\\n    \
+                  --token-cmd './get-token.sh' --requests 2000 --customers 20 --concurrency 8    # a deployed stack"
 )]
 struct Options {
     /// Stop after this many requests.
@@ -56,8 +60,10 @@ struct Options {
     hot: usize,
     /// Keep the state in DynamoDB at URL (e.g. a ministack), in tables of a fresh prefix, instead of
     /// in memory.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", conflicts_with_all = ["url", "local"])]
     dynamodb: Option<String>,
+    #[command(flatten)]
+    target: Target,
     /// Also write the report as JSON to PATH (what benchmarks-report reads).
     #[arg(long, value_name = "PATH")]
     json: Option<String>,
@@ -79,16 +85,11 @@ fn options() -> Options {
 
 // ---------------------------------------------------------------- one client
 
-/// One keep-alive HTTP/1 connection to the runner, with one caller's token.
-struct Client {
-    send: http1::SendRequest<Full<Bytes>>,
-    token: String,
-}
-
-/// One answer: status and JSON body.
-struct Answer {
-    status: u16,
-    body: Value,
+/// One caller's way to the shop: a keep-alive HTTP/1 connection to the in-process runner, or the
+/// shop at a URL (its pool), with the caller's token.
+enum Client {
+    Local { send: http1::SendRequest<Full<Bytes>>, token: String },
+    Remote { shop: load::Shop, token: String },
 }
 
 impl Client {
@@ -96,19 +97,23 @@ impl Client {
         let stream = tokio::net::TcpStream::connect(addr).await?;
         let (send, conn) = http1::handshake(TokioIo::new(stream)).await?;
         tokio::spawn(conn);
-        Ok(Client { send, token })
+        Ok(Client::Local { send, token })
     }
 
     async fn call(&mut self, method: &str, path: &str, body: Option<&Value>) -> Result<Answer, Error> {
-        self.send.ready().await?;
+        let (send, token) = match self {
+            Client::Remote { shop, token } => return shop.call(Some(token), method, path, body).await,
+            Client::Local { send, token } => (send, token),
+        };
+        send.ready().await?;
         let req = hyper::Request::builder()
             .method(method)
             .uri(path)
             .header("host", "127.0.0.1")
-            .header("authorization", format!("Bearer {}", self.token))
+            .header("authorization", format!("Bearer {token}"))
             .header("content-type", "application/json")
             .body(Full::new(body.map_or_else(Bytes::new, |b| Bytes::from(b.to_string()))))?;
-        let resp = self.send.send_request(req).await?;
+        let resp = send.send_request(req).await?;
         let status = resp.status().as_u16();
         let bytes = resp.into_body().collect().await?.to_bytes();
         Ok(Answer { status, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) })
@@ -166,7 +171,8 @@ struct Tally {
     latencies: BTreeMap<Op, Vec<Duration>>,
     refused: BTreeMap<Op, usize>,
     errors: Vec<String>,
-    orders: Vec<(OrderId, CustomerId)>,
+    /// (order id, customer id) of every order placed.
+    orders: Vec<(String, String)>,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -179,26 +185,42 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 // ---------------------------------------------------------------- the run
 
-fn address() -> Value {
-    json!({"street": "1 Main St", "city": "Dayton", "region": "OH", "postalCode": "45402", "country": "US"})
-}
-
-struct Shop {
-    addr: std::net::SocketAddr,
-    system: Arc<LocalSystem>,
+/// What the load drives: the system served in this process, or a shop at a URL.
+enum Shop {
+    InProcess { addr: std::net::SocketAddr, system: Arc<LocalSystem> },
+    Remote { shop: load::Shop, run: String },
 }
 
 impl Shop {
-    async fn client(&self, subject: uuid::Uuid, admin: bool) -> Result<Client, Error> {
-        let groups = if admin { vec!["admin".to_owned()] } else { vec![] };
-        Client::connect(self.addr, self.system.identity.token(subject, &groups)?).await
+    /// A client for a new user (`n`-th of this run): an administrator, or a customer to register.
+    async fn client(&self, n: usize, admin: bool) -> Result<Client, Error> {
+        match self {
+            Shop::InProcess { addr, system } => {
+                let groups = if admin { vec!["admin".to_owned()] } else { vec![] };
+                Client::connect(*addr, system.identity.token(uuid::Uuid::new_v4(), &groups)?).await
+            }
+            Shop::Remote { shop, run } => {
+                let role = if admin { "admin" } else { "buyer" };
+                let token = shop.token(&format!("load-{run}-{role}-{n}@example.com"), admin).await?;
+                Ok(Client::Remote { shop: shop.clone(), token })
+            }
+        }
+    }
+
+    /// Lets the events of what was just done reach every context. In process: the relay until
+    /// quiet. At a URL the stack's own relay runs; an order that still races its customer's or
+    /// product's replication is refused with a 422 and counted as such.
+    async fn settle(&self) {
+        if let Shop::InProcess { system, .. } = self {
+            system.relay_until_quiet().await;
+        }
     }
 }
 
 /// The catalogue (a few hot products with little stock, more with plenty) and the customers
 /// (most with ample credit, one in five with room for about two orders), replicated to orders.
-async fn prepare(shop: &Shop, o: &Options) -> Result<(Vec<String>, Vec<String>, Vec<uuid::Uuid>), Error> {
-    let mut admin = shop.client(uuid::Uuid::new_v4(), true).await?;
+async fn prepare(shop: &Shop, o: &Options) -> Result<(Vec<String>, Vec<String>, Vec<(Client, String)>), Error> {
+    let mut admin = shop.client(0, true).await?;
     let add = |i: usize, stock: u32, price: i64| {
         json!({"name": format!("Item {i:03}"), "price": {"amount": price, "currency": "USD"}, "weightGrams": 400,
                "dimensionsCm": {"length": 10, "width": 10, "height": 10}, "stock": stock})
@@ -217,38 +239,34 @@ async fn prepare(shop: &Shop, o: &Options) -> Result<(Vec<String>, Vec<String>, 
     }
     let mut customers = vec![];
     for i in 0..o.customers {
-        let sub = uuid::Uuid::new_v4();
-        let mut c = shop.client(sub, false).await?;
+        let mut c = shop.client(i, false).await?;
         let body = json!({"name": format!("Buyer {i}"), "address": address()});
-        let a = c.call("POST", "/customers", Some(&body)).await?;
-        if a.status != 201 {
-            return Err(format!("registering a customer: {} {}", a.status, a.body).into());
-        }
+        let sub = c.call("POST", "/customers", Some(&body)).await?.expect(201, "registering a customer")?.id()?;
         let limit = if i % 5 == 0 { 5_000 } else { 100_000_000 };
         let body = json!({"creditLimit": {"amount": limit, "currency": "USD"}});
         let a = admin.call("PUT", &format!("/customers/{sub}/credit-limit"), Some(&body)).await?;
         if a.status != 200 {
             return Err(format!("setting a credit limit: {} {}", a.status, a.body).into());
         }
-        customers.push(sub);
+        customers.push((c, sub));
     }
-    shop.system.relay_until_quiet().await;
+    shop.settle().await;
     Ok((hot, cold, customers))
 }
 
 /// One client's share of the load: its customer, their orders, until the run is over.
 async fn worker(
     mut client: Client,
-    me: uuid::Uuid,
+    me: String,
     hot: Arc<Vec<String>>,
     cold: Arc<Vec<String>>,
     budget: Arc<std::sync::atomic::AtomicUsize>,
     deadline: Instant,
     tally: Arc<Mutex<Tally>>,
 ) {
-    let mut mine: Vec<OrderId> = vec![];
+    let mut mine: Vec<String> = vec![];
     let mut local = Tally::default();
-    let mut rng = fastrand::Rng::with_seed(me.as_u128() as u64);
+    let mut rng = fastrand::Rng::with_seed(me.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))));
     while Instant::now() < deadline
         && budget
             .fetch_update(std::sync::atomic::Ordering::Relaxed, std::sync::atomic::Ordering::Relaxed, |b| {
@@ -279,10 +297,10 @@ async fn worker(
             Ok(a) if a.status < 300 => {
                 local.latencies.entry(op).or_default().push(took);
                 if op == Op::Order {
-                    match a.body["id"].as_str().and_then(|s| s.parse::<OrderId>().ok()) {
+                    match a.body["id"].as_str() {
                         Some(id) => {
-                            mine.push(id);
-                            local.orders.push((id, CustomerId::from_uuid(me)));
+                            mine.push(id.to_owned());
+                            local.orders.push((id.to_owned(), me.clone()));
                         }
                         None => local.errors.push(format!("an order answered without an id: {}", a.body)),
                     }
@@ -308,49 +326,130 @@ async fn worker(
     }
 }
 
+/// One placed order as the books see it.
+struct Placed {
+    customer: String,
+    state: &'static str,
+    /// (product, units) of each line.
+    lines: Vec<(String, i64)>,
+    total: i64,
+}
+
+impl Shop {
+    /// Every placed order once its saga settled (at a URL: read until not PENDING, for up to a
+    /// minute each), as the books see it.
+    async fn placed(&self, admin: &str, orders: &[(String, String)]) -> Result<Vec<Placed>, Error> {
+        let mut out = vec![];
+        for (id, customer) in orders {
+            let customer = customer.clone();
+            out.push(match self {
+                Shop::InProcess { system, .. } => {
+                    let o =
+                        system.stores.orders.get(id.parse::<OrderId>()?).await?.ok_or("a placed order vanished")?.value;
+                    let state = match o.status() {
+                        OrderStatus::Pending => "PENDING",
+                        OrderStatus::Approved => "APPROVED",
+                        OrderStatus::Rejected => "REJECTED",
+                        OrderStatus::Cancelled => "CANCELLED",
+                    };
+                    let lines =
+                        o.lines().iter().map(|l| (l.product_id.to_string(), i64::from(l.quantity.get()))).collect();
+                    Placed { customer, state, lines, total: o.pricing().map_or(0, |p| p.total.amount()) }
+                }
+                Shop::Remote { shop, .. } => {
+                    let path = format!("/orders/{id}");
+                    let (o, _) = shop.until(admin, &path, Duration::from_secs(60), |o| o["state"] != "PENDING").await?;
+                    let state = ["APPROVED", "REJECTED", "CANCELLED"]
+                        .into_iter()
+                        .find(|s| o["state"] == *s)
+                        .unwrap_or("PENDING");
+                    let lines = o["lines"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|l| {
+                            (
+                                l["productId"].as_str().unwrap_or_default().to_owned(),
+                                l["quantity"].as_i64().unwrap_or(0),
+                            )
+                        })
+                        .collect();
+                    Placed { customer, state, lines, total: o["total"]["amount"].as_i64().unwrap_or(0) }
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// A new administrator's token, for reading the books (once per run: at a URL, a new user).
+    async fn admin_token(&self) -> Result<String, Error> {
+        match self {
+            Shop::Remote { shop, run } => shop.token(&format!("load-{run}-books@example.com"), true).await,
+            Shop::InProcess { system, .. } => Ok(system.identity.token(uuid::Uuid::new_v4(), &["admin".to_owned()])?),
+        }
+    }
+
+    /// Units a product holds for orders.
+    async fn units_held(&self, admin: &str, product: &str) -> Result<i64, Error> {
+        match self {
+            Shop::InProcess { system, .. } => {
+                let p = system.stores.products.get(product.parse::<ProductId>()?).await?.ok_or("a product vanished")?;
+                Ok(i64::from(p.value.reserved()))
+            }
+            Shop::Remote { shop, .. } => shop.units_held(admin, product).await,
+        }
+    }
+
+    /// Credit a customer holds for orders.
+    async fn credit_held(&self, admin: &str, customer: &str) -> Result<i64, Error> {
+        match self {
+            Shop::InProcess { system, .. } => {
+                let id = CustomerId::from_uuid(customer.parse()?);
+                Ok(system
+                    .stores
+                    .customers
+                    .get(id)
+                    .await?
+                    .ok_or("a customer vanished")?
+                    .value
+                    .reserved_credit()
+                    .amount())
+            }
+            Shop::Remote { shop, .. } => shop.credit_held(admin, customer).await,
+        }
+    }
+}
+
 /// The books after every saga settled: no order PENDING; what the products and customers hold
 /// is what the APPROVED orders hold. The discrepancies, if any.
 async fn books(
-    system: &LocalSystem,
-    orders: &[(OrderId, CustomerId)],
+    shop: &Shop,
+    orders: &[(String, String)],
 ) -> Result<(BTreeMap<&'static str, usize>, Vec<String>), Error> {
-    let mut units: BTreeMap<ProductId, i64> = BTreeMap::new();
-    let mut credit: BTreeMap<CustomerId, i64> = BTreeMap::new();
+    let mut units: BTreeMap<String, i64> = BTreeMap::new();
+    let mut credit: BTreeMap<String, i64> = BTreeMap::new();
     let mut states: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut wrong = vec![];
-    for (id, customer) in orders {
-        let o = system.stores.orders.get(*id).await?.ok_or("a placed order vanished")?.value;
-        let state = match o.status() {
-            OrderStatus::Pending => "PENDING",
-            OrderStatus::Approved => "APPROVED",
-            OrderStatus::Rejected => "REJECTED",
-            OrderStatus::Cancelled => "CANCELLED",
-        };
-        *states.entry(state).or_default() += 1;
-        credit.entry(*customer).or_default();
-        for l in o.lines() {
-            units.entry(l.product_id).or_default();
+    let admin = shop.admin_token().await?;
+    for (o, (id, _)) in shop.placed(&admin, orders).await?.into_iter().zip(orders) {
+        *states.entry(o.state).or_default() += 1;
+        let approved = o.state == "APPROVED";
+        *credit.entry(o.customer).or_default() += if approved { o.total } else { 0 };
+        for (product, n) in o.lines {
+            *units.entry(product).or_default() += if approved { n } else { 0 };
         }
-        match o.status() {
-            OrderStatus::Approved => {
-                for l in o.lines() {
-                    *units.entry(l.product_id).or_default() += i64::from(l.quantity.get());
-                }
-                *credit.entry(*customer).or_default() += o.pricing().map_or(0, |p| p.total.amount());
-            }
-            OrderStatus::Pending => wrong.push(format!("order {id} is still PENDING")),
-            _ => {}
+        if o.state == "PENDING" {
+            wrong.push(format!("order {id} is still PENDING"));
         }
     }
     for (id, want) in &units {
-        let held = system.stores.products.get(*id).await?.ok_or("a product vanished")?.value.reserved();
-        if i64::from(held) != *want {
+        let held = shop.units_held(&admin, id).await?;
+        if held != *want {
             wrong.push(format!("product {id} holds {held} units, its APPROVED orders {want}"));
         }
     }
     for (id, want) in &credit {
-        let held =
-            system.stores.customers.get(*id).await?.ok_or("a customer vanished")?.value.reserved_credit().amount();
+        let held = shop.credit_held(&admin, id).await?;
         if held != *want {
             wrong.push(format!("customer {id} holds {held} credit, their APPROVED orders {want}"));
         }
@@ -361,20 +460,30 @@ async fn books(
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<(), Error> {
     let o = options();
-    let template = Template::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml"))?;
-    let prefix = format!("load-{}-", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let system =
-        Arc::new(LocalSystem::at(&template, SystemEnvironment::shared(), o.dynamodb.as_deref(), &prefix).await?);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
     let (stop, rx) = tokio::sync::watch::channel(false);
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
+    let (shop, store) = match o.target.shop()? {
+        Some(remote) => {
+            let store = remote.base().to_owned();
+            (Shop::Remote { shop: remote, run: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned() }, store)
+        }
+        None => {
+            let template =
+                Template::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml"))?;
+            let prefix = format!("load-{}-", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+            let system = Arc::new(
+                LocalSystem::at(&template, SystemEnvironment::shared(), o.dynamodb.as_deref(), &prefix).await?,
+            );
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let addr = listener.local_addr()?;
+            let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+                let _ = rx.wait_for(|s| *s).await;
+            };
+            tokio::spawn(server::serve(listener, system.clone(), stopped(rx.clone())));
+            tokio::spawn(system.clone().run_background(Duration::from_secs(3600), stopped(rx)));
+            let store = o.dynamodb.as_deref().map_or("in memory".to_owned(), |e| format!("DynamoDB at {e}"));
+            (Shop::InProcess { addr, system }, format!("the runner, {store}"))
+        }
     };
-    tokio::spawn(server::serve(listener, system.clone(), stopped(rx.clone())));
-    tokio::spawn(system.clone().run_background(Duration::from_secs(3600), stopped(rx)));
-    let shop = Shop { addr, system: system.clone() };
-    let store = o.dynamodb.as_deref().map_or("in memory".to_owned(), |e| format!("DynamoDB at {e}"));
     eprintln!("load: preparing {} customers and {} products ({store})", o.customers, o.hot + 20);
     let (hot, cold, customers) = prepare(&shop, &o).await?;
 
@@ -384,30 +493,25 @@ async fn main() -> Result<(), Error> {
     let started = Instant::now();
     let deadline = started + Duration::from_secs(o.seconds);
     let mut workers = tokio::task::JoinSet::new();
-    for me in customers.iter().copied().take(o.concurrency) {
-        let client = shop.client(me, false).await?;
+    for (client, me) in customers.into_iter().take(o.concurrency) {
         workers.spawn(worker(client, me, hot.clone(), cold.clone(), budget.clone(), deadline, tally.clone()));
     }
     while workers.join_next().await.is_some() {}
     let elapsed = started.elapsed();
-    system.relay_until_quiet().await;
+    shop.settle().await;
     // A saga step that met a conflict is retried by the relay; let the last ones land.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    system.relay_until_quiet().await;
-    let _ = stop.send(true);
+    shop.settle().await;
 
     let tally = std::mem::take(&mut *tally.lock().map_err(|_| "a worker panicked")?);
-    let (states, wrong) = books(&system, &tally.orders).await?;
+    let (states, wrong) = books(&shop, &tally.orders).await?;
+    let _ = stop.send(true);
     let mut all: Vec<Duration> = tally.latencies.values().flatten().copied().collect();
     all.sort_unstable();
     let sent = all.len() + tally.errors.len();
     let ms = |d: Duration| format!("{:.2}", d.as_secs_f64() * 1e3);
     let mut rows = vec![];
-    println!(
-        "load on the runner ({store}): {sent} requests from {} clients in {:.1} s",
-        o.concurrency,
-        elapsed.as_secs_f64()
-    );
+    println!("load on {store}: {sent} requests from {} clients in {:.1} s", o.concurrency, elapsed.as_secs_f64());
     println!("| operation | requests | refused (documented 4xx) | p50 ms | p99 ms |");
     println!("|---|---|---|---|---|");
     for op in Op::ALL {
@@ -436,7 +540,11 @@ async fn main() -> Result<(), Error> {
     println!("orders: {states:?}; books: {}", if wrong.is_empty() { "balanced" } else { "NOT balanced" });
     if let Some(path) = &o.json {
         let report = json!({
-            "store": if o.dynamodb.is_some() { "dynamodb" } else { "memory" },
+            "store": match (&shop, &o.dynamodb) {
+                (Shop::Remote { .. }, _) => "url",
+                (_, Some(_)) => "dynamodb",
+                _ => "memory",
+            },
             "requests": sent, "seconds": elapsed.as_secs_f64(), "clients": o.concurrency,
             "customers": o.customers, "hotProducts": o.hot, "requestsPerSecond": rps,
             "p50Ms": percentile(&all, 0.5).as_secs_f64() * 1e3, "p99Ms": percentile(&all, 0.99).as_secs_f64() * 1e3,

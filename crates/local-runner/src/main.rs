@@ -113,6 +113,7 @@ async fn main() -> ExitCode {
     } else {
         seed::Seeded::default()
     };
+    let _ = system.sign_in_as.set(seeded.customers.clone());
     let port = listener.local_addr().map_or(args.port, |a| a.port());
     banner(port, &system, &seeded, &admin);
     let server = tokio::spawn(server::serve(listener, system.clone(), stopped(stop_rx)));
@@ -166,6 +167,7 @@ fn banner(port: u16, system: &LocalSystem, seeded: &seed::Seeded, admin: &app::a
         println!("  {method:<5} {path:<28} → {function}{}", if public { "  (public)" } else { "" });
     }
     println!("saga rules: {}", system.rules.list().iter().map(|(f, _)| f.name()).collect::<Vec<_>>().join(", "));
+    println!("storefront and operator console: {url}/   API explorer: {url}/docs");
     println!("OpenAPI document: {url}/openapi.json");
     let token = |sub: uuid::Uuid, groups: &[String]| system.identity.token(sub, groups).unwrap_or_default();
     let admin_token = token(admin.subject(), &[app::access::ADMIN_GROUP.to_owned()]);

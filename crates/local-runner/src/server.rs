@@ -55,6 +55,9 @@ async fn handle(
             return Ok(r);
         }
         Resolution::NotFound => {
+            if let Some(r) = site_route(&system, parts.method.as_str(), &path) {
+                return Ok(r);
+            }
             let e = ApiError::RouteNotFound { method: parts.method.to_string(), path: path.clone() };
             return Ok(to_hyper(problem_response(&e, &path)));
         }
@@ -89,6 +92,45 @@ async fn handle(
     };
     tracing::info!(function = %function.0, %path, status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
     Ok(to_hyper(response))
+}
+
+/// The storefront (crates/storefront): its files, `/config.json` (same-origin API, the
+/// development identity provider) and `/_local/identities` (whom "sign in as" offers), for GET
+/// and HEAD on paths that are not API routes. Each answer carries the page's security headers.
+fn site_route(system: &LocalSystem, method: &str, path: &str) -> Option<hyper::Response<Full<Bytes>>> {
+    if method != "GET" && method != "HEAD" {
+        return None;
+    }
+    let (body, content_type): (Bytes, &str) = match path {
+        CONFIG_PATH => (Bytes::from_static(storefront::local_config().as_bytes()), "application/json"),
+        IDENTITIES_PATH => {
+            let customers = system.sign_in_as.get().map(Vec::as_slice).unwrap_or_default();
+            let list: Vec<_> =
+                customers.iter().map(|(name, sub)| serde_json::json!({ "name": name, "sub": sub })).collect();
+            (Bytes::from(serde_json::json!({ "customers": list }).to_string()), "application/json")
+        }
+        _ => {
+            let (bytes, content_type) = storefront::asset(path)?;
+            (Bytes::from_static(bytes), content_type)
+        }
+    };
+    let body = if method == "HEAD" { Bytes::new() } else { body };
+    let mut r = hyper::Response::new(Full::new(body));
+    let headers = r.headers_mut();
+    let csp = storefront::content_security_policy("");
+    for (name, value) in [
+        ("content-type", content_type),
+        ("content-security-policy", csp.as_str()),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        // The files change with the binary, and are small: revalidate every time.
+        ("cache-control", "no-cache"),
+    ] {
+        if let Ok(v) = hyper::header::HeaderValue::from_str(value) {
+            headers.insert(name, v);
+        }
+    }
+    Some(r)
 }
 
 /// The runner's own routes (never in the template): the OpenAPI document, and the development
@@ -150,6 +192,10 @@ fn json_response(status: u16, body: &serde_json::Value) -> lambda_http::Response
 pub const OPENAPI_PATH: &str = "/openapi.json";
 /// Where the runner serves its public key set.
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+/// The storefront's configuration, as the runner serves it.
+pub const CONFIG_PATH: &str = "/config.json";
+/// The customers the storefront offers to sign in as (runner only).
+pub const IDENTITIES_PATH: &str = "/_local/identities";
 /// Where the runner mints tokens: `{"sub": "<uuid>", "groups": ["admin"]}` → `{"accessToken"}`.
 pub const TOKEN_PATH: &str = "/_local/token";
 

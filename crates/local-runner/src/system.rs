@@ -176,6 +176,9 @@ pub struct LocalSystem {
     pub rules: RuleTable,
     /// The development identity provider: the key set, the tokens, the authorizer's check.
     pub identity: Arc<DevIdentityProvider>,
+    /// The customers the storefront's "sign in as" offers (name, subject): the seeded ones, set
+    /// once after seeding (`GET /_local/identities`).
+    pub sign_in_as: std::sync::OnceLock<Vec<(String, String)>>,
     pub env: SharedEnv,
     feeds: Vec<Box<dyn OutboxFeed>>,
     /// Woken after every commit, so events go out at once rather than at the next poll.
@@ -276,6 +279,7 @@ impl LocalSystem {
             routes: RouteTable::from_template(t)?,
             rules: RuleTable::from_template(t)?,
             identity: DevIdentityProvider::shared()?,
+            sign_in_as: std::sync::OnceLock::new(),
             env,
             feeds,
             committed,

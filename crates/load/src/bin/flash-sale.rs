@@ -1,7 +1,7 @@
 //! `cargo run -p load --release --bin flash-sale -- [--orders 100,300,1000] [--scenario stock|credit]
-//! [--shards K] [--dynamodb http://127.0.0.1:PORT]`: a flash sale, measured rather than asserted.
-//! With `--shards K` the product's stock is spread over K items (set by the admin's PATCH before
-//! the sale opens); K = 1 is an ordinary product.
+//! [--shards K] [--dynamodb http://127.0.0.1:PORT | --url URL --token-cmd CMD]`: a flash sale,
+//! measured rather than asserted. With `--shards K` the product's stock is spread over K items (set
+//! by the admin's PATCH before the sale opens); K = 1 is an ordinary product.
 //!
 //! - `stock`: N concurrent orders of one unit for one product with N/2 units on hand (20 buyers
 //!   with ample credit);
@@ -14,6 +14,12 @@
 //! the invariant, steps that exhausted their attempts, dead letters), DynamoDB requests per order,
 //! and checks the books after each run: no order PENDING, the units or the credit held are exactly
 //! what the APPROVED orders hold. A run whose books do not balance exits with an error.
+//!
+//! With `--url` (and `--token-cmd`, or `--local` for a runner: [`load::Target`]) the sale goes to
+//! a deployed stack over HTTP instead: new buyers and a new product each run, the N orders sent at
+//! once, every order read until it settles, and the books read through the API as an
+//! administrator. What only the process can count (conflicts, holds refused, requests to
+//! DynamoDB) reads `-` there.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,7 +40,7 @@ use local_runner::{identity, LocalSystem};
 use sam_template::Template;
 use serde_json::{json, Value};
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
+use load::{Error, Shop, Target};
 
 // ---------------------------------------------------------------- what the steps counted
 
@@ -188,19 +194,142 @@ impl Bench {
     }
 }
 
-/// What one run found.
+/// The books of a sale of `n` balance: half the orders approved, the rest refused, none pending;
+/// the units held are the approved orders' (and the credit scenario's probe's), and so is the
+/// credit. `orders`: (approved, refused, pending, total of the approved); `held`: (units, credit).
+fn balanced(n: usize, probe_units: usize, orders: (usize, usize, usize, i64), held: (i64, i64)) -> Result<(), Error> {
+    let ((approved, refused, pending, approved_total), (units, credit)) = (orders, held);
+    let half = n / 2;
+    if pending == 0
+        && approved == half
+        && refused == n - half
+        && units == (approved + probe_units) as i64
+        && credit == approved_total
+    {
+        return Ok(());
+    }
+    Err(format!(
+        "N={n}: the books do not balance: {approved} approved, {refused} refused, {pending} pending; \
+         {units} units and {credit} credit held for {approved_total} approved"
+    )
+    .into())
+}
+
+/// Buyers in the stock scenario (fewer when the sale has fewer orders).
+const BUYERS: usize = 20;
+
+/// The sale against a shop at a URL: the same orders and the same books, through its API.
+async fn run_remote(shop: &Shop, scenario: Scenario, n: usize, shards: u32) -> Result<Run, Error> {
+    let wait = Duration::from_secs(120);
+    let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+    let admin = shop.token(&format!("flash-{tag}-admin@example.com"), true).await?;
+    let half = n / 2;
+    let admin_token = &admin;
+    let buyer = |i: usize, credit: i64| {
+        let email = format!("flash-{tag}-{i}@example.com");
+        async move { shop.customer(admin_token, &email, &format!("Flash Buyer {i}"), credit).await }
+    };
+    let (product, buyers, probe_units) = match scenario {
+        Scenario::Stock => {
+            let mut buyers = vec![];
+            for i in 0..BUYERS.min(n) {
+                buyers.push(buyer(i, 1_000_000_000).await?);
+            }
+            let product = shop.product(&admin, "Flash Sale Item", 1_000, half as u64).await?;
+            if shards > 1 {
+                let body = json!({ "shards": shards });
+                shop.call(Some(&admin), "PATCH", &format!("/products/{product}"), Some(&body))
+                    .await?
+                    .expect(200, "sharding the product's stock")?;
+            }
+            (product, buyers, 0)
+        }
+        Scenario::Credit => {
+            let product = shop.product(&admin, "Flash Sale Item", 1_000, n as u64 + 1).await?;
+            let (_, probe) = buyer(999_999, 1_000_000_000).await?;
+            let placed = shop.order(&probe, &[(&product, 1)], wait).await?.expect(201, "the probe order")?;
+            let (o, _) =
+                shop.until(&probe, &format!("/orders/{}", placed.id()?), wait, |o| o["state"] != "PENDING").await?;
+            let total = o["total"]["amount"].as_i64().ok_or(format!("the probe order was not priced: {o}"))?;
+            (product, vec![buyer(0, total * half as i64).await?], 1)
+        }
+    };
+    // The orders context hears of the product and the buyers through their events: the first
+    // order of each buyer is retried until it does, the others are sent at once.
+    let started = Instant::now();
+    let mut placing = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let (shop, token, product) = (shop.clone(), buyers[i % buyers.len()].1.clone(), product.clone());
+        placing.spawn(async move { shop.order(&token, &[(&product, 1)], wait).await });
+    }
+    let mut ids = vec![];
+    while let Some(placed) = placing.join_next().await {
+        ids.push(placed??.expect(201, "placing an order")?.id()?);
+    }
+    let (mut approved, mut refused, mut pending, mut approved_total) = (0, 0, 0, 0);
+    for id in &ids {
+        let (o, _) = shop.until(&admin, &format!("/orders/{id}"), wait, |o| o["state"] != "PENDING").await?;
+        match o["state"].as_str() {
+            Some("APPROVED") => {
+                approved += 1;
+                approved_total += o["total"]["amount"].as_i64().unwrap_or(0);
+            }
+            Some("REJECTED") => {
+                let want = match scenario {
+                    Scenario::Stock => "OUT_OF_STOCK",
+                    Scenario::Credit => "CREDIT_LIMIT_EXCEEDED",
+                };
+                if o["rejectionReason"] != want {
+                    return Err(format!("order {id} ended {}, not {want}", o["rejectionReason"]).into());
+                }
+                refused += 1;
+            }
+            _ => pending += 1,
+        }
+    }
+    let settled = started.elapsed();
+    let held_units = shop.units_held(&admin, &product).await?;
+    let mut held_credit = 0;
+    for (id, _) in &buyers {
+        held_credit += shop.credit_held(&admin, id).await?;
+    }
+    balanced(n, probe_units, (approved, refused, pending, approved_total), (held_units, held_credit))?;
+    Ok(Run::counted_outside(n, settled, (approved, refused, pending)))
+}
+
+/// What one run found (`None`: not counted, against a URL).
 struct Run {
     orders: usize,
     settled: Duration,
     approved: usize,
     refused: usize,
     pending: usize,
-    conflicts: u64,
-    holds_refused: u64,
-    gave_up: u64,
-    dead_lettered: usize,
+    conflicts: Option<u64>,
+    holds_refused: Option<u64>,
+    gave_up: Option<u64>,
+    dead_lettered: Option<usize>,
     reads: u64,
     writes: u64,
+}
+
+impl Run {
+    /// A run's outcomes, with nothing of what only the process counts.
+    fn counted_outside(orders: usize, settled: Duration, (approved, refused, pending): (usize, usize, usize)) -> Run {
+        let (conflicts, holds_refused, gave_up, dead_lettered) = (None, None, None, None);
+        Run {
+            orders,
+            settled,
+            approved,
+            refused,
+            pending,
+            conflicts,
+            holds_refused,
+            gave_up,
+            dead_lettered,
+            reads: 0,
+            writes: 0,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -240,7 +369,7 @@ async fn run(
     let (product, buyers) = match scenario {
         Scenario::Stock => {
             let mut buyers = vec![];
-            for i in 0..20 {
+            for i in 0..BUYERS.min(n) {
                 buyers.push(bench.customer(i, 1_000_000_000).await?);
             }
             (bench.product(half, shards).await?, buyers)
@@ -318,30 +447,15 @@ async fn run(
     }
     // The credit scenario's probe order holds one unit of its own.
     let probe_units = usize::from(scenario == Scenario::Credit);
-    let balanced = pending == 0
-        && approved == half
-        && refused == n - half
-        && held_units as usize == approved + probe_units
-        && held_credit == approved_total;
-    if !balanced {
-        return Err(format!(
-            "N={n}: the books do not balance: {approved} approved, {refused} refused, {pending} pending; \
-             {held_units} units and {held_credit} credit held for {approved_total} approved"
-        )
-        .into());
-    }
+    balanced(n, probe_units, (approved, refused, pending, approved_total), (i64::from(held_units), held_credit))?;
     Ok(Run {
-        orders: n,
-        settled,
-        approved,
-        refused,
-        pending,
-        conflicts: counts.get(app::measure::VERSION_CONFLICTS),
-        holds_refused: counts.get(app::measure::HOLDS_REFUSED),
-        gave_up: counts.get(app::measure::STEP_GAVE_UP),
-        dead_lettered: relayed.dead_lettered,
+        conflicts: Some(counts.get(app::measure::VERSION_CONFLICTS)),
+        holds_refused: Some(counts.get(app::measure::HOLDS_REFUSED)),
+        gave_up: Some(counts.get(app::measure::STEP_GAVE_UP)),
+        dead_lettered: Some(relayed.dead_lettered),
         reads,
         writes,
+        ..Run::counted_outside(n, settled, (approved, refused, pending))
     })
 }
 
@@ -351,7 +465,9 @@ async fn run(
     name = "flash-sale",
     after_help = "Examples:\n  cargo run -p load --release --bin flash-sale -- --orders 100,300,1000\n  \
                   cargo run -p load --release --bin flash-sale -- --orders 200 --scenario credit \\\n    \
-                  --dynamodb http://127.0.0.1:4566    # a ministack there"
+                  --dynamodb http://127.0.0.1:4566    # a ministack there\n  \
+                  cargo run -p load --release --bin flash-sale -- --orders 50 \\\n    \
+                  --url https://abc123.execute-api.eu-west-1.amazonaws.com --token-cmd './get-token.sh'"
 )]
 struct Args {
     /// The sizes of the sale, one run on a fresh system each.
@@ -362,20 +478,27 @@ struct Args {
     scenario: Scenario,
     /// Keep the state in DynamoDB at URL (e.g. a ministack), in tables of a fresh prefix, instead of
     /// in memory.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", conflicts_with_all = ["url", "local"])]
     dynamodb: Option<String>,
     /// Spread the product's stock over K items (1 to 64; 1 is an ordinary product).
     #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
     shards: u32,
+    #[command(flatten)]
+    target: Target,
 }
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<(), Error> {
-    let Args { orders: sizes, scenario, dynamodb, shards } = clap::Parser::parse();
+    let Args { orders: sizes, scenario, dynamodb, shards, target } = clap::Parser::parse();
+    let remote = target.shop()?;
     let counts: &'static Counts = Box::leak(Box::default());
     metrics::set_global_recorder(counts).map_err(|e| e.to_string())?;
     let template = Template::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml"))?;
-    let store = dynamodb.as_deref().map_or("in memory".to_owned(), |e| format!("DynamoDB at {e}"));
+    let store = match (&remote, dynamodb.as_deref()) {
+        (Some(shop), _) => format!("at {}", shop.base()),
+        (None, Some(e)) => format!("DynamoDB at {e}"),
+        (None, None) => "in memory".to_owned(),
+    };
     let what = match scenario {
         Scenario::Stock => "N orders of 1 unit for one product with N/2 units",
         Scenario::Credit => "N orders of one buyer with credit for N/2",
@@ -387,7 +510,10 @@ async fn main() -> Result<(), Error> {
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut previous: Option<Run> = None;
     for n in sizes {
-        let r = run(&template, dynamodb.as_deref(), scenario, n, shards, counts).await?;
+        let r = match &remote {
+            Some(shop) => run_remote(shop, scenario, n, shards).await?,
+            None => run(&template, dynamodb.as_deref(), scenario, n, shards, counts).await?,
+        };
         let (xn, xt) = match &previous {
             Some(p) => (
                 format!("{:.2}", r.orders as f64 / p.orders as f64),
@@ -396,6 +522,7 @@ async fn main() -> Result<(), Error> {
             None => ("-".to_owned(), "-".to_owned()),
         };
         let per = |v: u64| if dynamodb.is_some() { format!("{:.1}", v as f64 / n as f64) } else { "-".to_owned() };
+        let count = |v: Option<u64>| v.map_or("-".to_owned(), |v| v.to_string());
         println!(
             "| {} | {:.2} s | {:.2} ms | {xn} | {xt} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.orders,
@@ -404,10 +531,10 @@ async fn main() -> Result<(), Error> {
             r.approved,
             r.refused,
             r.pending,
-            r.conflicts,
-            r.holds_refused,
-            r.gave_up,
-            r.dead_lettered,
+            count(r.conflicts),
+            count(r.holds_refused),
+            count(r.gave_up),
+            count(r.dead_lettered.map(|d| d as u64)),
             per(r.reads),
             per(r.writes),
         );
