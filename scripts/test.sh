@@ -12,11 +12,11 @@
 #   4. scripts/benchmarks.sh --short: every function binary started through lambda-bench's Runtime
 #      API emulator (AWS out of reach, then against ministack), the request counts, a short load
 #      test of the runner in memory and on ministack that fails on any error or unbalanced books,
-#      and the report, into .scratch/ (the full run writes BENCHMARKS.md: README, "Measuring");
+#      and the report, into .scratch/ (the full run writes BENCHMARKS.md: docs/PERFORMANCE.md);
 #   5. the API fuzzed from its own OpenAPI document (Schemathesis, every phase and check) against
 #      the local runner, bounded in time (scripts/fuzz-api.sh);
 #   6. every shell block of README.md and docs/*.md run as written, in a scratch copy
-#      (scripts/run-docs.py; the README's "The docs run as written" says how blocks are marked).
+#      (scripts/run-docs.py; docs/TESTING.md, "The docs run as written", says how blocks are marked).
 #      Last: by now every build it needs is in target/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +35,7 @@ step "sam build (release)"
 
 step "tests"
 # The function crates hold only mains (sam build above built them; clippy checks them): leaving
-# them out of the test build saves linking twenty debug binaries a second time.
+# them out of the test build saves linking every function's debug binary a second time.
 skip=()
 for f in functions/*/; do skip+=(--exclude "$(basename "$f")"); done
 if cargo nextest --version >/dev/null 2>&1; then
