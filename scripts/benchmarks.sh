@@ -86,9 +86,7 @@ step "modelled flash sale"
 
 step "report"
 cat >"$work/builds.md" <<MD
-This run's build of every function and bare-lambda in one cargo invocation with profile \`$label\`: **${build_s} s** (incremental if the target dir held an earlier build; a cold build from \`cargo clean\` is what the table below times).
-
-$(cat docs/release-build.md)
+This run's build of every function and bare-lambda in one cargo invocation with profile \`$label\`: **${build_s} s** (incremental if the target dir held an earlier build). Cold builds from \`cargo clean\`, profile by profile, and why the release profile is what it is: [docs/release-build.md](docs/release-build.md).
 MD
 "$dir/benchmarks-report" --out "$out" --svg "$svg" --bench "$work/lambda-bench.json" --logs "$work/logs" \
   --requests "$work/request-counts.json" --load "$work/load-memory.json" --load "$work/load-dynamodb.json" \

@@ -10,7 +10,7 @@
 #   sam validate --lint SAM CLI's own validation
 #   events/             every function has a sample event, every sample belongs to a function
 #   after the transform the SAM translator's output: the only `Resource: "*"` left are the three
-#                       managed policies the README lists with their reasons; the roles the bus
+#                       managed policies docs/TESTING.md lists with their reasons; the roles the bus
 #                       policy lets publish exist and carry its tag
 #
 # The checks run in parallel (about 15 s instead of 22 s on 2 cores); CHECK_TEMPLATE_SERIAL=1 runs
@@ -109,7 +109,7 @@ class Policies:
 
 
 out = transform(doc, {}, Policies())
-# The reviewed exceptions (README, "Checks on the template"): managed policy -> roles.
+# The reviewed exceptions (docs/TESTING.md, "Checks on the template"): managed policy -> roles.
 allowed = {
     "AWSLambdaBasicExecutionRole": "every",
     "AWSXrayWriteOnlyAccess": "every",

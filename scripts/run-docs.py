@@ -3,7 +3,7 @@
 
 Runs the shell blocks of README.md and docs/*.md (or of the FILEs given) as they are written,
 one `bash -e -o pipefail` process per block, in order, and fails when one fails. The rules a
-block follows (its first line, the `# →` lines) are stated once, in the README's "The docs run
+block follows (its first line, the `# →` lines) are stated once, in docs/TESTING.md, "The docs run
 as written": this script is their only reader.
 
 Where the blocks run: a scratch copy of the checkout's files (tracked and untracked, not ignored)

@@ -12,14 +12,14 @@
 #   4. scripts/benchmarks.sh --short: every function binary started through lambda-bench's Runtime
 #      API emulator (AWS out of reach, then against ministack), the request counts, a short load
 #      test of the runner in memory and on ministack that fails on any error or unbalanced books,
-#      and the report, into .scratch/ (the full run writes BENCHMARKS.md: README, "Measuring");
+#      and the report, into .scratch/ (the full run writes BENCHMARKS.md: docs/PERFORMANCE.md);
 #   5. the API fuzzed from its own OpenAPI document (Schemathesis, every phase and check) against
 #      the local runner, bounded in time (scripts/fuzz-api.sh);
 #   6. the storefront in a real browser (Debian's headless Chromium driven by Playwright for
 #      Python): every journey against the runner in memory, the shopper's again on DynamoDB in a
 #      private ministack (scripts/browser-tests.sh; docs/STOREFRONT.md);
 #   7. every shell block of README.md and docs/*.md run as written, in a scratch copy
-#      (scripts/run-docs.py; the README's "The docs run as written" says how blocks are marked).
+#      (scripts/run-docs.py; docs/TESTING.md, "The docs run as written", says how blocks are marked).
 #      Last: by now every build it needs is in target/.
 set -euo pipefail
 cd "$(dirname "$0")/.."

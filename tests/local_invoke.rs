@@ -1,4 +1,4 @@
-//! What the README's "One function, locally, with its sample event" recipe does not show, checked
+//! What docs/LOCAL.md's "One function, locally, with its sample event" recipe does not show, checked
 //! the recipe's way. The recipe itself (`scripts/local-aws.sh`, `cargo lambda watch --env-file`,
 //! get-order's PENDING order, reserve-stock's `applied`) runs as written in the test command's
 //! docs step (scripts/run-docs.py); this test adds quote-shipping's answers against the handler in
@@ -10,7 +10,7 @@
 //! events/FILE.json` sends the sample event; the function is the real binary, started with exactly
 //! the environment in that file plus what `cargo lambda watch` adds for a function it starts.
 //!
-//! One step differs from the README: the binary is the one `sam build` made
+//! One step differs from the recipe: the binary is the one `sam build` made
 //! (`.aws-sam/build/<LogicalId>/bootstrap`, from scripts/sam-build.sh, which ./scripts/test.sh runs
 //! before the tests), started by this test next to `cargo lambda watch --only-lambda-apis`, instead
 //! of `cargo lambda watch` starting `cargo run --bin FUNCTION`. That `cargo run` resolves each
@@ -85,7 +85,7 @@ impl Drop for Started {
     }
 }
 
-/// The README's PATH: the tools venv (cargo-lambda) first.
+/// The recipe's PATH (docs/LOCAL.md): the tools venv (cargo-lambda) first.
 fn tools_path() -> String {
     let out = Command::new(root().join("scripts/venv.sh")).arg("tools").output().expect("scripts/venv.sh runs");
     assert!(out.status.success(), "scripts/venv.sh tools failed:\n{}", String::from_utf8_lossy(&out.stderr));
