@@ -44,6 +44,10 @@ client_id=$(output StorefrontClientId)
 
 # Content type by extension; the page is plain HTML, CSS and ES modules with their images and fonts.
 type_of() {
+  # A vendored library's LICENSE and VERSION go out with it, as text.
+  case ${1##*/} in
+    LICENSE | VERSION) echo "text/plain; charset=utf-8"; return ;;
+  esac
   case ${1##*.} in
     html) echo "text/html; charset=utf-8" ;;
     js | mjs) echo "text/javascript; charset=utf-8" ;;
