@@ -129,8 +129,8 @@ fn operation(f: Function, path: &str, auth: Auth, r: &Doc, summary: &str, g: &mu
     }
     if r.if_match {
         parameters.push(json!({"name": "If-Match", "in": "header", "required": false,
-            "description": "The `ETag` a read of the product answered (or `*`). The write happens only if the product is still at that revision, in the same conditional write; otherwise it answers 412 `precondition-failed` and writes nothing. Without it, the write is made whatever the revision. Any other value (a list, a weak tag) is a 400 `invalid-if-match`.",
-            "schema": {"type": "string", "pattern": "^(\\*|\"[1-9][0-9]{0,9}\")$"}, "example": "\"3\""}));
+            "description": "The `ETag` a read of the product answered (or `*`). The write happens only if the product is still at that revision, in the same conditional write; otherwise it answers 412 `precondition-failed` and writes nothing. Without it (or with an empty value), the write is made whatever the revision. Any other value (a list, a weak tag) is a 400 `invalid-if-match`.",
+            "schema": {"type": "string", "pattern": "^(|\\*|\"[1-9][0-9]{0,9}\")$"}, "example": "\"3\""}));
     }
     let (status, ok_body) = (r.ok.0, r.ok.1.schema(g));
     let mut ok = json!({"description": summary, "content": {"application/json": {"schema": ok_body}}});

@@ -548,7 +548,7 @@ async fn without_claims_every_guarded_route_is_401_and_the_public_ones_answer() 
 
 /// A product's answers carry its revision as a strong `ETag`; a write with that `If-Match`
 /// lands and answers the next one; the same `If-Match` again is a 412 that writes nothing;
-/// a malformed one is a 400; no `If-Match` writes as before.
+/// a malformed one is a 400; no `If-Match` (or an empty one) writes as before.
 #[tokio::test]
 async fn a_write_on_a_stale_etag_is_412_and_changes_nothing() {
     let app = app();
@@ -596,4 +596,6 @@ async fn a_write_on_a_stale_etag_is_412_and_changes_nothing() {
     assert_eq!((s, h.get("etag").map(String::as_str), &b["price"]["amount"]), (200, Some("\"3\""), &json!(2900)));
     let (s, h, b) = Call::new("update-product", "PATCH", "/x").by(admin()).id(&p).json(reprice(3000)).send(&app).await;
     assert_eq!((s, h.get("etag").map(String::as_str), &b["price"]["amount"]), (200, Some("\"4\""), &json!(3000)));
+    let (s, h, b) = patch("", 3100).await;
+    assert_eq!((s, h.get("etag").map(String::as_str), &b["price"]["amount"]), (200, Some("\"5\""), &json!(3100)));
 }

@@ -101,14 +101,15 @@ fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
     }
 }
 
-/// The `If-Match` of a write: `None` when absent or `*` (the product exists: a missing one is a
-/// 404 anyway), else the catalogue revision of the one strong entity tag it names, as
+/// The `If-Match` of a write: `None` when absent, empty (a field with no value names no tag, as
+/// some clients send an optional header they have no value for) or `*` (the product exists: a
+/// missing one is a 404 anyway), else the catalogue revision of the one strong entity tag it names, as
 /// [`product`] answers it in `ETag` (`"<revision>"`, digits, no leading zero). Anything else (a
 /// list, a weak tag, a tag of another form) is refused: no answer of this API could have given it.
 fn if_match(req: &Request) -> Result<Option<u64>, ApiError> {
     let Some(v) = req.headers().get("if-match") else { return Ok(None) };
     let v = v.to_str().map_err(|_| ApiError::InvalidIfMatch)?.trim();
-    if v == "*" {
+    if v.is_empty() || v == "*" {
         return Ok(None);
     }
     v.strip_prefix('"')
