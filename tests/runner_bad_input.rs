@@ -251,6 +251,23 @@ fn corpus(customer: &str, product: &str) -> Vec<Bad> {
         r.headers.push(("idempotency-key", key.to_owned()));
         out.push(r);
     }
+    // A write on a revision the product is not at (412), or an If-Match no answer gave (400).
+    let reprice = json!({"price": {"amount": 1, "currency": "USD"}}).to_string();
+    for tag in ["\"9\"", "W/\"1\"", "1", "\"1\", \"2\"", "\"x\""] {
+        let mut r = req(format!("PATCH with If-Match {tag}"), "PATCH", format!("/products/{product}"), reprice.clone());
+        r.headers.push(("if-match", tag.to_owned()));
+        out.push(r);
+    }
+    for action in ["restock", "discontinue"] {
+        let mut r = req(
+            format!("{action} on a stale If-Match"),
+            "POST",
+            format!("/products/{product}/{action}"),
+            r#"{"quantity":1}"#,
+        );
+        r.headers.push(("if-match", "\"9\"".to_owned()));
+        out.push(r);
+    }
     // Paths and queries.
     let reads = [
         "/orders/not-a-uuid".to_owned(),

@@ -82,3 +82,28 @@ async fn twenty_concurrent_orders_never_reserve_credit_beyond_the_limit() {
     assert_eq!(limit - available, approved as i64 * 1_599, "reserved credit is exactly the approved totals");
     assert!(available >= 0);
 }
+
+/// Operators saving one product at once with the ETag they all read, on DynamoDB: one save
+/// lands, every other is a 412, and the product holds the winner's edit at the next revision.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_concurrent_saves_with_one_etag_exactly_one_lands() {
+    let r = runner_on_dynamodb().await;
+    let product = r.product("Contested", 1_000, 5).await;
+    let path = format!("/products/{product}");
+    let etag = r.get(&path).await.headers.get("etag").and_then(|v| v.to_str().ok()).expect("an ETag").to_owned();
+    let saves = (0..8).map(|n| {
+        let (r, path, etag) = (&r, &path, etag.clone());
+        async move {
+            let headers = [("content-type", "application/json"), ("if-match", etag.as_str())];
+            let body = serde_json::json!({"price": {"amount": 2_000 + n, "currency": "USD"}});
+            r.send("PATCH", path, &headers, Some(body.to_string().into_bytes())).await
+        }
+    });
+    let replies = futures_util::future::join_all(saves).await;
+    let won: Vec<&system_tests::Reply> = replies.iter().filter(|x| x.status == 200).collect();
+    assert_eq!(won.len(), 1, "{:?}", replies.iter().map(|x| x.status).collect::<Vec<_>>());
+    assert!(replies.iter().all(|x| x.status == 200 || x.status == 412), "only 200 or 412");
+    let now = r.get(&path).await;
+    assert_eq!(now.body["price"], won[0].body["price"], "the winner's edit stands");
+    assert_eq!(now.headers.get("etag"), won[0].headers.get("etag"));
+}

@@ -208,6 +208,36 @@ async fn the_catalogue_and_accounts_change_and_orders_follow() {
     assert_eq!((moved.status, moved.body["name"].clone()), (200, json!("Changed Name")), "{}", moved.body);
 }
 
+/// Two operators read one product and both save with the ETag they read: the first save lands
+/// and answers the next ETag; the second is a 412 that changes nothing, so the first edit stands.
+#[tokio::test]
+async fn of_two_writers_with_one_etag_the_first_wins_and_the_second_gets_412() {
+    let r = system_tests::start().await;
+    let p = r.product("Desk", 10_000, 3).await;
+    let path = format!("/products/{p}");
+    let read = r.get(&path).await;
+    let etag = read.headers.get("etag").and_then(|v| v.to_str().ok()).expect("an ETag").to_owned();
+    let save = |name: &'static str| {
+        let (r, path, etag) = (&r, &path, etag.clone());
+        async move {
+            let headers = [("content-type", "application/json"), ("if-match", etag.as_str())];
+            r.send("PATCH", path, &headers, Some(json!({"name": name}).to_string().into_bytes())).await
+        }
+    };
+    let first = save("Standing Desk").await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let next = first.headers.get("etag").and_then(|v| v.to_str().ok()).expect("the next ETag").to_owned();
+    assert_ne!(next, etag);
+    let second = save("Sitting Desk").await;
+    assert_eq!(second.status, 412, "{}", second.body);
+    assert_eq!(second.body["type"], "https://shop-saga.dev/problems/precondition-failed");
+    let now = r.get(&path).await;
+    assert_eq!(
+        (now.body["name"].clone(), now.headers.get("etag").and_then(|v| v.to_str().ok())),
+        (json!("Standing Desk"), Some(next.as_str()))
+    );
+}
+
 /// `attempt` again every 20 ms until it gives something, for at most `limit`.
 async fn until_within<T, F, Fut>(limit: Duration, attempt: F) -> Option<T>
 where

@@ -361,19 +361,28 @@ def operator(browser, url):
     shop = a.open("#/")
     expect(card(shop, "Desk Lamp").locator(".price")).to_have_text("$30.00")
 
-    # Two pages open the same product; the second to save is told, and offered a reload.
+    # Two pages open the same product, and each save names the revision its page read
+    # (If-Match). The second to save is refused by the API itself (412, nothing written): told
+    # why, shown what the product is now, and offered a reload; the first edit stands.
     b = Session(browser, url)
     sign_in_admin(b)
-    product_url = f"#/console/product/{card(shop, 'Desk Lamp').get_attribute('data-product')}"
+    product_id = card(shop, "Desk Lamp").get_attribute("data-product")
+    product_url = f"#/console/product/{product_id}"
     a.open(product_url)
     b.open(product_url)
     b.page.get_by_label("Price in USD").fill("31.00")
     b.page.click("#save-product")
     expect(b.page.locator("#product-facts")).to_contain_text("$31.00")
     a.page.get_by_label("Name", exact=True).fill("Desk Lamp (LED)")
+    saves = []
+    a.page.on("response", lambda r: saves.append(r) if r.request.method == "PATCH" else None)
     a.page.click("#save-product")
     expect(a.page.locator("#conflict")).to_contain_text("Someone else changed this product")
+    assert [r.status for r in saves] == [412], f"the API refuses the stale save: {[(r.url, r.status) for r in saves]}"
+    assert re.fullmatch(r'"\d+"', saves[0].request.header_value("if-match") or ""), "the save names its revision"
     expect(a.page.locator("#conflict")).to_contain_text("$31.00")
+    now = a.call("GET", f"/products/{product_id}")["body"]
+    assert (now["name"], now["price"]["amount"]) == ("Desk Lamp", 3100), f"the first edit stands: {now}"
     a.page.get_by_role("button", name="Reload the product").click()
     expect(a.page.get_by_label("Price in USD")).to_have_value("31.00")
     expect(a.page.get_by_label("Name", exact=True)).to_have_value("Desk Lamp")
@@ -405,7 +414,6 @@ def operator(browser, url):
     c.go("#/console")
     expect(p.locator("main")).to_contain_text("for the shop's operators")
     expect(p.locator("main table")).to_have_count(0)
-    product_id = product_url.rsplit("/", 1)[1]
     r = c.call("PATCH", f"/products/{product_id}", {"price": {"amount": 1, "currency": "USD"}})
     assert r["status"] == 403, f"a customer repricing: {r}"
     assert r["body"]["type"].endswith("/forbidden")

@@ -725,7 +725,7 @@ pub async fn the_combined_reads_read_what_the_single_reads_read(f: Fixture) {
 async fn reshard(f: &Fixture, p: ProductId, k: i64) -> domain::Product {
     let cmd =
         crate::commands::UpdateProduct { name: None, price: None, shards: Some(domain::ShardCount::new(k).unwrap()) };
-    f.product_service().update(&admin(f), p, cmd).await.unwrap()
+    f.product_service().update(&admin(f), p, cmd, None).await.unwrap()
 }
 
 /// Each shard's (on hand, reserved), as the store reads them back.
@@ -778,7 +778,7 @@ pub async fn restock_and_changes_of_k_with_stock_held_keep_every_unit(f: Fixture
     let order = OrderId::from_uuid(f.env.new_uuid());
     f.product_service().reserve_stock(STOCK, &order_created(order, c, vec![line(p, 3)], &f)).await.unwrap();
     let restock = crate::commands::Restock { quantity: domain::RestockQuantity::new(8).unwrap() };
-    f.product_service().restock(&admin(&f), p, restock, None).await.unwrap();
+    f.product_service().restock(&admin(&f), p, restock, None, None).await.unwrap();
     let shards = shards_of(&f, p).await;
     assert_eq!(shards.iter().map(|s| s.0).collect::<Vec<_>>(), vec![5, 5, 4, 4], "2 more each: {shards:?}");
     let totals = |v: &[(u32, u32)]| (v.iter().map(|s| s.0).sum::<u32>(), v.iter().map(|s| s.1).sum::<u32>());
@@ -793,7 +793,7 @@ pub async fn restock_and_changes_of_k_with_stock_held_keep_every_unit(f: Fixture
     let listed = listed.iter().find(|x| x.id() == p).unwrap();
     assert_eq!((listed.on_hand(), listed.reserved(), listed.shard_count()), (18, 3, 3));
 
-    f.product_service().discontinue(&admin(&f), p).await.unwrap();
+    f.product_service().discontinue(&admin(&f), p, None).await.unwrap();
     let late = order_created(OrderId::from_uuid(f.env.new_uuid()), c, vec![line(p, 1)], &f);
     let out = f.product_service().reserve_stock(STOCK, &late).await.unwrap();
     assert_eq!(out, StepOutcome::Applied { emitted: vec!["StockReservationFailed"] });
@@ -835,6 +835,60 @@ pub async fn a_hot_sharded_product_settles_every_concurrent_order_exactly(f: Fix
     assert_eq!(shards_of(&f, p).await, vec![(5, 5); 4]);
 }
 
+// ---------------------------------------------------------------- If-Match on catalogue edits
+
+fn reprice(amount: i64) -> crate::commands::UpdateProduct {
+    let price = Money::new(amount, Currency::USD).unwrap();
+    crate::commands::UpdateProduct { name: None, price: Some(price), shards: None }
+}
+
+/// An edit made on the strength of a revision read earlier (`If-Match`): refused with nothing
+/// written once the product is at another revision; let through while only the stock moved (an
+/// order's hold moves the item's version, not its catalogue revision); of two concurrent edits
+/// on one revision, one lands and the other is refused, whatever the interleaving.
+pub async fn an_edit_on_a_stale_revision_is_refused_and_writes_nothing(f: Fixture) {
+    let svc = f.product_service();
+    let p = product(&f, "Guarded", 10).await;
+    let read = svc.get(p).await.unwrap().revision();
+    let c = CustomerId::from_uuid(f.env.new_uuid());
+    let order = OrderId::from_uuid(f.env.new_uuid());
+    svc.reserve_stock(STOCK, &order_created(order, c, vec![line(p, 2)], &f)).await.unwrap();
+    let edited = svc.update(&admin(&f), p, reprice(1234), Some(read.into())).await.unwrap();
+    assert_eq!((edited.revision(), edited.price().amount()), (read + 1, 1234), "a hold is not an edit");
+
+    let before = f.products.get(p).await.unwrap().unwrap();
+    let restock = crate::commands::Restock { quantity: domain::RestockQuantity::new(5).unwrap() };
+    let refusals = [
+        svc.update(&admin(&f), p, reprice(999), Some(read.into())).await.map(|_| ()),
+        svc.restock(&admin(&f), p, restock, None, Some(read.into())).await.map(|_| ()),
+        svc.discontinue(&admin(&f), p, Some(read.into())).await.map(|_| ()),
+    ];
+    for r in refusals {
+        match r {
+            Err(AppError::PreconditionFailed { item, expected, current }) => {
+                assert_eq!((item, expected, current), (Item::Product(p), u64::from(read), read + 1))
+            }
+            other => panic!("expected a failed precondition, got {other:?}"),
+        }
+    }
+    let after = f.products.get(p).await.unwrap().unwrap();
+    assert_eq!((after.version, &after.value), (before.version, &before.value), "nothing was written");
+
+    let at = after.value.revision();
+    let admin = admin(&f);
+    let (a, b) = tokio::join!(
+        svc.update(&admin, p, reprice(1111), Some(at.into())),
+        svc.update(&admin, p, reprice(2222), Some(at.into())),
+    );
+    let (won, lost) = match (a, b) {
+        (Ok(won), Err(lost)) | (Err(lost), Ok(won)) => (won, lost),
+        other => panic!("one of two edits on one revision lands, the other is refused: {other:?}"),
+    };
+    assert!(matches!(lost, AppError::PreconditionFailed { current, .. } if current == at + 1), "{lost:?}");
+    let stored = f.products.get(p).await.unwrap().unwrap().value;
+    assert_eq!((stored.revision(), stored.price()), (at + 1, won.price()), "the winner's edit stands");
+}
+
 /// Expands to one `#[tokio::test]` per contract case, each with `$make().await` as its fixture.
 #[macro_export]
 macro_rules! contract_suite {
@@ -871,6 +925,7 @@ macro_rules! contract_suite {
             restock_and_changes_of_k_with_stock_held_keep_every_unit,
             a_multi_product_order_over_shards_is_all_or_nothing,
             a_hot_sharded_product_settles_every_concurrent_order_exactly,
+            an_edit_on_a_stale_revision_is_refused_and_writes_nothing,
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {

@@ -29,6 +29,10 @@ pub enum AppError {
     /// The resource changed while we were writing it; the client may retry.
     #[error("the resource was modified concurrently")]
     Conflict,
+    /// The client wrote on the strength of a revision it had read (`If-Match`), and the item has
+    /// moved on since: someone else changed it. Nothing was written.
+    #[error("someone else changed {item} since you read it (you read revision {expected}; it is now at revision {current}); nothing was written: read it again and redo your change")]
+    PreconditionFailed { item: Item, expected: u64, current: u32 },
     #[error("the Idempotency-Key was already used with a different request")]
     IdempotencyKeyReused,
     #[error("invalid page cursor")]

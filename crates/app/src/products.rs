@@ -62,9 +62,15 @@ impl ProductService {
     ///
     /// A concurrent write (a stock hold of the saga, another change) sends it back to read and
     /// decide again, a few times, before the conflict is answered.
+    ///
+    /// With `expected` (the client's `If-Match`), the product read must be at that catalogue
+    /// revision, or nothing is written (412). The check needs no write of its own: the commit is
+    /// conditional on the version the product was read at, so a change landing after the read
+    /// fails the commit, and the next attempt reads the newer revision and refuses.
     async fn change(
         &self,
         id: ProductId,
+        expected: Option<u64>,
         change: impl Fn(&mut Product) -> Result<Vec<DomainEvent>, AppError>,
         answering: impl Fn(&Product) -> Result<Option<IdempotencyRecord>, AppError>,
     ) -> Result<(Product, Result<(), StoreError>), AppError> {
@@ -73,6 +79,13 @@ impl ProductService {
             attempts += 1;
             let Versioned { value: mut product, version } =
                 self.repo.get(id).await?.ok_or(AppError::NotFound(Item::Product(id)))?;
+            if let Some(expected) = expected.filter(|r| *r != u64::from(product.revision())) {
+                return Err(AppError::PreconditionFailed {
+                    item: Item::Product(id),
+                    expected,
+                    current: product.revision(),
+                });
+            }
             let before = product.stock_shards();
             let events = change(&mut product)?;
             if events.is_empty() {
@@ -92,26 +105,35 @@ impl ProductService {
     }
 
     /// PATCH: a new name and/or price, and/or the number of stock shards. Orders already placed
-    /// keep their price; units held stay held (see [`domain::stock`]).
-    pub async fn update(&self, caller: &Caller, id: ProductId, cmd: UpdateProduct) -> Result<Product, AppError> {
+    /// keep their price; units held stay held (see [`domain::stock`]). With `expected`, only if
+    /// the product is still at that catalogue revision (see [`Self::change`]).
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        id: ProductId,
+        cmd: UpdateProduct,
+        expected: Option<u64>,
+    ) -> Result<Product, AppError> {
         authorize(caller, Action::WriteCatalogue)?;
         let update = |p: &mut Product| {
             let listed = p.update(cmd.name.clone(), cmd.price).map(DomainEvent::ProductUpdated);
             let resharded = cmd.shards.and_then(|k| p.reshard(k)).map(DomainEvent::StockResharded);
             Ok(listed.into_iter().chain(resharded).collect())
         };
-        let (product, committed) = self.change(id, update, |_| Ok(None)).await?;
+        let (product, committed) = self.change(id, expected, update, |_| Ok(None)).await?;
         committed?;
         Ok(product)
     }
 
     /// Adds stock; with an Idempotency-Key, a retried request adds once and answers as the first.
+    /// With `expected`, only if the product is still at that catalogue revision.
     pub async fn restock(
         &self,
         caller: &Caller,
         id: ProductId,
         cmd: Restock,
         key: Option<&IdempotencyKey>,
+        expected: Option<u64>,
     ) -> Result<Created<Product>, AppError> {
         authorize(caller, Action::WriteCatalogue)?;
         let scope = idempotency::scope(&format!("restock:{id}"), caller);
@@ -121,18 +143,23 @@ impl ProductService {
         }
         let restock = |p: &mut Product| Ok(vec![DomainEvent::StockAdded(p.restock(cmd.quantity)?)]);
         let record = |p: &Product| idempotency::record(&scope, key, &fp, id.as_uuid(), p);
-        let (product, committed) = self.change(id, restock, record).await?;
+        let (product, committed) = self.change(id, expected, restock, record).await?;
         idempotency::settle(self.repo.as_ref(), &scope, key, &fp, committed, product, AppError::from).await
     }
 
     /// No new orders from now on; reservations already made are kept. Discontinuing twice
-    /// changes nothing.
-    pub async fn discontinue(&self, caller: &Caller, id: ProductId) -> Result<Product, AppError> {
+    /// changes nothing. With `expected`, only if the product is still at that catalogue revision.
+    pub async fn discontinue(
+        &self,
+        caller: &Caller,
+        id: ProductId,
+        expected: Option<u64>,
+    ) -> Result<Product, AppError> {
         authorize(caller, Action::WriteCatalogue)?;
         let now = self.env.now();
         let discontinue =
             |p: &mut Product| Ok(p.discontinue(now).map(DomainEvent::ProductDiscontinued).into_iter().collect());
-        let (product, committed) = self.change(id, discontinue, |_| Ok(None)).await?;
+        let (product, committed) = self.change(id, expected, discontinue, |_| Ok(None)).await?;
         committed?;
         Ok(product)
     }

@@ -131,6 +131,8 @@ pub struct Doc {
     pub paged: bool,
     /// Query parameter `status` (order history).
     pub status_filter: bool,
+    /// The write honours an `If-Match` naming the `ETag` a read answered: a stale one is a 412.
+    pub if_match: bool,
     /// The problems of this route's own, besides those every route of its shape answers (a body,
     /// an id, paging, an idempotency key, a token: see `openapi::problems`).
     pub problems: &'static [ProblemKind],
@@ -138,7 +140,16 @@ pub struct Doc {
 
 /// A route that answers `ok` with `view`, under `tag`, and nothing more.
 const fn answers(tag: &'static str, ok: u16, view: ViewType) -> Doc {
-    Doc { tag, body: None, ok: (ok, view), idempotent: false, paged: false, status_filter: false, problems: &[] }
+    Doc {
+        tag,
+        body: None,
+        ok: (ok, view),
+        idempotent: false,
+        paged: false,
+        status_filter: false,
+        if_match: false,
+        problems: &[],
+    }
 }
 
 /// How a step's events reach it: the rule puts each in the step's own queue (retrying for
@@ -388,17 +399,17 @@ functions! {
             problems: &[P::ShippingUnavailable, P::CurrencyMismatch, P::AmountOutOfRange], ..answers("shipping", 200, ViewType::Quote) }),
         env &[WAREHOUSE_REGION, WAREHOUSE_COUNTRY], keys &[], may &[];
     UpdateProduct("update-product", "Rename, reprice or re-shard the stock of a product (admin)")
-        http("PATCH", "/products/{id}", Token, Doc { body: Some(BodyType::UpdateProduct),
+        http("PATCH", "/products/{id}", Token, Doc { body: Some(BodyType::UpdateProduct), if_match: true,
             problems: &[P::Forbidden, P::NotFound, P::Conflict, P::CurrencyMismatch], ..answers("products", 200, ViewType::Product) }),
         env &[PRODUCTS_TABLE], keys &["PRODUCT", "OUTBOX"], may &PRODUCT_WRITE;
     RestockProduct("restock-product", "Add stock (admin)")
-        http("POST", "/products/{id}/restock", Token, Doc { body: Some(BodyType::Restock), idempotent: true,
+        http("POST", "/products/{id}/restock", Token, Doc { body: Some(BodyType::Restock), idempotent: true, if_match: true,
             problems: &[P::Forbidden, P::NotFound, P::Conflict, P::Discontinued, P::AmountOutOfRange],
             ..answers("products", 200, ViewType::Product) }),
         env &[PRODUCTS_TABLE], keys &["PRODUCT", "IDEMPOTENCY", "OUTBOX"], may &PRODUCT_WRITE;
     DiscontinueProduct("discontinue-product", "Stop selling a product (admin)")
         http("POST", "/products/{id}/discontinue", Token,
-            Doc { problems: &[P::Forbidden, P::NotFound, P::Conflict], ..answers("products", 200, ViewType::Product) }),
+            Doc { if_match: true, problems: &[P::Forbidden, P::NotFound, P::Conflict], ..answers("products", 200, ViewType::Product) }),
         env &[PRODUCTS_TABLE], keys &["PRODUCT", "OUTBOX"], may &PRODUCT_WRITE;
     UpdateCustomer("update-customer", "Change a customer's name or address")
         http("PATCH", "/customers/{id}", Token, Doc { body: Some(BodyType::UpdateCustomer), problems: &[P::NotFound, P::Conflict],

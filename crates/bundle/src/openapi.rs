@@ -72,6 +72,9 @@ pub fn problems(doc: &Doc, has_id: bool, auth: Auth, uses_store: bool) -> Vec<Pr
     if doc.idempotent {
         all.extend([K::InvalidIdempotencyKey, K::IdempotencyKeyReused]);
     }
+    if doc.if_match {
+        all.extend([K::InvalidIfMatch, K::PreconditionFailed]);
+    }
     if auth == Auth::Token {
         all.push(K::Unauthenticated);
     }
@@ -124,13 +127,25 @@ fn operation(f: Function, path: &str, auth: Auth, r: &Doc, summary: &str, g: &mu
             "description": "1 to 128 printable ASCII characters, no spaces. A retry with the same key and body answers as the first request and writes nothing; the same key with another body is refused.",
             "schema": {"type": "string", "minLength": 1, "maxLength": app::ports::IdempotencyKey::MAX_LEN, "pattern": "^[!-~]+$"}}));
     }
+    if r.if_match {
+        parameters.push(json!({"name": "If-Match", "in": "header", "required": false,
+            "description": "The `ETag` a read of the product answered (or `*`). The write happens only if the product is still at that revision, in the same conditional write; otherwise it answers 412 `precondition-failed` and writes nothing. Without it (or with an empty value), the write is made whatever the revision. Any other value (a list, a weak tag) is a 400 `invalid-if-match`.",
+            "schema": {"type": "string", "pattern": "^(|\\*|\"[1-9][0-9]{0,9}\")$"}, "example": "\"3\""}));
+    }
     let (status, ok_body) = (r.ok.0, r.ok.1.schema(g));
     let mut ok = json!({"description": summary, "content": {"application/json": {"schema": ok_body}}});
+    let mut headers = Map::new();
     if status == 201 {
-        ok["headers"] = json!({
-            "Location": {"schema": {"type": "string"}, "description": "The created resource."},
-            "Idempotent-Replayed": {"schema": {"type": "string", "enum": ["true"]}, "description": "Present when the answer is a replay of an earlier request with the same Idempotency-Key."},
-        });
+        headers
+            .insert("Location".into(), json!({"schema": {"type": "string"}, "description": "The created resource."}));
+        headers.insert("Idempotent-Replayed".into(), json!({"schema": {"type": "string", "enum": ["true"]}, "description": "Present when the answer is a replay of an earlier request with the same Idempotency-Key."}));
+    }
+    if r.ok.1 == ViewType::Product {
+        headers.insert("ETag".into(), json!({"required": true, "schema": {"type": "string", "pattern": "^\"[1-9][0-9]{0,9}\"$"},
+            "description": "The product's catalogue revision (its name, price and discontinuation; not its stock, which every order moves), as a strong entity tag: send it back in `If-Match` to make a write conditional on it."}));
+    }
+    if !headers.is_empty() {
+        ok["headers"] = Value::Object(headers);
     }
     let links = links(f, r.ok.1);
     if !links.is_null() {

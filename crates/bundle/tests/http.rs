@@ -545,3 +545,57 @@ async fn without_claims_every_guarded_route_is_401_and_the_public_ones_answer() 
         }
     }
 }
+
+/// A product's answers carry its revision as a strong `ETag`; a write with that `If-Match`
+/// lands and answers the next one; the same `If-Match` again is a 412 that writes nothing;
+/// a malformed one is a 400; no `If-Match` (or an empty one) writes as before.
+#[tokio::test]
+async fn a_write_on_a_stale_etag_is_412_and_changes_nothing() {
+    let app = app();
+    let (_, p) = setup(&app).await;
+    let (s, h, _) = Call::new("get-product", "GET", "/x").id(&p).send(&app).await;
+    assert_eq!((s, h.get("etag").map(String::as_str)), (200, Some("\"1\"")));
+    let reprice = |amount: i64| json!({"price": {"amount": amount, "currency": "USD"}});
+    let patch = |tag: &str, amount: i64| {
+        let (app, p, tag) = (&app, &p, tag.to_owned());
+        async move {
+            let headers = [("content-type", "application/json"), ("if-match", tag.as_str())];
+            Call::new("update-product", "PATCH", "/x")
+                .by(admin())
+                .id(p)
+                .headers(&headers)
+                .json(reprice(amount))
+                .send(app)
+                .await
+        }
+    };
+    let (s, h, b) = patch("\"1\"", 2600).await;
+    assert_eq!((s, h.get("etag").map(String::as_str), &b["price"]["amount"]), (200, Some("\"2\""), &json!(2600)));
+
+    let (s, _, b) = patch("\"1\"", 2700).await;
+    assert_problem(s, &b, 412, "precondition-failed");
+    let detail = b["detail"].as_str().unwrap();
+    assert!(detail.contains("someone else changed") && detail.contains("nothing was written"), "{detail}");
+    for (f, body) in [("restock-product", json!({"quantity": 5})), ("discontinue-product", Value::Null)] {
+        let headers = &[("content-type", "application/json"), ("if-match", "\"1\"")];
+        let (s, _, b) = Call::new(f, "POST", "/x").by(admin()).id(&p).headers(headers).json(body).send(&app).await;
+        assert_problem(s, &b, 412, "precondition-failed");
+    }
+    for bad in ["1", "W/\"2\"", "\"2\", \"3\"", "\"two\"", "\"\"", "\"02\"", "\"12345678901\""] {
+        let (s, _, b) = patch(bad, 2800).await;
+        assert_problem(s, &b, 400, "invalid-if-match");
+    }
+    let (_, h, got) = Call::new("get-product", "GET", "/x").id(&p).send(&app).await;
+    assert_eq!(
+        (h.get("etag").map(String::as_str), &got["price"]["amount"], &got["stock"]),
+        (Some("\"2\""), &json!(2600), &json!(10))
+    );
+    assert_eq!(got["discontinued"], false, "nothing the refused writes asked for was written");
+
+    let (s, h, b) = patch("*", 2900).await;
+    assert_eq!((s, h.get("etag").map(String::as_str), &b["price"]["amount"]), (200, Some("\"3\""), &json!(2900)));
+    let (s, h, b) = Call::new("update-product", "PATCH", "/x").by(admin()).id(&p).json(reprice(3000)).send(&app).await;
+    assert_eq!((s, h.get("etag").map(String::as_str), &b["price"]["amount"]), (200, Some("\"4\""), &json!(3000)));
+    let (s, h, b) = patch("", 3100).await;
+    assert_eq!((s, h.get("etag").map(String::as_str), &b["price"]["amount"]), (200, Some("\"5\""), &json!(3100)));
+}

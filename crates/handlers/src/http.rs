@@ -16,8 +16,8 @@ use app::page::PageSize;
 use app::ports::IdempotencyKey;
 use app::products::ProductService;
 use app::AppError;
-use domain::{CustomerId, DomainError, Money, OrderId, OrderStatus, ProductId, ShippingCostService};
-use lambda_http::http::header::CONTENT_TYPE;
+use domain::{CustomerId, DomainError, Money, OrderId, OrderStatus, Product, ProductId, ShippingCostService};
+use lambda_http::http::header::{CONTENT_TYPE, ETAG};
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::de::DeserializeOwned;
@@ -101,6 +101,36 @@ fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
     }
 }
 
+/// The `If-Match` of a write: `None` when absent, empty (a field with no value names no tag, as
+/// some clients send an optional header they have no value for) or `*` (the product exists: a
+/// missing one is a 404 anyway), else the catalogue revision of the one strong entity tag it names, as
+/// [`product`] answers it in `ETag` (`"<revision>"`, digits, no leading zero). Anything else (a
+/// list, a weak tag, a tag of another form) is refused: no answer of this API could have given it.
+fn if_match(req: &Request) -> Result<Option<u64>, ApiError> {
+    let Some(v) = req.headers().get("if-match") else { return Ok(None) };
+    let v = v.to_str().map_err(|_| ApiError::InvalidIfMatch)?.trim();
+    if v.is_empty() || v == "*" {
+        return Ok(None);
+    }
+    v.strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .filter(|r| (1..=10).contains(&r.len()) && !r.starts_with('0') && r.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|r| r.parse().ok())
+        .map(Some)
+        .ok_or(ApiError::InvalidIfMatch)
+}
+
+/// `status` with the product's view and its `ETag`: its catalogue revision (name, price,
+/// discontinuation), which an `If-Match` on a later write names. Stock figures move with every
+/// order and are not part of it: an order does not make an operator's edit stale.
+fn product(status: StatusCode, p: &Product) -> Result<Response<Body>, ApiError> {
+    let mut r = json(status, &ProductView::from(p))?;
+    if let Ok(tag) = HeaderValue::from_str(&format!("\"{}\"", p.revision())) {
+        r.headers_mut().insert(ETAG, tag);
+    }
+    Ok(r)
+}
+
 fn json(status: StatusCode, value: &impl Serialize) -> Result<Response<Body>, ApiError> {
     let text = serde_json::to_string(value).map_err(|e| ApiError::App(AppError::Serialization(e)))?;
     let mut r = Response::new(Body::from(text));
@@ -111,7 +141,11 @@ fn json(status: StatusCode, value: &impl Serialize) -> Result<Response<Body>, Ap
 
 /// 201 with the created resource's view, its `Location`, and whether it is a replay.
 fn created<R>(c: &Created<R>, view: &impl Serialize, location: String) -> Result<Response<Body>, ApiError> {
-    let mut r = json(StatusCode::CREATED, view)?;
+    located(c, json(StatusCode::CREATED, view)?, location)
+}
+
+/// `r` with the created resource's `Location`, and whether it is a replay.
+fn located<R>(c: &Created<R>, mut r: Response<Body>, location: String) -> Result<Response<Body>, ApiError> {
     if let Ok(v) = location.parse() {
         r.headers_mut().insert("location", v);
     }
@@ -190,35 +224,38 @@ pub async fn create_product(svc: &ProductService, caller: Caller, req: Request) 
     let key = idempotency_key(&req)?;
     let cmd: AddProduct = command::<CreateProductDto, _>(&req)?;
     let c = svc.add(&caller, cmd, key.as_ref()).await?;
-    created(&c, &ProductView::from(&c.resource), format!("/products/{}", c.resource.id()))
+    located(&c, product(StatusCode::CREATED, &c.resource)?, format!("/products/{}", c.resource.id()))
 }
 
-/// GET /products/{id}
+/// GET /products/{id}, with its `ETag`.
 pub async fn get_product(svc: &ProductService, req: Request) -> Reply {
-    json(StatusCode::OK, &ProductView::from(&svc.get(path_id::<ProductId>(&req)?).await?))
+    product(StatusCode::OK, &svc.get(path_id::<ProductId>(&req)?).await?)
 }
 
-/// PATCH /products/{id}
+/// PATCH /products/{id} (If-Match honoured: a stale revision is a 412 and changes nothing)
 pub async fn update_product(svc: &ProductService, caller: Caller, req: Request) -> Reply {
+    let expected = if_match(&req)?;
     let (id, cmd): (ProductId, UpdateProduct) = change::<_, UpdateProductDto, _>(&req)?;
-    json(StatusCode::OK, &ProductView::from(&svc.update(&caller, id, cmd).await?))
+    product(StatusCode::OK, &svc.update(&caller, id, cmd, expected).await?)
 }
 
-/// POST /products/{id}/restock (Idempotency-Key honoured: a retry adds once)
+/// POST /products/{id}/restock (Idempotency-Key honoured: a retry adds once; If-Match honoured)
 pub async fn restock_product(svc: &ProductService, caller: Caller, req: Request) -> Reply {
     let key = idempotency_key(&req)?;
+    let expected = if_match(&req)?;
     let (id, cmd): (ProductId, Restock) = change::<_, RestockDto, _>(&req)?;
-    let done = svc.restock(&caller, id, cmd, key.as_ref()).await?;
-    let mut r = json(StatusCode::OK, &ProductView::from(&done.resource))?;
+    let done = svc.restock(&caller, id, cmd, key.as_ref(), expected).await?;
+    let mut r = product(StatusCode::OK, &done.resource)?;
     if done.replayed {
         r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(r)
 }
 
-/// POST /products/{id}/discontinue
+/// POST /products/{id}/discontinue (If-Match honoured)
 pub async fn discontinue_product(svc: &ProductService, caller: Caller, req: Request) -> Reply {
-    json(StatusCode::OK, &ProductView::from(&svc.discontinue(&caller, path_id(&req)?).await?))
+    let expected = if_match(&req)?;
+    product(StatusCode::OK, &svc.discontinue(&caller, path_id(&req)?, expected).await?)
 }
 
 /// GET /products?limit=&cursor=

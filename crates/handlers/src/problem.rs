@@ -28,6 +28,8 @@ pub enum ApiError {
     InvalidQuery { param: &'static str, reason: &'static str },
     #[error("the Idempotency-Key header must be 1 to 128 printable ASCII characters")]
     InvalidIdempotencyKey,
+    #[error("the If-Match header must be the ETag a read of this product answered (one strong entity tag such as \"3\"), or *")]
+    InvalidIfMatch,
     #[error("no route for {method} {path}")]
     RouteNotFound { method: String, path: String },
     #[error("method {0} is not allowed here")]
@@ -96,6 +98,7 @@ problem_kinds! {
     InvalidQueryParameter = (400, "invalid-query-parameter", "Invalid query parameter"),
     InvalidCursor = (400, "invalid-cursor", "Invalid cursor"),
     InvalidIdempotencyKey = (400, "invalid-idempotency-key", "Invalid Idempotency-Key"),
+    InvalidIfMatch = (400, "invalid-if-match", "Invalid If-Match"),
     Unauthenticated = (401, "unauthenticated", "Authentication required"),
     Forbidden = (403, "forbidden", "Forbidden"),
     NotFound = (404, "not-found", "Not found"),
@@ -107,6 +110,9 @@ problem_kinds! {
     InvalidState = (409, "invalid-state", "Not allowed in this state"),
     Discontinued = (409, "discontinued", "Product discontinued"),
     AlreadyRegistered = (409, "already-registered", "Already registered"),
+    /// The write named the revision it was made on (`If-Match`), and the resource has moved on
+    /// since (RFC 9110 §13.1.1): someone else changed it. Nothing was written.
+    PreconditionFailed = (412, "precondition-failed", "Precondition failed"),
     PayloadTooLarge = (413, "payload-too-large", "Payload too large"),
     UnsupportedMediaType = (415, "unsupported-media-type", "Unsupported media type"),
     CurrencyMismatch = (422, "currency-mismatch", "Currency mismatch"),
@@ -135,6 +141,7 @@ pub fn classify(e: &ApiError) -> (ProblemKind, Option<&'static str>) {
         A::InvalidPathId(p) => (K::InvalidPathParameter, Some(*p)),
         A::InvalidQuery { param, .. } => (K::InvalidQueryParameter, Some(*param)),
         A::InvalidIdempotencyKey => (K::InvalidIdempotencyKey, None),
+        A::InvalidIfMatch => (K::InvalidIfMatch, None),
         A::RouteNotFound { .. } => (K::RouteNotFound, None),
         A::MethodNotAllowed(_) => (K::MethodNotAllowed, None),
         A::Unauthenticated(_) => (K::Unauthenticated, None),
@@ -157,6 +164,7 @@ pub fn classify(e: &ApiError) -> (ProblemKind, Option<&'static str>) {
             AppError::AlreadyRegistered => (K::AlreadyRegistered, None),
             AppError::Forbidden(_) => (K::Forbidden, None),
             AppError::Conflict => (K::Conflict, None),
+            AppError::PreconditionFailed { .. } => (K::PreconditionFailed, None),
             AppError::IdempotencyKeyReused => (K::IdempotencyKeyReused, None),
             AppError::InvalidCursor => (K::InvalidCursor, Some("cursor")),
             AppError::Store(app::ports::StoreError::Unavailable(_)) => (K::ServiceUnavailable, None),

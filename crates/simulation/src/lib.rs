@@ -547,7 +547,7 @@ impl World {
                 let shards = Some(ShardCount::new(self.rng.i64(2..=8)).map_err(|e| e.to_string())?);
                 let cmd = UpdateProduct { name: None, price: None, shards };
                 let svc = ProductService::new(self.products.clone(), self.env_shared.clone());
-                p = svc.update(&self.admin, p.id(), cmd).await.map_err(|e| e.to_string())?;
+                p = svc.update(&self.admin, p.id(), cmd, None).await.map_err(|e| e.to_string())?;
                 self.stats.sharded += 1;
             }
             self.stock_added.insert(p.id(), p.on_hand());

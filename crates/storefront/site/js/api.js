@@ -25,6 +25,8 @@ const WORDS = {
   "route-not-found": "It could not be found.",
   "method-not-allowed": "That action is not possible here.",
   "conflict": "Someone else changed this at the same time. Reload to see the latest, then try again.",
+  "precondition-failed": "Someone else changed this after you opened it. Reload to see the latest, then try again.",
+  "invalid-if-match": "The page's copy could not be identified; reload the page and try again.",
   "invalid-state": "That is not possible in the order's current state.",
   "discontinued": "A product in your cart is no longer sold. Remove it and try again.",
   "already-registered": "You are already registered.",
@@ -65,7 +67,15 @@ export function backoff(n, cap = 4000) {
 }
 
 /** Calls the API. `body` is sent as JSON; extra headers in `headers`. Answers the parsed JSON. */
-export async function api(method, path, { body, headers = {}, attempts = 4, auth = true } = {}) {
+export async function api(method, path, options = {}) {
+  return (await apiTagged(method, path, options)).value;
+}
+
+/**
+ * As `api`, answering `{ value, etag }`: the parsed JSON and the answer's ETag (a product's
+ * revision, which a later write sends back in If-Match), or null when it has none.
+ */
+export async function apiTagged(method, path, { body, headers = {}, attempts = 4, auth = true } = {}) {
   const h = { accept: "application/json, application/problem+json", ...headers };
   if (body !== undefined) h["content-type"] = "application/json";
   const token = auth ? tokenSource() : null;
@@ -91,7 +101,7 @@ export async function api(method, path, { body, headers = {}, attempts = 4, auth
     } catch {
       data = null;
     }
-    if (res.ok) return data;
+    if (res.ok) return { value: data, etag: res.headers.get("etag") };
     const kind = data && typeof data.type === "string" ? data.type.split("/").pop() : `http-${res.status}`;
     throw new ApiProblem(res.status, kind, data && data.field, data && data.detail);
   }

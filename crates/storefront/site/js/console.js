@@ -1,6 +1,6 @@
 // The operator console (the admin group only: hidden from others, and the API refuses them
 // anyway): products, customers' credit limits, and the operations view of the saga.
-import { api, allPages, ApiProblem } from "./api.js";
+import { api, apiTagged, allPages, ApiProblem } from "./api.js";
 import * as auth from "./auth.js";
 import { h, money, when, age, field, showProblem, clearProblems, alertBox } from "./dom.js";
 
@@ -94,20 +94,24 @@ export function newProduct(app) {
 
 export async function editProduct(app, id) {
   if (!guard(app)) return;
-  let p;
+  let p, etag;
   try {
-    p = await api("GET", `/products/${id}`, { auth: false });
+    ({ value: p, etag } = await apiTagged("GET", `/products/${id}`, { auth: false }));
   } catch (e) {
     if (e instanceof ApiProblem && e.status === 404) return app.render(h("h1", {}, "Product not found"), consoleNav());
     throw e;
   }
-  const loaded = p; // what this page shows: a save checks nobody changed it meanwhile
+  // Every write names the revision this page shows (If-Match): the API refuses it with a 412,
+  // writing nothing, if the product changed since, however close the other change came.
+  const ifMatch = etag ? { "if-match": etag } : {};
   const conflict = h("div", { id: "conflict" });
   const alert = alertBox();
   const reload = () => editProduct(app, id);
 
-  /** Another page changed the product since this one loaded it: explain, offer a reload. */
-  function explainConflict(now) {
+  /** Another page changed the product since this one loaded it (the API answered 412): explain
+   * what it is now, offer a reload. */
+  async function explainConflict() {
+    const now = await api("GET", `/products/${id}`, { auth: false }).catch(() => null);
     conflict.replaceChildren(
       h(
         "div.alert",
@@ -117,22 +121,15 @@ export async function editProduct(app, id) {
       ),
     );
   }
-  async function unchanged() {
-    const now = await api("GET", `/products/${id}`, { auth: false });
-    const same = now.name === loaded.name && now.price.amount === loaded.price.amount && now.stock === loaded.stock && now.discontinued === loaded.discontinued;
-    if (!same) explainConflict(now);
-    return same;
-  }
   async function guarded(form, action) {
     clearProblems(form);
     conflict.replaceChildren();
     try {
-      if (!(await unchanged())) return;
       const updated = await action();
       app.say(`Saved ${updated.name}.`);
       editProduct(app, id);
     } catch (err) {
-      if (err instanceof ApiProblem && err.kind === "conflict") explainConflict(null);
+      if (err instanceof ApiProblem && (err.kind === "precondition-failed" || err.kind === "conflict")) await explainConflict();
       else showProblem(form, err);
     }
   }
@@ -149,7 +146,7 @@ export async function editProduct(app, id) {
     e.preventDefault();
     const cents = toCents(edit.elements.namedItem("amount").value);
     if (cents === null) return showProblem(edit, { field: "amount", kind: "invalid-field", detail: "Write the price as a number of dollars, e.g. 12.50." });
-    guarded(edit, () => api("PATCH", `/products/${id}`, { body: { name: edit.elements.namedItem("name").value.trim(), price: { amount: cents, currency: p.price.currency } } }));
+    guarded(edit, () => api("PATCH", `/products/${id}`, { headers: ifMatch, body: { name: edit.elements.namedItem("name").value.trim(), price: { amount: cents, currency: p.price.currency } } }));
   });
 
   const restockKey = crypto.randomUUID();
@@ -162,7 +159,7 @@ export async function editProduct(app, id) {
   );
   restock.addEventListener("submit", (e) => {
     e.preventDefault();
-    guarded(restock, () => api("POST", `/products/${id}/restock`, { headers: { "idempotency-key": restockKey }, body: { quantity: Number(restock.elements.quantity.value) } }));
+    guarded(restock, () => api("POST", `/products/${id}/restock`, { headers: { ...ifMatch, "idempotency-key": restockKey }, body: { quantity: Number(restock.elements.quantity.value) } }));
   });
 
   const discontinue = h(
@@ -173,7 +170,7 @@ export async function editProduct(app, id) {
   );
   discontinue.addEventListener("submit", (e) => {
     e.preventDefault();
-    guarded(discontinue, () => api("POST", `/products/${id}/discontinue`));
+    guarded(discontinue, () => api("POST", `/products/${id}/discontinue`, { headers: ifMatch }));
   });
 
   app.render(
