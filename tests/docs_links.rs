@@ -273,3 +273,19 @@ fn the_license_file_is_the_license_cargo_toml_names() {
     assert!(cargo.contains("license = \"MIT\""), "the workspace's license");
     assert!(license.starts_with("MIT License\n") && license.contains("Permission is hereby granted, free of charge"));
 }
+
+/// docs/API.md's table of problem types names every kind the API answers, with its status: the
+/// table is prose for people, `problem_kinds!` is the fact, and this keeps them one.
+#[test]
+fn the_api_docs_name_every_problem_kind_with_its_status() {
+    let doc = std::fs::read_to_string(root().join("docs/API.md")).expect("docs/API.md");
+    for kind in handlers::problem::ProblemKind::ALL {
+        let slug = format!("`{}`", kind.slug());
+        let is_status_row =
+            |l: &&str| l.strip_prefix("| ").is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()));
+        let row = doc.lines().filter(is_status_row).find(|l| l.contains(&slug));
+        let row = row.unwrap_or_else(|| panic!("docs/API.md's error table does not name {slug}"));
+        let status = row.split('|').nth(1).unwrap_or("");
+        assert!(status.contains(&kind.status().to_string()), "{slug} is a {} but its row says {status}", kind.status());
+    }
+}
