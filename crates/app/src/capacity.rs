@@ -492,6 +492,32 @@ mod tests {
         assert_ne!(waits(42).0, waits(43).0);
     }
 
+    /// The in-memory adapters charge each read at the consistency `ports::reads` declares for it
+    /// (the one the DynamoDB adapter asks DynamoDB for): half a unit eventually consistent.
+    #[tokio::test]
+    async fn the_memory_adapters_charge_each_read_at_its_declared_consistency() {
+        use crate::memory::{InMemoryOrderRepository, InMemoryProductRepository};
+        use crate::ports::{reads, OrderRepository, ProductRepository};
+        use domain::{CustomerId, OrderId};
+
+        let uuid = |n| uuid::Uuid::from_u128(n);
+        let m = model(1);
+        let orders = InMemoryOrderRepository::with_capacity(m.clone());
+        orders.placement(None, CustomerId::from_uuid(uuid(1)), &[ProductId::from_uuid(uuid(2))]).await.unwrap();
+        assert_eq!(reads::PLACEMENT, Consistency::Eventual);
+        assert_eq!(m.usage().read_units, 2.0 * EVENTUAL_READ_UNITS, "the customer's and the product's replicas");
+
+        let m = model(1);
+        let products = InMemoryProductRepository::with_capacity(m.clone());
+        let (order, ids) = (OrderId::from_uuid(uuid(3)), [ProductId::from_uuid(uuid(4))]);
+        products.reservation_and_products(order, &ids, reads::STOCK_FIRST).await.unwrap();
+        assert_eq!(m.usage().read_units, 2.0 * read_units(reads::STOCK_FIRST), "the record and the product");
+        products.reservation_and_products(order, &ids, reads::STOCK_AGAIN).await.unwrap();
+        assert_eq!(m.usage().read_units, 2.0 * (EVENTUAL_READ_UNITS + CONSISTENT_READ_UNITS));
+        let by = m.by_kind();
+        assert_eq!(by["product (with stock shard 0)"].read, 1.5);
+    }
+
     /// The in-memory adapter answers a throttle with the error the DynamoDB adapter gives
     /// (`StoreError::Unavailable`), and writes nothing.
     #[tokio::test]

@@ -263,3 +263,23 @@ macro_rules! event_ledger {
     };
 }
 pub(crate) use event_ledger;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `app::ports::reads` declares is what DynamoDB is asked for, and what the capacity
+    /// model charges (`app::capacity::read_units`): a strong read only where it is declared.
+    #[test]
+    fn each_declared_read_asks_dynamodb_for_its_consistency() {
+        for (declared, consistent, units) in [
+            (reads::STRONG, true, 1.0),
+            (reads::PLACEMENT, false, 0.5),
+            (reads::STOCK_FIRST, false, 0.5),
+            (reads::STOCK_AGAIN, true, 1.0),
+        ] {
+            assert_eq!(consistent_read(declared), consistent, "{declared:?}");
+            assert_eq!(app::capacity::read_units(declared), units, "{declared:?}");
+        }
+    }
+}
