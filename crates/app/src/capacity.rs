@@ -7,7 +7,9 @@
 //!   of this system's tables has a partition key of its own (`PRODUCT#id`, `ORDER#id`, ...), so
 //!   per item is per partition key here, and the limit no adaptive capacity can lift.
 //! - **Units**: a write of an item up to 1 KB is one write unit, twice that inside a transaction;
-//!   a strongly consistent read up to 4 KB is one read unit. Items here are well under both (the
+//!   a strongly consistent read up to 4 KB is one read unit, an eventually consistent one half
+//!   a unit ([`Consistency`]: each read says which it is, as the DynamoDB adapter asks for it,
+//!   from the one declaration of [`crate::ports::reads`]). Items here are well under both (the
 //!   in-memory tables do not serialise them, so sizes are not measured: every item is one unit).
 //! - **Buckets**: each item has a token bucket per kind, refilled at the limit per second and
 //!   holding at most [`BURST`] of it: DynamoDB documents no burst above a partition's limit (the
@@ -33,7 +35,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use crate::ports::{Item, StoreError};
+use crate::ports::{Consistency, Item, StoreError};
 
 /// DynamoDB's throughput per item (per partition key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +57,17 @@ pub const BURST: Duration = Duration::from_millis(100);
 /// Write units of one item written inside a `TransactWriteItems` (twice a plain write).
 pub const TRANSACTION_WRITE_UNITS: u32 = 2;
 /// Read units of one strongly consistent read of an item up to 4 KB.
-pub const CONSISTENT_READ_UNITS: u32 = 1;
+pub const CONSISTENT_READ_UNITS: f64 = 1.0;
+/// Read units of one eventually consistent read of an item up to 4 KB: half a strong one.
+pub const EVENTUAL_READ_UNITS: f64 = 0.5;
+
+/// The read units one read of an item of up to 4 KB takes at `consistency`.
+pub fn read_units(consistency: Consistency) -> f64 {
+    match consistency {
+        Consistency::Strong => CONSISTENT_READ_UNITS,
+        Consistency::Eventual => EVENTUAL_READ_UNITS,
+    }
+}
 
 /// The AWS SDK for Rust's retries of a throttled request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,9 +121,10 @@ pub struct Throttled {
 }
 
 /// What the model counted, for reports.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Usage {
-    pub read_units: u64,
+    /// Halves included: an eventually consistent read takes half a unit.
+    pub read_units: f64,
     pub write_units: u64,
     /// Requests answered with a throttle, each attempt counted.
     pub throttled_attempts: u64,
@@ -155,9 +168,10 @@ struct State {
 }
 
 /// Read and write units taken, of one kind of item.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Units {
-    pub read: u64,
+    /// Halves included: an eventually consistent read takes half a unit.
+    pub read: f64,
     pub write: u64,
 }
 
@@ -249,7 +263,7 @@ impl CapacityModel {
 
     /// Takes `units` from each item's bucket of `kind`, all or none; the first item that has
     /// too few, when it is refused.
-    fn take(&self, kind: Kind, items: &[(Item, u32)]) -> Result<(), Item> {
+    fn take(&self, kind: Kind, items: &[(Item, f64)]) -> Result<(), Item> {
         if !self.enabled.load(Ordering::SeqCst) {
             return Ok(());
         }
@@ -264,7 +278,7 @@ impl CapacityModel {
             Kind::Write => &mut state.writes,
         };
         // One item named twice in a request draws twice.
-        let mut wanted: Vec<(Item, u32)> = vec![];
+        let mut wanted: Vec<(Item, f64)> = vec![];
         for (item, units) in items {
             match wanted.iter_mut().find(|(i, _)| i == item) {
                 Some((_, u)) => *u += units,
@@ -274,41 +288,39 @@ impl CapacityModel {
         for (item, units) in &wanted {
             let b = buckets.entry(*item).or_insert_with(|| Bucket::full(limit, now));
             b.refill(limit, now);
-            if b.tokens < f64::from(*units) {
+            if b.tokens < *units {
                 return Err(*item);
             }
         }
-        let mut product_units = 0;
         for (item, units) in &wanted {
             if let Some(b) = buckets.get_mut(item) {
-                b.tokens -= f64::from(*units);
-            }
-            if matches!(item, Item::Product(_) | Item::StockShard(..)) {
-                product_units += u64::from(*units);
+                b.tokens -= units;
             }
         }
-        let total: u64 = wanted.iter().map(|(_, u)| u64::from(*u)).sum();
         for (item, units) in &wanted {
             let by = state.by_kind.entry(self::kind(item)).or_default();
             match kind {
-                Kind::Read => by.read += u64::from(*units),
-                Kind::Write => by.write += u64::from(*units),
+                Kind::Read => by.read += units,
+                // Write units are whole: 2 per item of a transaction.
+                Kind::Write => by.write += *units as u64,
             }
         }
+        let total: f64 = wanted.iter().map(|(_, u)| u).sum();
         match kind {
             Kind::Read => state.usage.read_units += total,
             Kind::Write => {
-                state.usage.write_units += total;
-                state.usage.product_write_units += product_units;
+                let hot = wanted.iter().filter(|(i, _)| matches!(i, Item::Product(_) | Item::StockShard(..)));
+                state.usage.write_units += total as u64;
+                state.usage.product_write_units += hot.map(|(_, u)| *u as u64).sum::<u64>();
             }
         }
         Ok(())
     }
 
-    /// A strongly consistent read of `items` (a `GetItem` or `BatchGetItem`), retried by the SDK
+    /// A read of `items` (a `GetItem` or `BatchGetItem`) at `consistency`, retried by the SDK
     /// while throttled: each backoff advances the clock. `Err` once the attempts are spent.
-    pub fn read(&self, items: &[Item]) -> Result<(), StoreError> {
-        let wanted: Vec<(Item, u32)> = items.iter().map(|i| (*i, CONSISTENT_READ_UNITS)).collect();
+    pub fn read(&self, items: &[Item], consistency: Consistency) -> Result<(), StoreError> {
+        let wanted: Vec<(Item, f64)> = items.iter().map(|i| (*i, read_units(consistency))).collect();
         let mut attempt = 1;
         loop {
             let Err(item) = self.take(Kind::Read, &wanted) else {
@@ -333,7 +345,7 @@ impl CapacityModel {
     /// other request writes and so never meet a limit. A throttled item cancels it at once: the
     /// SDK does not retry a cancellation.
     pub fn transact(&self, items: &[Item], ledger: &[&'static str]) -> Result<(), StoreError> {
-        let wanted: Vec<(Item, u32)> = items.iter().map(|i| (*i, TRANSACTION_WRITE_UNITS)).collect();
+        let wanted: Vec<(Item, f64)> = items.iter().map(|i| (*i, f64::from(TRANSACTION_WRITE_UNITS))).collect();
         match self.take(Kind::Write, &wanted) {
             Ok(()) if !self.enabled.load(Ordering::SeqCst) => Ok(()),
             Ok(()) => {
@@ -436,11 +448,11 @@ mod tests {
     fn reads_take_3000_units_a_second_then_the_sdk_retries_with_backoff_before_failing() {
         let m = model(7);
         for _ in 0..300 {
-            m.read(&[product(1)]).expect("within the limit");
+            m.read(&[product(1)], Consistency::Strong).expect("within the limit");
         }
         assert_eq!(m.clock().now(), Duration::ZERO, "no retry, no time");
         // Over the limit: the SDK waits and tries again; by then the bucket has refilled.
-        m.read(&[product(1)]).expect("a retry after the backoff succeeds");
+        m.read(&[product(1)], Consistency::Strong).expect("a retry after the backoff succeeds");
         let waited = m.clock().now();
         assert!(waited > Duration::ZERO && waited < Duration::from_secs(1), "first backoff in [0, 1 s): {waited:?}");
         assert_eq!(m.usage().throttled_attempts, 1);
@@ -452,7 +464,7 @@ mod tests {
         // A limit of zero read units: nothing ever refills.
         let none = Limits { read_units_per_second: 0, write_units_per_second: 0 };
         let m = CapacityModel::new(none, SdkRetry::STANDARD, SimClock::default(), 3);
-        let t = throttled(m.read(&[product(1)])).expect("throttled");
+        let t = throttled(m.read(&[product(1)], Consistency::Strong)).expect("throttled");
         assert_eq!((t.code, t.attempts), ("ProvisionedThroughputExceededException", 3));
         let waited = m.clock().now();
         assert!(waited < Duration::from_secs(3), "two backoffs, within 1 s + 2 s: {waited:?}");
@@ -473,11 +485,37 @@ mod tests {
     fn the_same_seed_waits_the_same_and_another_seed_does_not() {
         let waits = |seed| {
             let m = model(seed);
-            while m.read(&[product(1)]).is_ok() && m.clock().now() < Duration::from_secs(30) {}
+            while m.read(&[product(1)], Consistency::Strong).is_ok() && m.clock().now() < Duration::from_secs(30) {}
             (m.clock().now(), m.usage())
         };
         assert_eq!(waits(42), waits(42));
         assert_ne!(waits(42).0, waits(43).0);
+    }
+
+    /// The in-memory adapters charge each read at the consistency `ports::reads` declares for it
+    /// (the one the DynamoDB adapter asks DynamoDB for): half a unit eventually consistent.
+    #[tokio::test]
+    async fn the_memory_adapters_charge_each_read_at_its_declared_consistency() {
+        use crate::memory::{InMemoryOrderRepository, InMemoryProductRepository};
+        use crate::ports::{reads, OrderRepository, ProductRepository};
+        use domain::{CustomerId, OrderId};
+
+        let uuid = |n| uuid::Uuid::from_u128(n);
+        let m = model(1);
+        let orders = InMemoryOrderRepository::with_capacity(m.clone());
+        orders.placement(None, CustomerId::from_uuid(uuid(1)), &[ProductId::from_uuid(uuid(2))]).await.unwrap();
+        assert_eq!(reads::PLACEMENT, Consistency::Eventual);
+        assert_eq!(m.usage().read_units, 2.0 * EVENTUAL_READ_UNITS, "the customer's and the product's replicas");
+
+        let m = model(1);
+        let products = InMemoryProductRepository::with_capacity(m.clone());
+        let (order, ids) = (OrderId::from_uuid(uuid(3)), [ProductId::from_uuid(uuid(4))]);
+        products.reservation_and_products(order, &ids, reads::STOCK_FIRST).await.unwrap();
+        assert_eq!(m.usage().read_units, 2.0 * read_units(reads::STOCK_FIRST), "the record and the product");
+        products.reservation_and_products(order, &ids, reads::STOCK_AGAIN).await.unwrap();
+        assert_eq!(m.usage().read_units, 2.0 * (EVENTUAL_READ_UNITS + CONSISTENT_READ_UNITS));
+        let by = m.by_kind();
+        assert_eq!(by["product (with stock shard 0)"].read, 1.5);
     }
 
     /// The in-memory adapter answers a throttle with the error the DynamoDB adapter gives

@@ -23,7 +23,7 @@ use crate::error::AppError;
 use crate::orders::{OrderPlacement, OrderService};
 use crate::page::{PageRequest, PageSize};
 use crate::ports::{
-    AppliedEvent, Commit, CustomerRepository, CustomerWrite, IdempotencyKey, Item, OrderRepository, OrderWrite,
+    reads, AppliedEvent, Commit, CustomerRepository, CustomerWrite, IdempotencyKey, Item, OrderRepository, OrderWrite,
     ProductRepository, ProductWrite, StoreError,
 };
 use crate::products::ProductService;
@@ -687,14 +687,17 @@ pub async fn the_combined_reads_read_what_the_single_reads_read(f: Fixture) {
         v
     };
 
-    let (reservation, products) = f.products.reservation_and_products(order, &ids).await.unwrap();
+    let (reservation, products) = f.products.reservation_and_products(order, &ids, reads::STOCK_AGAIN).await.unwrap();
     let single = f.products.reservation(order).await.unwrap();
     assert_eq!(reservation.map(|r| (r.version, r.value.lines)), single.map(|r| (r.version, r.value.lines)));
     let products = versions(products);
     assert_eq!(products, versions(f.products.get_many(&ids).await.unwrap()));
     assert_eq!(products.len(), 2, "each existing product once");
-    let (none, empty) =
-        f.products.reservation_and_products(OrderId::from_uuid(f.env.new_uuid()), &[unknown]).await.unwrap();
+    let (none, empty) = f
+        .products
+        .reservation_and_products(OrderId::from_uuid(f.env.new_uuid()), &[unknown], reads::STOCK_FIRST)
+        .await
+        .unwrap();
     assert!(none.is_none() && empty.is_empty());
 
     let (customer, credit) = f.customers.customer_and_reservation(c, order).await.unwrap();
@@ -889,6 +892,107 @@ pub async fn an_edit_on_a_stale_revision_is_refused_and_writes_nothing(f: Fixtur
     assert_eq!((stored.revision(), stored.price()), (at + 1, won.price()), "the winner's edit stands");
 }
 
+/// A ProductRepository whose eventually consistent reservation read answers what was stored at
+/// [`StaleFirstRead::freeze`] (DynamoDB's eventual consistency at its worst), and every other read
+/// from the store: what a stale first read of reserve-stock may see.
+struct StaleFirstRead {
+    inner: Arc<dyn ProductRepository>,
+    frozen: std::sync::Mutex<Option<StaleView>>,
+}
+
+type StaleView =
+    (Option<crate::ports::Versioned<domain::StockReservation>>, Vec<crate::ports::Versioned<domain::Product>>);
+
+impl StaleFirstRead {
+    async fn freeze(&self, order: OrderId, ids: &[ProductId]) {
+        let now = self.inner.reservation_and_products(order, ids, reads::STRONG).await.unwrap();
+        *self.frozen.lock().unwrap() = Some(now);
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::ports::EventLedger for StaleFirstRead {
+    async fn is_applied(&self, a: &AppliedEvent) -> Result<bool, StoreError> {
+        self.inner.is_applied(a).await
+    }
+    async fn idempotency(
+        &self,
+        scope: &str,
+        key: &IdempotencyKey,
+    ) -> Result<Option<crate::ports::IdempotencyRecord>, StoreError> {
+        self.inner.idempotency(scope, key).await
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::ports::Transactional<ProductWrite> for StaleFirstRead {
+    async fn commit(&self, c: Commit<ProductWrite>) -> Result<(), StoreError> {
+        self.inner.commit(c).await
+    }
+}
+
+#[async_trait::async_trait]
+impl ProductRepository for StaleFirstRead {
+    async fn get(&self, id: ProductId) -> Result<Option<crate::ports::Versioned<domain::Product>>, StoreError> {
+        self.inner.get(id).await
+    }
+    async fn get_many(&self, ids: &[ProductId]) -> Result<Vec<crate::ports::Versioned<domain::Product>>, StoreError> {
+        self.inner.get_many(ids).await
+    }
+    async fn list(&self, page: &PageRequest) -> Result<crate::page::Page<domain::Product>, StoreError> {
+        self.inner.list(page).await
+    }
+    async fn reservation(
+        &self,
+        order_id: OrderId,
+    ) -> Result<Option<crate::ports::Versioned<domain::StockReservation>>, StoreError> {
+        self.inner.reservation(order_id).await
+    }
+    async fn reservation_and_products(
+        &self,
+        order_id: OrderId,
+        ids: &[ProductId],
+        consistency: crate::ports::Consistency,
+    ) -> Result<StaleView, StoreError> {
+        let frozen = self.frozen.lock().unwrap().clone();
+        match (consistency, frozen) {
+            (crate::ports::Consistency::Eventual, Some(view)) => Ok(view),
+            _ => self.inner.reservation_and_products(order_id, ids, consistency).await,
+        }
+    }
+}
+
+/// reserve-stock's first read is eventually consistent (`reads::STOCK_FIRST`): a stale view
+/// that shows more stock than is left has its hold refused and decides again on a strong read,
+/// refusing the order without overselling; one that missed a restock does not refuse an order
+/// the stock can serve.
+pub async fn a_stale_first_read_neither_oversells_nor_refuses_what_the_stock_serves(f: Fixture) {
+    let c = customer(&f, "stale@example.com").await;
+    let p = product(&f, "Last one", 1).await;
+    let stale = Arc::new(StaleFirstRead { inner: f.products.clone(), frozen: Default::default() });
+    let service = ProductService::new(stale.clone(), f.env.clone());
+    let reserved = |o: &Result<StepOutcome, _>| matches!(o, Ok(StepOutcome::Applied { emitted }) if emitted == &vec!["StockReserved"]);
+
+    // The view shows the last unit; another order takes it before this one holds.
+    let (late, first) = (OrderId::from_uuid(f.env.new_uuid()), OrderId::from_uuid(f.env.new_uuid()));
+    stale.freeze(late, &[p]).await;
+    let o = f.product_service().reserve_stock(STOCK, &order_created(first, c, vec![line(p, 1)], &f)).await;
+    assert!(reserved(&o), "{o:?}");
+    let o = service.reserve_stock(STOCK, &order_created(late, c, vec![line(p, 1)], &f)).await;
+    assert!(matches!(&o, Ok(StepOutcome::Applied { emitted }) if emitted == &vec!["StockReservationFailed"]), "{o:?}");
+    assert_eq!(f.products.get(p).await.unwrap().unwrap().value.reserved(), 1, "not oversold");
+
+    // The view shows none left; a restock lands before this order is decided.
+    let more = OrderId::from_uuid(f.env.new_uuid());
+    stale.freeze(more, &[p]).await;
+    let restock = crate::commands::Restock { quantity: domain::RestockQuantity::new(1).unwrap() };
+    f.product_service().restock(&admin(&f), p, restock, None, None).await.unwrap();
+    let o = service.reserve_stock(STOCK, &order_created(more, c, vec![line(p, 1)], &f)).await;
+    assert!(reserved(&o), "the restocked unit serves it: {o:?}");
+    let stored = f.products.get(p).await.unwrap().unwrap().value;
+    assert_eq!((stored.reserved(), stored.on_hand()), (2, 2));
+}
+
 /// Expands to one `#[tokio::test]` per contract case, each with `$make().await` as its fixture.
 #[macro_export]
 macro_rules! contract_suite {
@@ -926,6 +1030,7 @@ macro_rules! contract_suite {
             a_multi_product_order_over_shards_is_all_or_nothing,
             a_hot_sharded_product_settles_every_concurrent_order_exactly,
             an_edit_on_a_stale_revision_is_refused_and_writes_nothing,
+            a_stale_first_read_neither_oversells_nor_refuses_what_the_stock_serves,
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {

@@ -15,9 +15,10 @@ use domain::{
 use crate::capacity::{self, CapacityModel};
 use crate::page::{composite_key, order_position, product_position, Page, PageRequest, Position};
 use crate::ports::{
-    AppliedEvent, Commit, CustomerRepository, CustomerWrite, Duplicate, EventLedger, HistoryQuery, IdempotencyKey,
-    IdempotencyRecord, Item, OrderRepository, OrderWrite, OutboxRecord, OutboxStream, Overdue, ProductRepository,
-    ProductWrite, StatusQuery, StoreError, StreamError, StreamRange, Transactional, Versioned,
+    reads, AppliedEvent, Commit, Consistency, CustomerRepository, CustomerWrite, Duplicate, EventLedger, HistoryQuery,
+    IdempotencyKey, IdempotencyRecord, Item, OrderRepository, OrderWrite, OutboxRecord, OutboxStream, Overdue,
+    Placement, ProductRepository, ProductWrite, StatusQuery, StoreError, StreamError, StreamRange, Transactional,
+    Versioned,
 };
 
 /// Called after every successful commit (the runner wakes its outbox dispatcher with it).
@@ -160,9 +161,11 @@ impl<S> MemoryTable<S> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A strongly consistent read of `items`, as the capacity model (if any) allows it.
-    fn read(&self, items: &[Item]) -> Result<(), StoreError> {
-        self.capacity.as_ref().map_or(Ok(()), |m| m.read(items))
+    /// A read of `items` at `consistency`, as the capacity model (if any) allows and charges it.
+    /// Memory itself is always current: an eventually consistent read here is never stale, so
+    /// only the model sees the difference.
+    fn read(&self, items: &[Item], consistency: Consistency) -> Result<(), StoreError> {
+        self.capacity.as_ref().map_or(Ok(()), |m| m.read(items, consistency))
     }
 
     /// All of `c` or nothing: every version and uniqueness is checked before anything changes.
@@ -412,7 +415,7 @@ impl InMemoryOrderRepository {
 #[async_trait]
 impl OrderRepository for InMemoryOrderRepository {
     async fn get(&self, id: OrderId) -> Result<Option<Versioned<Order>>, StoreError> {
-        self.0.read(&[Item::Order(id)])?;
+        self.0.read(&[Item::Order(id)], reads::STRONG)?;
         let inner = self.0.lock();
         Ok(inner.versioned(Item::Order(id), inner.state.orders.get(&id)))
     }
@@ -427,7 +430,7 @@ impl OrderRepository for InMemoryOrderRepository {
     }
 
     async fn catalogue(&self, ids: &[ProductId]) -> Result<Vec<Versioned<CatalogueEntry>>, StoreError> {
-        self.0.read(&ids.iter().map(|id| Item::CatalogueEntry(*id)).collect::<Vec<_>>())?;
+        self.0.read(&ids.iter().map(|id| Item::CatalogueEntry(*id)).collect::<Vec<_>>(), reads::STRONG)?;
         let inner = self.0.lock();
         let unique: BTreeMap<_, _> = ids
             .iter()
@@ -439,9 +442,32 @@ impl OrderRepository for InMemoryOrderRepository {
     }
 
     async fn known_customer(&self, id: CustomerId) -> Result<Option<Versioned<KnownCustomer>>, StoreError> {
-        self.0.read(&[Item::KnownCustomer(id)])?;
+        self.0.read(&[Item::KnownCustomer(id)], reads::STRONG)?;
         let inner = self.0.lock();
         Ok(inner.versioned(Item::KnownCustomer(id), inner.state.customers.get(&id)))
+    }
+
+    async fn placement(
+        &self,
+        idempotency: Option<(&str, &IdempotencyKey)>,
+        customer: CustomerId,
+        ids: &[ProductId],
+    ) -> Result<Placement, StoreError> {
+        // The ledger's records are not hot items and are not charged; the replicas are, at the
+        // placement's consistency.
+        let mut items = vec![Item::KnownCustomer(customer)];
+        items.extend(ids.iter().map(|id| Item::CatalogueEntry(*id)));
+        self.0.read(&items, reads::PLACEMENT)?;
+        let prior = idempotency.and_then(|(scope, key)| self.0.idempotency(scope, key));
+        let inner = self.0.lock();
+        let customer = inner.versioned(Item::KnownCustomer(customer), inner.state.customers.get(&customer));
+        let unique: BTreeMap<_, _> = ids
+            .iter()
+            .filter_map(|id| {
+                inner.versioned(Item::CatalogueEntry(*id), inner.state.catalogue.get(id)).map(|e| (*id, e))
+            })
+            .collect();
+        Ok(Placement { prior, customer, catalogue: unique.into_values().collect() })
     }
 
     async fn pending_before(&self, cutoff: DateTime<Utc>, limit: usize) -> Result<Overdue, StoreError> {
@@ -566,24 +592,28 @@ impl InMemoryProductRepository {
     }
 }
 
+/// The products among `ids` that exist, each once, with their stock shards.
+fn products_of(inner: &Inner<ProductsState>, ids: &[ProductId]) -> Result<Vec<Versioned<Product>>, StoreError> {
+    let mut unique = BTreeMap::new();
+    for id in ids {
+        if let Some(p) = inner.versioned(Item::Product(*id), inner.state.product(id)?.as_ref()) {
+            unique.insert(*id, p);
+        }
+    }
+    Ok(unique.into_values().collect())
+}
+
 #[async_trait]
 impl ProductRepository for InMemoryProductRepository {
     async fn get(&self, id: ProductId) -> Result<Option<Versioned<Product>>, StoreError> {
-        self.0.read(&self.items_of(&[id]))?;
+        self.0.read(&self.items_of(&[id]), reads::STRONG)?;
         let inner = self.0.lock();
         Ok(inner.versioned(Item::Product(id), inner.state.product(&id)?.as_ref()))
     }
 
     async fn get_many(&self, ids: &[ProductId]) -> Result<Vec<Versioned<Product>>, StoreError> {
-        self.0.read(&self.items_of(ids))?;
-        let inner = self.0.lock();
-        let mut unique = BTreeMap::new();
-        for id in ids {
-            if let Some(p) = inner.versioned(Item::Product(*id), inner.state.product(id)?.as_ref()) {
-                unique.insert(*id, p);
-            }
-        }
-        Ok(unique.into_values().collect())
+        self.0.read(&self.items_of(ids), reads::STRONG)?;
+        products_of(&self.0.lock(), ids)
     }
 
     async fn list(&self, page: &PageRequest) -> Result<Page<Product>, StoreError> {
@@ -598,9 +628,23 @@ impl ProductRepository for InMemoryProductRepository {
     }
 
     async fn reservation(&self, order_id: OrderId) -> Result<Option<Versioned<StockReservation>>, StoreError> {
-        self.0.read(&[Item::StockReservation(order_id)])?;
+        self.0.read(&[Item::StockReservation(order_id)], reads::STRONG)?;
         let inner = self.0.lock();
         Ok(inner.versioned(Item::StockReservation(order_id), inner.state.reservations.get(&order_id)))
+    }
+
+    async fn reservation_and_products(
+        &self,
+        order_id: OrderId,
+        ids: &[ProductId],
+        consistency: Consistency,
+    ) -> Result<(Option<Versioned<StockReservation>>, Vec<Versioned<Product>>), StoreError> {
+        let mut items = vec![Item::StockReservation(order_id)];
+        items.extend(self.items_of(ids));
+        self.0.read(&items, consistency)?;
+        let inner = self.0.lock();
+        let reservation = inner.versioned(Item::StockReservation(order_id), inner.state.reservations.get(&order_id));
+        Ok((reservation, products_of(&inner, ids)?))
     }
 }
 
@@ -658,13 +702,13 @@ ledger_and_outbox!(InMemoryCustomerRepository, CustomerWrite, "customers", Conte
 #[async_trait]
 impl CustomerRepository for InMemoryCustomerRepository {
     async fn get(&self, id: CustomerId) -> Result<Option<Versioned<Customer>>, StoreError> {
-        self.0.read(&[Item::Customer(id)])?;
+        self.0.read(&[Item::Customer(id)], reads::STRONG)?;
         let inner = self.0.lock();
         Ok(inner.versioned(Item::Customer(id), inner.state.customers.get(&id)))
     }
 
     async fn reservation(&self, order_id: OrderId) -> Result<Option<Versioned<CreditReservation>>, StoreError> {
-        self.0.read(&[Item::CreditReservation(order_id)])?;
+        self.0.read(&[Item::CreditReservation(order_id)], reads::STRONG)?;
         let inner = self.0.lock();
         Ok(inner.versioned(Item::CreditReservation(order_id), inner.state.reservations.get(&order_id)))
     }

@@ -277,6 +277,48 @@ impl fmt::Display for Duplicate {
     }
 }
 
+/// How consistent a read is. DynamoDB answers a strongly consistent read with every write
+/// acknowledged before it, for one read unit per 4 KB; an eventually consistent one may miss the
+/// latest writes (usually by well under a second), for half that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consistency {
+    Strong,
+    Eventual,
+}
+
+/// The consistency of the reads the repositories make, declared once: the DynamoDB adapter asks
+/// DynamoDB for it (`ConsistentRead`) and the in-memory adapters charge the capacity model for it
+/// ([`crate::capacity`]), so the model counts what DynamoDB bills.
+///
+/// A read is eventually consistent only where a conditional write already protects the decision
+/// taken on it; everything else is read strongly ([`STRONG`]).
+pub mod reads {
+    use super::Consistency;
+
+    /// Every read not named below: what a commit's version condition will be checked against.
+    pub const STRONG: Consistency = Consistency::Strong;
+
+    /// `POST /orders`' read of the placement ([`super::OrderRepository::placement`]): the
+    /// orders context's replicas of the customer and the catalogue, which are eventually
+    /// consistent copies of other contexts already (a strong read of a replica buys nothing),
+    /// and the caller's idempotency record, whose stale absence the order's commit catches (the
+    /// record is written on the condition that it does not exist; the loser re-reads it strongly
+    /// and answers as the winner did).
+    pub const PLACEMENT: Consistency = Consistency::Eventual;
+
+    /// reserve-stock's first read of the reservation record and the products' stock shards. A
+    /// stale view cannot oversell: each hold is a write conditional on its shard's invariant, and
+    /// the reservation record is written on the condition that it is absent (as is the step's
+    /// applied marker). A refused hold or a conflict sends the step to decide again on a
+    /// [`STOCK_AGAIN`] read, and so does a decision to refuse the order, so a stale read never
+    /// turns into a wrong refusal.
+    pub const STOCK_FIRST: Consistency = Consistency::Eventual;
+
+    /// reserve-stock's read after a refused hold or a conflict, and before it refuses an order:
+    /// what is stored now.
+    pub const STOCK_AGAIN: Consistency = Consistency::Strong;
+}
+
 /// How a storage call failed, in terms the application can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -388,12 +430,14 @@ pub trait ProductRepository: Transactional<ProductWrite> {
     async fn list(&self, page: &PageRequest) -> Result<Page<Product>, StoreError>;
     async fn reservation(&self, order_id: OrderId) -> Result<Option<Versioned<StockReservation>>, StoreError>;
 
-    /// The reservation record of `order_id` and the products among `ids`, together: one read
-    /// request on DynamoDB; the default makes the single reads.
+    /// The reservation record of `order_id` and the products among `ids` (with their stock
+    /// shards), together, at `consistency`: one read request on DynamoDB (two with shards past
+    /// 0); the default makes the single (strongly consistent) reads.
     async fn reservation_and_products(
         &self,
         order_id: OrderId,
         ids: &[ProductId],
+        _consistency: Consistency,
     ) -> Result<(Option<Versioned<StockReservation>>, Vec<Versioned<Product>>), StoreError> {
         Ok((self.reservation(order_id).await?, self.get_many(ids).await?))
     }

@@ -1,6 +1,7 @@
 //! Products: the catalogue, and the stock steps of the saga (reserve all lines or none; release).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use domain::saga::{release_order_stock, reserve_order_stock, Step, StockChange};
@@ -13,7 +14,8 @@ use crate::error::{AppError, StepError};
 use crate::idempotency::{self, Created, Prior};
 use crate::page::{self, Listing, PageRequest, PageSize};
 use crate::ports::{
-    Commit, IdempotencyKey, IdempotencyRecord, Item, ProductRepository, ProductWrite, StoreError, Versioned,
+    reads, Commit, Consistency, IdempotencyKey, IdempotencyRecord, Item, ProductRepository, ProductWrite, StoreError,
+    Versioned,
 };
 use crate::step::{self, Attempt, Consumer, StepOutcome};
 
@@ -185,6 +187,7 @@ impl ProductService {
         &self,
         order_id: OrderId,
         ids: Option<&[ProductId]>,
+        consistency: Consistency,
         decide: impl FnOnce(&BTreeMap<ProductId, Product>, Option<&StockReservation>) -> Step<StockChange>,
     ) -> Result<Attempt<ProductWrite>, StepError> {
         // With the ids known (a reservation, or a release whose event names the order's products),
@@ -192,7 +195,7 @@ impl ProductService {
         // them) the record first, then its products.
         let (existing, loaded) = match ids {
             Some(ids) => {
-                let (existing, mut loaded) = self.repo.reservation_and_products(order_id, ids).await?;
+                let (existing, mut loaded) = self.repo.reservation_and_products(order_id, ids, consistency).await?;
                 let unread: Vec<ProductId> = existing
                     .iter()
                     .flat_map(|r| r.value.lines.iter().map(|l| l.product_id))
@@ -239,10 +242,23 @@ impl ProductService {
             return Err(consumer.unroutable(ev));
         };
         let ids: Vec<ProductId> = created.lines.iter().map(|l| l.product_id).collect();
-        step::run(self.repo.as_ref(), consumer, ev, &self.env, || {
-            self.attempt(created.order_id, Some(&ids), |products, existing| {
-                reserve_order_stock(created, ev.metadata.occurred_at, products, existing, shard_start(ev))
-            })
+        let decide = |products: &BTreeMap<ProductId, Product>, existing: Option<&StockReservation>| {
+            reserve_order_stock(created, ev.metadata.occurred_at, products, existing, shard_start(ev))
+        };
+        // The first look is eventually consistent (half the read units of the hot items): each
+        // hold is conditional on its shard's invariant, so a stale view can at worst see a hold
+        // refused. Every later attempt (after a refused hold or a conflict) reads strongly, and
+        // so does a refusal of the order before it is committed: a stale read that missed a
+        // restock or a release must not refuse an order the stock can serve.
+        let again = AtomicBool::new(false);
+        step::run(self.repo.as_ref(), consumer, ev, &self.env, || async {
+            if !again.swap(true, Ordering::Relaxed) {
+                let first = self.attempt(created.order_id, Some(&ids), reads::STOCK_FIRST, decide).await?;
+                if !refuses(&first) {
+                    return Ok(first);
+                }
+            }
+            self.attempt(created.order_id, Some(&ids), reads::STOCK_AGAIN, decide).await
         })
         .await
     }
@@ -257,10 +273,18 @@ impl ProductService {
         };
         let ids = (!product_ids.is_empty()).then_some(product_ids.as_slice());
         step::run(self.repo.as_ref(), consumer, ev, &self.env, || {
-            self.attempt(order_id, ids, |products, existing| release_order_stock(order_id, products, existing))
+            self.attempt(order_id, ids, reads::STRONG, |products, existing| {
+                release_order_stock(order_id, products, existing)
+            })
         })
         .await
     }
+}
+
+/// Whether `attempt` decided to refuse the order its stock.
+fn refuses(attempt: &Attempt<ProductWrite>) -> bool {
+    matches!(&attempt.decision, Step::Apply { events, .. }
+        if events.iter().any(|e| matches!(e, DomainEvent::StockReservationFailed(_))))
 }
 
 /// Where a reservation starts looking for a shard with room: drawn from the event's id (a random

@@ -2,7 +2,7 @@
 //! is the one their identity provider verified; the table claims no uniqueness for it (the
 //! provider owns that), so no write here can be refused because of someone else's address.
 
-use app::ports::{Commit, CustomerRepository, CustomerWrite, Item, StoreError, Transactional, Versioned};
+use app::ports::{reads, Commit, CustomerRepository, CustomerWrite, Item, StoreError, Transactional, Versioned};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use chrono::Utc;
@@ -42,7 +42,8 @@ impl CustomerRepository for DynamoCustomerRepository {
         order_id: OrderId,
     ) -> Result<(Option<Versioned<Customer>>, Option<Versioned<CreditReservation>>), StoreError> {
         let (customer_key, reservation_key) = (Key::of(Item::Customer(id)), Key::of(Item::CreditReservation(order_id)));
-        let mut found = self.table.get_keyed(vec![customer_key.clone(), reservation_key.clone()]).await?;
+        let mut found =
+            self.table.get_keyed(vec![customer_key.clone(), reservation_key.clone()], reads::STRONG).await?;
         let customer = found.remove(&customer_key.pk).map(decode_versioned).transpose()?;
         let reservation = found.remove(&reservation_key.pk).map(decode_versioned).transpose()?;
         Ok((customer, reservation))

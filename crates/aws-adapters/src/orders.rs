@@ -3,7 +3,7 @@
 
 use app::page::{composite_key, order_position, Page, PageRequest, Position};
 use app::ports::{
-    Commit, HistoryQuery, IdempotencyKey, Item, OrderRepository, OrderWrite, Overdue, Placement, StatusQuery,
+    reads, Commit, HistoryQuery, IdempotencyKey, Item, OrderRepository, OrderWrite, Overdue, Placement, StatusQuery,
     StoreError, Transactional, Versioned,
 };
 use async_trait::async_trait;
@@ -124,8 +124,10 @@ impl OrderRepository for DynamoOrderRepository {
 
     async fn catalogue(&self, ids: &[ProductId]) -> Result<Vec<Versioned<CatalogueEntry>>, StoreError> {
         let unique: BTreeSet<ProductId> = ids.iter().copied().collect();
-        let items =
-            self.table.get_many(unique.into_iter().map(|id| Key::of(Item::CatalogueEntry(id))).collect()).await?;
+        let items = self
+            .table
+            .get_many(unique.into_iter().map(|id| Key::of(Item::CatalogueEntry(id))).collect(), reads::STRONG)
+            .await?;
         items.into_iter().map(decode_versioned).collect()
     }
 
@@ -145,7 +147,7 @@ impl OrderRepository for DynamoOrderRepository {
         let mut keys = vec![customer_key.clone()];
         keys.extend(record_key.clone());
         keys.extend(entry_keys.iter().cloned());
-        let mut found = self.table.get_keyed(keys).await?;
+        let mut found = self.table.get_keyed(keys, reads::PLACEMENT).await?;
         let prior = record_key.and_then(|k| found.remove(&k.pk)).map(idempotency_record).transpose()?;
         let customer = found.remove(&customer_key.pk).map(decode_versioned).transpose()?;
         let catalogue =

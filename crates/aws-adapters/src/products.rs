@@ -3,7 +3,9 @@
 use std::collections::BTreeSet;
 
 use app::page::{composite_key, product_position, Page, PageRequest, Position};
-use app::ports::{Commit, Item, ProductRepository, ProductWrite, StoreError, Transactional, Versioned};
+use app::ports::{
+    reads, Commit, Consistency, Item, ProductRepository, ProductWrite, StoreError, Transactional, Versioned,
+};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
@@ -76,7 +78,11 @@ struct StoredShard {
 impl DynamoProductRepository {
     /// Decodes product items, reading the shard items of those with K > 1 in one more batch read
     /// (none when every product is an ordinary one).
-    async fn assemble(&self, items: Vec<Attrs>) -> Result<Vec<Versioned<Product>>, StoreError> {
+    async fn assemble(
+        &self,
+        items: Vec<Attrs>,
+        consistency: Consistency,
+    ) -> Result<Vec<Versioned<Product>>, StoreError> {
         let heads = items
             .into_iter()
             .map(|item| {
@@ -84,16 +90,21 @@ impl DynamoProductRepository {
                 decode_versioned::<Product>(item).map(|p| (p, k))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        self.with_shards(heads).await
+        self.with_shards(heads, consistency).await
     }
 
     /// Puts each product (as its item stores it, with K) back together with its shards 1..K.
-    async fn with_shards(&self, heads: Vec<(Versioned<Product>, u32)>) -> Result<Vec<Versioned<Product>>, StoreError> {
+    async fn with_shards(
+        &self,
+        heads: Vec<(Versioned<Product>, u32)>,
+        consistency: Consistency,
+    ) -> Result<Vec<Versioned<Product>>, StoreError> {
         let keys: Vec<Key> = heads
             .iter()
             .flat_map(|(p, k)| (1..*k).map(|n| Key::of(Item::StockShard(p.value.id(), n as u16))))
             .collect();
-        let mut shards = if keys.is_empty() { Default::default() } else { self.table.get_keyed(keys).await? };
+        let mut shards =
+            if keys.is_empty() { Default::default() } else { self.table.get_keyed(keys, consistency).await? };
         heads
             .into_iter()
             .map(|(Versioned { value, version }, k)| {
@@ -117,13 +128,14 @@ impl DynamoProductRepository {
 impl ProductRepository for DynamoProductRepository {
     async fn get(&self, id: ProductId) -> Result<Option<Versioned<Product>>, StoreError> {
         let item = self.table.get(&Key::of(Item::Product(id))).await?;
-        Ok(self.assemble(item.into_iter().collect()).await?.pop())
+        Ok(self.assemble(item.into_iter().collect(), reads::STRONG).await?.pop())
     }
 
     async fn get_many(&self, ids: &[ProductId]) -> Result<Vec<Versioned<Product>>, StoreError> {
         let unique: BTreeSet<ProductId> = ids.iter().copied().collect();
-        let items = self.table.get_many(unique.into_iter().map(|id| Key::of(Item::Product(id))).collect()).await?;
-        self.assemble(items).await
+        let keys = unique.into_iter().map(|id| Key::of(Item::Product(id))).collect();
+        let items = self.table.get_many(keys, reads::STRONG).await?;
+        self.assemble(items, reads::STRONG).await
     }
 
     async fn list(&self, page: &PageRequest) -> Result<Page<Product>, StoreError> {
@@ -148,7 +160,7 @@ impl ProductRepository for DynamoProductRepository {
                 Ok((Versioned { value: product, version }, k))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let products = self.with_shards(heads).await?;
+        let products = self.with_shards(heads, reads::STRONG).await?;
         let items: Vec<Product> = products.into_iter().map(|p| p.value).collect();
         let next: Option<Position> = if more { items.last().map(product_position) } else { None };
         Ok(Page { items, next })
@@ -162,15 +174,16 @@ impl ProductRepository for DynamoProductRepository {
         &self,
         order_id: OrderId,
         ids: &[ProductId],
+        consistency: Consistency,
     ) -> Result<(Option<Versioned<StockReservation>>, Vec<Versioned<Product>>), StoreError> {
         let reservation_key = Key::of(Item::StockReservation(order_id));
         let product_keys: Vec<Key> = ids.iter().map(|id| Key::of(Item::Product(*id))).collect();
         let mut keys = vec![reservation_key.clone()];
         keys.extend(product_keys.iter().cloned());
-        let mut found = self.table.get_keyed(keys).await?;
+        let mut found = self.table.get_keyed(keys, consistency).await?;
         let reservation = found.remove(&reservation_key.pk).map(decode_versioned).transpose()?;
         let items = product_keys.iter().filter_map(|k| found.remove(&k.pk)).collect();
-        Ok((reservation, self.assemble(items).await?))
+        Ok((reservation, self.assemble(items, consistency).await?))
     }
 }
 

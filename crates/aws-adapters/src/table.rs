@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use app::ports::{AppliedEvent, IdempotencyKey, IdempotencyRecord, StoreError, Versioned};
+use app::ports::{reads, AppliedEvent, Consistency, IdempotencyKey, IdempotencyRecord, StoreError, Versioned};
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
@@ -66,7 +66,7 @@ impl DynamoTable {
             .get_item()
             .table_name(&self.name)
             .set_key(Some(key.attrs()))
-            .consistent_read(true)
+            .consistent_read(consistent_read(reads::STRONG))
             .send()
             .await
             .map_err(unavailable)?;
@@ -77,9 +77,9 @@ impl DynamoTable {
         self.get(key).await?.map(decode_versioned).transpose()
     }
 
-    /// Strongly consistent reads of `keys` (distinct), in chunks of 100, retrying what DynamoDB
+    /// Reads of `keys` (distinct) at `consistency`, in chunks of 100, retrying what DynamoDB
     /// leaves unprocessed. Missing items are simply absent from the result.
-    pub async fn get_many(&self, keys: Vec<Key>) -> Result<Vec<Attrs>, StoreError> {
+    pub async fn get_many(&self, keys: Vec<Key>, consistency: Consistency) -> Result<Vec<Attrs>, StoreError> {
         let mut found = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(MAX_BATCH_GET_KEYS) {
             let mut pending: Vec<Attrs> = chunk.iter().map(Key::attrs).collect();
@@ -94,7 +94,7 @@ impl DynamoTable {
                 round += 1;
                 let request = KeysAndAttributes::builder()
                     .set_keys(Some(pending))
-                    .consistent_read(true)
+                    .consistent_read(consistent_read(consistency))
                     .build()
                     .map_err(unavailable)?;
                 let out = self
@@ -116,9 +116,13 @@ impl DynamoTable {
 
     /// [`DynamoTable::get_many`] of items of different kinds, sorted out by key: each found
     /// item under its partition key.
-    pub async fn get_keyed(&self, keys: Vec<Key>) -> Result<HashMap<String, Attrs>, StoreError> {
+    pub async fn get_keyed(
+        &self,
+        keys: Vec<Key>,
+        consistency: Consistency,
+    ) -> Result<HashMap<String, Attrs>, StoreError> {
         let unique: std::collections::BTreeMap<String, Key> = keys.into_iter().map(|k| (k.pk.clone(), k)).collect();
-        let found = self.get_many(unique.into_values().collect()).await?;
+        let found = self.get_many(unique.into_values().collect(), consistency).await?;
         Ok(found
             .into_iter()
             .filter_map(|item| match item.get("PK") {
@@ -231,6 +235,15 @@ impl DynamoTable {
     }
 }
 
+/// DynamoDB's `ConsistentRead` for a read the application declares at `consistency`
+/// ([`app::ports::reads`]; the in-memory adapters charge the capacity model for the same).
+pub(crate) fn consistent_read(consistency: Consistency) -> bool {
+    match consistency {
+        Consistency::Strong => true,
+        Consistency::Eventual => false,
+    }
+}
+
 /// Implements [`app::ports::EventLedger`] for a repository with a `table: DynamoTable` field.
 macro_rules! event_ledger {
     ($repo:ty) => {
@@ -250,3 +263,23 @@ macro_rules! event_ledger {
     };
 }
 pub(crate) use event_ledger;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `app::ports::reads` declares is what DynamoDB is asked for, and what the capacity
+    /// model charges (`app::capacity::read_units`): a strong read only where it is declared.
+    #[test]
+    fn each_declared_read_asks_dynamodb_for_its_consistency() {
+        for (declared, consistent, units) in [
+            (reads::STRONG, true, 1.0),
+            (reads::PLACEMENT, false, 0.5),
+            (reads::STOCK_FIRST, false, 0.5),
+            (reads::STOCK_AGAIN, true, 1.0),
+        ] {
+            assert_eq!(consistent_read(declared), consistent, "{declared:?}");
+            assert_eq!(app::capacity::read_units(declared), units, "{declared:?}");
+        }
+    }
+}

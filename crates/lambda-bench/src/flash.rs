@@ -40,11 +40,13 @@ pub fn section(md: &mut String, flash: &Value, chart_path: &str) {
          `flash-model` (crates/simulation, `simulation::flash`): {} orders of one unit for one product, offered at \
          {}/s, with stock for {}, through the bundle's handlers over in-memory stores that enforce DynamoDB's \
          per-item limits (`app::capacity`: 1,000 write units and 3,000 read units a second per item, 2 write units \
-         per item in a transaction, the SDK's standard retries), on a virtual clock: deterministic from its seed, \
+         per item in a transaction, 1 read unit per strongly consistent read and 0.5 per eventually consistent \
+         one, the SDK's standard retries), on a virtual clock: deterministic from its seed, \
          and the seconds below are simulated ones. A throttled step's event comes back after its queue's \
          visibility timeout, up to {} receives, as deployed. K is the number of shard items the product's stock \
-         is split into; one item takes at most {HOLDS_PER_ITEM:.0} holds a second. \"Kept up\": the stock sold \
-         out within a second of the order that took the last unit being offered.\n",
+         is split into; one item takes at most {HOLDS_PER_ITEM:.0} holds a second. \"Kept up\": the holds ran at \
+         the offered rate while the stock lasted, so the last unit was held within 5 % of the time to the order \
+         that took it, plus the event's 0.1 s hop (`FlashReport::kept_up`).\n",
         first["orders"], first["rate"], first["stock"], flash["maxReceives"],
     );
     md.push_str(

@@ -45,7 +45,7 @@ async fn render() -> String {
     for ((what, kind), u) in &r.by_step {
         // Both orders were created; everything else ran once for the order it names.
         let creates = if what == "POST /orders" { 2 } else { 1 };
-        let u = Units { read: u.read / creates, write: u.write / creates };
+        let u = Units { read: u.read / creates as f64, write: u.write / creates };
         let shown = if creates == 2 { format!("{what} (each)") } else { what.clone() };
         let _ = writeln!(md, "| {shown} | {kind} | {} | {} |", u.read, u.write);
         if approved_path(what) {
@@ -66,8 +66,8 @@ async fn render() -> String {
     let Limits { write_units_per_second: w, read_units_per_second: rd } = Limits::DYNAMODB;
     for (kind, per) in SHARED {
         let u = per_order.get(kind).copied().unwrap_or_default();
-        let by = |limit: u32, units: u64| if units == 0 { f64::INFINITY } else { f64::from(limit) / units as f64 };
-        let binds = by(rd, u.read).min(by(w, u.write));
+        let by = |limit: u32, units: f64| if units == 0.0 { f64::INFINITY } else { f64::from(limit) / units };
+        let binds = by(rd, u.read).min(by(w, u.write as f64));
         let _ = writeln!(md, "| {kind} | {} | {} | {binds:.0} {per} |", u.read, u.write);
     }
     // Per table: the function that took the units writes its own context's table.
@@ -81,12 +81,12 @@ async fn render() -> String {
         };
         let table = f.and_then(Function::warm_up_table).map_or("?".to_owned(), |t| format!("{t:?}").to_lowercase());
         let p = per_table.entry(table).or_default();
-        p.read += u.read / creates;
+        p.read += u.read / creates as f64;
         p.write += u.write / creates;
     }
     md.push_str("\n| table | read units per approved order | write units per approved order | orders/s at the on-demand table quota (40,000 units a second each way) |\n|---|---:|---:|---:|\n");
     for (table, u) in &per_table {
-        let binds = (40_000.0 / u.read.max(1) as f64).min(40_000.0 / u.write.max(1) as f64);
+        let binds = (40_000.0 / u.read.max(1.0)).min(40_000.0 / u.write.max(1) as f64);
         let _ = writeln!(md, "| {table} | {} | {} | {binds:.0} |", u.read, u.write);
     }
     // Rule invocations: every event of the approved order, to every target its rules name.
@@ -103,9 +103,11 @@ async fn render() -> String {
     let _ = writeln!(
         md,
         "\nLimits: {w} write units and {rd} read units a second per item; {} write units per item in a \
-         transaction, {} read unit per strongly consistent read; every item here is under 1 KB.",
+         transaction, {} read unit per strongly consistent read and {} per eventually consistent one; \
+         every item here is under 1 KB.",
         capacity::TRANSACTION_WRITE_UNITS,
-        capacity::CONSISTENT_READ_UNITS
+        capacity::CONSISTENT_READ_UNITS,
+        capacity::EVENTUAL_READ_UNITS
     );
     md
 }
