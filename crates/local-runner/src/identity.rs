@@ -86,6 +86,30 @@ impl Rejection {
 pub use handlers::claims::{with_claims, Claims};
 use handlers::claims::{ACCESS_TOKEN, EMAIL_CLAIM, EMAIL_VERIFIED_CLAIM, TOKEN_USE_CLAIM};
 
+/// A JSON request to a route as API Gateway hands it to the function, made by `caller` (their
+/// claims, as [`claims_of`] gives them), with `{id}` bound when the route has it and an
+/// `Idempotency-Key` when given: how in-process harnesses (the flash sales) call the handlers.
+pub fn request_as(
+    caller: &app::access::Caller,
+    method: &str,
+    path: &str,
+    id: Option<String>,
+    idempotency_key: Option<String>,
+    body: &Value,
+) -> lambda_http::Request {
+    use lambda_http::RequestExt;
+    let mut req =
+        lambda_http::http::Request::builder().method(method).uri(path).header("content-type", "application/json");
+    if let Some(k) = idempotency_key {
+        req = req.header("idempotency-key", k);
+    }
+    let req = with_claims(req.body(lambda_http::Body::from(body.to_string())).unwrap_or_default(), claims_of(caller));
+    match id {
+        Some(id) => req.with_path_parameters(std::collections::HashMap::from([("id".to_owned(), id)])),
+        None => req,
+    }
+}
+
 /// The claims API Gateway passes for `caller`'s access token from this provider: `sub`,
 /// `token_use`, the admin group for an admin, and their verified email (for requests built in
 /// process: the simulation, the benches).

@@ -28,7 +28,7 @@ use app::SharedEnv;
 use bundle::{Function, Stores};
 use chrono::{DateTime, Utc};
 use domain::{Environment, OrderId, OrderState, OrderStatus, ProductId, RejectionReason};
-use lambda_http::{Body, Request, RequestExt};
+use lambda_http::Request;
 use local_runner::functions::Functions;
 use local_runner::identity;
 use local_runner::rules::{bus_event, RuleTable};
@@ -183,17 +183,7 @@ struct Sale {
 }
 
 fn request(method: &str, path: &str, id: Option<String>, key: Option<String>, body: Value, caller: &Caller) -> Request {
-    let mut req =
-        lambda_http::http::Request::builder().method(method).uri(path).header("content-type", "application/json");
-    if let Some(k) = key {
-        req = req.header("idempotency-key", k);
-    }
-    let req = req.body(Body::from(body.to_string())).unwrap_or_default();
-    let req = identity::with_claims(req, identity::claims_of(caller));
-    match id {
-        Some(id) => req.with_path_parameters(std::collections::HashMap::from([("id".to_owned(), id)])),
-        None => req,
-    }
+    identity::request_as(caller, method, path, id, key, &body)
 }
 
 fn address() -> Value {

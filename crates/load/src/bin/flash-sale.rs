@@ -35,7 +35,8 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use bundle::Function;
 use domain::{CustomerId, OrderId, OrderState, OrderStatus, ProductId, RejectionReason};
-use lambda_http::{Body, Request, RequestExt};
+use lambda_http::Request;
+use load::address;
 use local_runner::{identity, LocalSystem};
 use sam_template::Template;
 use serde_json::{json, Value};
@@ -126,21 +127,7 @@ struct Bench {
 }
 
 fn request(method: &str, path: &str, id: Option<String>, body: Value, caller: &Caller) -> Request {
-    let req = lambda_http::http::Request::builder()
-        .method(method)
-        .uri(path)
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap_or_default();
-    let req = identity::with_claims(req, identity::claims_of(caller));
-    match id {
-        Some(id) => req.with_path_parameters(std::collections::HashMap::from([("id".to_owned(), id)])),
-        None => req,
-    }
-}
-
-fn address() -> Value {
-    json!({"street": "1 Main St", "city": "Dayton", "region": "OH", "postalCode": "45402", "country": "US"})
+    identity::request_as(caller, method, path, id, None, &body)
 }
 
 impl Bench {
